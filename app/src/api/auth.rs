@@ -1,0 +1,83 @@
+//! Sign-in, sign-out and "who am I" for the hosted login page and the portal shell.
+
+use leptos::prelude::*;
+
+use super::Me;
+
+/// Signs a person in. On success the browser goes to `return_to` (same-origin paths only).
+/// On failure the answer never says whether the login name or the password was wrong.
+#[server(prefix = "/sfn", endpoint = "login")]
+pub async fn login(
+    login_name: String,
+    password: String,
+    return_to: Option<String>,
+) -> Result<Option<String>, ServerFnError> {
+    use super::ssr::*;
+    use domain::users::AuthError;
+
+    let target = super::safe_return_to(return_to.as_deref().unwrap_or(""));
+    let addr = leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .await
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|_| "unknown".into());
+    let services = services()?;
+    let message = match services
+        .authenticate_person(&login_name, &password, &addr)
+        .await
+    {
+        Ok(user) => {
+            let session = session().await?;
+            // A new id on sign-in defeats session fixation.
+            session
+                .cycle_id()
+                .await
+                .map_err(|e| ServerFnError::new(e.to_string()))?;
+            session
+                .insert(SESSION_USER, user.id)
+                .await
+                .map_err(|e| ServerFnError::new(e.to_string()))?;
+            leptos_axum::redirect(&target);
+            return Ok(None);
+        }
+        Err(AuthError::InvalidCredentials) => "Invalid login name or password.".to_string(),
+        Err(AuthError::Throttled(secs)) => {
+            format!(
+                "Too many failed attempts. Try again in {} minute(s).",
+                (secs + 59) / 60
+            )
+        }
+        Err(AuthError::Domain(e)) => return Err(map_err(e)),
+    };
+    if is_plain_form_post().await {
+        leptos_axum::redirect(&format!(
+            "/login?error={}&login_name={}&return_to={}",
+            super::encode_query(&message),
+            super::encode_query(&login_name),
+            super::encode_query(&target)
+        ));
+    }
+    Ok(Some(message))
+}
+
+#[server(prefix = "/sfn", endpoint = "logout")]
+pub async fn logout() -> Result<(), ServerFnError> {
+    let session = super::ssr::session().await?;
+    session
+        .flush()
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))?;
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+/// The signed-in person, or None.
+#[server(prefix = "/sfn", endpoint = "current_user")]
+pub async fn current_user() -> Result<Option<Me>, ServerFnError> {
+    Ok(super::ssr::current().await?.map(|p| Me {
+        user_id: p.user_id,
+        login_name: p.login_name,
+        display_name: p.display_name,
+        rights: p.rights.iter().map(|r| r.as_str().to_string()).collect(),
+        sysadmin: p.sysadmin,
+    }))
+}

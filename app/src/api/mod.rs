@@ -1,0 +1,186 @@
+//! Server functions: thin doors from the portal to the domain services. Each one parses its
+//! arguments, calls one domain function and maps the result; the types here cross to the browser.
+
+pub mod auth;
+pub mod roles;
+pub mod users;
+
+use serde::{Deserialize, Serialize};
+
+/// The outcome of a form save: either success (with the object's id) or one field's error.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FormResult {
+    pub ok: bool,
+    pub message: String,
+    /// The field at fault (its form name), when one is.
+    pub field: Option<String>,
+    pub id: Option<String>,
+}
+
+impl FormResult {
+    pub fn saved(message: &str, id: Option<String>) -> Self {
+        FormResult {
+            ok: true,
+            message: message.into(),
+            field: None,
+            id,
+        }
+    }
+    /// The error message for `field`, if the save failed because of it.
+    pub fn error_for(&self, field: &str) -> Option<String> {
+        (!self.ok && self.field.as_deref() == Some(field)).then(|| self.message.clone())
+    }
+}
+
+/// The signed-in person as the portal shows them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Me {
+    pub user_id: String,
+    pub login_name: String,
+    pub display_name: String,
+    pub rights: Vec<String>,
+    pub sysadmin: bool,
+}
+
+impl Me {
+    pub fn has(&self, right: &str) -> bool {
+        self.sysadmin || self.rights.iter().any(|r| r == right)
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    //! Helpers for the server side of the server functions.
+    use domain::{DomainError, Principal, Services};
+    use leptos::prelude::*;
+
+    use super::FormResult;
+
+    pub const SESSION_USER: &str = "uid";
+
+    /// The domain services, provided by the server as context.
+    pub fn services() -> Result<Services, ServerFnError> {
+        use_context::<Services>().ok_or_else(|| ServerFnError::new("services missing"))
+    }
+
+    pub async fn session() -> Result<tower_sessions::Session, ServerFnError> {
+        leptos_axum::extract::<tower_sessions::Session>()
+            .await
+            .map_err(|e| ServerFnError::new(e.to_string()))
+    }
+
+    /// The signed-in principal, if any.
+    pub async fn current() -> Result<Option<Principal>, ServerFnError> {
+        let session = session().await?;
+        let Some(uid) = session
+            .get::<String>(SESSION_USER)
+            .await
+            .map_err(|e| ServerFnError::new(e.to_string()))?
+        else {
+            return Ok(None);
+        };
+        services()?.principal(&uid).await.map_err(map_err)
+    }
+
+    /// The signed-in principal, or an error for the page to show.
+    pub async fn principal() -> Result<Principal, ServerFnError> {
+        current()
+            .await?
+            .ok_or_else(|| ServerFnError::new("You are not signed in."))
+    }
+
+    /// Domain errors the page cannot attribute to a field.
+    pub fn map_err(e: DomainError) -> ServerFnError {
+        match e {
+            DomainError::Internal(_) => ServerFnError::new("Something went wrong on the server."),
+            other => ServerFnError::new(other.to_string()),
+        }
+    }
+
+    /// Validation and duplicate errors become a field error; others a server error.
+    pub fn form_result<T>(
+        r: Result<T, DomainError>,
+        ok: impl FnOnce(T) -> FormResult,
+    ) -> Result<FormResult, ServerFnError> {
+        match r {
+            Ok(v) => Ok(ok(v)),
+            Err(DomainError::Validation { field, message }) => Ok(FormResult {
+                ok: false,
+                message,
+                field: Some(field),
+                id: None,
+            }),
+            Err(DomainError::Duplicate { field, message }) => Ok(FormResult {
+                ok: false,
+                message,
+                field: Some(field.to_string()),
+                id: None,
+            }),
+            Err(DomainError::Conflict(message)) | Err(DomainError::Forbidden(message)) => {
+                Ok(FormResult {
+                    ok: false,
+                    message,
+                    field: None,
+                    id: None,
+                })
+            }
+            Err(e) => Err(map_err(e)),
+        }
+    }
+
+    /// True when the request is a plain HTML form post (no JavaScript): the answer must then be
+    /// a redirect, since the browser would otherwise show the raw result.
+    pub async fn is_plain_form_post() -> bool {
+        leptos_axum::extract::<http::HeaderMap>()
+            .await
+            .ok()
+            .and_then(|h| {
+                h.get(http::header::ACCEPT)
+                    .and_then(|v| v.to_str().ok())
+                    .map(|v| v.contains("text/html"))
+            })
+            .unwrap_or(false)
+    }
+}
+
+/// Percent-encodes a query value (the browser side needs it too, so no server crate).
+pub fn encode_query(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A same-origin path to return to after sign-in, or `/admin`. Absolute URLs, scheme-relative
+/// `//host` and backslash tricks are ignored (no open redirect).
+pub fn safe_return_to(s: &str) -> String {
+    let ok = s.starts_with('/')
+        && !s.starts_with("//")
+        && !s.starts_with("/\\")
+        && !s.chars().any(|c| c.is_control() || c == '\\')
+        && s.len() <= 2048;
+    if ok {
+        s.to_string()
+    } else {
+        "/admin".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn return_to_accepts_only_same_origin_paths() {
+        assert_eq!(safe_return_to("/admin/users?x=1"), "/admin/users?x=1");
+        assert_eq!(safe_return_to("https://evil.example/"), "/admin");
+        assert_eq!(safe_return_to("//evil.example/"), "/admin");
+        assert_eq!(safe_return_to("/\\evil.example"), "/admin");
+        assert_eq!(safe_return_to(""), "/admin");
+    }
+}

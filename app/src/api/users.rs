@@ -1,0 +1,173 @@
+//! Server functions of the Users pages.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::FormResult;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UserView {
+    pub id: String,
+    pub login_name: String,
+    pub email: String,
+    pub display_name: String,
+    pub is_oauth_confidential_client: bool,
+    pub enabled: bool,
+    pub created_at: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UserList {
+    pub items: Vec<UserView>,
+    pub total: i64,
+}
+
+/// A user with the roles they are an explicit member of, and every role to pick from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UserDetail {
+    pub user: UserView,
+    pub roles: Vec<(String, String)>,
+    pub all_roles: Vec<(String, String)>,
+}
+
+pub const PAGE_SIZE: i64 = 50;
+
+#[cfg(feature = "ssr")]
+impl From<domain::users::User> for UserView {
+    fn from(u: domain::users::User) -> Self {
+        UserView {
+            id: u.id,
+            login_name: u.login_name,
+            email: u.email,
+            display_name: u.display_name,
+            is_oauth_confidential_client: u.is_oauth_confidential_client,
+            enabled: u.enabled,
+            created_at: u.created_at,
+        }
+    }
+}
+
+#[server(prefix = "/sfn", endpoint = "users/list")]
+pub async fn list_users(q: String, offset: i64) -> Result<UserList, ServerFnError> {
+    use super::ssr::*;
+    let p = principal().await?;
+    let page = services()?
+        .list_users(&p, Some(&q), PAGE_SIZE, offset)
+        .await
+        .map_err(map_err)?;
+    Ok(UserList {
+        items: page.items.into_iter().map(UserView::from).collect(),
+        total: page.total,
+    })
+}
+
+#[server(prefix = "/sfn", endpoint = "users/get")]
+pub async fn get_user(id: String) -> Result<UserDetail, ServerFnError> {
+    use super::ssr::*;
+    let p = principal().await?;
+    let s = services()?;
+    let user = s.get_user(&p, &id).await.map_err(map_err)?;
+    let roles = s.roles_of_user(&p, &id).await.map_err(map_err)?;
+    let all_roles = s.role_names(&p).await.map_err(map_err)?;
+    Ok(UserDetail {
+        user: user.into(),
+        roles,
+        all_roles,
+    })
+}
+
+/// Form checkboxes arrive as "on"/"true" when ticked and not at all otherwise.
+pub fn ticked(v: &Option<String>) -> bool {
+    matches!(v.as_deref(), Some("on") | Some("true") | Some("1"))
+}
+
+#[server(prefix = "/sfn", endpoint = "users/create")]
+#[allow(clippy::too_many_arguments)]
+pub async fn create_user(
+    login_name: String,
+    email: String,
+    display_name: String,
+    password: String,
+    confirm_password: String,
+    is_oauth_confidential_client: Option<String>,
+    enabled: Option<String>,
+    return_to: Option<String>,
+) -> Result<FormResult, ServerFnError> {
+    use super::ssr::*;
+    let p = principal().await?;
+    if password != confirm_password {
+        return Ok(FormResult {
+            ok: false,
+            message: "The passwords do not match".into(),
+            field: Some("confirm_password".into()),
+            id: None,
+        });
+    }
+    let new = domain::users::NewUser {
+        login_name,
+        email,
+        display_name,
+        password,
+        is_oauth_confidential_client: ticked(&is_oauth_confidential_client),
+        enabled: ticked(&enabled),
+    };
+    let r = form_result(services()?.create_user(&p, new).await, |u| {
+        FormResult::saved("User created.", Some(u.id))
+    })?;
+    if let (true, Some(id)) = (r.ok, &r.id) {
+        match return_to.filter(|s| !s.is_empty()) {
+            Some(back) => leptos_axum::redirect(&super::safe_return_to(&back)),
+            None => leptos_axum::redirect(&format!("/admin/users/{id}?saved=created")),
+        }
+    }
+    Ok(r)
+}
+
+#[server(prefix = "/sfn", endpoint = "users/update")]
+#[allow(clippy::too_many_arguments)]
+pub async fn update_user(
+    id: String,
+    login_name: String,
+    email: String,
+    display_name: String,
+    password: Option<String>,
+    confirm_password: Option<String>,
+    is_oauth_confidential_client: Option<String>,
+    enabled: Option<String>,
+) -> Result<FormResult, ServerFnError> {
+    use super::ssr::*;
+    let p = principal().await?;
+    let password = password.filter(|s| !s.is_empty());
+    if password.is_some() && password != confirm_password {
+        return Ok(FormResult {
+            ok: false,
+            message: "The passwords do not match".into(),
+            field: Some("confirm_password".into()),
+            id: None,
+        });
+    }
+    let patch = domain::users::UserPatch {
+        login_name: Some(login_name),
+        email: Some(email),
+        display_name: Some(display_name),
+        password,
+        is_oauth_confidential_client: Some(ticked(&is_oauth_confidential_client)),
+        enabled: Some(ticked(&enabled)),
+    };
+    form_result(services()?.update_user(&p, &id, patch).await, |u| {
+        FormResult::saved("Saved.", Some(u.id))
+    })
+}
+
+#[server(prefix = "/sfn", endpoint = "users/delete")]
+pub async fn delete_user(id: String) -> Result<FormResult, ServerFnError> {
+    use super::ssr::*;
+    let p = principal().await?;
+    let r = form_result(services()?.delete_user(&p, &id).await, |_| {
+        FormResult::saved("User deleted.", None)
+    })?;
+    if r.ok {
+        leptos_axum::redirect("/admin/users");
+    }
+    Ok(r)
+}

@@ -1,0 +1,97 @@
+//! Reusable view pieces: a labelled field with its error, the save status line.
+
+use leptos::prelude::*;
+
+use crate::api::FormResult;
+
+/// The result of the last save of a form, as a signal of `Option<Result<FormResult, _>>`.
+pub type Outcome = Signal<Option<Result<FormResult, ServerFnError>>>;
+
+/// The error for `field` in the last outcome, if any.
+pub fn field_error(outcome: Outcome, field: &'static str) -> Signal<Option<String>> {
+    Signal::derive(move || {
+        outcome
+            .get()
+            .and_then(|r| r.ok())
+            .and_then(|f| f.error_for(field))
+    })
+}
+
+/// A labelled text input whose error is shown beside it and tied to it for screen readers.
+#[component]
+pub fn TextField(
+    label: &'static str,
+    name: &'static str,
+    #[prop(into, optional)] value: String,
+    #[prop(optional)] kind: Option<&'static str>,
+    #[prop(optional)] required: bool,
+    #[prop(optional)] autocomplete: Option<&'static str>,
+    #[prop(optional)] id_prefix: Option<&'static str>,
+    error: Signal<Option<String>>,
+) -> impl IntoView {
+    let id = format!("{}{}", id_prefix.unwrap_or("f-"), name);
+    let err_id = format!("{id}-error");
+    let err_id2 = err_id.clone();
+    view! {
+        <div class="field" class:has-error=move || error.get().is_some()>
+            <label for=id.clone()>{label}</label>
+            <input
+                id=id
+                name=name
+                type=kind.unwrap_or("text")
+                value=value
+                required=required
+                autocomplete=autocomplete.unwrap_or("off")
+                aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
+                aria-describedby=err_id.clone()
+            />
+            <p class="field-error" id=err_id2 role="alert">{move || error.get().unwrap_or_default()}</p>
+        </div>
+    }
+}
+
+/// A checkbox shown as a switch, with its label.
+#[component]
+pub fn Switch(
+    label: &'static str,
+    name: &'static str,
+    checked: bool,
+    #[prop(optional)] id_prefix: Option<&'static str>,
+) -> impl IntoView {
+    let id = format!("{}{}", id_prefix.unwrap_or("f-"), name);
+    view! {
+        <div class="field switch">
+            <input id=id.clone() type="checkbox" role="switch" name=name value="on" checked=checked/>
+            <label for=id>{label}</label>
+        </div>
+    }
+}
+
+/// "Saved." or the error that is not tied to a field.
+#[component]
+pub fn SaveStatus(outcome: Outcome) -> impl IntoView {
+    move || match outcome.get() {
+        Some(Ok(f)) if f.ok => {
+            view! { <p class="status ok" role="status">{f.message}</p> }.into_any()
+        }
+        Some(Ok(f)) if f.field.is_none() => {
+            view! { <p class="status error" role="alert">{f.message}</p> }.into_any()
+        }
+        Some(Ok(_)) => {
+            view! { <p class="status error" role="alert">"Please correct the errors above."</p> }
+                .into_any()
+        }
+        Some(Err(e)) => {
+            view! { <p class="status error" role="alert">{error_text(&e)}</p> }.into_any()
+        }
+        None => ().into_any(),
+    }
+}
+
+/// The message of a server function error, without the framework's prefix.
+pub fn error_text(e: &ServerFnError) -> String {
+    match e {
+        ServerFnError::ServerError(m) => m.clone(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,54 @@
+//! The Leptos portal: the hosted login page and the admin portal, rendered on the server and
+//! hydrated in the browser. Server functions live in `api`, screens in `pages`.
+
+pub mod api;
+pub mod components;
+pub mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    use pages::*;
+    // Async SSR everywhere: every page is complete HTML, so it works without JavaScript.
+    view! {
+        <Stylesheet id="leptos" href="/pkg/gatehouse.css"/>
+        <Link rel="icon" href="data:,"/>
+        <Title text="Gatehouse"/>
+        <Router>
+            <Routes fallback=|| view! { <main class="center"><h1>"Page not found"</h1></main> }>
+                <Route path=path!("/") view=login::RootRedirect ssr=SsrMode::Async/>
+                <Route path=path!("/login") view=login::LoginPage ssr=SsrMode::Async/>
+                <ParentRoute path=path!("/admin") view=admin::AdminShell ssr=SsrMode::Async>
+                    <Route path=path!("") view=admin::AdminHome/>
+                    <Route path=path!("users") view=users::UsersPage/>
+                    <Route path=path!("users/new") view=users::NewUserPage/>
+                    <Route path=path!("users/:id") view=users::EditUserPage/>
+                    <Route path=path!("roles") view=roles::RolesPage/>
+                    <Route path=path!("roles/:id") view=roles::RolePage/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

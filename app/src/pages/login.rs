@@ -1,0 +1,51 @@
+//! The hosted login page (SPEC §6).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Redirect;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::auth::Login;
+use crate::components::error_text;
+
+#[component]
+pub fn RootRedirect() -> impl IntoView {
+    view! { <Redirect path="/admin"/> }
+}
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let query = use_query_map();
+    let action = ServerAction::<Login>::new();
+    let login_name = move || query.read().get("login_name").unwrap_or_default();
+    let return_to =
+        move || crate::api::safe_return_to(&query.read().get("return_to").unwrap_or_default());
+    let message = move || match action.value().get() {
+        Some(Ok(Some(m))) => Some(m),
+        Some(Err(e)) => Some(error_text(&e)),
+        Some(Ok(None)) => None,
+        None => query.read().get("error"),
+    };
+    view! {
+        <Title text="Sign in · Gatehouse"/>
+        <main class="login-page">
+            <section class="login-card" aria-labelledby="login-title">
+                <h1 id="login-title">"Sign in"</h1>
+                <p class="muted">"Gatehouse"</p>
+                <ActionForm action=action>
+                    <input type="hidden" name="return_to" value=return_to/>
+                    <div class="field">
+                        <label for="login_name">"Login Name"</label>
+                        <input id="login_name" name="login_name" value=login_name autocomplete="username" required autofocus/>
+                    </div>
+                    <div class="field">
+                        <label for="password">"Password"</label>
+                        <input id="password" name="password" type="password" autocomplete="current-password" required/>
+                    </div>
+                    {move || message().map(|m| view! { <p class="status error" role="alert" id="login-error">{m}</p> })}
+                    <button type="submit" class="primary" disabled=move || action.pending().get()>"Sign in"</button>
+                </ActionForm>
+            </section>
+        </main>
+    }
+}

@@ -1,0 +1,5 @@
+//! One module per screen.
+pub mod admin;
+pub mod login;
+pub mod roles;
+pub mod users;

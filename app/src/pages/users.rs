@@ -1,0 +1,194 @@
+//! The Users screens: list with search and paging, create, edit (password, roles), delete.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::{Form, A};
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::api::roles::{AddMember, RemoveMember};
+use crate::api::users::{get_user, list_users, CreateUser, DeleteUser, UpdateUser, PAGE_SIZE};
+use crate::components::{error_text, field_error, SaveStatus, Switch, TextField};
+
+#[component]
+pub fn UsersPage() -> impl IntoView {
+    let query = use_query_map();
+    let q = move || query.read().get("q").unwrap_or_default();
+    let offset = move || {
+        query
+            .read()
+            .get("offset")
+            .and_then(|o| o.parse::<i64>().ok())
+            .unwrap_or(0)
+            .max(0)
+    };
+    let users = Resource::new(move || (q(), offset()), |(q, o)| list_users(q, o));
+    view! {
+        <Title text="Users · Gatehouse"/>
+        <div class="page-head">
+            <h1>"Users"</h1>
+            <a class="button primary" href="/admin/users/new">"New user"</a>
+        </div>
+        <Form method="GET" action="">
+            <div class="search">
+                <label for="user-search">"Search by login name"</label>
+                <input id="user-search" type="search" name="q" value=q/>
+                <button type="submit">"Search"</button>
+            </div>
+        </Form>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match users.await {
+                    Ok(list) => {
+                        let o = offset();
+                        let q = q();
+                        let total = list.total;
+                        let prev = (o > 0).then(|| format!("/admin/users?q={}&offset={}", crate::api::encode_query(&q), (o - PAGE_SIZE).max(0)));
+                        let next = (o + PAGE_SIZE < total).then(|| format!("/admin/users?q={}&offset={}", crate::api::encode_query(&q), o + PAGE_SIZE));
+                        view! {
+                            <table class="grid">
+                                <thead><tr><th>"Login Name"</th><th>"Display Name"</th><th>"Email Address"</th><th>"Confidential client"</th><th>"Enabled"</th></tr></thead>
+                                <tbody>
+                                    {list.items.into_iter().map(|u| view! {
+                                        <tr>
+                                            <td><A href=format!("/admin/users/{}", u.id)>{u.login_name}</A></td>
+                                            <td>{u.display_name}</td>
+                                            <td>{u.email}</td>
+                                            <td>{if u.is_oauth_confidential_client { "Yes" } else { "" }}</td>
+                                            <td>{if u.enabled { "Yes" } else { "No" }}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                            <p class="pager">
+                                {format!("{} user(s)", total)}
+                                {prev.map(|h| view! { " " <a href=h>"Previous"</a> })}
+                                {next.map(|h| view! { " " <a href=h>"Next"</a> })}
+                            </p>
+                        }.into_any()
+                    }
+                    Err(e) => view! { <p class="status error" role="alert">{error_text(&e)}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn NewUserPage() -> impl IntoView {
+    let query = use_query_map();
+    let confidential = query.read_untracked().get("confidential").is_some();
+    let return_to = query.read_untracked().get("return_to").unwrap_or_default();
+    let action = ServerAction::<CreateUser>::new();
+    let outcome: crate::components::Outcome = action.value().into();
+    view! {
+        <Title text="New user · Gatehouse"/>
+        <h1>"New user"</h1>
+        <ActionForm action=action attr:class="form">
+            <input type="hidden" name="return_to" value=return_to/>
+            <TextField label="Login Name" name="login_name" required=true error=field_error(outcome, "login_name")/>
+            <TextField label="Email Address" name="email" kind="email" error=field_error(outcome, "email")/>
+            <TextField label="Display Name" name="display_name" error=field_error(outcome, "display_name")/>
+            <TextField label="Password" name="password" kind="password" autocomplete="new-password" error=field_error(outcome, "password")/>
+            <TextField label="Confirm Password" name="confirm_password" kind="password" autocomplete="new-password" error=field_error(outcome, "confirm_password")/>
+            <Switch label="Is OAuth confidential client" name="is_oauth_confidential_client" checked=confidential/>
+            <Switch label="Enabled" name="enabled" checked=true/>
+            <SaveStatus outcome=outcome/>
+            <div class="actions"><button type="submit" class="primary">"Create user"</button></div>
+        </ActionForm>
+    }
+}
+
+#[component]
+pub fn EditUserPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let save = ServerAction::<UpdateUser>::new();
+    let add = ServerAction::<AddMember>::new();
+    let remove = ServerAction::<RemoveMember>::new();
+    let delete = ServerAction::<DeleteUser>::new();
+    let detail = Resource::new(
+        move || (id(), add.version().get(), remove.version().get()),
+        |(id, _, _)| get_user(id),
+    );
+    let outcome: crate::components::Outcome = save.value().into();
+    let add_outcome: crate::components::Outcome = add.value().into();
+    let remove_outcome: crate::components::Outcome = remove.value().into();
+    let delete_outcome: crate::components::Outcome = delete.value().into();
+    let created = query.read_untracked().get("saved").is_some();
+    view! {
+        <Title text="User · Gatehouse"/>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Err(e) => view! { <p class="status error" role="alert">{error_text(&e)}</p> }.into_any(),
+                    Ok(d) => {
+                        let u = d.user.clone();
+                        let uid = u.id.clone();
+                        let role_items = d.roles.clone().into_iter().map(|(rid, name)| {
+                            let uid = uid.clone();
+                            view! {
+                                <li>
+                                    <a href=format!("/admin/roles/{rid}")>{name.clone()}</a>
+                                    <ActionForm action=remove attr:class="inline">
+                                        <input type="hidden" name="role_id" value=rid/>
+                                        <input type="hidden" name="user_id" value=uid/>
+                                        <button type="submit" class="link" aria-label=format!("Remove from {name}")>"Remove"</button>
+                                    </ActionForm>
+                                </li>
+                            }
+                        }).collect_view();
+                        let (uid_save, uid_add, uid_del) = (uid.clone(), uid.clone(), uid.clone());
+                        let options = d.all_roles.iter()
+                            .filter(|(rid, n)| n != "Everybody" && !d.roles.iter().any(|(r, _)| r == rid))
+                            .map(|(rid, n)| view! { <option value=rid.clone()>{n.clone()}</option> })
+                            .collect_view();
+                        view! {
+                            <div class="page-head"><h1>{u.login_name.clone()}</h1><a href="/admin/users">"All users"</a></div>
+                            {created.then(|| view! { <p class="status ok" role="status">"User created."</p> })}
+                            <ActionForm action=save attr:class="form">
+                                <input type="hidden" name="id" value=uid_save/>
+                                <TextField label="Login Name" name="login_name" value=u.login_name.clone() required=true error=field_error(outcome, "login_name")/>
+                                <TextField label="Email Address" name="email" kind="email" value=u.email.clone() error=field_error(outcome, "email")/>
+                                <TextField label="Display Name" name="display_name" value=u.display_name.clone() error=field_error(outcome, "display_name")/>
+                                <fieldset>
+                                    <legend>"Reset password (leave empty to keep the current one)"</legend>
+                                    <TextField label="Password" name="password" kind="password" autocomplete="new-password" error=field_error(outcome, "password")/>
+                                    <TextField label="Confirm Password" name="confirm_password" kind="password" autocomplete="new-password" error=field_error(outcome, "confirm_password")/>
+                                </fieldset>
+                                <Switch label="Is OAuth confidential client" name="is_oauth_confidential_client" checked=u.is_oauth_confidential_client/>
+                                <Switch label="Enabled" name="enabled" checked=u.enabled/>
+                                <SaveStatus outcome=outcome/>
+                                <div class="actions"><button type="submit" class="primary">"Save"</button></div>
+                            </ActionForm>
+                            <section aria-labelledby="user-roles">
+                                <h2 id="user-roles">"Roles"</h2>
+                                <ul class="members">
+                                    {role_items}
+                                </ul>
+                                <SaveStatus outcome=remove_outcome/>
+                                <ActionForm action=add attr:class="inline-form">
+                                    <input type="hidden" name="user_id" value=uid_add/>
+                                    <label for="add-role">"Add to role"</label>
+                                    <select id="add-role" name="role_id">
+                                        {options}
+                                    </select>
+                                    <button type="submit">"Add"</button>
+                                </ActionForm>
+                                <SaveStatus outcome=add_outcome/>
+                            </section>
+                            <section class="danger" aria-labelledby="delete-user">
+                                <h2 id="delete-user">"Delete user"</h2>
+                                <ActionForm action=delete>
+                                    <input type="hidden" name="id" value=uid_del/>
+                                    <button type="submit" class="danger">"Delete user"</button>
+                                </ActionForm>
+                                <SaveStatus outcome=delete_outcome/>
+                            </section>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,53 @@
+//! The domain's errors; each door maps them to its own format in one place.
+
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    /// Input breaks a rule; `field` is the JSON name (with a path for nested values).
+    #[error("{message}")]
+    Validation { field: String, message: String },
+    /// A unique value is already taken.
+    #[error("{message}")]
+    Duplicate {
+        field: &'static str,
+        message: String,
+    },
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Conflict(String),
+    /// Too many failed attempts; retry after this many seconds.
+    #[error("too many failed attempts; try again in {0} seconds")]
+    Throttled(i64),
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl DomainError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        DomainError::Validation {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+    /// The same error with `prefix` put before its field (`scopes[1]` + `name`).
+    pub fn under(self, prefix: &str) -> Self {
+        match self {
+            DomainError::Validation { field, message } => DomainError::Validation {
+                field: format!("{prefix}{field}"),
+                message,
+            },
+            other => other,
+        }
+    }
+}
+
+impl From<sqlx::Error> for DomainError {
+    fn from(e: sqlx::Error) -> Self {
+        tracing::error!(error = %e, "database error");
+        DomainError::Internal("database error".into())
+    }
+}
+
+pub type Result<T, E = DomainError> = std::result::Result<T, E>;

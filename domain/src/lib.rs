@@ -1,0 +1,65 @@
+//! Gatehouse's rules, with no web types: apps, scopes, users, roles, tokens, keys, storage.
+//! One set of services used by the portal's server functions and by the HTTP endpoints.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod error;
+pub mod names;
+pub mod passwords;
+pub mod rights;
+pub mod roles;
+pub mod store;
+pub mod throttle;
+pub mod tokens;
+pub mod users;
+
+use serde::Serialize;
+
+pub use error::{DomainError, Result};
+pub use rights::{Principal, Right};
+pub use store::Store;
+
+/// A page of a list: `{"items": [...], "total": n}`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+}
+
+/// `limit` defaults to 50 and is at most 500; `offset` is never negative.
+pub fn clamp_page(limit: i64, offset: i64) -> (i64, i64) {
+    let limit = if limit <= 0 { 50 } else { limit.min(500) };
+    (limit, offset.max(0))
+}
+
+/// The one handle the doors hold.
+#[derive(Clone)]
+pub struct Services {
+    pub store: Store,
+    /// The externally visible base URL, without a trailing slash.
+    pub public_url: String,
+}
+
+impl Services {
+    pub fn new(store: Store, public_url: &str) -> Services {
+        Services {
+            store,
+            public_url: public_url.trim_end_matches('/').to_string(),
+        }
+    }
+
+    /// Called when a user's password, enabled flag or client flag changed, or before it is
+    /// deleted: whatever was issued on the old credentials must stop working.
+    pub(crate) async fn on_user_credentials_changed(&self, _user_id: &str) -> Result<()> {
+        Ok(())
+    }
+
+    /// Called after role membership or rights changed.
+    pub(crate) async fn on_roles_changed(&self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Called after a role was deleted: apps stop granting access through it.
+    pub(crate) async fn on_role_deleted(&self, _name: &str) -> Result<()> {
+        Ok(())
+    }
+}

@@ -1,0 +1,401 @@
+//! Roles: members, admin rights, and the built-in System Administrator and Everybody (SPEC §2).
+
+use serde::{Deserialize, Serialize};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use crate::error::{DomainError, Result};
+use crate::names::RoleName;
+use crate::rights::{parse_rights, rights_from_db, rights_to_db, Principal, Right};
+use crate::store::{now, on_unique};
+use crate::users::rfc3339;
+use crate::{Page, Services};
+
+pub const SYSADMIN: &str = "System Administrator";
+pub const EVERYBODY: &str = "Everybody";
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Role {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub admin_rights: Vec<Right>,
+    /// `"sysadmin"`, `"everybody"` or absent for a role an administrator made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub builtin: Option<String>,
+    /// Explicit members' user ids. Everybody's membership is implicit: every enabled user.
+    pub members: Vec<String>,
+    pub created_at: String,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewRole {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub admin_rights: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RolePatch {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub admin_rights: Option<Vec<String>>,
+}
+
+fn role_row(row: &AnyRow) -> Result<Role, sqlx::Error> {
+    Ok(Role {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        admin_rights: rights_from_db(&row.try_get::<String, _>("admin_rights")?),
+        builtin: row.try_get("builtin")?,
+        members: Vec::new(),
+        created_at: rfc3339(row.try_get("created_at")?),
+    })
+}
+
+const ROLE_COLS: &str = "id, name, description, admin_rights, builtin, created_at";
+
+fn check_description(d: &str) -> Result<String> {
+    if d.chars().count() > 1024 {
+        return Err(DomainError::invalid(
+            "description",
+            "Description is at most 1024 characters",
+        ));
+    }
+    Ok(d.trim().to_string())
+}
+
+impl Services {
+    pub async fn create_role(&self, actor: &Principal, new: NewRole) -> Result<Role> {
+        actor.require(Right::Roles)?;
+        let name = RoleName::parse(&new.name)?;
+        let description = check_description(&new.description)?;
+        let rights = parse_rights("admin_rights", &new.admin_rights)?;
+        self.insert_role(&name, &description, &rights, None).await
+    }
+
+    pub(crate) async fn insert_role(
+        &self,
+        name: &RoleName,
+        description: &str,
+        rights: &[Right],
+        builtin: Option<&str>,
+    ) -> Result<Role> {
+        let id = uuid::Uuid::new_v4().to_string();
+        let t = now();
+        sqlx::query("INSERT INTO roles (id, name, name_lower, description, admin_rights, builtin, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(&id)
+            .bind(name.as_str())
+            .bind(name.as_str().to_lowercase())
+            .bind(description)
+            .bind(rights_to_db(rights))
+            .bind(builtin)
+            .bind(t)
+            .execute(&self.store.pool)
+            .await
+            .map_err(on_unique("name", "a role with this name already exists"))?;
+        Ok(Role {
+            id,
+            name: name.to_string(),
+            description: description.to_string(),
+            admin_rights: rights.to_vec(),
+            builtin: builtin.map(str::to_string),
+            members: Vec::new(),
+            created_at: rfc3339(t),
+        })
+    }
+
+    pub async fn get_role(&self, actor: &Principal, id: &str) -> Result<Role> {
+        actor.require(Right::Roles)?;
+        self.role_by_id(id).await
+    }
+
+    pub(crate) async fn role_by_id(&self, id: &str) -> Result<Role> {
+        let row = sqlx::query(&format!("SELECT {ROLE_COLS} FROM roles WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.store.pool)
+            .await?
+            .ok_or(DomainError::NotFound("role"))?;
+        let mut role = role_row(&row)?;
+        role.members = sqlx::query("SELECT m.user_id FROM role_members m JOIN users u ON u.id = m.user_id WHERE m.role_id = $1 ORDER BY u.login_name_lower")
+            .bind(id)
+            .fetch_all(&self.store.pool)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<String, _>("user_id"))
+            .collect::<Result<_, _>>()?;
+        Ok(role)
+    }
+
+    pub async fn list_roles(
+        &self,
+        actor: &Principal,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Page<Role>> {
+        actor.require(Right::Roles)?;
+        self.all_roles(limit, offset).await
+    }
+
+    /// Roles without a rights check: what an app's User Access picker needs.
+    pub async fn role_names(&self, actor: &Principal) -> Result<Vec<(String, String)>> {
+        if !actor.any_admin_right() {
+            return Err(DomainError::Forbidden("this needs an admin right".into()));
+        }
+        let rows = sqlx::query("SELECT id, name FROM roles ORDER BY name_lower")
+            .fetch_all(&self.store.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Ok((r.try_get("id")?, r.try_get("name")?)))
+            .collect::<Result<_, sqlx::Error>>()?)
+    }
+
+    async fn all_roles(&self, limit: i64, offset: i64) -> Result<Page<Role>> {
+        let (limit, offset) = crate::clamp_page(limit, offset);
+        let rows = sqlx::query(&format!(
+            "SELECT {ROLE_COLS} FROM roles ORDER BY name_lower LIMIT $1 OFFSET $2"
+        ))
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.store.pool)
+        .await?;
+        let mut items = rows.iter().map(role_row).collect::<Result<Vec<_>, _>>()?;
+        if !items.is_empty() {
+            let members = sqlx::query("SELECT role_id, user_id FROM role_members")
+                .fetch_all(&self.store.pool)
+                .await?;
+            for m in members {
+                let rid: String = m.try_get("role_id")?;
+                if let Some(role) = items.iter_mut().find(|r| r.id == rid) {
+                    role.members.push(m.try_get("user_id")?);
+                }
+            }
+        }
+        let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM roles")
+            .fetch_one(&self.store.pool)
+            .await?
+            .try_get("n")?;
+        Ok(Page { items, total })
+    }
+
+    pub async fn update_role(&self, actor: &Principal, id: &str, patch: RolePatch) -> Result<Role> {
+        actor.require(Right::Roles)?;
+        let mut role = self.role_by_id(id).await?;
+        if let Some(n) = &patch.name {
+            let n = RoleName::parse(n)?;
+            if role.builtin.is_some() && n.as_str() != role.name {
+                return Err(DomainError::invalid(
+                    "name",
+                    "a built-in role cannot be renamed",
+                ));
+            }
+            role.name = n.into_inner();
+        }
+        if let Some(d) = &patch.description {
+            role.description = check_description(d)?;
+        }
+        if let Some(r) = &patch.admin_rights {
+            role.admin_rights = parse_rights("admin_rights", r)?;
+            if role.builtin.as_deref() == Some("sysadmin") {
+                role.admin_rights = Right::ALL.to_vec();
+            }
+        }
+        sqlx::query("UPDATE roles SET name = $1, name_lower = $2, description = $3, admin_rights = $4 WHERE id = $5")
+            .bind(&role.name)
+            .bind(role.name.to_lowercase())
+            .bind(&role.description)
+            .bind(rights_to_db(&role.admin_rights))
+            .bind(id)
+            .execute(&self.store.pool)
+            .await
+            .map_err(on_unique("name", "a role with this name already exists"))?;
+        self.on_roles_changed().await?;
+        Ok(role)
+    }
+
+    pub async fn delete_role(&self, actor: &Principal, id: &str) -> Result<()> {
+        actor.require(Right::Roles)?;
+        let role = self.role_by_id(id).await?;
+        if role.builtin.is_some() {
+            return Err(DomainError::Conflict(format!(
+                "the built-in role {} cannot be deleted",
+                role.name
+            )));
+        }
+        sqlx::query("DELETE FROM roles WHERE id = $1")
+            .bind(id)
+            .execute(&self.store.pool)
+            .await?;
+        self.on_role_deleted(&role.name).await?;
+        self.on_roles_changed().await?;
+        Ok(())
+    }
+
+    pub async fn add_role_member(
+        &self,
+        actor: &Principal,
+        role_id: &str,
+        user_id: &str,
+    ) -> Result<()> {
+        actor.require(Right::Roles)?;
+        let role = self.role_by_id(role_id).await?;
+        if role.builtin.as_deref() == Some("everybody") {
+            return Err(DomainError::invalid(
+                "user_id",
+                "Everybody contains every enabled user already",
+            ));
+        }
+        if self.user_row_by_id(user_id).await?.is_none() {
+            return Err(DomainError::NotFound("user"));
+        }
+        let sql = "INSERT INTO role_members (role_id, user_id) VALUES ($1, $2) ON CONFLICT (role_id, user_id) DO NOTHING";
+        sqlx::query(sql)
+            .bind(role_id)
+            .bind(user_id)
+            .execute(&self.store.pool)
+            .await?;
+        self.on_roles_changed().await?;
+        Ok(())
+    }
+
+    pub async fn remove_role_member(
+        &self,
+        actor: &Principal,
+        role_id: &str,
+        user_id: &str,
+    ) -> Result<()> {
+        actor.require(Right::Roles)?;
+        let role = self.role_by_id(role_id).await?;
+        if !role.members.iter().any(|m| m == user_id) {
+            return Err(DomainError::NotFound("member"));
+        }
+        if role.builtin.as_deref() == Some("sysadmin") {
+            self.ensure_not_last_sysadmin(user_id).await?;
+        }
+        sqlx::query("DELETE FROM role_members WHERE role_id = $1 AND user_id = $2")
+            .bind(role_id)
+            .bind(user_id)
+            .execute(&self.store.pool)
+            .await?;
+        self.on_roles_changed().await?;
+        Ok(())
+    }
+
+    /// The roles a user is an explicit member of, by id and name.
+    pub async fn roles_of_user(
+        &self,
+        actor: &Principal,
+        user_id: &str,
+    ) -> Result<Vec<(String, String)>> {
+        actor.require(Right::Users)?;
+        let rows = sqlx::query("SELECT r.id, r.name FROM roles r JOIN role_members m ON m.role_id = r.id WHERE m.user_id = $1 ORDER BY r.name_lower")
+            .bind(user_id)
+            .fetch_all(&self.store.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Ok((r.try_get("id")?, r.try_get("name")?)))
+            .collect::<Result<_, sqlx::Error>>()?)
+    }
+
+    /// Refuses when `user_id` is the last enabled member of System Administrator.
+    pub(crate) async fn ensure_not_last_sysadmin(&self, user_id: &str) -> Result<()> {
+        let rows = sqlx::query(
+            "SELECT m.user_id FROM role_members m JOIN roles r ON r.id = m.role_id JOIN users u ON u.id = m.user_id \
+             WHERE r.builtin = 'sysadmin' AND u.enabled = 1",
+        )
+        .fetch_all(&self.store.pool)
+        .await?;
+        let ids: Vec<String> = rows
+            .iter()
+            .map(|r| r.try_get("user_id"))
+            .collect::<Result<_, _>>()?;
+        if ids.len() == 1 && ids[0] == user_id {
+            return Err(DomainError::Conflict(
+                "System Administrator cannot lose its last member".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Creates the built-in roles when missing, and on an empty directory the first
+    /// administrator. Returns the generated password when one had to be made up.
+    pub async fn bootstrap(
+        &self,
+        admin_login: &str,
+        admin_password: Option<&str>,
+    ) -> Result<Option<String>> {
+        for (name, builtin, rights) in [
+            (SYSADMIN, "sysadmin", Right::ALL.to_vec()),
+            (EVERYBODY, "everybody", vec![]),
+        ] {
+            let exists = sqlx::query("SELECT id FROM roles WHERE builtin = $1")
+                .bind(builtin)
+                .fetch_optional(&self.store.pool)
+                .await?;
+            if exists.is_none() {
+                let desc = if builtin == "sysadmin" {
+                    "Every admin right; cannot be deleted"
+                } else {
+                    "Every enabled user, implicitly"
+                };
+                match self
+                    .insert_role(&RoleName::parse(name)?, desc, &rights, Some(builtin))
+                    .await
+                {
+                    Ok(_) | Err(DomainError::Duplicate { .. }) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        let users: i64 = sqlx::query("SELECT COUNT(*) AS n FROM users")
+            .fetch_one(&self.store.pool)
+            .await?
+            .try_get("n")?;
+        if users > 0 {
+            return Ok(None);
+        }
+        let (password, generated) = match admin_password {
+            Some(p) if !p.is_empty() => (p.to_string(), None),
+            _ => {
+                let p = crate::tokens::random_token(18);
+                (p.clone(), Some(p))
+            }
+        };
+        let user = match self
+            .create_user_unchecked(crate::users::NewUser {
+                login_name: admin_login.to_string(),
+                email: format!(
+                    "{}@localhost",
+                    admin_login.split('@').next().unwrap_or("admin")
+                ),
+                display_name: "Administrator".into(),
+                password,
+                is_oauth_confidential_client: false,
+                enabled: true,
+            })
+            .await
+        {
+            Ok(u) => u,
+            // Another instance bootstrapped at the same moment.
+            Err(DomainError::Duplicate { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let sys: String = sqlx::query("SELECT id FROM roles WHERE builtin = 'sysadmin'")
+            .fetch_one(&self.store.pool)
+            .await?
+            .try_get("id")?;
+        sqlx::query("INSERT INTO role_members (role_id, user_id) VALUES ($1, $2)")
+            .bind(sys)
+            .bind(&user.id)
+            .execute(&self.store.pool)
+            .await?;
+        Ok(generated)
+    }
+}

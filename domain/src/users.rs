@@ -1,0 +1,394 @@
+//! The directory's users: people and OAuth confidential clients (SPEC §2).
+
+use serde::{Deserialize, Serialize};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use crate::error::{DomainError, Result};
+use crate::names::{check_password, Email, LoginName};
+use crate::rights::{Principal, Right};
+use crate::store::{get_bool, like_escape, now, on_unique};
+use crate::{Page, Services};
+
+/// A user as the doors show it: never a password or its hash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub login_name: String,
+    pub email: String,
+    pub display_name: String,
+    pub is_oauth_confidential_client: bool,
+    pub enabled: bool,
+    pub created_at: String,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    pub login_name: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub display_name: String,
+    pub password: String,
+    #[serde(default)]
+    pub is_oauth_confidential_client: bool,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    pub login_name: Option<String>,
+    pub email: Option<String>,
+    pub display_name: Option<String>,
+    pub password: Option<String>,
+    pub is_oauth_confidential_client: Option<bool>,
+    pub enabled: Option<bool>,
+}
+
+/// The row as stored, with the hash: it stays inside the domain.
+pub(crate) struct UserRow {
+    pub user: User,
+    pub password_hash: String,
+    pub secret_version: i64,
+}
+
+pub(crate) const USER_COLS: &str = "id, login_name, email, display_name, password_hash, is_oauth_confidential_client, enabled, secret_version, created_at";
+
+pub(crate) fn user_row(row: &AnyRow) -> Result<UserRow, sqlx::Error> {
+    Ok(UserRow {
+        user: User {
+            id: row.try_get("id")?,
+            login_name: row.try_get("login_name")?,
+            email: row.try_get("email")?,
+            display_name: row.try_get("display_name")?,
+            is_oauth_confidential_client: get_bool(row, "is_oauth_confidential_client")?,
+            enabled: get_bool(row, "enabled")?,
+            created_at: rfc3339(row.try_get("created_at")?),
+        },
+        password_hash: row.try_get("password_hash")?,
+        secret_version: row.try_get("secret_version")?,
+    })
+}
+
+pub fn rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+fn display_or_login(display: &str, login: &LoginName) -> String {
+    let d = display.trim();
+    if d.is_empty() {
+        login.as_str().to_string()
+    } else {
+        d.chars().take(256).collect()
+    }
+}
+
+impl Services {
+    /// Creates a user; needs the `users` right.
+    pub async fn create_user(&self, actor: &Principal, new: NewUser) -> Result<User> {
+        actor.require(Right::Users)?;
+        self.create_user_unchecked(new).await
+    }
+
+    /// Creates a user without a rights check: for bootstrap and the doors that checked already.
+    pub(crate) async fn create_user_unchecked(&self, new: NewUser) -> Result<User> {
+        let login = LoginName::parse(&new.login_name)?;
+        let email = Email::parse(&new.email)?;
+        check_password("password", &new.password)?;
+        let display = display_or_login(&new.display_name, &login);
+        let hash = crate::passwords::hash(new.password).await?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let t = now();
+        sqlx::query(
+            "INSERT INTO users (id, login_name, login_name_lower, email, display_name, password_hash, is_oauth_confidential_client, enabled, secret_version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $9)",
+        )
+        .bind(&id)
+        .bind(login.as_str())
+        .bind(login.lower())
+        .bind(email.as_str())
+        .bind(&display)
+        .bind(&hash)
+        .bind(new.is_oauth_confidential_client as i64)
+        .bind(new.enabled as i64)
+        .bind(t)
+        .execute(&self.store.pool)
+        .await
+        .map_err(on_unique("login_name", "a user with this Login Name already exists"))?;
+        Ok(User {
+            id,
+            login_name: login.into_inner(),
+            email: email.into_inner(),
+            display_name: display,
+            is_oauth_confidential_client: new.is_oauth_confidential_client,
+            enabled: new.enabled,
+            created_at: rfc3339(t),
+        })
+    }
+
+    pub async fn get_user(&self, actor: &Principal, id: &str) -> Result<User> {
+        actor.require(Right::Users)?;
+        Ok(self
+            .user_row_by_id(id)
+            .await?
+            .ok_or(DomainError::NotFound("user"))?
+            .user)
+    }
+
+    pub(crate) async fn user_row_by_id(&self, id: &str) -> Result<Option<UserRow>> {
+        let row = sqlx::query(&format!("SELECT {USER_COLS} FROM users WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.store.pool)
+            .await?;
+        Ok(row.map(|r| user_row(&r)).transpose()?)
+    }
+
+    pub(crate) async fn user_row_by_login(&self, login: &str) -> Result<Option<UserRow>> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLS} FROM users WHERE login_name_lower = $1"
+        ))
+        .bind(login.trim().to_lowercase())
+        .fetch_optional(&self.store.pool)
+        .await?;
+        Ok(row.map(|r| user_row(&r)).transpose()?)
+    }
+
+    /// Users ordered by login name; `login_name` filters by a case-insensitive substring.
+    pub async fn list_users(
+        &self,
+        actor: &Principal,
+        login_name: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Page<User>> {
+        actor.require(Right::Users)?;
+        let (limit, offset) = crate::clamp_page(limit, offset);
+        let filter = login_name.map(str::trim).filter(|s| !s.is_empty());
+        let (where_, pattern) = match filter {
+            // A leading-anchored search uses the index; a substring search scans.
+            Some(f) => (
+                "WHERE login_name_lower LIKE $1 ESCAPE '\\'",
+                Some(format!("%{}%", like_escape(&f.to_lowercase()))),
+            ),
+            None => ("", None),
+        };
+        let mut q = sqlx::query(if pattern.is_some() {
+            "SELECT id, login_name, email, display_name, password_hash, is_oauth_confidential_client, enabled, secret_version, created_at FROM users WHERE login_name_lower LIKE $1 ESCAPE '\\' ORDER BY login_name_lower LIMIT $2 OFFSET $3"
+        } else {
+            "SELECT id, login_name, email, display_name, password_hash, is_oauth_confidential_client, enabled, secret_version, created_at FROM users ORDER BY login_name_lower LIMIT $1 OFFSET $2"
+        });
+        if let Some(p) = &pattern {
+            q = q.bind(p);
+        }
+        let rows = q
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.store.pool)
+            .await?;
+        let count_sql = format!("SELECT COUNT(*) AS n FROM users {where_}");
+        let mut cq = sqlx::query(&count_sql);
+        if let Some(p) = &pattern {
+            cq = cq.bind(p);
+        }
+        let total: i64 = cq.fetch_one(&self.store.pool).await?.try_get("n")?;
+        let items = rows
+            .iter()
+            .map(|r| user_row(r).map(|u| u.user))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page { items, total })
+    }
+
+    pub async fn update_user(&self, actor: &Principal, id: &str, patch: UserPatch) -> Result<User> {
+        actor.require(Right::Users)?;
+        let current = self
+            .user_row_by_id(id)
+            .await?
+            .ok_or(DomainError::NotFound("user"))?;
+        let mut u = current.user.clone();
+        let mut secret_changed = false;
+        if let Some(l) = &patch.login_name {
+            u.login_name = LoginName::parse(l)?.into_inner();
+        }
+        if let Some(e) = &patch.email {
+            u.email = Email::parse(e)?.into_inner();
+        }
+        if let Some(d) = &patch.display_name {
+            u.display_name = display_or_login(d, &LoginName::parse(&u.login_name)?);
+        }
+        if let Some(c) = patch.is_oauth_confidential_client {
+            secret_changed |= c != u.is_oauth_confidential_client;
+            u.is_oauth_confidential_client = c;
+        }
+        if let Some(e) = patch.enabled {
+            secret_changed |= e != u.enabled;
+            if !e && u.enabled {
+                self.ensure_not_last_sysadmin(id).await?;
+            }
+            u.enabled = e;
+        }
+        let hash = match patch.password {
+            Some(p) if !p.is_empty() => {
+                check_password("password", &p)?;
+                secret_changed = true;
+                crate::passwords::hash(p).await?
+            }
+            _ => current.password_hash.clone(),
+        };
+        let version = current.secret_version + secret_changed as i64;
+        sqlx::query(
+            "UPDATE users SET login_name = $1, login_name_lower = $2, email = $3, display_name = $4, password_hash = $5, \
+             is_oauth_confidential_client = $6, enabled = $7, secret_version = $8, updated_at = $9 WHERE id = $10",
+        )
+        .bind(&u.login_name)
+        .bind(u.login_name.to_lowercase())
+        .bind(&u.email)
+        .bind(&u.display_name)
+        .bind(&hash)
+        .bind(u.is_oauth_confidential_client as i64)
+        .bind(u.enabled as i64)
+        .bind(version)
+        .bind(now())
+        .bind(id)
+        .execute(&self.store.pool)
+        .await
+        .map_err(on_unique("login_name", "a user with this Login Name already exists"))?;
+        if secret_changed || !u.enabled {
+            self.on_user_credentials_changed(id).await?;
+        }
+        Ok(u)
+    }
+
+    pub async fn delete_user(&self, actor: &Principal, id: &str) -> Result<()> {
+        actor.require(Right::Users)?;
+        if actor.user_id == id {
+            return Err(DomainError::Conflict("you cannot delete yourself".into()));
+        }
+        self.ensure_not_last_sysadmin(id).await?;
+        self.on_user_credentials_changed(id).await?;
+        let done = sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(id)
+            .execute(&self.store.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(DomainError::NotFound("user"));
+        }
+        Ok(())
+    }
+
+    /// The id of the user with this login name (case-insensitive).
+    pub async fn user_id_by_login(&self, actor: &Principal, login: &str) -> Result<Option<String>> {
+        if !(actor.has(Right::Users) || actor.has(Right::Roles)) {
+            return Err(DomainError::Forbidden(
+                "this needs the admin right \"users\" or \"roles\"".into(),
+            ));
+        }
+        Ok(self.user_row_by_login(login).await?.map(|r| r.user.id))
+    }
+
+    /// (id, login name) for each of `ids` that exists, in login-name order.
+    pub async fn member_names(&self, ids: &[String]) -> Result<Vec<(String, String)>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(r) = self.user_row_by_id(id).await? {
+                out.push((r.user.id, r.user.login_name));
+            }
+        }
+        out.sort_by_key(|(_, l)| l.to_lowercase());
+        Ok(out)
+    }
+
+    /// Sign-in of a person by login name and password, throttled per account and per address.
+    /// Every failure is the same error, whatever was wrong.
+    pub async fn authenticate_person(
+        &self,
+        login: &str,
+        password: &str,
+        client_addr: &str,
+    ) -> Result<User, AuthError> {
+        let account_key = format!("acct:{}", login.trim().to_lowercase());
+        let addr_key = format!("addr:{client_addr}");
+        self.throttle_check(&[&account_key, &addr_key]).await?;
+        let row = self
+            .user_row_by_login(login)
+            .await
+            .map_err(AuthError::Domain)?;
+        let ok = crate::passwords::verify(
+            password.to_string(),
+            row.as_ref().map(|r| r.password_hash.clone()),
+        )
+        .await;
+        match row {
+            Some(r) if ok && r.user.enabled => {
+                self.throttle_success(&account_key).await;
+                Ok(r.user)
+            }
+            _ => {
+                self.throttle_failure(&account_key, crate::throttle::ACCOUNT_LIMIT)
+                    .await;
+                self.throttle_failure(&addr_key, crate::throttle::ADDRESS_LIMIT)
+                    .await;
+                Err(AuthError::InvalidCredentials)
+            }
+        }
+    }
+
+    /// Resolves a user id (from a session) to the principal with its rights; None when the user
+    /// is gone or disabled.
+    pub async fn principal(&self, user_id: &str) -> Result<Option<Principal>> {
+        let Some(row) = self.user_row_by_id(user_id).await? else {
+            return Ok(None);
+        };
+        if !row.user.enabled {
+            return Ok(None);
+        }
+        let roles = sqlx::query(
+            "SELECT r.admin_rights, r.builtin FROM roles r WHERE r.builtin = 'everybody' \
+             OR r.id IN (SELECT role_id FROM role_members WHERE user_id = $1)",
+        )
+        .bind(user_id)
+        .fetch_all(&self.store.pool)
+        .await?;
+        let mut rights = Vec::new();
+        let mut sysadmin = false;
+        for r in roles {
+            let builtin: Option<String> = r.try_get("builtin")?;
+            sysadmin |= builtin.as_deref() == Some("sysadmin");
+            for right in crate::rights::rights_from_db(&r.try_get::<String, _>("admin_rights")?) {
+                if !rights.contains(&right) {
+                    rights.push(right);
+                }
+            }
+        }
+        rights.sort();
+        Ok(Some(Principal {
+            user_id: row.user.id,
+            login_name: row.user.login_name,
+            display_name: row.user.display_name,
+            rights,
+            sysadmin,
+        }))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("invalid login name or password")]
+    InvalidCredentials,
+    #[error("too many failed attempts; try again in {0} seconds")]
+    Throttled(i64),
+    #[error(transparent)]
+    Domain(DomainError),
+}

@@ -1,0 +1,202 @@
+//! Cross-cutting HTTP pieces: health, the access log, security headers, the Origin check for
+//! unsafe requests and the portal's sign-in guard.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use axum::Json;
+use domain::{Right, Services};
+
+/// Largest request body accepted anywhere (413 above it).
+pub const MAX_BODY: usize = 1 << 20;
+
+#[derive(Clone)]
+pub struct HttpState {
+    pub services: Services,
+    /// `scheme://host[:port]` of the public URL, what a browser sends as `Origin`.
+    pub origin: Arc<str>,
+}
+
+impl HttpState {
+    pub fn new(services: Services, public_url: &str) -> Self {
+        HttpState {
+            services,
+            origin: origin_of(public_url).into(),
+        }
+    }
+}
+
+/// The origin part of a URL: scheme, host and port.
+pub fn origin_of(url: &str) -> String {
+    match url.find("://") {
+        Some(i) => {
+            let after = &url[i + 3..];
+            let end = after.find('/').unwrap_or(after.len());
+            format!("{}{}", &url[..i + 3], &after[..end]).to_ascii_lowercase()
+        }
+        None => url.to_ascii_lowercase(),
+    }
+}
+
+pub async fn healthz() -> impl IntoResponse {
+    Json(serde_json::json!({"status": "ok"}))
+}
+
+pub async fn readyz(State(services): State<Services>) -> Response {
+    if services.store.ping().await {
+        Json(serde_json::json!({"status": "ready"})).into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({"status": "database unreachable"})),
+        )
+            .into_response()
+    }
+}
+
+/// One line per request: method, path (never the query, which may carry codes), status, latency.
+pub async fn access_log(req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let res = next.run(req).await;
+    tracing::info!(
+        target: "gatehouse::access",
+        method = %method,
+        path = %path,
+        status = res.status().as_u16(),
+        latency_ms = format!("{:.2}", start.elapsed().as_secs_f64() * 1000.0),
+        "request"
+    );
+    res
+}
+
+const CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
+img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    let is_html = h
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if is_html {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        );
+    }
+    res
+}
+
+fn is_unsafe(m: &Method) -> bool {
+    !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// Unsafe requests to the portal's server functions and the admin API must come from our own
+/// origin. A foreign `Origin` is always refused; a missing one is refused for the admin API when
+/// the request rides on the session cookie (bearer-token calls carry no ambient authority).
+pub async fn origin_check(State(st): State<HttpState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let guarded = path.starts_with("/sfn/") || path.starts_with("/api/v1/") || path == "/login";
+    if guarded && is_unsafe(req.method()) {
+        let origin = req
+            .headers()
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_ascii_lowercase);
+        let bearer = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "));
+        let refused = match origin {
+            Some(o) => o != *st.origin,
+            None => path.starts_with("/api/v1/") && !bearer,
+        };
+        if refused {
+            return (
+                StatusCode::FORBIDDEN,
+                Json(serde_json::json!({"error": "forbidden", "message": "cross-origin request refused: Origin must match the public URL"})),
+            )
+                .into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// The portal needs a signed-in person with an admin right; each area needs its own right.
+/// Anonymous visitors go to the login page, which brings them back afterwards.
+pub async fn admin_guard(State(st): State<HttpState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if !(path == "/admin" || path.starts_with("/admin/")) || is_unsafe(req.method()) {
+        return next.run(req).await;
+    }
+    let needed = if path.starts_with("/admin/users") {
+        Some(Right::Users)
+    } else if path.starts_with("/admin/roles") {
+        Some(Right::Roles)
+    } else if path.starts_with("/admin/apps") {
+        Some(Right::Apps)
+    } else {
+        None
+    };
+    let session = req.extensions().get::<tower_sessions::Session>().cloned();
+    let uid = match session {
+        Some(s) => s
+            .get::<String>(app::api::ssr::SESSION_USER)
+            .await
+            .ok()
+            .flatten(),
+        None => None,
+    };
+    let principal = match uid {
+        Some(uid) => st.services.principal(&uid).await.ok().flatten(),
+        None => None,
+    };
+    let Some(p) = principal else {
+        let back = req
+            .uri()
+            .path_and_query()
+            .map(|pq| pq.as_str())
+            .unwrap_or("/admin");
+        let to = format!("/login?return_to={}", app::api::encode_query(back));
+        return Response::builder()
+            .status(StatusCode::SEE_OTHER)
+            .header(header::LOCATION, to)
+            .body(Body::empty())
+            .unwrap_or_default();
+    };
+    let allowed = match needed {
+        Some(r) => p.has(r),
+        None => p.any_admin_right(),
+    };
+    if !allowed {
+        let what = needed.map(|r| r.as_str()).unwrap_or("any admin");
+        return (
+            StatusCode::FORBIDDEN,
+            Html(format!(
+                "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Forbidden · Gatehouse</title>\
+                 <link rel=\"stylesheet\" href=\"/pkg/gatehouse.css\"></head><body><main class=\"center\"><h1>Access denied</h1>\
+                 <p>You need the {what} right to open this page.</p><p><a href=\"/admin\">Back to the portal</a></p></main></body></html>"
+            )),
+        )
+            .into_response();
+    }
+    next.run(req).await
+}

@@ -1,0 +1,161 @@
+//! The `gatehouse` server: start-up and the router that serves the portal, the hosted login page,
+//! the OAuth2 endpoints and the admin REST API from one axum process.
+
+pub mod config;
+pub mod http;
+pub mod sessions;
+
+use std::net::SocketAddr;
+
+use axum::extract::FromRef;
+use axum::routing::get;
+use axum::Router;
+use domain::{Services, Store};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+
+pub use config::Config;
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub services: Services,
+}
+
+/// What start-up produced: the bound listener and the router to serve on it.
+pub struct Prepared {
+    pub listener: tokio::net::TcpListener,
+    pub router: Router,
+    pub addr: SocketAddr,
+    pub public_url: String,
+    pub services: Services,
+}
+
+/// Everything that can stop start-up, each naming the setting at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("GATEHOUSE_BIND {addr}: cannot listen: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    PublicUrl(String),
+    #[error("DATABASE_URL: {0}")]
+    Database(domain::store::StoreOpenError),
+    #[error("GATEHOUSE_ADMIN_USER / GATEHOUSE_ADMIN_PASSWORD: cannot create the first administrator: {0}")]
+    Bootstrap(domain::DomainError),
+}
+
+/// Binds, opens the database (migrating it), creates the first administrator on an empty
+/// directory, and builds the router.
+pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: config.bind,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Bind {
+        addr: config.bind,
+        source,
+    })?;
+    let public_url = config
+        .checked_public_url(addr)
+        .map_err(StartError::PublicUrl)?;
+    let store = Store::open(&config.database_url)
+        .await
+        .map_err(StartError::Database)?;
+    let services = Services::new(store, &public_url);
+    if let Some(password) = services
+        .bootstrap(&config.admin_user, config.admin_password.as_deref())
+        .await
+        .map_err(StartError::Bootstrap)?
+    {
+        // Printed once, on the start that created the administrator; never logged again.
+        println!(
+            "Created the first administrator {:?} with the generated password: {password}",
+            config.admin_user
+        );
+    }
+    let router = router(&config, addr, &public_url, services.clone());
+    Ok(Prepared {
+        listener,
+        router,
+        addr,
+        public_url,
+        services,
+    })
+}
+
+pub fn router(config: &Config, addr: SocketAddr, public_url: &str, services: Services) -> Router {
+    let leptos_options = LeptosOptions::builder()
+        .output_name("gatehouse")
+        .site_root(config.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .build();
+    let state = AppState {
+        leptos_options,
+        services: services.clone(),
+    };
+    let routes = generate_route_list(app::App);
+    let session_store = sessions::DbSessionStore::new(services.store.pool.clone());
+    let sweeper = session_store.clone();
+    tokio::spawn(async move {
+        loop {
+            sweeper.delete_expired().await;
+            tokio::time::sleep(std::time::Duration::from_secs(600)).await;
+        }
+    });
+    let session_layer = tower_sessions::SessionManagerLayer::new(session_store)
+        .with_name("gatehouse_session")
+        .with_http_only(true)
+        .with_same_site(tower_sessions::cookie::SameSite::Lax)
+        .with_secure(public_url.starts_with("https://"))
+        .with_expiry(tower_sessions::Expiry::OnInactivity(time::Duration::hours(
+            8,
+        )));
+    let context_services = services.clone();
+    let http_state = http::HttpState::new(services, public_url);
+
+    Router::new()
+        .route("/healthz", get(http::healthz))
+        .route("/readyz", get(http::readyz))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(context_services.clone()),
+            {
+                let options = state.leptos_options.clone();
+                move || app::shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            app::shell,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            http_state.clone(),
+            http::admin_guard,
+        ))
+        .layer(session_layer)
+        .layer(axum::middleware::from_fn_with_state(
+            http_state,
+            http::origin_check,
+        ))
+        .layer(axum::middleware::from_fn(http::security_headers))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            http::MAX_BODY,
+        ))
+        .layer(axum::middleware::from_fn(http::access_log))
+        .with_state(state)
+}
+
+/// Serves until the process ends.
+pub async fn serve(p: Prepared) -> std::io::Result<()> {
+    axum::serve(
+        p.listener,
+        p.router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
+}

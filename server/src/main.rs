@@ -1,0 +1,28 @@
+//! `gatehouse`: parse the settings, start, serve.
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_sessions=warn".into()),
+        )
+        .with_target(false)
+        .init();
+    let config = gatehouse::Config::parse();
+    let prepared = match gatehouse::prepare(config).await {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("gatehouse: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(addr = %prepared.addr, public_url = %prepared.public_url, "Gatehouse listening");
+    if let Err(e) = gatehouse::serve(prepared).await {
+        eprintln!("gatehouse: server error: {e}");
+        return std::process::ExitCode::FAILURE;
+    }
+    std::process::ExitCode::SUCCESS
+}
