@@ -31,6 +31,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     use pages::*;
+    // Marks the page once the wasm has taken over (browser tests wait for it).
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
     // Async SSR everywhere: every page is complete HTML, so it works without JavaScript.
     view! {
         <Stylesheet id="leptos" href="/pkg/gatehouse.css"/>

@@ -166,48 +166,31 @@ impl Services {
         Ok(row.map(|r| user_row(&r)).transpose()?)
     }
 
-    /// Users ordered by login name; `login_name` filters by a case-insensitive substring.
-    pub async fn list_users(
-        &self,
-        actor: &Principal,
-        login_name: Option<&str>,
-        limit: i64,
-        offset: i64,
-    ) -> Result<Page<User>> {
+    /// Users ordered by login name, optionally filtered by login name.
+    pub async fn list_users(&self, actor: &Principal, filter: UserFilter<'_>, limit: i64, offset: i64) -> Result<Page<User>> {
         actor.require(Right::Users)?;
         let (limit, offset) = crate::clamp_page(limit, offset);
-        let filter = login_name.map(str::trim).filter(|s| !s.is_empty());
-        let (where_, pattern) = match filter {
-            // A leading-anchored search uses the index; a substring search scans.
-            Some(f) => (
-                "WHERE login_name_lower LIKE $1 ESCAPE '\\'",
-                Some(format!("%{}%", like_escape(&f.to_lowercase()))),
-            ),
-            None => ("", None),
+        let (where_, arg) = match filter {
+            UserFilter::Exact(l) => ("WHERE login_name_lower = $1", Some(l.trim().to_lowercase())),
+            UserFilter::Contains(f) if !f.trim().is_empty() => {
+                ("WHERE login_name_lower LIKE $1 ESCAPE '\\'", Some(format!("%{}%", like_escape(&f.trim().to_lowercase()))))
+            }
+            _ => ("", None),
         };
-        let mut q = sqlx::query(if pattern.is_some() {
-            "SELECT id, login_name, email, display_name, password_hash, is_oauth_confidential_client, enabled, secret_version, created_at FROM users WHERE login_name_lower LIKE $1 ESCAPE '\\' ORDER BY login_name_lower LIMIT $2 OFFSET $3"
-        } else {
-            "SELECT id, login_name, email, display_name, password_hash, is_oauth_confidential_client, enabled, secret_version, created_at FROM users ORDER BY login_name_lower LIMIT $1 OFFSET $2"
-        });
-        if let Some(p) = &pattern {
-            q = q.bind(p);
+        let (l, o) = if arg.is_some() { ("$2", "$3") } else { ("$1", "$2") };
+        let sql = format!("SELECT {USER_COLS} FROM users {where_} ORDER BY login_name_lower LIMIT {l} OFFSET {o}");
+        let mut q = sqlx::query(&sql);
+        if let Some(a) = &arg {
+            q = q.bind(a);
         }
-        let rows = q
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(&self.store.pool)
-            .await?;
+        let rows = q.bind(limit).bind(offset).fetch_all(&self.store.pool).await?;
         let count_sql = format!("SELECT COUNT(*) AS n FROM users {where_}");
         let mut cq = sqlx::query(&count_sql);
-        if let Some(p) = &pattern {
-            cq = cq.bind(p);
+        if let Some(a) = &arg {
+            cq = cq.bind(a);
         }
         let total: i64 = cq.fetch_one(&self.store.pool).await?.try_get("n")?;
-        let items = rows
-            .iter()
-            .map(|r| user_row(r).map(|u| u.user))
-            .collect::<Result<Vec<_>, _>>()?;
+        let items = rows.iter().map(|r| user_row(r).map(|u| u.user)).collect::<Result<Vec<_>, _>>()?;
         Ok(Page { items, total })
     }
 
@@ -381,6 +364,14 @@ impl Services {
             sysadmin,
         }))
     }
+}
+
+/// How a user list is filtered by login name (case-insensitively).
+#[derive(Clone, Copy, Debug)]
+pub enum UserFilter<'a> {
+    All,
+    Exact(&'a str),
+    Contains(&'a str),
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -200,3 +200,26 @@ pub async fn admin_guard(State(st): State<HttpState>, req: Request, next: Next) 
     }
     next.run(req).await
 }
+
+/// Server functions answer 500 for every error, including bad arguments from a malformed form
+/// post. Bad input is the caller's fault: turn those into 400, keeping the body that the
+/// browser side decodes. Only a real server failure stays 500.
+pub async fn server_fn_status(req: Request, next: Next) -> Response {
+    if !req.uri().path().starts_with("/sfn/") {
+        return next.run(req).await;
+    }
+    let res = next.run(req).await;
+    if res.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let server_fault = text.starts_with("ServerError|Something went wrong") || text.starts_with("Response|");
+    if !server_fault {
+        parts.status = StatusCode::BAD_REQUEST;
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}

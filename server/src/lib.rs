@@ -1,6 +1,8 @@
 //! The `gatehouse` server: start-up and the router that serves the portal, the hosted login page,
 //! the OAuth2 endpoints and the admin REST API from one axum process.
 
+pub mod api;
+pub mod auth;
 pub mod config;
 pub mod http;
 pub mod sessions;
@@ -122,6 +124,7 @@ pub fn router(config: &Config, addr: SocketAddr, public_url: &str, services: Ser
     Router::new()
         .route("/healthz", get(http::healthz))
         .route("/readyz", get(http::readyz))
+        .merge(api::router())
         .leptos_routes_with_context(
             &state,
             routes,
@@ -143,6 +146,7 @@ pub fn router(config: &Config, addr: SocketAddr, public_url: &str, services: Ser
             http_state,
             http::origin_check,
         ))
+        .layer(axum::middleware::from_fn(http::server_fn_status))
         .layer(axum::middleware::from_fn(http::security_headers))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             http::MAX_BODY,

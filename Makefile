@@ -1,0 +1,42 @@
+# Gatehouse: `make run` builds and serves on 127.0.0.1:3000; `make test` runs every test.
+SHELL := /bin/bash
+export PATH := $(HOME)/.cargo/bin:$(CURDIR)/tools/node_modules/.bin:$(PATH)
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+
+.PHONY: setup run dev build test test-rust test-e2e bench fmt lint
+
+setup:
+	@bash scripts/setup.sh
+
+## Release build of server and wasm, then serve with the SQLite file ./gatehouse.db.
+run:
+	@bash scripts/setup.sh release
+	cargo leptos build --release
+	LEPTOS_SITE_ROOT=target/site ./target/release/gatehouse
+
+## Debug build, faster to produce.
+dev: setup
+	cargo leptos build
+	LEPTOS_SITE_ROOT=target/site ./target/debug/gatehouse
+
+build: setup
+	cargo leptos build
+
+## Every test: domain unit tests, the integration suite (SQLite and PostgreSQL) and the browser tests.
+test: setup test-rust test-e2e
+
+test-rust:
+	bash scripts/test-rust.sh
+
+test-e2e:
+	cargo leptos build
+	cd end2end && E2E_PORT=$$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') npx playwright test
+
+bench:
+	bash scripts/bench.sh
+
+fmt:
+	cargo fmt --all
+
+lint:
+	cargo clippy -p domain -p gatehouse -- -D warnings

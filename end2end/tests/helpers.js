@@ -1,0 +1,26 @@
+// Shared steps of the browser tests.
+const { expect } = require("@playwright/test");
+
+const ADMIN = { login: "admin", password: process.env.E2E_ADMIN_PASSWORD || "e2e-admin-password" };
+
+/** Waits until the wasm has hydrated the page, so that client-side behaviour is live. */
+async function hydrated(page) {
+  await page.locator("body[data-hydrated]").waitFor({ state: "attached", timeout: 20_000 });
+}
+
+/** Signs in through the hosted login page and waits for the page it returns to. */
+async function signIn(page, login = ADMIN.login, password = ADMIN.password, path = "/admin") {
+  await page.goto(path);
+  await expect(page).toHaveURL(/\/login/);
+  await page.getByLabel("Login Name").fill(login);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).not.toHaveURL(/\/login/);
+}
+
+/** A name unique to this run, for objects tests create on the shared server. */
+function unique(prefix) {
+  return `${prefix}-${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+}
+
+module.exports = { ADMIN, signIn, hydrated, unique };

@@ -1,0 +1,62 @@
+//! The admin API's error format (SPEC §5): `{"error", "message", "field"?}` with its status.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use domain::DomainError;
+use serde_json::json;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub field: Option<String>,
+    /// `WWW-Authenticate` for 401/403 on bearer requests.
+    pub challenge: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError { status, code, message: message.into(), field: None, challenge: None }
+    }
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", message)
+    }
+    pub fn unauthorized() -> Self {
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "sign in or send a bearer token")
+    }
+    pub fn validation(field: &str, message: impl Into<String>) -> Self {
+        ApiError { field: Some(field.to_string()), ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", message) }
+    }
+}
+
+impl From<DomainError> for ApiError {
+    fn from(e: DomainError) -> Self {
+        match e {
+            DomainError::Validation { field, message } => ApiError::validation(&field, message),
+            DomainError::Duplicate { field, message } => {
+                ApiError { field: Some(field.to_string()), ..ApiError::new(StatusCode::CONFLICT, "duplicate", message) }
+            }
+            DomainError::NotFound(what) => ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found")),
+            DomainError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
+            DomainError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+            DomainError::Throttled(secs) => ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", format!("try again in {secs} seconds")),
+            DomainError::Internal(_) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal error"),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = json!({"error": self.code, "message": self.message});
+        if let Some(f) = &self.field {
+            body["field"] = json!(f);
+        }
+        let mut res = (self.status, Json(body)).into_response();
+        if let Some(c) = self.challenge.and_then(|c| c.parse().ok()) {
+            res.headers_mut().insert(header::WWW_AUTHENTICATE, c);
+        }
+        res
+    }
+}

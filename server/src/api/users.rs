@@ -1,0 +1,46 @@
+//! `/api/v1/users…`
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use domain::users::{NewUser, UserFilter, UserPatch};
+use domain::Services;
+
+use super::error::ApiError;
+use super::extract::{Actor, ApiJson, ListParams};
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/users", get(list).post(create))
+        .route("/api/v1/users/{id}", get(read).patch(update).delete(delete))
+}
+
+async fn list(State(s): State<Services>, Actor(p): Actor, q: ListParams) -> Result<impl IntoResponse, ApiError> {
+    let filter = q.login_name.as_deref().map(UserFilter::Exact).unwrap_or(UserFilter::All);
+    Ok(Json(s.list_users(&p, filter, q.limit.unwrap_or(0), q.offset.unwrap_or(0)).await?))
+}
+
+async fn create(State(s): State<Services>, Actor(p): Actor, ApiJson(new): ApiJson<NewUser>) -> Result<impl IntoResponse, ApiError> {
+    Ok((StatusCode::CREATED, Json(s.create_user(&p, new).await?)))
+}
+
+async fn read(State(s): State<Services>, Actor(p): Actor, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(s.get_user(&p, &id).await?))
+}
+
+async fn update(
+    State(s): State<Services>,
+    Actor(p): Actor,
+    Path(id): Path<String>,
+    ApiJson(patch): ApiJson<UserPatch>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(s.update_user(&p, &id, patch).await?))
+}
+
+async fn delete(State(s): State<Services>, Actor(p): Actor, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
+    s.delete_user(&p, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,202 @@
+//! Start-up, health, sign-in and the portal guard.
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn health_and_readiness_answer_ok() {
+    let app = spawn_app().await;
+    let c = client();
+    let h = c.get(format!("{}/healthz", app.url)).send().await.expect("healthz");
+    assert_eq!(h.status(), 200);
+    let r = c.get(format!("{}/readyz", app.url)).send().await.expect("readyz");
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<serde_json::Value>().await.expect("json")["status"], "ready");
+}
+
+#[tokio::test]
+async fn sign_in_with_the_bootstrap_password_returns_to_the_page() {
+    let app = spawn_app().await;
+    let c = client();
+    let res = sign_in(&c, &app.url, "ADMIN", ADMIN_PASSWORD, "/admin/users?q=a").await;
+    assert_eq!(res.status(), 302);
+    assert_eq!(location(&res), "/admin/users?q=a");
+    let cookie = res.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    let page = c.get(format!("{}/admin/users", app.url)).send().await.expect("users page");
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap_or_default();
+    assert!(html.contains("Signed in as"), "portal shell is shown");
+    assert!(html.contains(">admin<"), "the admin is listed");
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_user_get_the_same_error() {
+    let app = spawn_app().await;
+    let c = client();
+    let wrong = sign_in(&c, &app.url, "admin", "wrong-password", "/admin").await;
+    let unknown = sign_in(&c, &app.url, "nobody", "wrong-password", "/admin").await;
+    assert_eq!(wrong.status(), 302);
+    let (l1, l2) = (location(&wrong), location(&unknown));
+    assert!(l1.starts_with("/login?error=Invalid%20login%20name%20or%20password."), "{l1}");
+    assert_eq!(l1.replace("login_name=admin", "X"), l2.replace("login_name=nobody", "X"));
+    let page = c.get(format!("{}/admin", app.url)).send().await.expect("admin");
+    assert_eq!(page.status(), 303, "still not signed in");
+}
+
+#[tokio::test]
+async fn json_sign_in_failure_is_reported_without_redirect() {
+    let app = spawn_app().await;
+    let res = client()
+        .post(format!("{}/sfn/login", app.url))
+        .header("Origin", &app.url)
+        .form(&[("login_name", "admin"), ("password", "nope-nope")])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(res.status(), 200);
+    let body = res.text().await.unwrap_or_default();
+    assert!(body.contains("Invalid login name or password."), "{body}");
+}
+
+#[tokio::test]
+async fn anonymous_visitor_is_sent_to_login_and_back() {
+    let app = spawn_app().await;
+    let c = client();
+    let res = c.get(format!("{}/admin/roles?x=1", app.url)).send().await.expect("admin");
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/login?return_to=%2Fadmin%2Froles%3Fx%3D1");
+    let login = c.get(format!("{}{}", app.url, location(&res))).send().await.expect("login page");
+    let html = login.text().await.unwrap_or_default();
+    assert!(html.contains(r#"name="return_to" value="/admin/roles?x=1""#), "{html}");
+    let res = sign_in(&c, &app.url, "admin", ADMIN_PASSWORD, "/admin/roles?x=1").await;
+    assert_eq!(location(&res), "/admin/roles?x=1");
+}
+
+#[tokio::test]
+async fn a_return_path_pointing_off_site_is_ignored() {
+    let app = spawn_app().await;
+    for evil in ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)"] {
+        let c = client();
+        let res = sign_in(&c, &app.url, "admin", ADMIN_PASSWORD, evil).await;
+        assert_eq!(res.status(), 302);
+        assert_eq!(location(&res), "/admin", "return_to {evil:?} must be ignored");
+    }
+}
+
+#[tokio::test]
+async fn sign_out_ends_the_session() {
+    let app = spawn_app().await;
+    let res = app
+        .admin
+        .post(format!("{}/sfn/logout", app.url))
+        .header("Accept", "text/html")
+        .header("Origin", &app.url)
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(location(&res), "/login");
+    let page = app.admin.get(format!("{}/admin", app.url)).send().await.expect("admin");
+    assert_eq!(page.status(), 303);
+}
+
+#[tokio::test]
+async fn repeated_failures_are_throttled_and_say_so() {
+    let app = spawn_app().await;
+    let c = client();
+    for _ in 0..10 {
+        sign_in(&c, &app.url, "admin", "wrong-password", "/admin").await;
+    }
+    let res = sign_in(&c, &app.url, "admin", ADMIN_PASSWORD, "/admin").await;
+    let to = location(&res);
+    assert!(to.contains("Too%20many%20failed%20attempts"), "{to}");
+}
+
+#[tokio::test]
+async fn a_foreign_origin_cannot_post_the_login_form() {
+    let app = spawn_app().await;
+    let res = client()
+        .post(format!("{}/sfn/login", app.url))
+        .header("Origin", "https://evil.example")
+        .form(&[("login_name", "admin"), ("password", ADMIN_PASSWORD)])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(res.status(), 403);
+}
+
+#[tokio::test]
+async fn malformed_and_oversized_posts_get_a_4xx() {
+    let app = spawn_app().await;
+    let c = client();
+    let missing = c.post(format!("{}/sfn/login", app.url)).header("Origin", &app.url).form(&[("x", "y")]).send().await.expect("post");
+    assert!(missing.status().is_client_error(), "missing fields: {}", missing.status());
+    let garbage = c
+        .post(format!("{}/sfn/login", app.url))
+        .header("Origin", &app.url)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body("%%%&&&=")
+        .send()
+        .await
+        .expect("post");
+    assert!(garbage.status().is_client_error(), "garbage: {}", garbage.status());
+    let huge = c
+        .post(format!("{}/sfn/login", app.url))
+        .header("Origin", &app.url)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(vec![b'a'; 2 << 20])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(huge.status(), 413);
+    let h = c.get(format!("{}/healthz", app.url)).send().await.expect("still up");
+    assert_eq!(h.status(), 200);
+}
+
+#[tokio::test]
+async fn pages_carry_security_headers() {
+    let app = spawn_app().await;
+    let res = client().get(format!("{}/login", app.url)).send().await.expect("login");
+    let h = res.headers();
+    assert_eq!(h.get("x-frame-options").and_then(|v| v.to_str().ok()), Some("DENY"));
+    assert!(h.get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or_default().contains("frame-ancestors 'none'"));
+    assert!(h.get("referrer-policy").is_some());
+}
+
+#[tokio::test]
+async fn a_database_that_cannot_be_opened_stops_start_up_with_the_setting_named() {
+    let cfg = config("sqlite:///nonexistent-dir/deeper/gatehouse.db");
+    let err = gatehouse::prepare(cfg).await.err().expect("start-up fails");
+    assert!(err.to_string().starts_with("DATABASE_URL"), "{err}");
+    let err = gatehouse::prepare(config("mysql://x")).await.err().expect("start-up fails");
+    assert!(err.to_string().starts_with("DATABASE_URL"), "{err}");
+}
+
+#[tokio::test]
+async fn a_port_in_use_stops_start_up_with_the_setting_named() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let (db, _dir) = fresh_database().await;
+    let mut cfg = config(&db);
+    cfg.bind = taken.local_addr().expect("addr");
+    let err = gatehouse::prepare(cfg).await.err().expect("start-up fails");
+    assert!(err.to_string().starts_with("GATEHOUSE_BIND"), "{err}");
+}
+
+#[tokio::test]
+async fn a_bad_public_url_stops_start_up_with_the_setting_named() {
+    let (db, _dir) = fresh_database().await;
+    let mut cfg = config(&db);
+    cfg.public_url = Some("ftp://nope".into());
+    let err = gatehouse::prepare(cfg).await.err().expect("start-up fails");
+    assert!(err.to_string().starts_with("GATEHOUSE_PUBLIC_URL"), "{err}");
+}
+
+#[tokio::test]
+async fn without_an_admin_password_one_is_generated() {
+    let (db, _dir) = fresh_database().await;
+    let store = domain::Store::open(&db).await.expect("db");
+    let services = domain::Services::new(store, "http://127.0.0.1");
+    let generated = services.bootstrap("root", None).await.expect("bootstrap").expect("a password");
+    assert!(generated.len() >= 20);
+    assert!(services.authenticate_person("root", &generated, "test").await.is_ok());
+    assert_eq!(services.bootstrap("root", None).await.expect("second start"), None, "only on an empty database");
+}

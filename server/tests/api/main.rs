@@ -1,0 +1,6 @@
+//! The integration suite: each test starts the real server on a random port with a fresh
+//! database. One test binary on purpose: every extra file under tests/ links separately.
+
+mod directory;
+mod foundation;
+mod helpers;
