@@ -74,3 +74,12 @@ test.describe("without JavaScript", () => {
     await expect(page).toHaveURL(/\/admin\/users$/);
   });
 });
+
+test("the portal hydrates without console errors", async ({ page }) => {
+  const errors = [];
+  page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await signIn(page);
+  await require("./helpers").hydrated(page);
+  expect(errors).toEqual([]);
+});
