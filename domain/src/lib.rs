@@ -2,11 +2,13 @@
 //! One set of services used by the portal's server functions and by the HTTP endpoints.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod apps;
 pub mod error;
 pub mod names;
 pub mod passwords;
 pub mod rights;
 pub mod roles;
+pub mod scopes;
 pub mod store;
 pub mod throttle;
 pub mod tokens;
@@ -20,6 +22,7 @@ pub use store::Store;
 
 /// A page of a list: `{"items": [...], "total": n}`.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub total: i64,
@@ -58,8 +61,17 @@ impl Services {
         Ok(())
     }
 
-    /// Called after a role was deleted: apps stop granting access through it.
+    /// Called after a role was deleted: apps stop granting access through it (the app_roles
+    /// rows go with the role).
     pub(crate) async fn on_role_deleted(&self, _name: &str) -> Result<()> {
+        Ok(())
+    }
+
+    /// Called after an app was created, changed or deleted.
+    pub(crate) async fn on_app_changed(&self, _app_id: &str) {}
+
+    /// Called before an app is deleted: its tokens, codes and grants go.
+    pub(crate) async fn before_app_deleted(&self, _app_id: &str) -> Result<()> {
         Ok(())
     }
 }

@@ -15,6 +15,7 @@ pub const SYSADMIN: &str = "System Administrator";
 pub const EVERYBODY: &str = "Everybody";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Role {
     pub id: String,
     pub name: String,
@@ -30,6 +31,7 @@ pub struct Role {
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewRole {
     pub name: String,
     #[serde(default)]
@@ -40,6 +42,7 @@ pub struct NewRole {
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RolePatch {
     pub name: Option<String>,
     pub description: Option<String>,

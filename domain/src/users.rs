@@ -12,6 +12,7 @@ use crate::{Page, Services};
 
 /// A user as the doors show it: never a password or its hash.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     pub id: String,
     pub login_name: String,
@@ -24,6 +25,7 @@ pub struct User {
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewUser {
     pub login_name: String,
     #[serde(default)]
@@ -43,6 +45,7 @@ fn yes() -> bool {
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserPatch {
     pub login_name: Option<String>,
     pub email: Option<String>,
@@ -167,30 +170,50 @@ impl Services {
     }
 
     /// Users ordered by login name, optionally filtered by login name.
-    pub async fn list_users(&self, actor: &Principal, filter: UserFilter<'_>, limit: i64, offset: i64) -> Result<Page<User>> {
+    pub async fn list_users(
+        &self,
+        actor: &Principal,
+        filter: UserFilter<'_>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Page<User>> {
         actor.require(Right::Users)?;
         let (limit, offset) = crate::clamp_page(limit, offset);
         let (where_, arg) = match filter {
             UserFilter::Exact(l) => ("WHERE login_name_lower = $1", Some(l.trim().to_lowercase())),
-            UserFilter::Contains(f) if !f.trim().is_empty() => {
-                ("WHERE login_name_lower LIKE $1 ESCAPE '\\'", Some(format!("%{}%", like_escape(&f.trim().to_lowercase()))))
-            }
+            UserFilter::Contains(f) if !f.trim().is_empty() => (
+                "WHERE login_name_lower LIKE $1 ESCAPE '\\'",
+                Some(format!("%{}%", like_escape(&f.trim().to_lowercase()))),
+            ),
             _ => ("", None),
         };
-        let (l, o) = if arg.is_some() { ("$2", "$3") } else { ("$1", "$2") };
-        let sql = format!("SELECT {USER_COLS} FROM users {where_} ORDER BY login_name_lower LIMIT {l} OFFSET {o}");
+        let (l, o) = if arg.is_some() {
+            ("$2", "$3")
+        } else {
+            ("$1", "$2")
+        };
+        let sql = format!(
+            "SELECT {USER_COLS} FROM users {where_} ORDER BY login_name_lower LIMIT {l} OFFSET {o}"
+        );
         let mut q = sqlx::query(&sql);
         if let Some(a) = &arg {
             q = q.bind(a);
         }
-        let rows = q.bind(limit).bind(offset).fetch_all(&self.store.pool).await?;
+        let rows = q
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.store.pool)
+            .await?;
         let count_sql = format!("SELECT COUNT(*) AS n FROM users {where_}");
         let mut cq = sqlx::query(&count_sql);
         if let Some(a) = &arg {
             cq = cq.bind(a);
         }
         let total: i64 = cq.fetch_one(&self.store.pool).await?.try_get("n")?;
-        let items = rows.iter().map(|r| user_row(r).map(|u| u.user)).collect::<Result<Vec<_>, _>>()?;
+        let items = rows
+            .iter()
+            .map(|r| user_row(r).map(|u| u.user))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Page { items, total })
     }
 

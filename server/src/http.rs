@@ -217,7 +217,8 @@ pub async fn server_fn_status(req: Request, next: Next) -> Response {
         return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
     };
     let text = String::from_utf8_lossy(&bytes);
-    let server_fault = text.starts_with("ServerError|Something went wrong") || text.starts_with("Response|");
+    let server_fault =
+        text.starts_with("ServerError|Something went wrong") || text.starts_with("Response|");
     if !server_fault {
         parts.status = StatusCode::BAD_REQUEST;
     }

@@ -52,7 +52,12 @@ pub async fn list_users(q: String, offset: i64) -> Result<UserList, ServerFnErro
     use super::ssr::*;
     let p = principal().await?;
     let page = services()?
-        .list_users(&p, domain::users::UserFilter::Contains(&q), PAGE_SIZE, offset)
+        .list_users(
+            &p,
+            domain::users::UserFilter::Contains(&q),
+            PAGE_SIZE,
+            offset,
+        )
         .await
         .map_err(map_err)?;
     Ok(UserList {

@@ -18,16 +18,33 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into(), field: None, challenge: None }
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+            challenge: None,
+        }
     }
     pub fn bad_request(message: impl Into<String>) -> Self {
         ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", message)
     }
     pub fn unauthorized() -> Self {
-        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "sign in or send a bearer token")
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "sign in or send a bearer token",
+        )
     }
     pub fn validation(field: &str, message: impl Into<String>) -> Self {
-        ApiError { field: Some(field.to_string()), ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", message) }
+        ApiError {
+            field: Some(field.to_string()),
+            ..ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                message,
+            )
+        }
     }
 }
 
@@ -35,14 +52,27 @@ impl From<DomainError> for ApiError {
     fn from(e: DomainError) -> Self {
         match e {
             DomainError::Validation { field, message } => ApiError::validation(&field, message),
-            DomainError::Duplicate { field, message } => {
-                ApiError { field: Some(field.to_string()), ..ApiError::new(StatusCode::CONFLICT, "duplicate", message) }
-            }
-            DomainError::NotFound(what) => ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found")),
+            DomainError::Duplicate { field, message } => ApiError {
+                field: Some(field.to_string()),
+                ..ApiError::new(StatusCode::CONFLICT, "duplicate", message)
+            },
+            DomainError::NotFound(what) => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("{what} not found"),
+            ),
             DomainError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
             DomainError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
-            DomainError::Throttled(secs) => ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", format!("try again in {secs} seconds")),
-            DomainError::Internal(_) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal error"),
+            DomainError::Throttled(secs) => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                format!("try again in {secs} seconds"),
+            ),
+            DomainError::Internal(_) => ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                "internal error",
+            ),
         }
     }
 }

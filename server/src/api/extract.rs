@@ -18,9 +18,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
-            Err(axum::extract::rejection::JsonRejection::JsonDataError(e)) => {
-                Err(ApiError::validation("", format!("the JSON does not fit: {}", e.body_text())))
-            }
+            Err(axum::extract::rejection::JsonRejection::JsonDataError(e)) => Err(
+                ApiError::validation("", format!("the JSON does not fit: {}", e.body_text())),
+            ),
             Err(e) => Err(ApiError::bad_request(e.body_text())),
         }
     }
@@ -60,8 +60,17 @@ impl FromRequestParts<AppState> for Actor {
         let Some(session) = parts.extensions.get::<tower_sessions::Session>().cloned() else {
             return Err(ApiError::unauthorized());
         };
-        let uid = session.get::<String>(app::api::ssr::SESSION_USER).await.ok().flatten().ok_or_else(ApiError::unauthorized)?;
-        let p = state.services.principal(&uid).await?.ok_or_else(ApiError::unauthorized)?;
+        let uid = session
+            .get::<String>(app::api::ssr::SESSION_USER)
+            .await
+            .ok()
+            .flatten()
+            .ok_or_else(ApiError::unauthorized)?;
+        let p = state
+            .services
+            .principal(&uid)
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
         Ok(Actor(p))
     }
 }

@@ -18,20 +18,43 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/users/{id}", get(read).patch(update).delete(delete))
 }
 
-async fn list(State(s): State<Services>, Actor(p): Actor, q: ListParams) -> Result<impl IntoResponse, ApiError> {
-    let filter = q.login_name.as_deref().map(UserFilter::Exact).unwrap_or(UserFilter::All);
-    Ok(Json(s.list_users(&p, filter, q.limit.unwrap_or(0), q.offset.unwrap_or(0)).await?))
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", params(("login_name" = Option<String>, Query, description = "exact login name, case-insensitive"), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)), responses((status = 200, body = domain::Page<domain::users::User>), (status = 403, body = super::openapi::ErrorBody)))]
+pub async fn list(
+    State(s): State<Services>,
+    Actor(p): Actor,
+    q: ListParams,
+) -> Result<impl IntoResponse, ApiError> {
+    let filter = q
+        .login_name
+        .as_deref()
+        .map(UserFilter::Exact)
+        .unwrap_or(UserFilter::All);
+    Ok(Json(
+        s.list_users(&p, filter, q.limit.unwrap_or(0), q.offset.unwrap_or(0))
+            .await?,
+    ))
 }
 
-async fn create(State(s): State<Services>, Actor(p): Actor, ApiJson(new): ApiJson<NewUser>) -> Result<impl IntoResponse, ApiError> {
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUser, responses((status = 201, body = domain::users::User), (status = 409, body = super::openapi::ErrorBody), (status = 422, body = super::openapi::ErrorBody)))]
+pub async fn create(
+    State(s): State<Services>,
+    Actor(p): Actor,
+    ApiJson(new): ApiJson<NewUser>,
+) -> Result<impl IntoResponse, ApiError> {
     Ok((StatusCode::CREATED, Json(s.create_user(&p, new).await?)))
 }
 
-async fn read(State(s): State<Services>, Actor(p): Actor, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path)), responses((status = 200, body = domain::users::User), (status = 404, body = super::openapi::ErrorBody)))]
+pub async fn read(
+    State(s): State<Services>,
+    Actor(p): Actor,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
     Ok(Json(s.get_user(&p, &id).await?))
 }
 
-async fn update(
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path)), request_body = UserPatch, responses((status = 200, body = domain::users::User), (status = 404, body = super::openapi::ErrorBody), (status = 422, body = super::openapi::ErrorBody)))]
+pub async fn update(
     State(s): State<Services>,
     Actor(p): Actor,
     Path(id): Path<String>,
@@ -40,7 +63,12 @@ async fn update(
     Ok(Json(s.update_user(&p, &id, patch).await?))
 }
 
-async fn delete(State(s): State<Services>, Actor(p): Actor, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
+#[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path)), responses((status = 204), (status = 404, body = super::openapi::ErrorBody), (status = 409, body = super::openapi::ErrorBody)))]
+pub async fn delete(
+    State(s): State<Services>,
+    Actor(p): Actor,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
     s.delete_user(&p, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

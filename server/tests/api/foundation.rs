@@ -6,11 +6,22 @@ use crate::helpers::*;
 async fn health_and_readiness_answer_ok() {
     let app = spawn_app().await;
     let c = client();
-    let h = c.get(format!("{}/healthz", app.url)).send().await.expect("healthz");
+    let h = c
+        .get(format!("{}/healthz", app.url))
+        .send()
+        .await
+        .expect("healthz");
     assert_eq!(h.status(), 200);
-    let r = c.get(format!("{}/readyz", app.url)).send().await.expect("readyz");
+    let r = c
+        .get(format!("{}/readyz", app.url))
+        .send()
+        .await
+        .expect("readyz");
     assert_eq!(r.status(), 200);
-    assert_eq!(r.json::<serde_json::Value>().await.expect("json")["status"], "ready");
+    assert_eq!(
+        r.json::<serde_json::Value>().await.expect("json")["status"],
+        "ready"
+    );
 }
 
 #[tokio::test]
@@ -20,9 +31,21 @@ async fn sign_in_with_the_bootstrap_password_returns_to_the_page() {
     let res = sign_in(&c, &app.url, "ADMIN", ADMIN_PASSWORD, "/admin/users?q=a").await;
     assert_eq!(res.status(), 302);
     assert_eq!(location(&res), "/admin/users?q=a");
-    let cookie = res.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
-    let page = c.get(format!("{}/admin/users", app.url)).send().await.expect("users page");
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let page = c
+        .get(format!("{}/admin/users", app.url))
+        .send()
+        .await
+        .expect("users page");
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap_or_default();
     assert!(html.contains("Signed in as"), "portal shell is shown");
@@ -37,9 +60,19 @@ async fn wrong_password_and_unknown_user_get_the_same_error() {
     let unknown = sign_in(&c, &app.url, "nobody", "wrong-password", "/admin").await;
     assert_eq!(wrong.status(), 302);
     let (l1, l2) = (location(&wrong), location(&unknown));
-    assert!(l1.starts_with("/login?error=Invalid%20login%20name%20or%20password."), "{l1}");
-    assert_eq!(l1.replace("login_name=admin", "X"), l2.replace("login_name=nobody", "X"));
-    let page = c.get(format!("{}/admin", app.url)).send().await.expect("admin");
+    assert!(
+        l1.starts_with("/login?error=Invalid%20login%20name%20or%20password."),
+        "{l1}"
+    );
+    assert_eq!(
+        l1.replace("login_name=admin", "X"),
+        l2.replace("login_name=nobody", "X")
+    );
+    let page = c
+        .get(format!("{}/admin", app.url))
+        .send()
+        .await
+        .expect("admin");
     assert_eq!(page.status(), 303, "still not signed in");
 }
 
@@ -62,12 +95,23 @@ async fn json_sign_in_failure_is_reported_without_redirect() {
 async fn anonymous_visitor_is_sent_to_login_and_back() {
     let app = spawn_app().await;
     let c = client();
-    let res = c.get(format!("{}/admin/roles?x=1", app.url)).send().await.expect("admin");
+    let res = c
+        .get(format!("{}/admin/roles?x=1", app.url))
+        .send()
+        .await
+        .expect("admin");
     assert_eq!(res.status(), 303);
     assert_eq!(location(&res), "/login?return_to=%2Fadmin%2Froles%3Fx%3D1");
-    let login = c.get(format!("{}{}", app.url, location(&res))).send().await.expect("login page");
+    let login = c
+        .get(format!("{}{}", app.url, location(&res)))
+        .send()
+        .await
+        .expect("login page");
     let html = login.text().await.unwrap_or_default();
-    assert!(html.contains(r#"name="return_to" value="/admin/roles?x=1""#), "{html}");
+    assert!(
+        html.contains(r#"name="return_to" value="/admin/roles?x=1""#),
+        "{html}"
+    );
     let res = sign_in(&c, &app.url, "admin", ADMIN_PASSWORD, "/admin/roles?x=1").await;
     assert_eq!(location(&res), "/admin/roles?x=1");
 }
@@ -75,11 +119,20 @@ async fn anonymous_visitor_is_sent_to_login_and_back() {
 #[tokio::test]
 async fn a_return_path_pointing_off_site_is_ignored() {
     let app = spawn_app().await;
-    for evil in ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)"] {
+    for evil in [
+        "https://evil.example/",
+        "//evil.example/x",
+        "/\\evil.example",
+        "javascript:alert(1)",
+    ] {
         let c = client();
         let res = sign_in(&c, &app.url, "admin", ADMIN_PASSWORD, evil).await;
         assert_eq!(res.status(), 302);
-        assert_eq!(location(&res), "/admin", "return_to {evil:?} must be ignored");
+        assert_eq!(
+            location(&res),
+            "/admin",
+            "return_to {evil:?} must be ignored"
+        );
     }
 }
 
@@ -95,7 +148,12 @@ async fn sign_out_ends_the_session() {
         .await
         .expect("logout");
     assert_eq!(location(&res), "/login");
-    let page = app.admin.get(format!("{}/admin", app.url)).send().await.expect("admin");
+    let page = app
+        .admin
+        .get(format!("{}/admin", app.url))
+        .send()
+        .await
+        .expect("admin");
     assert_eq!(page.status(), 303);
 }
 
@@ -128,8 +186,18 @@ async fn a_foreign_origin_cannot_post_the_login_form() {
 async fn malformed_and_oversized_posts_get_a_4xx() {
     let app = spawn_app().await;
     let c = client();
-    let missing = c.post(format!("{}/sfn/login", app.url)).header("Origin", &app.url).form(&[("x", "y")]).send().await.expect("post");
-    assert!(missing.status().is_client_error(), "missing fields: {}", missing.status());
+    let missing = c
+        .post(format!("{}/sfn/login", app.url))
+        .header("Origin", &app.url)
+        .form(&[("x", "y")])
+        .send()
+        .await
+        .expect("post");
+    assert!(
+        missing.status().is_client_error(),
+        "missing fields: {}",
+        missing.status()
+    );
     let garbage = c
         .post(format!("{}/sfn/login", app.url))
         .header("Origin", &app.url)
@@ -138,7 +206,11 @@ async fn malformed_and_oversized_posts_get_a_4xx() {
         .send()
         .await
         .expect("post");
-    assert!(garbage.status().is_client_error(), "garbage: {}", garbage.status());
+    assert!(
+        garbage.status().is_client_error(),
+        "garbage: {}",
+        garbage.status()
+    );
     let huge = c
         .post(format!("{}/sfn/login", app.url))
         .header("Origin", &app.url)
@@ -148,17 +220,32 @@ async fn malformed_and_oversized_posts_get_a_4xx() {
         .await
         .expect("post");
     assert_eq!(huge.status(), 413);
-    let h = c.get(format!("{}/healthz", app.url)).send().await.expect("still up");
+    let h = c
+        .get(format!("{}/healthz", app.url))
+        .send()
+        .await
+        .expect("still up");
     assert_eq!(h.status(), 200);
 }
 
 #[tokio::test]
 async fn pages_carry_security_headers() {
     let app = spawn_app().await;
-    let res = client().get(format!("{}/login", app.url)).send().await.expect("login");
+    let res = client()
+        .get(format!("{}/login", app.url))
+        .send()
+        .await
+        .expect("login");
     let h = res.headers();
-    assert_eq!(h.get("x-frame-options").and_then(|v| v.to_str().ok()), Some("DENY"));
-    assert!(h.get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or_default().contains("frame-ancestors 'none'"));
+    assert_eq!(
+        h.get("x-frame-options").and_then(|v| v.to_str().ok()),
+        Some("DENY")
+    );
+    assert!(h
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .contains("frame-ancestors 'none'"));
     assert!(h.get("referrer-policy").is_some());
 }
 
@@ -167,7 +254,10 @@ async fn a_database_that_cannot_be_opened_stops_start_up_with_the_setting_named(
     let cfg = config("sqlite:///nonexistent-dir/deeper/gatehouse.db");
     let err = gatehouse::prepare(cfg).await.err().expect("start-up fails");
     assert!(err.to_string().starts_with("DATABASE_URL"), "{err}");
-    let err = gatehouse::prepare(config("mysql://x")).await.err().expect("start-up fails");
+    let err = gatehouse::prepare(config("mysql://x"))
+        .await
+        .err()
+        .expect("start-up fails");
     assert!(err.to_string().starts_with("DATABASE_URL"), "{err}");
 }
 
@@ -195,8 +285,22 @@ async fn without_an_admin_password_one_is_generated() {
     let (db, _dir) = fresh_database().await;
     let store = domain::Store::open(&db).await.expect("db");
     let services = domain::Services::new(store, "http://127.0.0.1");
-    let generated = services.bootstrap("root", None).await.expect("bootstrap").expect("a password");
+    let generated = services
+        .bootstrap("root", None)
+        .await
+        .expect("bootstrap")
+        .expect("a password");
     assert!(generated.len() >= 20);
-    assert!(services.authenticate_person("root", &generated, "test").await.is_ok());
-    assert_eq!(services.bootstrap("root", None).await.expect("second start"), None, "only on an empty database");
+    assert!(services
+        .authenticate_person("root", &generated, "test")
+        .await
+        .is_ok());
+    assert_eq!(
+        services
+            .bootstrap("root", None)
+            .await
+            .expect("second start"),
+        None,
+        "only on an empty database"
+    );
 }

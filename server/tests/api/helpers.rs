@@ -20,8 +20,12 @@ pub async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
     if let Ok(base) = std::env::var("GATEHOUSE_TEST_POSTGRES") {
         let name = format!("gh_{}", uuid_like());
         let admin_url = format!("{base}/postgres");
-        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url).await.expect("connect to test PostgreSQL");
-        sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str()).await.expect("create test database");
+        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url)
+            .await
+            .expect("connect to test PostgreSQL");
+        sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
+            .await
+            .expect("create test database");
         return (format!("{base}/{name}"), None);
     }
     let dir = tempfile::tempdir().expect("temp dir");
@@ -32,8 +36,16 @@ pub async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
 fn uuid_like() -> String {
     use std::time::{SystemTime, UNIX_EPOCH};
     static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let t = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    format!("{:x}{}_{}", t, std::process::id(), N.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+    let t = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!(
+        "{:x}{}_{}",
+        t,
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    )
 }
 
 pub fn config(database_url: &str) -> Config {
@@ -62,32 +74,60 @@ pub async fn spawn_app() -> TestApp {
     let admin = client();
     let res = sign_in(&admin, &url, "admin", ADMIN_PASSWORD, "/admin").await;
     assert_eq!(res.status(), 302, "admin signs in");
-    TestApp { url, admin, services, _dir: dir }
+    TestApp {
+        url,
+        admin,
+        services,
+        _dir: dir,
+    }
 }
 
 /// A client with a cookie jar that does not follow redirects.
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().expect("client")
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .expect("client")
 }
 
 /// Posts the login form the way a browser without JavaScript does.
-pub async fn sign_in(c: &reqwest::Client, url: &str, login: &str, password: &str, return_to: &str) -> reqwest::Response {
+pub async fn sign_in(
+    c: &reqwest::Client,
+    url: &str,
+    login: &str,
+    password: &str,
+    return_to: &str,
+) -> reqwest::Response {
     c.post(format!("{url}/sfn/login"))
         .header("Accept", "text/html")
         .header("Origin", url)
-        .form(&[("login_name", login), ("password", password), ("return_to", return_to)])
+        .form(&[
+            ("login_name", login),
+            ("password", password),
+            ("return_to", return_to),
+        ])
         .send()
         .await
         .expect("login request")
 }
 
 pub fn location(res: &reqwest::Response) -> String {
-    res.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+    res.headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
 }
 
 impl TestApp {
     /// An admin API call with the session cookie and our own Origin.
-    pub async fn api(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         api_call(&self.admin, &self.url, method, path, body).await
     }
 
@@ -110,25 +150,46 @@ impl TestApp {
     /// Creates a role with the given rights and returns its id.
     pub async fn create_role(&self, name: &str, rights: &[&str]) -> String {
         let (status, body) = self
-            .api(reqwest::Method::POST, "/api/v1/roles", Some(serde_json::json!({"name": name, "admin_rights": rights})))
+            .api(
+                reqwest::Method::POST,
+                "/api/v1/roles",
+                Some(serde_json::json!({"name": name, "admin_rights": rights})),
+            )
             .await;
         assert_eq!(status, 201, "create role {name}: {body}");
         body["id"].as_str().expect("id").to_string()
     }
 
     pub async fn add_member(&self, role: &str, user: &str) {
-        let (status, body) = self.api(reqwest::Method::PUT, &format!("/api/v1/roles/{role}/members/{user}"), None).await;
+        let (status, body) = self
+            .api(
+                reqwest::Method::PUT,
+                &format!("/api/v1/roles/{role}/members/{user}"),
+                None,
+            )
+            .await;
         assert_eq!(status, 204, "add member: {body}");
     }
 }
 
-pub async fn api_call(c: &reqwest::Client, url: &str, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut req = c.request(method, format!("{url}{path}")).header("Origin", url);
+pub async fn api_call(
+    c: &reqwest::Client,
+    url: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut req = c
+        .request(method, format!("{url}{path}"))
+        .header("Origin", url);
     if let Some(b) = body {
         req = req.json(&b);
     }
     let res = req.send().await.expect("request");
     let status = res.status().as_u16();
     let text = res.text().await.unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }

@@ -1,6 +1,7 @@
 //! The integration suite: each test starts the real server on a random port with a fresh
 //! database. One test binary on purpose: every extra file under tests/ links separately.
 
+mod apps;
 mod directory;
 mod foundation;
 mod helpers;
