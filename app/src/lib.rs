@@ -1,5 +1,6 @@
 //! The Leptos portal: the hosted login page and the admin portal, rendered on the server and
 //! hydrated in the browser. Server functions live in `api`, screens in `pages`.
+#![recursion_limit = "512"]
 
 pub mod api;
 pub mod components;
@@ -48,6 +49,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=login::LoginPage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("/admin") view=admin::AdminShell ssr=SsrMode::Async>
                     <Route path=path!("") view=admin::AdminHome/>
+                    <Route path=path!("apps") view=apps::AppsPage/>
+                    <Route path=path!("apps/:app_id") view=apps::AppEditPage/>
                     <Route path=path!("users") view=users::UsersPage/>
                     <Route path=path!("users/new") view=users::NewUserPage/>
                     <Route path=path!("users/:id") view=users::EditUserPage/>

@@ -1,5 +1,6 @@
 //! The `gatehouse` server: start-up and the router that serves the portal, the hosted login page,
 //! the OAuth2 endpoints and the admin REST API from one axum process.
+#![recursion_limit = "512"]
 
 pub mod api;
 pub mod auth;

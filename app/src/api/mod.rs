@@ -1,6 +1,7 @@
 //! Server functions: thin doors from the portal to the domain services. Each one parses its
 //! arguments, calls one domain function and maps the result; the types here cross to the browser.
 
+pub mod apps;
 pub mod auth;
 pub mod roles;
 pub mod users;

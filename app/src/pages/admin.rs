@@ -8,46 +8,46 @@ use crate::api::auth::{current_user, Logout};
 
 #[component]
 pub fn AdminShell() -> impl IntoView {
+    // The Outlet stays outside any Suspense: a page nested in a Suspend would be created more
+    // than once during server rendering and then fail to hydrate. Only the parts that depend on
+    // who is signed in wait for it. (The server guard already sent anonymous visitors to /login.)
     let me = Resource::new(|| (), |_| current_user());
     let logout = ServerAction::<Logout>::new();
     view! {
         <Title text="Admin · Gatehouse"/>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match me.await {
-                    Ok(Some(me)) => {
-                        view! {
-                            <div class="layout">
-                                <header class="topbar">
-                                    <a class="brand" href="/admin">"Gatehouse"</a>
-                                    <span class="whoami">"Signed in as " <strong>{me.login_name.clone()}</strong></span>
-                                    <ActionForm action=logout>
-                                        <button type="submit" class="link">"Sign out"</button>
-                                    </ActionForm>
-                                </header>
-                                <nav class="sidenav" aria-label="Admin">
-                                    <ul>
-                                        <li><A href="/admin/apps">"Apps"</A></li>
-                                        {me.has("users").then(|| view! { <li><A href="/admin/users">"Users"</A></li> })}
-                                        {me.has("roles").then(|| view! { <li><A href="/admin/roles">"Roles"</A></li> })}
-                                    </ul>
-                                </nav>
-                                <main class="content" id="main">
-                                    <Outlet/>
-                                </main>
-                            </div>
-                        }
-                            .into_any()
-                    }
-                    _ => view! {
-                        <main class="center">
-                            <p>"You are not signed in. " <a href="/login?return_to=/admin">"Sign in"</a></p>
-                        </main>
-                    }
-                        .into_any(),
-                }
-            })}
-        </Suspense>
+        <div class="layout">
+            <header class="topbar">
+                <a class="brand" href="/admin">"Gatehouse"</a>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        me.await.ok().flatten().map(|me| view! {
+                            <span class="whoami">"Signed in as " <strong>{me.login_name}</strong></span>
+                        })
+                    })}
+                </Suspense>
+                <ActionForm action=logout>
+                    <button type="submit" class="link">"Sign out"</button>
+                </ActionForm>
+            </header>
+            <nav class="sidenav" aria-label="Admin">
+                <ul>
+                    <li><A href="/admin/apps">"Apps"</A></li>
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            let me = me.await.ok().flatten();
+                            let has = |r: &str| me.as_ref().is_some_and(|m| m.has(r));
+                            view! {
+                                {has("users").then(|| view! { <li><A href="/admin/users">"Users"</A></li> })}
+                                {has("roles").then(|| view! { <li><A href="/admin/roles">"Roles"</A></li> })}
+                            }
+                        })}
+                    </Suspense>
+                </ul>
+            </nav>
+            <main class="content" id="main">
+                <Outlet/>
+            </main>
+        </div>
     }
 }
 

@@ -1,5 +1,6 @@
 //! One module per screen.
 pub mod admin;
+pub mod apps;
 pub mod login;
 pub mod roles;
 pub mod users;

@@ -1,0 +1,657 @@
+//! The Apps screens: the list (filter by category, search) and the app screen with the sections
+//! Description, General Usage, Tokens, Scope, User Access and Changelog, and one Save.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::{Form, A};
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+
+use crate::api::apps::{
+    app_changelog, check_rest_regex, list_apps, load_editor, AppView, DeleteApp, EditorData,
+    SaveApp, ScopeView,
+};
+use crate::api::FormResult;
+use crate::components::error_text;
+
+#[component]
+pub fn AppsPage() -> impl IntoView {
+    let query = use_query_map();
+    let q = move || query.read().get("q").unwrap_or_default();
+    let category = move || query.read().get("category").unwrap_or_default();
+    let apps = Resource::new(move || (q(), category()), |(q, c)| list_apps(q, c));
+    view! {
+        <Title text="Apps · Gatehouse"/>
+        <div class="page-head">
+            <h1>"Apps"</h1>
+            <a class="button primary" href="/admin/apps/new">"Add app"</a>
+        </div>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match apps.await {
+                    Err(e) => view! { <p class="status error" role="alert">{error_text(&e)}</p> }.into_any(),
+                    Ok(list) => {
+                        let current = category();
+                        view! {
+                            <Form method="GET" action="">
+                                <div class="search">
+                                    <label for="app-search">"Search apps"</label>
+                                    <input id="app-search" type="search" name="q" value=q()/>
+                                    <label for="app-category">"Category"</label>
+                                    <select id="app-category" name="category">
+                                        <option value="" selected=current.is_empty()>"All categories"</option>
+                                        {list.categories.iter().map(|c| view! {
+                                            <option value=c.clone() selected=*c == current>{c.clone()}</option>
+                                        }).collect_view()}
+                                    </select>
+                                    <button type="submit">"Filter"</button>
+                                </div>
+                            </Form>
+                            <table class="grid">
+                                <thead><tr><th>"Name"</th><th>"Application ID"</th><th>"Category"</th><th>"Token Type"</th><th>"Auth Methods"</th></tr></thead>
+                                <tbody>
+                                    {list.items.into_iter().map(|a| view! {
+                                        <tr>
+                                            <td><A href=format!("/admin/apps/{}", a.app_id)>{a.name}</A></td>
+                                            <td><code>{a.app_id}</code></td>
+                                            <td>{a.category}</td>
+                                            <td>{a.token_type}</td>
+                                            <td>{a.auth_methods.join(", ")}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                            <p class="pager">{format!("{} app(s)", list.total)}</p>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// `/admin/apps/new` and `/admin/apps/:app_id`.
+#[component]
+pub fn AppEditPage() -> impl IntoView {
+    let params = use_params_map();
+    let app_id = move || params.read().get("app_id").filter(|a| a != "new");
+    let data = Resource::new(app_id, load_editor);
+    view! {
+        <Title text="App · Gatehouse"/>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => view! { <p class="status error" role="alert">{error_text(&e)}</p> }.into_any(),
+                    Ok(d) => view! { <AppEditor data=d/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Marks a field path as edited since the last save.
+#[derive(Clone, Copy)]
+struct Touch(Callback<String>);
+
+#[derive(Clone, Copy)]
+struct Row {
+    key: u64,
+    value: RwSignal<String>,
+}
+
+#[derive(Clone, Copy)]
+struct ScopeRow {
+    key: u64,
+    name: RwSignal<String>,
+    description: RwSignal<String>,
+    regexes: RwSignal<Vec<Row>>,
+}
+
+/// Unique keys for rows added in place.
+#[derive(Clone, Copy)]
+struct Keys(StoredValue<u64>);
+
+impl Keys {
+    fn next(&self) -> u64 {
+        self.0.update_value(|k| *k += 1);
+        self.0.get_value()
+    }
+    fn row(&self, v: &str) -> Row {
+        Row {
+            key: self.next(),
+            value: RwSignal::new(v.to_string()),
+        }
+    }
+}
+
+const UNITS: [(&str, i64); 4] = [
+    ("seconds", 1),
+    ("minutes", 60),
+    ("hours", 3600),
+    ("days", 86400),
+];
+
+/// The largest unit that divides `secs` evenly.
+fn split_lifetime(secs: i64) -> (String, &'static str) {
+    for (name, n) in UNITS.iter().rev() {
+        if secs % n == 0 {
+            return ((secs / n).to_string(), name);
+        }
+    }
+    (secs.to_string(), "seconds")
+}
+
+fn join_lifetime(value: &str, unit: &str) -> Option<i64> {
+    let n: i64 = value.trim().parse().ok()?;
+    let m = UNITS.iter().find(|(u, _)| *u == unit).map(|(_, m)| *m)?;
+    n.checked_mul(m)
+}
+
+fn position(rows: RwSignal<Vec<Row>>, key: u64) -> usize {
+    rows.with(|v| v.iter().position(|r| r.key == key).unwrap_or(0))
+}
+
+#[component]
+fn AppEditor(data: EditorData) -> impl IntoView {
+    let is_new = data.app.is_none();
+    let a = data.app.clone().unwrap_or_else(AppView::new_app);
+    let public_url = data.public_url.clone();
+    let keys = Keys(StoredValue::new(0));
+
+    let app_id = RwSignal::new(a.app_id.clone());
+    let name = RwSignal::new(a.name.clone());
+    let description = RwSignal::new(a.description.clone());
+    let category = RwSignal::new(a.category.clone());
+    let client_id_type = RwSignal::new(a.client_id_type.clone());
+    let allowed = RwSignal::new(a.allowed_clients.join("\n"));
+    let issuer = RwSignal::new(a.issuer.clone());
+    let redirects = RwSignal::new(
+        a.redirect_uris
+            .iter()
+            .map(|u| keys.row(u))
+            .collect::<Vec<_>>(),
+    );
+    let token_type = RwSignal::new(a.token_type.clone());
+    let methods = RwSignal::new(a.auth_methods.clone());
+    let (lv, lu) = split_lifetime(a.token_lifetime_secs);
+    let lifetime = RwSignal::new(lv);
+    let lifetime_unit = RwSignal::new(lu.to_string());
+    let refresh = RwSignal::new(a.issue_refresh_tokens);
+    let (rv, ru) = split_lifetime(a.refresh_token_lifetime_secs);
+    let refresh_lifetime = RwSignal::new(rv);
+    let refresh_unit = RwSignal::new(ru.to_string());
+    let must_confirm = RwSignal::new(a.user_must_confirm);
+    let scopes = RwSignal::new(
+        a.scopes
+            .iter()
+            .map(|s| ScopeRow {
+                key: keys.next(),
+                name: RwSignal::new(s.name.clone()),
+                description: RwSignal::new(s.description.clone()),
+                regexes: RwSignal::new(s.rest_regexes.iter().map(|r| keys.row(r)).collect()),
+            })
+            .collect::<Vec<_>>(),
+    );
+    let roles = RwSignal::new(a.user_access_roles.clone());
+
+    let save = ServerAction::<SaveApp>::new();
+    // Errors found before sending (lifetimes that are not numbers) use the same shape.
+    let local_error = RwSignal::new(None::<FormResult>);
+    let outcome = Signal::derive(move || match local_error.get() {
+        Some(f) => Some(f),
+        None => save.value().get().and_then(|r| r.ok()),
+    });
+    // A field's server error disappears once the field is edited again.
+    let cleared = RwSignal::new(Vec::<String>::new());
+    let err = move |field: String| {
+        if cleared.with(|c| c.contains(&field)) {
+            return None;
+        }
+        outcome.get().and_then(|f| f.error_for(&field))
+    };
+    let touch = move |field: String| cleared.update(|c| c.push(field));
+    provide_context(Touch(Callback::new(move |f: String| touch(f))));
+    // Set once this editor is live in the browser (tests wait for it before typing).
+    let ready = RwSignal::new(false);
+    Effect::new(move |_| ready.set(true));
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(f)) = save.value().get() {
+            if f.ok && is_new {
+                if let Some(id) = f.id {
+                    navigate(
+                        &format!("/admin/apps/{id}?saved=created"),
+                        Default::default(),
+                    );
+                }
+            }
+        }
+    });
+
+    let on_save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        local_error.set(None);
+        cleared.set(Vec::new());
+        let Some(token_lifetime_secs) =
+            join_lifetime(&lifetime.get_untracked(), &lifetime_unit.get_untracked())
+        else {
+            local_error.set(Some(FormResult {
+                ok: false,
+                message: "Token Lifetime must be a whole number".into(),
+                field: Some("token_lifetime_secs".into()),
+                id: None,
+            }));
+            return;
+        };
+        let Some(refresh_token_lifetime_secs) = join_lifetime(
+            &refresh_lifetime.get_untracked(),
+            &refresh_unit.get_untracked(),
+        ) else {
+            local_error.set(Some(FormResult {
+                ok: false,
+                message: "Refresh token lifetime must be a whole number".into(),
+                field: Some("refresh_token_lifetime_secs".into()),
+                id: None,
+            }));
+            return;
+        };
+        let draft = AppView {
+            app_id: app_id.get_untracked(),
+            name: name.get_untracked(),
+            description: description.get_untracked(),
+            category: category.get_untracked(),
+            client_id_type: client_id_type.get_untracked(),
+            allowed_clients: allowed
+                .get_untracked()
+                .lines()
+                .map(|l| l.trim().to_string())
+                .filter(|l| !l.is_empty())
+                .collect(),
+            issuer: issuer.get_untracked(),
+            effective_issuer: String::new(),
+            // Rows left empty are not saved.
+            redirect_uris: redirects
+                .get_untracked()
+                .iter()
+                .map(|r| r.value.get_untracked())
+                .filter(|v| !v.trim().is_empty())
+                .collect(),
+            token_type: token_type.get_untracked(),
+            auth_methods: methods.get_untracked(),
+            token_lifetime_secs,
+            issue_refresh_tokens: refresh.get_untracked(),
+            refresh_token_lifetime_secs,
+            user_must_confirm: must_confirm.get_untracked(),
+            scopes: scopes
+                .get_untracked()
+                .iter()
+                .map(|s| ScopeView {
+                    name: s.name.get_untracked(),
+                    description: s.description.get_untracked(),
+                    rest_regexes: s
+                        .regexes
+                        .get_untracked()
+                        .iter()
+                        .map(|r| r.value.get_untracked())
+                        .filter(|v| !v.trim().is_empty())
+                        .collect(),
+                })
+                .collect(),
+            user_access_roles: roles.get_untracked(),
+        };
+        save.dispatch(SaveApp { is_new, app: draft });
+    };
+
+    let query = use_query_map();
+    let created = query.read_untracked().get("saved").is_some();
+    let title = if is_new {
+        "Add app".to_string()
+    } else {
+        a.name.clone()
+    };
+    let id_for_links = a.app_id.clone();
+    let all_roles = data.roles.clone();
+
+    view! {
+        <div class="page-head">
+            <h1>{title}</h1>
+            <a href="/admin/apps">"All apps"</a>
+        </div>
+        {created.then(|| view! { <p class="status ok" role="status">"App created."</p> })}
+        <nav class="tabs" aria-label="App sections">
+            <a href="#description">"Description"</a>
+            <a href="#general-usage">"General Usage"</a>
+            <a href="#tokens">"Tokens"</a>
+            <a href="#scope">"Scope"</a>
+            <a href="#user-access">"User Access"</a>
+            {(!is_new).then(|| view! { <a href="#changelog">"Changelog"</a> })}
+        </nav>
+        <form class="app-form" on:submit=on_save novalidate data-ready=move || ready.get().to_string()>
+            {view! {
+            <section id="description" aria-labelledby="h-description">
+                <h2 id="h-description">"Description"</h2>
+                <Field label="Application ID" id="app_id" error=Signal::derive(move || err("app_id".into()))>
+                    <input id="app_id" bind:value=app_id readonly=!is_new aria-describedby="app_id-error" autocomplete="off"/>
+                </Field>
+                <Field label="Application Name" id="name" error=Signal::derive(move || err("name".into()))>
+                    <input id="name" bind:value=name aria-describedby="name-error" autocomplete="off"/>
+                </Field>
+                <Field label="Description" id="description_text" path="description" error=Signal::derive(move || err("description".into()))>
+                    <textarea id="description_text" aria-describedby="description_text-error" prop:value=move || description.get() on:input=move |ev| description.set(event_target_value(&ev))></textarea>
+                </Field>
+                <Field label="Category" id="category" error=Signal::derive(move || err("category".into()))>
+                    <input id="category" bind:value=category aria-describedby="category-error" autocomplete="off"/>
+                </Field>
+            </section>
+            }.into_any()}
+
+            {view! {
+            <section id="general-usage" aria-labelledby="h-general">
+                <h2 id="h-general">"General Usage"</h2>
+                <fieldset>
+                    <legend>"Client ID Type"</legend>
+                    {[("anything", "Anything"), ("list", "List"), ("confidential", "Confidential")].into_iter().map(|(v, l)| view! {
+                        <label class="choice">
+                            <input type="radio" name="client_id_type" value=v
+                                prop:checked=move || client_id_type.get() == v
+                                on:change=move |_| client_id_type.set(v.to_string())/>
+                            {l}
+                        </label>
+                    }).collect_view()}
+                </fieldset>
+                <Show when=move || client_id_type.get() == "list">
+                    <Field label="Allowed clients (one client id per line)" id="allowed_clients" error=Signal::derive(move || outcome.get().and_then(|f| f.field.filter(|x| x.starts_with("allowed_clients")).map(|_| f.message)))>
+                        <textarea id="allowed_clients" prop:value=move || allowed.get() on:input=move |ev| allowed.set(event_target_value(&ev))></textarea>
+                    </Field>
+                </Show>
+                <Show when=move || client_id_type.get() == "confidential">
+                    <p>
+                        "Confidential clients are users with the OAuth confidential client switch on. "
+                        <a href=format!("/admin/users/new?confidential=1&return_to=/admin/apps/{}", id_for_links)>"Create a confidential client user"</a>
+                    </p>
+                </Show>
+                <Field label="Issuer" id="issuer" error=Signal::derive(move || err("issuer".into()))>
+                    <input id="issuer" bind:value=issuer placeholder=a.effective_issuer.clone() aria-describedby="issuer-error" autocomplete="off"/>
+                </Field>
+                <fieldset>
+                    <legend>"Allow Redirects"</legend>
+                    <For each=move || redirects.get() key=|r| r.key let:row>
+                        {
+                            let k = row.key;
+                            let label = move || format!("Redirect URI {}", position(redirects, k) + 1);
+                            let id = format!("redirect-{k}");
+                            let e = Signal::derive(move || err(format!("redirect_uris[{}]", position(redirects, k))));
+                            view! {
+                                <div class="row" on:input=move |_| touch(format!("redirect_uris[{}]", position(redirects, k)))>
+                                    <label for=id.clone() class="sr-only">{label}</label>
+                                    <input id=id bind:value=row.value aria-invalid=move || e.get().is_some().to_string()/>
+                                    <button type="button" on:click=move |_| redirects.update(|v| v.retain(|r| r.key != k))>{move || format!("Remove {}", label())}</button>
+                                    <span class="field-error" role="alert">{move || e.get()}</span>
+                                </div>
+                            }
+                        }
+                    </For>
+                    <button type="button" on:click=move |_| redirects.update(|v| v.push(keys.row("")))>"Add redirect URI"</button>
+                </fieldset>
+                {(!is_new).then(|| view! { <Endpoints public_url=public_url.clone() app_id=a.app_id.clone() scopes=a.scopes.iter().map(|s| s.name.clone()).collect()/> })}
+            </section>
+            }.into_any()}
+
+            {view! {
+            <section id="tokens" aria-labelledby="h-tokens">
+                <h2 id="h-tokens">"Tokens"</h2>
+                <fieldset>
+                    <legend>"Token Type"</legend>
+                    {[("jwt_rs256", "JwtRS256"), ("opaque", "Opaque")].into_iter().map(|(v, l)| view! {
+                        <label class="choice">
+                            <input type="radio" name="token_type" value=v prop:checked=move || token_type.get() == v on:change=move |_| token_type.set(v.to_string())/>
+                            {l}
+                        </label>
+                    }).collect_view()}
+                </fieldset>
+                <fieldset>
+                    <legend>"Auth Methods"</legend>
+                    {[("client_credentials", "Client Credentials"), ("authorization_code", "Authorization Code"), ("implicit", "Implicit"), ("password", "Resource Owner (password)")].into_iter().map(|(v, l)| view! {
+                        <label class="choice">
+                            <input type="checkbox" value=v
+                                prop:checked=move || methods.with(|m| m.iter().any(|x| x == v))
+                                on:change=move |ev| {
+                                    let on = event_target_checked(&ev);
+                                    methods.update(|m| { m.retain(|x| x != v); if on { m.push(v.to_string()); } });
+                                }/>
+                            {l}
+                        </label>
+                    }).collect_view()}
+                    <p class="field-error" role="alert">{move || outcome.get().and_then(|f| f.field.filter(|x| x.starts_with("auth_methods")).map(|_| f.message))}</p>
+                </fieldset>
+                <LifetimeField label="Token Lifetime" id="token_lifetime" value=lifetime unit=lifetime_unit error=Signal::derive(move || err("token_lifetime_secs".into()))/>
+                <label class="choice"><input type="checkbox" bind:checked=refresh/>"Issue refresh tokens"</label>
+                <Show when=move || refresh.get()>
+                    <LifetimeField label="Refresh token lifetime" id="refresh_lifetime" value=refresh_lifetime unit=refresh_unit error=Signal::derive(move || err("refresh_token_lifetime_secs".into()))/>
+                </Show>
+            </section>
+            }.into_any()}
+
+            {view! {
+            <section id="scope" aria-labelledby="h-scope">
+                <h2 id="h-scope">"Scope"</h2>
+                <label class="choice"><input type="checkbox" bind:checked=must_confirm/>"User must confirm authorization request"</label>
+                <h3>"Scope Definitions"</h3>
+                <For each=move || scopes.get() key=|s| s.key let:scope>
+                    {
+                        let k = scope.key;
+                        let idx = move || scopes.with(|v| v.iter().position(|s| s.key == k).unwrap_or(0));
+                        let legend = move || format!("Scope {}", idx() + 1);
+                        let name_id = format!("scope-{k}-name");
+                        let desc_id = format!("scope-{k}-description");
+                        let name_err = Signal::derive(move || err(format!("scopes[{}].name", idx())));
+                        let regexes = scope.regexes;
+                        view! {
+                            <fieldset class="scope" aria-label=legend>
+                                <legend>{legend}</legend>
+                                <div class="field" class:has-error=move || name_err.get().is_some() on:input=move |_| touch(format!("scopes[{}].name", idx()))>
+                                    <label for=name_id.clone()>"Name"</label>
+                                    <input id=name_id bind:value=scope.name autocomplete="off"/>
+                                    <p class="field-error" role="alert">{move || name_err.get()}</p>
+                                </div>
+                                <div class="field">
+                                    <label for=desc_id.clone()>"Description"</label>
+                                    <input id=desc_id bind:value=scope.description autocomplete="off"/>
+                                </div>
+                                <For each=move || regexes.get() key=|r| r.key let:re>
+                                    {
+                                        let rk = re.key;
+                                        let label = move || format!("REST regex {}", position(regexes, rk) + 1);
+                                        let id = format!("regex-{rk}");
+                                        // Checked as it is typed, and again by the server on save.
+                                        let e = Signal::derive(move || {
+                                            check_rest_regex(&re.value.get()).or_else(|| err(format!("scopes[{}].rest_regexes[{}]", idx(), position(regexes, rk))))
+                                        });
+                                        let typed = RwSignal::new(!re.value.get_untracked().is_empty());
+                                        view! {
+                                            <div class="row" on:input=move |_| touch(format!("scopes[{}].rest_regexes[{}]", idx(), position(regexes, rk)))>
+                                                <label for=id.clone()>{label}</label>
+                                                <input id=id bind:value=re.value on:input=move |_| typed.set(true) autocomplete="off"
+                                                    aria-invalid=move || (typed.get() && e.get().is_some()).to_string()/>
+                                                <button type="button" on:click=move |_| regexes.update(|v| v.retain(|r| r.key != rk))>{move || format!("Remove {}", label())}</button>
+                                                <span class="field-error" role="alert">{move || if typed.get() || outcome.get().is_some() { e.get() } else { None }}</span>
+                                            </div>
+                                        }
+                                    }
+                                </For>
+                                <button type="button" on:click=move |_| regexes.update(|v| v.push(keys.row("")))>"Add REST regex"</button>
+                                " "
+                                <button type="button" on:click=move |_| scopes.update(|v| v.retain(|s| s.key != k))>{move || format!("Remove {}", legend())}</button>
+                            </fieldset>
+                        }
+                    }
+                </For>
+                <button type="button" on:click=move |_| scopes.update(|v| v.push(ScopeRow {
+                    key: keys.next(),
+                    name: RwSignal::new(String::new()),
+                    description: RwSignal::new(String::new()),
+                    regexes: RwSignal::new(vec![keys.row("")]),
+                }))>"Add scope"</button>
+                <p class="field-error" role="alert">{move || outcome.get().and_then(|f| (f.field.as_deref() == Some("scopes")).then_some(f.message))}</p>
+            </section>
+            }.into_any()}
+
+            {view! {
+            <section id="user-access" aria-labelledby="h-access">
+                <h2 id="h-access">"User Access"</h2>
+                <fieldset>
+                    <legend>"Roles whose members may use this app"</legend>
+                    {all_roles.into_iter().map(|r| {
+                        let r2 = r.clone();
+                        let r3 = r.clone();
+                        view! {
+                            <label class="choice">
+                                <input type="checkbox" value=r.clone()
+                                    prop:checked=move || roles.with(|v| v.iter().any(|x| x == &r2))
+                                    on:change=move |ev| {
+                                        let on = event_target_checked(&ev);
+                                        let r = r3.clone();
+                                        roles.update(|v| { v.retain(|x| x != &r); if on { v.push(r); } });
+                                    }/>
+                                {r}
+                            </label>
+                        }
+                    }).collect_view()}
+                    <p class="field-error" role="alert">{move || outcome.get().and_then(|f| f.field.filter(|x| x.starts_with("user_access_roles")).map(|_| f.message))}</p>
+                </fieldset>
+            </section>
+            }.into_any()}
+
+            <div class="actions sticky">
+                <button type="submit" class="primary" disabled=move || save.pending().get()>"Save"</button>
+                {move || match (save.value().get(), local_error.get()) {
+                    (_, Some(_)) => Some(view! { <p class="status error" role="alert">"Please correct the errors above."</p> }.into_any()),
+                    (Some(Ok(f)), None) if f.ok => Some(view! { <p class="status ok" role="status">{f.message}</p> }.into_any()),
+                    (Some(Ok(f)), None) => Some(view! { <p class="status error" role="alert">{if f.field.is_some() { "Please correct the errors above.".to_string() } else { f.message }}</p> }.into_any()),
+                    (Some(Err(e)), None) => Some(view! { <p class="status error" role="alert">{error_text(&e)}</p> }.into_any()),
+                    (None, None) => None,
+                }}
+            </div>
+        </form>
+        {(!is_new).then(|| view! {
+            <Changelog app_id=a.app_id.clone() version=Signal::derive(move || save.version().get())/>
+            <DeleteAppSection app_id=a.app_id.clone()/>
+        })}
+    }
+}
+
+/// A labelled field with its error below it.
+#[component]
+fn Field(
+    label: &'static str,
+    id: &'static str,
+    #[prop(optional)] path: Option<&'static str>,
+    error: Signal<Option<String>>,
+    children: Children,
+) -> impl IntoView {
+    let touch = use_context::<Touch>();
+    let path = path.unwrap_or(id);
+    view! {
+        <div class="field" class:has-error=move || error.get().is_some() on:input=move |_| if let Some(t) = touch { t.0.run(path.to_string()) }>
+            <label for=id>{label}</label>
+            {children()}
+            <p class="field-error" id=format!("{id}-error") role="alert">{move || error.get()}</p>
+        </div>
+    }
+}
+
+/// A lifetime as a number and a unit.
+#[component]
+fn LifetimeField(
+    label: &'static str,
+    id: &'static str,
+    value: RwSignal<String>,
+    unit: RwSignal<String>,
+    error: Signal<Option<String>>,
+) -> impl IntoView {
+    let unit_id = format!("{id}-unit");
+    view! {
+        <div class="field" class:has-error=move || error.get().is_some()>
+            <label for=id>{label}</label>
+            <div class="row">
+                <input id=id type="number" min="1" bind:value=value aria-describedby=format!("{id}-error")/>
+                <label for=unit_id.clone() class="sr-only">{format!("{label} unit")}</label>
+                <select id=unit_id prop:value=move || unit.get() on:change=move |ev| unit.set(event_target_value(&ev))>
+                    {UNITS.iter().map(|(u, _)| view! { <option value=*u selected=move || unit.get() == *u>{*u}</option> }).collect_view()}
+                </select>
+            </div>
+            <p class="field-error" id=format!("{id}-error") role="alert">{move || error.get()}</p>
+        </div>
+    }
+}
+
+/// The app's endpoint URLs and a ready-to-copy client-credentials request.
+#[component]
+fn Endpoints(public_url: String, app_id: String, scopes: Vec<String>) -> impl IntoView {
+    let u = |p: &str| format!("{public_url}/oauth2/{p}/{app_id}");
+    let token = u("token");
+    let scope_arg = if scopes.is_empty() {
+        String::new()
+    } else {
+        format!(" \\\n  -d 'scope={}'", scopes.join(" "))
+    };
+    let curl = format!(
+        "curl -X POST '{token}' \\\n  -u 'CLIENT_ID:CLIENT_SECRET' \\\n  -H 'Content-Type: application/x-www-form-urlencoded' \\\n  -d 'grant_type=client_credentials'{scope_arg}"
+    );
+    view! {
+        <h3>"Endpoints"</h3>
+        <dl class="endpoints">
+            <dt>"Token"</dt><dd><code>{token.clone()}</code></dd>
+            <dt>"Authorize"</dt><dd><code>{u("authorize")}</code></dd>
+            <dt>"Introspect"</dt><dd><code>{u("introspect")}</code></dd>
+            <dt>"Revoke"</dt><dd><code>{u("revoke")}</code></dd>
+            <dt>"Keys (JWKS)"</dt><dd><code>{u("keys")}</code></dd>
+            <dt>"Metadata"</dt><dd><code>{format!("{public_url}/oauth2/{app_id}/.well-known/oauth-authorization-server")}</code></dd>
+        </dl>
+        <h3>"Client credentials request"</h3>
+        <pre aria-label="curl command for a client credentials token request"><code>{curl}</code></pre>
+    }
+}
+
+#[component]
+fn Changelog(app_id: String, version: Signal<usize>) -> impl IntoView {
+    let id = app_id.clone();
+    let log = Resource::new(move || version.get(), move |_| app_changelog(id.clone()));
+    view! {
+        <section id="changelog" aria-labelledby="h-changelog">
+            <h2 id="h-changelog">"Changelog"</h2>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match log.await {
+                        Err(e) => view! { <p class="status error">{error_text(&e)}</p> }.into_any(),
+                        Ok(items) => view! {
+                            <table class="grid">
+                                <thead><tr><th>"When"</th><th>"Who"</th><th>"Field"</th><th>"Old"</th><th>"New"</th></tr></thead>
+                                <tbody>
+                                    {items.into_iter().map(|c| view! {
+                                        <tr><td>{c.at}</td><td>{c.actor}</td><td>{c.field}</td><td>{c.old.unwrap_or_default()}</td><td>{c.new.unwrap_or_default()}</td></tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn DeleteAppSection(app_id: String) -> impl IntoView {
+    let delete = ServerAction::<DeleteApp>::new();
+    view! {
+        <section class="danger" aria-labelledby="h-delete-app">
+            <h2 id="h-delete-app">"Delete app"</h2>
+            <p>"Deleting the app removes its scopes and grants and revokes every token it issued."</p>
+            <ActionForm action=delete>
+                <input type="hidden" name="app_id" value=app_id/>
+                <button type="submit" class="danger">"Delete app"</button>
+            </ActionForm>
+            {move || delete.value().get().and_then(|r| r.ok()).filter(|f| !f.ok).map(|f| view! { <p class="status error" role="alert">{f.message}</p> })}
+        </section>
+    }
+}
