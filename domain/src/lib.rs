@@ -3,8 +3,11 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod apps;
+pub mod clients;
 pub mod error;
+pub mod keys;
 pub mod names;
+pub mod oauth;
 pub mod passwords;
 pub mod rights;
 pub mod roles;
@@ -40,6 +43,9 @@ pub struct Services {
     pub store: Store,
     /// The externally visible base URL, without a trailing slash.
     pub public_url: String,
+    pub(crate) keys: keys::KeyCache,
+    pub(crate) apps: oauth::AppCache,
+    pub(crate) clients: clients::ClientCache,
 }
 
 impl Services {
@@ -47,17 +53,28 @@ impl Services {
         Services {
             store,
             public_url: public_url.trim_end_matches('/').to_string(),
+            keys: Default::default(),
+            apps: Default::default(),
+            clients: Default::default(),
         }
     }
 
     /// Called when a user's password, enabled flag or client flag changed, or before it is
     /// deleted: whatever was issued on the old credentials must stop working.
-    pub(crate) async fn on_user_credentials_changed(&self, _user_id: &str) -> Result<()> {
+    pub(crate) async fn on_user_credentials_changed(&self, user_id: &str) -> Result<()> {
+        self.clients.invalidate_user(user_id);
         Ok(())
+    }
+
+    /// Called before a user is deleted: every token issued to or for them stops working.
+    pub(crate) async fn before_user_deleted(&self, user_id: &str) -> Result<()> {
+        self.clients.invalidate_user(user_id);
+        self.revoke_subject(&format!("user:{user_id}")).await
     }
 
     /// Called after role membership or rights changed.
     pub(crate) async fn on_roles_changed(&self) -> Result<()> {
+        self.clients.invalidate_all();
         Ok(())
     }
 
@@ -68,10 +85,21 @@ impl Services {
     }
 
     /// Called after an app was created, changed or deleted.
-    pub(crate) async fn on_app_changed(&self, _app_id: &str) {}
+    pub(crate) async fn on_app_changed(&self, app_id: &str) {
+        self.apps.invalidate(app_id);
+    }
 
     /// Called before an app is deleted: its tokens, codes and grants go.
-    pub(crate) async fn before_app_deleted(&self, _app_id: &str) -> Result<()> {
+    pub(crate) async fn before_app_deleted(&self, app_id: &str) -> Result<()> {
+        self.revoke_subject(&format!("app:{app_id}")).await?;
+        sqlx::query("DELETE FROM tokens WHERE app_id = $1")
+            .bind(app_id)
+            .execute(&self.store.pool)
+            .await?;
+        sqlx::query("DELETE FROM auth_codes WHERE app_id = $1")
+            .bind(app_id)
+            .execute(&self.store.pool)
+            .await?;
         Ok(())
     }
 }

@@ -56,7 +56,7 @@ pub struct UserPatch {
 }
 
 /// The row as stored, with the hash: it stays inside the domain.
-pub(crate) struct UserRow {
+pub struct UserRow {
     pub user: User,
     pub password_hash: String,
     pub secret_version: i64,
@@ -283,7 +283,7 @@ impl Services {
             return Err(DomainError::Conflict("you cannot delete yourself".into()));
         }
         self.ensure_not_last_sysadmin(id).await?;
-        self.on_user_credentials_changed(id).await?;
+        self.before_user_deleted(id).await?;
         let done = sqlx::query("DELETE FROM users WHERE id = $1")
             .bind(id)
             .execute(&self.store.pool)

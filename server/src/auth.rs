@@ -1,29 +1,76 @@
-//! Bearer tokens on Gatehouse's own REST API (SPEC §4).
+//! Bearer tokens on Gatehouse's own REST API (SPEC §4, RFC 6750): valid token, a granted scope
+//! whose REST regex matches the path, and the token's user behind it.
 
 use axum::http::request::Parts;
+use axum::http::StatusCode;
 use domain::Principal;
 
 use crate::api::error::ApiError;
 use crate::AppState;
 
-/// The principal of a bearer token, when the request carries one. Until tokens are issued no
-/// bearer token is valid.
+fn invalid_token(message: &str) -> ApiError {
+    let mut e = ApiError::new(StatusCode::UNAUTHORIZED, "invalid_token", message);
+    e.challenge = Some("Bearer realm=\"gatehouse\", error=\"invalid_token\"".into());
+    e
+}
+
+/// The bearer token of the request, if it carries one (`None` when there is no Authorization
+/// header, so the session is tried instead).
+pub fn bearer(parts: &Parts) -> Option<&str> {
+    let v = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    (v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer ")).then(|| v[7..].trim())
+}
+
+/// The principal of a bearer token: valid (signature or lookup, expiry, not revoked), one of its
+/// scopes allows the request path, and its user exists and is enabled.
 pub async fn bearer_principal(
     parts: &Parts,
-    _state: &AppState,
+    state: &AppState,
 ) -> Result<Option<Principal>, ApiError> {
-    let Some(value) = parts.headers.get(axum::http::header::AUTHORIZATION) else {
+    let Some(token) = bearer(parts) else {
+        if parts
+            .headers
+            .contains_key(axum::http::header::AUTHORIZATION)
+            && parts.extensions.get::<tower_sessions::Session>().is_none()
+        {
+            return Err(invalid_token("unsupported Authorization scheme"));
+        }
         return Ok(None);
     };
-    let v = value.to_str().unwrap_or("");
-    if v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer ") {
+    let s = &state.services;
+    let info = s
+        .inspect_token(token)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                "internal error",
+            )
+        })?
+        .filter(|i| !i.is_refresh)
+        .ok_or_else(|| invalid_token("the access token is invalid, expired or revoked"))?;
+    let (_, matcher) = s
+        .cached_app(&info.app_id)
+        .await
+        .ok()
+        .flatten()
+        .ok_or_else(|| invalid_token("the token's app no longer exists"))?;
+    if !matcher.allows(info.scope.split(' '), parts.uri.path()) {
         let mut e = ApiError::new(
-            axum::http::StatusCode::UNAUTHORIZED,
-            "invalid_token",
-            "the bearer token is not valid",
+            StatusCode::FORBIDDEN,
+            "insufficient_scope",
+            "no granted scope allows this path",
         );
-        e.challenge = Some("Bearer error=\"invalid_token\"".into());
+        e.challenge = Some("Bearer realm=\"gatehouse\", error=\"insufficient_scope\"".into());
         return Err(e);
     }
-    Ok(None)
+    s.principal(&info.sub)
+        .await?
+        .map(Some)
+        .ok_or_else(|| invalid_token("the token's user is gone or disabled"))
 }

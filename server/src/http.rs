@@ -113,7 +113,10 @@ fn is_unsafe(m: &Method) -> bool {
 /// the request rides on the session cookie (bearer-token calls carry no ambient authority).
 pub async fn origin_check(State(st): State<HttpState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    let guarded = path.starts_with("/sfn/") || path.starts_with("/api/v1/") || path == "/login";
+    let guarded = path.starts_with("/sfn/")
+        || path.starts_with("/api/v1/")
+        || path == "/login"
+        || path == crate::api::compat::PATH;
     if guarded && is_unsafe(req.method()) {
         let origin = req
             .headers()
@@ -127,7 +130,7 @@ pub async fn origin_check(State(st): State<HttpState>, req: Request, next: Next)
             .is_some_and(|v| v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "));
         let refused = match origin {
             Some(o) => o != *st.origin,
-            None => path.starts_with("/api/v1/") && !bearer,
+            None => (path.starts_with("/api/v1/") || path == crate::api::compat::PATH) && !bearer,
         };
         if refused {
             return (
@@ -223,4 +226,23 @@ pub async fn server_fn_status(req: Request, next: Next) -> Response {
         parts.status = StatusCode::BAD_REQUEST;
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// `/CDirectoryService/CreateUser` in any case → the one route that serves it.
+pub fn fold_compat_path(mut req: Request) -> Request {
+    if req
+        .uri()
+        .path()
+        .eq_ignore_ascii_case(crate::api::compat::PATH)
+        && req.uri().path() != crate::api::compat::PATH
+    {
+        let pq = match req.uri().query() {
+            Some(q) => format!("{}?{q}", crate::api::compat::PATH),
+            None => crate::api::compat::PATH.to_string(),
+        };
+        if let Ok(uri) = pq.parse() {
+            *req.uri_mut() = uri;
+        }
+    }
+    req
 }

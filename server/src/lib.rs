@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod http;
+pub mod oauth;
 pub mod sessions;
 
 use std::net::SocketAddr;
@@ -46,6 +47,8 @@ pub enum StartError {
     PublicUrl(String),
     #[error("DATABASE_URL: {0}")]
     Database(domain::store::StoreOpenError),
+    #[error("cannot prepare the signing keys: {0}")]
+    Keys(domain::DomainError),
     #[error("GATEHOUSE_ADMIN_USER / GATEHOUSE_ADMIN_PASSWORD: cannot create the first administrator: {0}")]
     Bootstrap(domain::DomainError),
 }
@@ -70,6 +73,10 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
         .await
         .map_err(StartError::Database)?;
     let services = Services::new(store, &public_url);
+    services
+        .ensure_signing_key()
+        .await
+        .map_err(StartError::Keys)?;
     if let Some(password) = services
         .bootstrap(&config.admin_user, config.admin_password.as_deref())
         .await
@@ -122,10 +129,11 @@ pub fn router(config: &Config, addr: SocketAddr, public_url: &str, services: Ser
     let context_services = services.clone();
     let http_state = http::HttpState::new(services, public_url);
 
-    Router::new()
+    let inner = Router::new()
         .route("/healthz", get(http::healthz))
         .route("/readyz", get(http::readyz))
         .merge(api::router())
+        .merge(oauth::router())
         .leptos_routes_with_context(
             &state,
             routes,
@@ -153,7 +161,13 @@ pub fn router(config: &Config, addr: SocketAddr, public_url: &str, services: Ser
             http::MAX_BODY,
         ))
         .layer(axum::middleware::from_fn(http::access_log))
-        .with_state(state)
+        .with_state(state);
+    // The documents' compatibility call is matched case-insensitively, before routing.
+    Router::new().fallback_service(
+        tower::ServiceBuilder::new()
+            .map_request(http::fold_compat_path)
+            .service(inner),
+    )
 }
 
 /// Serves until the process ends.

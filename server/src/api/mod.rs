@@ -1,8 +1,10 @@
 //! The admin REST API (SPEC §5): thin handlers over the domain services.
 
 mod apps;
+pub mod compat;
 pub mod error;
 pub mod extract;
+mod keys;
 pub mod openapi;
 mod roles;
 mod users;
@@ -15,6 +17,8 @@ use crate::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/openapi.json", get(openapi::document))
+        .route("/api/v1/keys/rotate", axum::routing::post(keys::rotate))
+        .route(compat::PATH, axum::routing::post(compat::create_user))
         .merge(apps::router())
         .merge(users::router())
         .merge(roles::router())

@@ -29,7 +29,7 @@ Authenticate with the portal's session cookie (unsafe methods need an Origin equ
         super::apps::list, super::apps::create, super::apps::read, super::apps::update, super::apps::delete, super::apps::changelog,
         super::users::list, super::users::create, super::users::read, super::users::update, super::users::delete,
         super::roles::list, super::roles::create, super::roles::read, super::roles::update, super::roles::delete,
-        super::roles::add_member, super::roles::remove_member,
+        super::roles::add_member, super::roles::remove_member, super::keys::rotate,
     ),
     components(schemas(ErrorBody, KeyRotated)),
     modifiers(&Security),

@@ -138,7 +138,7 @@ impl TestApp {
                 reqwest::Method::POST,
                 "/api/v1/users",
                 Some(serde_json::json!({
-                    "login_name": login, "email": format!("{login}@example.com"), "display_name": login,
+                    "login_name": login, "email": if login.contains('@') { login.to_string() } else { format!("{login}@example.com") }, "display_name": login,
                     "password": password, "is_oauth_confidential_client": confidential
                 })),
             )

@@ -5,3 +5,4 @@ mod apps;
 mod directory;
 mod foundation;
 mod helpers;
+mod token;

@@ -1,0 +1,277 @@
+//! Client authentication at an app's endpoints, with a keyed cache of recent successful secret
+//! verifications so a client that proved its secret does not pay Argon2id on every request.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use sqlx::Row;
+use subtle::ConstantTimeEq;
+
+use crate::apps::{App, ClientIdType};
+use crate::oauth::{OAuthError, OAuthErrorCode};
+use crate::tokens::sha256_hex;
+use crate::Services;
+
+/// How long a cached verification (and an app) is trusted before it is re-checked against the
+/// database. A secret changed on another instance is refused after at most this long; on this
+/// instance the change invalidates at once.
+pub const CACHE_TTL: Duration = Duration::from_secs(5);
+const MAX_ENTRIES: usize = 50_000;
+
+/// What the client sent to authenticate.
+#[derive(Clone, Debug, Default)]
+pub struct ClientCredentials {
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    /// The credentials came in an HTTP Basic header (the error then carries a challenge).
+    pub via_basic: bool,
+}
+
+/// An authenticated client of an app.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Client {
+    /// A confidential-client user that proved its secret.
+    Confidential {
+        user_id: String,
+        login_name: String,
+        roles: Vec<String>,
+    },
+    /// A public client (Client ID Type anything or list): only its id.
+    Public { client_id: String },
+}
+
+impl Client {
+    pub fn client_id(&self) -> &str {
+        match self {
+            Client::Confidential { login_name, .. } => login_name,
+            Client::Public { client_id } => client_id,
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Verified {
+    user_id: String,
+    login_name: String,
+    secret_version: i64,
+    roles: Vec<String>,
+    generation: u64,
+    checked: Instant,
+}
+
+/// Keyed by SHA-256(login name, secret): the secret itself is never held.
+#[derive(Clone, Default)]
+pub struct ClientCache {
+    entries: Arc<RwLock<HashMap<String, Verified>>>,
+    generation: Arc<AtomicU64>,
+}
+
+impl ClientCache {
+    /// Every entry must be re-checked against the database (roles changed).
+    pub fn invalidate_all(&self) {
+        self.generation.fetch_add(1, Ordering::Relaxed);
+    }
+    /// Drops the entries of one user (secret, flags or the user changed).
+    pub fn invalidate_user(&self, user_id: &str) {
+        if let Ok(mut m) = self.entries.write() {
+            m.retain(|_, v| v.user_id != user_id);
+        }
+    }
+    fn key(login_lower: &str, secret: &str) -> String {
+        sha256_hex(&format!("{login_lower}\u{0}{secret}"))
+    }
+}
+
+/// The user-access rule of SPEC §2: a member of one of the app's roles (Everybody: anyone enabled).
+pub fn has_access(app: &App, roles: &[String]) -> bool {
+    app.user_access_roles.iter().any(|r| {
+        let r = r.to_lowercase();
+        r == "everybody" || roles.iter().any(|m| m.to_lowercase() == r)
+    })
+}
+
+fn invalid_client(via_basic: bool, description: &str) -> OAuthError {
+    OAuthError {
+        basic_challenge: via_basic,
+        ..OAuthError::new(OAuthErrorCode::InvalidClient, description)
+    }
+}
+
+impl Services {
+    /// Role names a user is an explicit member of, with its secret version and flags.
+    async fn client_row(
+        &self,
+        login: &str,
+    ) -> crate::Result<Option<(crate::users::UserRow, Vec<String>)>> {
+        let Some(row) = self.user_row_by_login(login).await? else {
+            return Ok(None);
+        };
+        let roles = sqlx::query("SELECT r.name FROM roles r JOIN role_members m ON m.role_id = r.id WHERE m.user_id = $1")
+            .bind(&row.user.id)
+            .fetch_all(&self.store.pool)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<String, _>("name"))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some((row, roles)))
+    }
+
+    /// Authenticates the client of a request to `app`'s endpoints. Confidential apps need a
+    /// confidential-client user whose secret verifies; public apps (anything/list) take the
+    /// `client_id` alone. Errors are `invalid_client`, whatever was wrong.
+    pub async fn authenticate_client(
+        &self,
+        app: &App,
+        creds: &ClientCredentials,
+        client_addr: &str,
+    ) -> Result<Client, OAuthError> {
+        let Some(client_id) = creds
+            .client_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        else {
+            return Err(invalid_client(
+                creds.via_basic,
+                "client authentication is required",
+            ));
+        };
+        match (app.client_id_type, creds.client_secret.as_deref()) {
+            (ClientIdType::Confidential, Some(secret)) => {
+                self.verify_confidential(client_id, secret, creds.via_basic, client_addr)
+                    .await
+            }
+            (ClientIdType::Confidential, None) => Err(invalid_client(
+                creds.via_basic,
+                "client authentication failed",
+            )),
+            (ClientIdType::Anything, _) => Ok(Client::Public {
+                client_id: client_id.to_string(),
+            }),
+            (ClientIdType::List, _) => {
+                let allowed = app.allowed_clients.iter().any(|c| {
+                    c.to_lowercase()
+                        .as_bytes()
+                        .ct_eq(client_id.to_lowercase().as_bytes())
+                        .into()
+                });
+                if allowed {
+                    Ok(Client::Public {
+                        client_id: client_id.to_string(),
+                    })
+                } else {
+                    Err(invalid_client(creds.via_basic, "unknown client_id"))
+                }
+            }
+        }
+    }
+
+    /// Verifies a confidential client's secret: from the cache when it was proven recently,
+    /// otherwise with Argon2id (throttled like sign-in).
+    pub async fn verify_confidential(
+        &self,
+        client_id: &str,
+        secret: &str,
+        via_basic: bool,
+        client_addr: &str,
+    ) -> Result<Client, OAuthError> {
+        let login_lower = client_id.to_lowercase();
+        let key = ClientCache::key(&login_lower, secret);
+        let generation = self.clients.generation.load(Ordering::Relaxed);
+        let cached = self
+            .clients
+            .entries
+            .read()
+            .ok()
+            .and_then(|m| m.get(&key).cloned());
+        if let Some(v) = cached {
+            if v.generation == generation && v.checked.elapsed() < CACHE_TTL {
+                return Ok(Client::Confidential {
+                    user_id: v.user_id,
+                    login_name: v.login_name,
+                    roles: v.roles,
+                });
+            }
+            // Stale: re-read the user (one query, no Argon2) and keep the entry if nothing changed.
+            if let Ok(Some((row, roles))) = self.client_row(&login_lower).await {
+                if row.secret_version == v.secret_version
+                    && row.user.enabled
+                    && row.user.is_oauth_confidential_client
+                {
+                    self.remember(key, &row, roles.clone(), generation);
+                    return Ok(Client::Confidential {
+                        user_id: row.user.id,
+                        login_name: row.user.login_name,
+                        roles,
+                    });
+                }
+            }
+            if let Ok(mut m) = self.clients.entries.write() {
+                m.remove(&key);
+            }
+        }
+        let account_key = format!("acct:{login_lower}");
+        let addr_key = format!("addr:{client_addr}");
+        if let Err(crate::users::AuthError::Throttled(secs)) =
+            self.throttle_check(&[&account_key, &addr_key]).await
+        {
+            return Err(OAuthError {
+                retry_after: Some(secs),
+                ..OAuthError::new(OAuthErrorCode::TooManyRequests, "too many failed attempts")
+            });
+        }
+        let found = self
+            .client_row(&login_lower)
+            .await
+            .map_err(|_| OAuthError::server())?;
+        let hash = found.as_ref().map(|(r, _)| r.password_hash.clone());
+        let ok = crate::passwords::verify(secret.to_string(), hash).await;
+        match found {
+            Some((row, roles))
+                if ok && row.user.enabled && row.user.is_oauth_confidential_client =>
+            {
+                self.throttle_success(&account_key).await;
+                self.remember(key, &row, roles.clone(), generation);
+                Ok(Client::Confidential {
+                    user_id: row.user.id,
+                    login_name: row.user.login_name,
+                    roles,
+                })
+            }
+            _ => {
+                self.throttle_failure(&account_key, crate::throttle::ACCOUNT_LIMIT)
+                    .await;
+                self.throttle_failure(&addr_key, crate::throttle::ADDRESS_LIMIT)
+                    .await;
+                Err(invalid_client(via_basic, "client authentication failed"))
+            }
+        }
+    }
+
+    fn remember(
+        &self,
+        key: String,
+        row: &crate::users::UserRow,
+        roles: Vec<String>,
+        generation: u64,
+    ) {
+        if let Ok(mut m) = self.clients.entries.write() {
+            if m.len() >= MAX_ENTRIES {
+                m.clear();
+            }
+            m.insert(
+                key,
+                Verified {
+                    user_id: row.user.id.clone(),
+                    login_name: row.user.login_name.clone(),
+                    secret_version: row.secret_version,
+                    roles,
+                    generation,
+                    checked: Instant::now(),
+                },
+            );
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! RFC 8414 authorization server metadata, listing only what the app allows.
+
+use axum::extract::{Path, State};
+use axum::response::IntoResponse;
+use axum::Json;
+use domain::apps::{AuthMethod, ClientIdType, TokenType};
+use domain::oauth::OAuthError;
+use domain::Services;
+use serde_json::json;
+
+use super::error::OAuthResponse;
+
+pub async fn metadata(
+    State(s): State<Services>,
+    Path(app_id): Path<String>,
+) -> Result<impl IntoResponse, OAuthResponse> {
+    let (app, _) = s
+        .cached_app(&app_id)
+        .await?
+        .ok_or_else(OAuthError::unknown_app)?;
+    let base = &s.public_url;
+    let url = |p: &str| format!("{base}/oauth2/{p}/{app_id}");
+    let mut grants: Vec<&str> = Vec::new();
+    let mut responses: Vec<&str> = Vec::new();
+    for m in &app.auth_methods {
+        match m {
+            AuthMethod::ClientCredentials if app.client_id_type == ClientIdType::Confidential => {
+                grants.push("client_credentials")
+            }
+            AuthMethod::Password => grants.push("password"),
+            AuthMethod::AuthorizationCode => {
+                grants.push("authorization_code");
+                responses.push("code");
+            }
+            AuthMethod::Implicit => {
+                grants.push("implicit");
+                responses.push("token");
+            }
+            _ => {}
+        }
+    }
+    if app.issue_refresh_tokens && app.allows(AuthMethod::AuthorizationCode) {
+        grants.push("refresh_token");
+    }
+    let auth_methods: Vec<&str> = match app.client_id_type {
+        ClientIdType::Confidential => vec!["client_secret_basic", "client_secret_post"],
+        _ => vec!["none"],
+    };
+    let mut doc = json!({
+        "issuer": app.issuer,
+        "token_endpoint": url("token"),
+        "jwks_uri": url("keys"),
+        "introspection_endpoint": url("introspect"),
+        "revocation_endpoint": url("revoke"),
+        "grant_types_supported": grants,
+        "token_endpoint_auth_methods_supported": auth_methods,
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "revocation_endpoint_auth_methods_supported": auth_methods,
+        "scopes_supported": app.scopes.iter().map(|s| s.name.clone()).collect::<Vec<_>>(),
+        "authorization_response_iss_parameter_supported": true,
+    });
+    if !responses.is_empty() {
+        doc["authorization_endpoint"] = json!(url("authorize"));
+        doc["response_types_supported"] = json!(responses);
+        doc["response_modes_supported"] = json!(if responses.contains(&"token") {
+            vec!["query", "fragment"]
+        } else {
+            vec!["query"]
+        });
+        doc["code_challenge_methods_supported"] = json!(["S256"]);
+    }
+    if app.token_type == TokenType::JwtRs256 {
+        doc["token_endpoint_auth_signing_alg_values_supported"] = json!(["RS256"]);
+    }
+    Ok(Json(doc))
+}

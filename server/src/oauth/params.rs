@@ -1,0 +1,119 @@
+//! Parameters of OAuth2 POST requests: `application/x-www-form-urlencoded` (RFC 6749) or
+//! `application/json` (the documents), with client credentials from HTTP Basic or the body.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::http::{header, HeaderMap};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use domain::clients::ClientCredentials;
+use domain::oauth::{OAuthError, OAuthErrorCode};
+
+pub struct Params(HashMap<String, String>);
+
+fn bad(d: &str) -> OAuthError {
+    OAuthError::new(OAuthErrorCode::InvalidRequest, d)
+}
+
+impl Params {
+    /// Parses the body by its content type; a parameter sent twice is `invalid_request`.
+    pub fn parse(headers: &HeaderMap, body: &Bytes) -> Result<Params, OAuthError> {
+        let ct = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let pairs: Vec<(String, String)> = if ct.starts_with("application/x-www-form-urlencoded")
+            || (ct.is_empty() && body.is_empty())
+        {
+            serde_urlencoded::from_bytes(body).map_err(|_| bad("the form body is malformed"))?
+        } else if ct.starts_with("application/json") {
+            let v: serde_json::Value =
+                serde_json::from_slice(body).map_err(|_| bad("the JSON body is malformed"))?;
+            let serde_json::Value::Object(map) = v else {
+                return Err(bad("the JSON body must be an object"));
+            };
+            map.into_iter()
+                .filter_map(|(k, v)| match v {
+                    serde_json::Value::String(s) => Some(Ok((k, s))),
+                    serde_json::Value::Number(n) => Some(Ok((k, n.to_string()))),
+                    serde_json::Value::Bool(b) => Some(Ok((k, b.to_string()))),
+                    serde_json::Value::Null => None,
+                    _ => Some(Err(bad("JSON parameters must be strings"))),
+                })
+                .collect::<Result<_, _>>()?
+        } else {
+            return Err(bad(
+                "use application/x-www-form-urlencoded or application/json",
+            ));
+        };
+        let mut map = HashMap::with_capacity(pairs.len());
+        for (k, v) in pairs {
+            if map.insert(k.clone(), v).is_some() {
+                return Err(bad(&format!("parameter {k:?} is repeated")));
+            }
+        }
+        Ok(Params(map))
+    }
+
+    pub fn get(&self, k: &str) -> Option<String> {
+        self.0.get(k).cloned()
+    }
+
+    /// Client credentials from `Authorization: Basic` or `client_id`/`client_secret` in the body;
+    /// both at once is `invalid_request` (RFC 6749 §2.3).
+    pub fn credentials(&self, headers: &HeaderMap) -> Result<ClientCredentials, OAuthError> {
+        let body_id = self.get("client_id");
+        let body_secret = self.get("client_secret");
+        match basic(headers)? {
+            Some((id, secret)) => {
+                if body_secret.is_some() {
+                    return Err(bad("use one client authentication method"));
+                }
+                if body_id
+                    .as_deref()
+                    .is_some_and(|b| !b.eq_ignore_ascii_case(&id))
+                {
+                    return Err(bad("client_id does not match the Authorization header"));
+                }
+                Ok(ClientCredentials {
+                    client_id: Some(id),
+                    client_secret: Some(secret),
+                    via_basic: true,
+                })
+            }
+            None => Ok(ClientCredentials {
+                client_id: body_id,
+                client_secret: body_secret,
+                via_basic: false,
+            }),
+        }
+    }
+}
+
+/// Decodes `Authorization: Basic`. Malformed credentials are `invalid_client` with a challenge.
+fn basic(headers: &HeaderMap) -> Result<Option<(String, String)>, OAuthError> {
+    let Some(v) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let v = v.to_str().unwrap_or("");
+    if v.len() < 6 || !v[..6].eq_ignore_ascii_case("basic ") {
+        return Ok(None);
+    }
+    let fail = || OAuthError {
+        basic_challenge: true,
+        ..OAuthError::new(OAuthErrorCode::InvalidClient, "malformed Basic credentials")
+    };
+    let raw = STANDARD.decode(v[6..].trim()).map_err(|_| fail())?;
+    let text = String::from_utf8(raw).map_err(|_| fail())?;
+    let (id, secret) = text.split_once(':').ok_or_else(fail)?;
+    // RFC 6749 §2.3.1: both parts are form-urlencoded before encoding; plain ones pass unchanged.
+    let dec = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8()
+            .map(|c| c.into_owned())
+            .map_err(|_| fail())
+    };
+    Ok(Some((dec(id)?, dec(secret)?)))
+}

@@ -1,0 +1,106 @@
+//! `POST /oauth2/token/{app}`, `/oauth2/introspect/{app}`, `/oauth2/revoke/{app}`.
+
+use std::net::SocketAddr;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use domain::oauth::TokenRequest;
+use domain::Services;
+use serde_json::json;
+
+use super::error::{no_store, OAuthResponse};
+use super::params::Params;
+
+pub async fn token(
+    State(s): State<Services>,
+    Path(app): Path<String>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, OAuthResponse> {
+    let p = Params::parse(&headers, &body)?;
+    let req = TokenRequest {
+        grant_type: p.get("grant_type"),
+        scope: p.get("scope"),
+        code: p.get("code"),
+        redirect_uri: p.get("redirect_uri"),
+        code_verifier: p.get("code_verifier"),
+        username: p.get("username"),
+        password: p.get("password"),
+        refresh_token: p.get("refresh_token"),
+        credentials: p.credentials(&headers)?,
+        client_addr: addr.ip().to_string(),
+    };
+    let issued = s.token(&app, req).await?;
+    let mut res = Json(issued).into_response();
+    no_store(&mut res);
+    Ok(res)
+}
+
+pub async fn introspect(
+    State(s): State<Services>,
+    Path(app): Path<String>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, OAuthResponse> {
+    let p = Params::parse(&headers, &body)?;
+    let creds = p.credentials(&headers)?;
+    let info = s
+        .introspect(
+            &app,
+            &creds,
+            p.get("token").as_deref(),
+            &addr.ip().to_string(),
+        )
+        .await?;
+    let body = match info {
+        None => json!({"active": false}),
+        Some(i) => {
+            let mut v = json!({
+                "active": true,
+                "scope": i.scope,
+                "client_id": i.client_id,
+                "token_type": if i.is_refresh { "refresh_token" } else { "Bearer" },
+                "exp": i.exp,
+                "iat": i.iat,
+                "nbf": i.iat,
+                "sub": i.sub,
+                "aud": i.app_id,
+                "iss": i.iss,
+                "jti": i.jti,
+            });
+            if let Some(u) = i.username {
+                v["username"] = json!(u);
+            }
+            v
+        }
+    };
+    let mut res = Json(body).into_response();
+    no_store(&mut res);
+    Ok(res)
+}
+
+pub async fn revoke(
+    State(s): State<Services>,
+    Path(app): Path<String>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, OAuthResponse> {
+    let p = Params::parse(&headers, &body)?;
+    let creds = p.credentials(&headers)?;
+    s.revoke(
+        &app,
+        &creds,
+        p.get("token").as_deref(),
+        &addr.ip().to_string(),
+    )
+    .await?;
+    let mut res = axum::http::StatusCode::OK.into_response();
+    no_store(&mut res);
+    Ok(res)
+}
