@@ -3,6 +3,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod apps;
+pub mod authorize;
 pub mod clients;
 pub mod error;
 pub mod keys;

@@ -27,6 +27,7 @@ pub enum OAuthErrorCode {
     InvalidGrant,
     UnauthorizedClient,
     UnsupportedGrantType,
+    UnsupportedResponseType,
     InvalidScope,
     AccessDenied,
     TooManyRequests,
@@ -41,6 +42,7 @@ impl OAuthErrorCode {
             OAuthErrorCode::InvalidGrant => "invalid_grant",
             OAuthErrorCode::UnauthorizedClient => "unauthorized_client",
             OAuthErrorCode::UnsupportedGrantType => "unsupported_grant_type",
+            OAuthErrorCode::UnsupportedResponseType => "unsupported_response_type",
             OAuthErrorCode::InvalidScope => "invalid_scope",
             OAuthErrorCode::AccessDenied => "access_denied",
             OAuthErrorCode::TooManyRequests => "slow_down",
@@ -524,22 +526,7 @@ impl Services {
                 "the refresh token was issued to another client",
             ));
         }
-        // Rotation: exactly one use; a second use revokes the whole family (RFC 9700 §4.14).
-        let claimed = sqlx::query(
-            "UPDATE tokens SET used = 1 WHERE token_hash = $1 AND used = 0 AND revoked = 0",
-        )
-        .bind(&hash)
-        .execute(&self.store.pool)
-        .await
-        .map_err(|_| OAuthError::server())?
-        .rows_affected();
-        if claimed == 0 {
-            self.revoke_family(&family).await?;
-            return Err(OAuthError::grant("refresh token already used"));
-        }
-        if n("expires_at") < now() {
-            return Err(OAuthError::grant("refresh token expired"));
-        }
+        // A bad request does not spend the token: scopes can be narrowed, never widened.
         let had: Vec<String> = s("scope")
             .split(' ')
             .filter(|x| !x.is_empty())
@@ -558,6 +545,22 @@ impl Services {
                 asked
             }
         };
+        // Rotation: exactly one use; a second use revokes the whole family (RFC 9700 §4.14).
+        let claimed = sqlx::query(
+            "UPDATE tokens SET used = 1 WHERE token_hash = $1 AND used = 0 AND revoked = 0",
+        )
+        .bind(&hash)
+        .execute(&self.store.pool)
+        .await
+        .map_err(|_| OAuthError::server())?
+        .rows_affected();
+        if claimed == 0 {
+            self.revoke_family(&family).await?;
+            return Err(OAuthError::grant("refresh token already used"));
+        }
+        if n("expires_at") < now() {
+            return Err(OAuthError::grant("refresh token expired"));
+        }
         let user_id = s("user_id");
         if self
             .user_row_by_id(&user_id)

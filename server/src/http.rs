@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use domain::{Right, Services};
 
@@ -116,7 +116,9 @@ pub async fn origin_check(State(st): State<HttpState>, req: Request, next: Next)
     let guarded = path.starts_with("/sfn/")
         || path.starts_with("/api/v1/")
         || path == "/login"
-        || path == crate::api::compat::PATH;
+        || path == crate::api::compat::PATH
+        || path.starts_with("/oauth2/consent/")
+        || path.starts_with("/account/");
     if guarded && is_unsafe(req.method()) {
         let origin = req
             .headers()
@@ -191,15 +193,8 @@ pub async fn admin_guard(State(st): State<HttpState>, req: Request, next: Next) 
     };
     if !allowed {
         let what = needed.map(|r| r.as_str()).unwrap_or("any admin");
-        return (
-            StatusCode::FORBIDDEN,
-            Html(format!(
-                "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Forbidden · Gatehouse</title>\
-                 <link rel=\"stylesheet\" href=\"/pkg/gatehouse.css\"></head><body><main class=\"center\"><h1>Access denied</h1>\
-                 <p>You need the {what} right to open this page.</p><p><a href=\"/admin\">Back to the portal</a></p></main></body></html>"
-            )),
-        )
-            .into_response();
+        let body = format!("<h1>Access denied</h1><p>You need the {what} right to open this page.</p><p><a href=\"/admin\">Back to the portal</a></p>");
+        return (StatusCode::FORBIDDEN, crate::html::page("Forbidden", &body)).into_response();
     }
     next.run(req).await
 }

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod html;
 pub mod http;
 pub mod oauth;
 pub mod sessions;

@@ -2,6 +2,7 @@
 //! database. One test binary on purpose: every extra file under tests/ links separately.
 
 mod apps;
+mod authorize;
 mod directory;
 mod foundation;
 mod helpers;

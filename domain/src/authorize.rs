@@ -1,0 +1,417 @@
+//! The authorize flow (SPEC §3): checks in the contract's order, the consent rule, and the
+//! redirect that carries a code or a token back to the client.
+
+use std::sync::Arc;
+
+use sqlx::Row;
+
+use crate::apps::{App, AuthMethod, ClientIdType};
+use crate::names::RedirectUri;
+use crate::oauth::{resolve_scopes, OAuthErrorCode};
+use crate::store::now;
+use crate::Services;
+
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct AuthorizeRequest {
+    pub response_type: Option<String>,
+    pub client_id: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub scope: Option<String>,
+    pub state: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    pub nonce: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum AuthorizeOutcome {
+    /// The app, client or redirect URI is bad: show an error page, never redirect.
+    ErrorPage(String),
+    /// Send the browser here (success, or an error for the client).
+    Redirect(String),
+    /// The person must sign in first.
+    SignIn,
+    /// The person must approve these scopes (name, description) of this app.
+    Consent {
+        app_name: String,
+        scopes: Vec<(String, String)>,
+    },
+}
+
+/// Percent-encodes a query or fragment value.
+pub fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn with_params(base: &str, sep_fragment: bool, params: &[(&str, Option<&str>)]) -> String {
+    let pairs: Vec<String> = params
+        .iter()
+        .filter_map(|(k, v)| v.map(|v| format!("{k}={}", encode(v))))
+        .collect();
+    let joined = pairs.join("&");
+    if sep_fragment {
+        format!("{base}#{joined}")
+    } else if base.contains('?') {
+        format!("{base}&{joined}")
+    } else {
+        format!("{base}?{joined}")
+    }
+}
+
+/// The checked parts of a request, once app, client and redirect are known to be good.
+struct Checked {
+    app: Arc<App>,
+    client_id: String,
+    redirect_uri: String,
+    fragment: bool,
+    state: Option<String>,
+}
+
+impl Checked {
+    fn error(&self, code: OAuthErrorCode, description: &str) -> AuthorizeOutcome {
+        AuthorizeOutcome::Redirect(with_params(
+            &self.redirect_uri,
+            self.fragment,
+            &[
+                ("error", Some(code.as_str())),
+                ("error_description", Some(description)),
+                ("state", self.state.as_deref()),
+            ],
+        ))
+    }
+}
+
+impl Services {
+    /// Step one: the app, `client_id` and `redirect_uri`, before anything else (even sign-in).
+    async fn check_client(
+        &self,
+        app_id: &str,
+        req: &AuthorizeRequest,
+    ) -> Result<Checked, AuthorizeOutcome> {
+        let page = |m: &str| AuthorizeOutcome::ErrorPage(m.to_string());
+        let (app, _) = self
+            .cached_app(app_id)
+            .await
+            .map_err(|_| page("Something went wrong."))?
+            .ok_or_else(|| page("There is no such application."))?;
+        let client_id = req
+            .client_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| page("The request has no client_id."))?;
+        let client_ok = match app.client_id_type {
+            ClientIdType::Anything => true,
+            ClientIdType::List => app
+                .allowed_clients
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case(client_id)),
+            ClientIdType::Confidential => match self.user_row_by_login(client_id).await {
+                Ok(Some(u)) if u.user.enabled && u.user.is_oauth_confidential_client => {
+                    self.user_may_use(&app, &u.user.id).await.unwrap_or(false)
+                }
+                _ => false,
+            },
+        };
+        if !client_ok {
+            return Err(page("The client_id is not valid for this application."));
+        }
+        let registered: Vec<RedirectUri> = app
+            .redirect_uris
+            .iter()
+            .filter_map(|u| RedirectUri::parse(u).ok())
+            .collect();
+        let redirect_uri = match req.redirect_uri.as_deref().filter(|r| !r.is_empty()) {
+            Some(r) if registered.iter().any(|x| x.matches(r)) => r.to_string(),
+            Some(_) => {
+                return Err(page(
+                    "The redirect_uri is not registered for this application.",
+                ))
+            }
+            None if registered.len() == 1 => registered[0].as_str().to_string(),
+            None => return Err(page("The request has no redirect_uri.")),
+        };
+        let fragment = req.response_type.as_deref() == Some("token");
+        Ok(Checked {
+            app,
+            client_id: client_id.to_string(),
+            redirect_uri,
+            fragment,
+            state: req.state.clone(),
+        })
+    }
+
+    /// Runs the authorize request for `user_id` (None: not signed in). `approved` carries the
+    /// scopes the person just approved on the consent page.
+    pub async fn authorize(
+        &self,
+        app_id: &str,
+        req: &AuthorizeRequest,
+        user_id: Option<&str>,
+        approved: Option<Vec<String>>,
+    ) -> AuthorizeOutcome {
+        let c = match self.check_client(app_id, req).await {
+            Ok(c) => c,
+            Err(o) => return o,
+        };
+        let method = match req.response_type.as_deref() {
+            Some("code") => AuthMethod::AuthorizationCode,
+            Some("token") => AuthMethod::Implicit,
+            Some(_) => {
+                return c.error(
+                    OAuthErrorCode::UnsupportedResponseType,
+                    "response_type must be code or token",
+                )
+            }
+            None => return c.error(OAuthErrorCode::InvalidRequest, "response_type is required"),
+        };
+        if !c.app.allows(method) {
+            return c.error(OAuthErrorCode::UnauthorizedClient, "auth mode not allowed");
+        }
+        let scopes = match resolve_scopes(&c.app, req.scope.as_deref()) {
+            Ok(s) => s,
+            Err(e) => return c.error(e.code, &e.description),
+        };
+        let challenge = req.code_challenge.as_deref().filter(|s| !s.is_empty());
+        if method == AuthMethod::AuthorizationCode {
+            if challenge.is_some() && req.code_challenge_method.as_deref() != Some("S256") {
+                return c.error(
+                    OAuthErrorCode::InvalidRequest,
+                    "code_challenge_method must be S256",
+                );
+            }
+            if challenge.is_none() && c.app.client_id_type != ClientIdType::Confidential {
+                return c.error(
+                    OAuthErrorCode::InvalidRequest,
+                    "PKCE (code_challenge with S256) is required for public clients",
+                );
+            }
+            if challenge.is_some_and(|ch| !(43..=128).contains(&ch.len())) {
+                return c.error(
+                    OAuthErrorCode::InvalidRequest,
+                    "code_challenge is malformed",
+                );
+            }
+        }
+        let Some(user_id) = user_id else {
+            return AuthorizeOutcome::SignIn;
+        };
+        let user = match self.user_row_by_id(user_id).await {
+            Ok(Some(u)) if u.user.enabled => u,
+            _ => return AuthorizeOutcome::SignIn,
+        };
+        if !self.user_may_use(&c.app, user_id).await.unwrap_or(false) {
+            return c.error(
+                OAuthErrorCode::AccessDenied,
+                "the user may not use this application",
+            );
+        }
+        let granted = if c.app.user_must_confirm {
+            match approved {
+                Some(a) => {
+                    let granted: Vec<String> =
+                        scopes.iter().filter(|s| a.contains(s)).cloned().collect();
+                    if let Err(e) = self
+                        .remember_consent(user_id, &c.app.app_id, &granted)
+                        .await
+                    {
+                        tracing::error!(error = %e, "cannot store consent");
+                    }
+                    granted
+                }
+                None => {
+                    let remembered = self
+                        .consent_of(user_id, &c.app.app_id)
+                        .await
+                        .unwrap_or_default();
+                    match remembered {
+                        Some(r) if scopes.iter().all(|s| r.contains(s)) => scopes,
+                        _ => {
+                            return AuthorizeOutcome::Consent {
+                                app_name: c.app.name.clone(),
+                                scopes: scopes
+                                    .iter()
+                                    .map(|s| {
+                                        (
+                                            s.clone(),
+                                            c.app
+                                                .scope(s)
+                                                .map(|x| x.description.clone())
+                                                .unwrap_or_default(),
+                                        )
+                                    })
+                                    .collect(),
+                            }
+                        }
+                    }
+                }
+            }
+        } else {
+            scopes
+        };
+        match method {
+            AuthMethod::Implicit => match self
+                .issue_implicit(
+                    &c.app,
+                    &c.client_id,
+                    user_id,
+                    &user.user.login_name,
+                    granted,
+                )
+                .await
+            {
+                Ok(t) => AuthorizeOutcome::Redirect(with_params(
+                    &c.redirect_uri,
+                    true,
+                    &[
+                        ("access_token", Some(&t.access_token)),
+                        ("token_type", Some("Bearer")),
+                        ("expires_in", Some(&t.expires_in.to_string())),
+                        ("scope", Some(&t.scope)),
+                        ("state", c.state.as_deref()),
+                        ("iss", Some(&c.app.issuer)),
+                    ],
+                )),
+                Err(_) => c.error(OAuthErrorCode::ServerError, "cannot issue a token"),
+            },
+            _ => match self
+                .create_code(
+                    &c.app,
+                    &c.client_id,
+                    user_id,
+                    &c.redirect_uri,
+                    &granted,
+                    challenge,
+                    req.nonce.as_deref(),
+                )
+                .await
+            {
+                Ok(code) => AuthorizeOutcome::Redirect(with_params(
+                    &c.redirect_uri,
+                    false,
+                    &[
+                        ("code", Some(&code)),
+                        ("state", c.state.as_deref()),
+                        ("iss", Some(&c.app.issuer)),
+                    ],
+                )),
+                Err(_) => c.error(OAuthErrorCode::ServerError, "cannot issue a code"),
+            },
+        }
+    }
+
+    /// The person denied the consent: `access_denied` back to the client.
+    pub async fn deny_authorization(
+        &self,
+        app_id: &str,
+        req: &AuthorizeRequest,
+    ) -> AuthorizeOutcome {
+        match self.check_client(app_id, req).await {
+            Ok(c) => c.error(OAuthErrorCode::AccessDenied, "the user denied the request"),
+            Err(o) => o,
+        }
+    }
+
+    async fn consent_of(&self, user_id: &str, app_id: &str) -> crate::Result<Option<Vec<String>>> {
+        let row = sqlx::query("SELECT scopes FROM consents WHERE user_id = $1 AND app_id = $2")
+            .bind(user_id)
+            .bind(app_id)
+            .fetch_optional(&self.store.pool)
+            .await?;
+        Ok(row.map(|r| {
+            r.try_get::<String, _>("scopes")
+                .unwrap_or_default()
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect()
+        }))
+    }
+
+    async fn remember_consent(
+        &self,
+        user_id: &str,
+        app_id: &str,
+        scopes: &[String],
+    ) -> crate::Result<()> {
+        sqlx::query(
+            "INSERT INTO consents (user_id, app_id, scopes, granted_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (user_id, app_id) DO UPDATE SET scopes = $3, granted_at = $4",
+        )
+        .bind(user_id)
+        .bind(app_id)
+        .bind(scopes.join(" "))
+        .bind(now())
+        .execute(&self.store.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The apps a person has approved: (app id, app name, scopes).
+    pub async fn connected_apps(
+        &self,
+        user_id: &str,
+    ) -> crate::Result<Vec<(String, String, String)>> {
+        let rows = sqlx::query("SELECT c.app_id, a.name, c.scopes FROM consents c JOIN apps a ON a.app_id = c.app_id WHERE c.user_id = $1 ORDER BY a.name")
+            .bind(user_id)
+            .fetch_all(&self.store.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("app_id")?,
+                    r.try_get("name")?,
+                    r.try_get("scopes")?,
+                ))
+            })
+            .collect::<Result<_, sqlx::Error>>()?)
+    }
+
+    /// Withdraws a person's consent to an app; the next authorization asks again.
+    pub async fn withdraw_consent(&self, user_id: &str, app_id: &str) -> crate::Result<()> {
+        sqlx::query("DELETE FROM consents WHERE user_id = $1 AND app_id = $2")
+            .bind(user_id)
+            .bind(app_id)
+            .execute(&self.store.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn params_go_in_the_query_or_the_fragment() {
+        assert_eq!(
+            with_params(
+                "https://c.example/cb",
+                false,
+                &[("code", Some("a b")), ("state", None)]
+            ),
+            "https://c.example/cb?code=a%20b"
+        );
+        assert_eq!(
+            with_params("https://c.example/cb?x=1", false, &[("code", Some("c"))]),
+            "https://c.example/cb?x=1&code=c"
+        );
+        assert_eq!(
+            with_params(
+                "https://c.example/cb",
+                true,
+                &[("access_token", Some("t")), ("state", Some("s"))]
+            ),
+            "https://c.example/cb#access_token=t&state=s"
+        );
+    }
+}
