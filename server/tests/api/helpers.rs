@@ -11,6 +11,8 @@ pub struct TestApp {
     /// Signed in as the bootstrap administrator (cookie session).
     pub admin: reqwest::Client,
     pub services: domain::Services,
+    /// The database URL, for a second instance on the same data.
+    pub db: String,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -71,6 +73,7 @@ pub async fn start(cfg: Config) -> (String, domain::Services) {
 pub async fn spawn_app() -> TestApp {
     let (db, dir) = fresh_database().await;
     let (url, services) = start(config(&db)).await;
+    let db_url = db.clone();
     let admin = client();
     let res = sign_in(&admin, &url, "admin", ADMIN_PASSWORD, "/admin").await;
     assert_eq!(res.status(), 302, "admin signs in");
@@ -78,6 +81,7 @@ pub async fn spawn_app() -> TestApp {
         url,
         admin,
         services,
+        db: db_url,
         _dir: dir,
     }
 }

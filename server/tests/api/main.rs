@@ -6,4 +6,5 @@ mod authorize;
 mod directory;
 mod foundation;
 mod helpers;
+mod instances;
 mod token;

@@ -1,0 +1,123 @@
+//! Two Gatehouse instances on one database: nothing that must be shared lives in one process.
+
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+use crate::token::{cc_token, client_app, form_token, CLIENT, SECRET};
+
+#[tokio::test]
+async fn the_suite_runs_on_the_configured_backend() {
+    let app = spawn_app().await;
+    let expected = if std::env::var("GATEHOUSE_TEST_POSTGRES").is_ok() {
+        domain::store::Backend::Postgres
+    } else {
+        domain::store::Backend::Sqlite
+    };
+    assert_eq!(app.services.store.backend, expected);
+}
+
+#[tokio::test]
+async fn two_instances_share_apps_tokens_secrets_keys_and_sessions() {
+    let a = spawn_app().await;
+    let (b_url, _) = start(config(&a.db)).await;
+
+    // An app created on A is used at once on B.
+    let uid = client_app(&a, "shared", "opaque").await;
+    let token = cc_token(&b_url, "shared", Some("users")).await;
+
+    // A token issued by B introspects on A, and is revoked on A for B too.
+    let on = |url: &str, path: &str| format!("{url}{path}");
+    let intro = |url: String, t: String| async move {
+        client()
+            .post(on(&url, "/oauth2/introspect/shared"))
+            .basic_auth(CLIENT, Some(SECRET))
+            .form(&[("token", t)])
+            .send()
+            .await
+            .expect("introspect")
+            .json::<Value>()
+            .await
+            .expect("json")
+    };
+    assert_eq!(intro(a.url.clone(), token.clone()).await["active"], true);
+    let res = client()
+        .post(on(&a.url, "/oauth2/revoke/shared"))
+        .basic_auth(CLIENT, Some(SECRET))
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .expect("revoke");
+    assert_eq!(res.status(), 200);
+    assert_eq!(intro(b_url.clone(), token).await["active"], false);
+
+    // A secret changed on A is refused on B within the cache bound (5 s).
+    cc_token(&b_url, "shared", None).await; // B has verified and cached the secret
+    a.api(
+        Method::PATCH,
+        &format!("/api/v1/users/{uid}"),
+        Some(json!({"password": "rotated-secret-9"})),
+    )
+    .await;
+    let changed = Instant::now();
+    loop {
+        let (s, _, _) = form_token(
+            &b_url,
+            "shared",
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", CLIENT),
+                ("client_secret", SECRET),
+            ],
+        )
+        .await;
+        if s == 401 {
+            break;
+        }
+        assert!(
+            changed.elapsed() < Duration::from_secs(7),
+            "B still accepts the old secret after {:?}",
+            changed.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+
+    // A key rotated on A is published by both.
+    let (s, rotated) = a.api(Method::POST, "/api/v1/keys/rotate", None).await;
+    assert_eq!(s, 200);
+    for url in [&a.url, &b_url] {
+        let jwks: Value = client()
+            .get(on(url, "/oauth2/keys/shared"))
+            .send()
+            .await
+            .expect("jwks")
+            .json()
+            .await
+            .expect("json");
+        assert!(
+            jwks["keys"]
+                .as_array()
+                .is_some_and(|k| k.iter().any(|k| k["kid"] == rotated["kid"])),
+            "{url}"
+        );
+    }
+
+    // A session from A works on B (same host, so the cookie jar sends it).
+    let page = a
+        .admin
+        .get(on(&b_url, "/admin/users"))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(page.status(), 200);
+    // Throttling counters are shared too.
+    let c = client();
+    for i in 0..10 {
+        let url = if i % 2 == 0 { &a.url } else { &b_url };
+        sign_in(&c, url, "admin", "wrong-password", "/admin").await;
+    }
+    let res = sign_in(&c, &b_url, "admin", ADMIN_PASSWORD, "/admin").await;
+    assert!(location(&res).contains("Too%20many"), "{}", location(&res));
+}
