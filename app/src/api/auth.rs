@@ -4,6 +4,15 @@ use leptos::prelude::*;
 
 use super::Me;
 
+/// What a sign-in attempt produced: where to go next, or the error to show.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum LoginResult {
+    /// Go here with a full page load: the target may be outside the portal (the authorize
+    /// endpoint), so the client router must not handle it.
+    GoTo(String),
+    Error(String),
+}
+
 /// Signs a person in. On success the browser goes to `return_to` (same-origin paths only).
 /// On failure the answer never says whether the login name or the password was wrong.
 #[server(prefix = "/sfn", endpoint = "login")]
@@ -11,7 +20,7 @@ pub async fn login(
     login_name: String,
     password: String,
     return_to: Option<String>,
-) -> Result<Option<String>, ServerFnError> {
+) -> Result<LoginResult, ServerFnError> {
     use super::ssr::*;
     use domain::users::AuthError;
 
@@ -36,8 +45,10 @@ pub async fn login(
                 .insert(SESSION_USER, user.id)
                 .await
                 .map_err(|e| ServerFnError::new(e.to_string()))?;
-            leptos_axum::redirect(&target);
-            return Ok(None);
+            if is_plain_form_post().await {
+                leptos_axum::redirect(&target);
+            }
+            return Ok(LoginResult::GoTo(target));
         }
         Err(AuthError::InvalidCredentials) => "Invalid login name or password.".to_string(),
         Err(AuthError::Throttled(secs)) => {
@@ -56,7 +67,7 @@ pub async fn login(
             super::encode_query(&target)
         ));
     }
-    Ok(Some(message))
+    Ok(LoginResult::Error(message))
 }
 
 #[server(prefix = "/sfn", endpoint = "logout")]

@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::auth::Login;
+use crate::api::auth::{Login, LoginResult};
 use crate::components::error_text;
 
 #[component]
@@ -21,11 +21,16 @@ pub fn LoginPage() -> impl IntoView {
     let return_to =
         move || crate::api::safe_return_to(&query.read().get("return_to").unwrap_or_default());
     let message = move || match action.value().get() {
-        Some(Ok(Some(m))) => Some(m),
+        Some(Ok(LoginResult::Error(m))) => Some(m),
         Some(Err(e)) => Some(error_text(&e)),
-        Some(Ok(None)) => None,
+        Some(Ok(LoginResult::GoTo(_))) => None,
         None => query.read().get("error"),
     };
+    Effect::new(move |_| {
+        if let Some(Ok(LoginResult::GoTo(to))) = action.value().get() {
+            let _ = window().location().assign(&to);
+        }
+    });
     view! {
         <Title text="Sign in · Gatehouse"/>
         <main class="login-page">
