@@ -164,7 +164,10 @@ struct Grant {
 
 /// Apps as the endpoints need them, with their compiled scope regexes; re-read after CACHE_TTL.
 #[derive(Clone, Default)]
-pub struct AppCache(Arc<RwLock<HashMap<String, (Arc<App>, Arc<ScopeMatcher>, Instant)>>>);
+pub struct AppCache(Arc<RwLock<HashMap<String, CachedApp>>>);
+
+/// An app, its compiled scope regexes, and when they were read.
+type CachedApp = (Arc<App>, Arc<ScopeMatcher>, Instant);
 
 impl AppCache {
     pub fn invalidate(&self, app_id: &str) {

@@ -74,11 +74,11 @@ impl Store {
             .connect(&url)
             .await
             .map_err(StoreOpenError::Connect)?;
-        let migrator = match backend {
-            Backend::Sqlite => sqlx::migrate!("../migrations/sqlite"),
-            Backend::Postgres => sqlx::migrate!("../migrations/postgres"),
-        };
-        migrator.run(&pool).await.map_err(StoreOpenError::Migrate)?;
+        // One set of migrations serves both backends: the SQL is portable (TEXT, BIGINT).
+        sqlx::migrate!("../migrations")
+            .run(&pool)
+            .await
+            .map_err(StoreOpenError::Migrate)?;
         Ok(Store { pool, backend })
     }
 

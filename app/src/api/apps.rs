@@ -303,8 +303,7 @@ pub fn check_rest_regex(re: &str) -> Option<String> {
             "invalid regex: {}",
             e.to_string()
                 .lines()
-                .filter(|l| !l.trim().is_empty())
-                .last()
+                .rfind(|l| !l.trim().is_empty())
                 .unwrap_or("")
                 .trim()
         )),

@@ -389,7 +389,7 @@ async fn implicit_returns_the_token_in_the_fragment() {
     assert_eq!(q["scope"], "read");
     assert_eq!(q["state"], "st");
     assert_eq!(q["expires_in"], "18000");
-    assert!(q.get("refresh_token").is_none());
+    assert!(!q.contains_key("refresh_token"));
 }
 
 #[tokio::test]
