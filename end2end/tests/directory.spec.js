@@ -30,6 +30,7 @@ test("an administrator creates a confidential-client user and adds it to a new r
   await page.getByRole("checkbox", { name: "users" }).check();
   await page.getByRole("button", { name: "Create role" }).click();
   await expect(page.getByRole("heading", { name: role })).toBeVisible();
+  await expect(page.getByText("Role created.")).toBeVisible();
   await hydrated(page);
   await page.getByLabel("Add member by login name").fill(login.toUpperCase());
   await page.getByRole("button", { name: "Add member" }).click();

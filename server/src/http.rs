@@ -76,12 +76,51 @@ pub async fn access_log(req: Request, next: Next) -> Response {
     res
 }
 
-const CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
-img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+/// Scripts from our origin only; Leptos' inline hydration scripts carry a per-response nonce
+/// (leptos_axum generates it), which the policy then allows. No `'unsafe-inline'` scripts.
+fn csp(nonce: Option<&str>) -> String {
+    let scripts = match nonce {
+        Some(n) => format!("'self' 'nonce-{n}' 'wasm-unsafe-eval'"),
+        None => "'self'".to_string(),
+    };
+    format!(
+        "default-src 'self'; script-src {scripts}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
+         connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    )
+}
+
+/// The nonce Leptos put on the page's inline scripts, if any.
+fn page_nonce(html: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(html.get(..html.len().min(64 * 1024))?).ok()?;
+    let start = text.find("nonce=\"")? + 7;
+    let value = &text[start..start + text[start..].find('"')?];
+    value
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'+' | b'/' | b'='))
+        .then(|| value.to_string())
+}
 
 pub async fn security_headers(req: Request, next: Next) -> Response {
-    let mut res = next.run(req).await;
-    let h = res.headers_mut();
+    let res = next.run(req).await;
+    let is_html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    let (mut parts, body) = res.into_parts();
+    let body = if is_html {
+        // Pages are rendered whole (async SSR), so reading the body costs no streaming.
+        let Ok(bytes) = axum::body::to_bytes(body, 16 << 20).await else {
+            return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
+        };
+        if let Ok(v) = HeaderValue::from_str(&csp(page_nonce(&bytes).as_deref())) {
+            parts.headers.insert(header::CONTENT_SECURITY_POLICY, v);
+        }
+        Body::from(bytes)
+    } else {
+        body
+    };
+    let h = &mut parts.headers;
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -91,17 +130,7 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
         header::REFERRER_POLICY,
         HeaderValue::from_static("same-origin"),
     );
-    let is_html = h
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"));
-    if is_html {
-        h.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CSP),
-        );
-    }
-    res
+    Response::from_parts(parts, body)
 }
 
 fn is_unsafe(m: &Method) -> bool {

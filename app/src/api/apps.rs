@@ -93,6 +93,9 @@ pub struct ChangeView {
     pub new: Option<String>,
 }
 
+/// Apps per page in the portal's list.
+pub const APPS_PAGE: i64 = 50;
+
 #[cfg(feature = "ssr")]
 fn enum_name<T: Serialize>(v: &T) -> String {
     serde_json::to_value(v)
@@ -143,12 +146,12 @@ impl From<domain::apps::App> for AppView {
 }
 
 #[server(prefix = "/sfn", endpoint = "apps/list")]
-pub async fn list_apps(q: String, category: String) -> Result<AppList, ServerFnError> {
+pub async fn list_apps(q: String, category: String, offset: i64) -> Result<AppList, ServerFnError> {
     use super::ssr::*;
     let p = principal().await?;
     let s = services()?;
     let page = s
-        .list_apps(&p, Some(&category), Some(&q), 500, 0)
+        .list_apps(&p, Some(&category), Some(&q), APPS_PAGE, offset)
         .await
         .map_err(map_err)?;
     let categories = s.app_categories(&p).await.map_err(map_err)?;

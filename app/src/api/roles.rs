@@ -62,6 +62,7 @@ pub async fn get_role(id: String) -> Result<RoleDetail, ServerFnError> {
     })
 }
 
+#[cfg(feature = "ssr")]
 fn rights_from_form(
     apps: &Option<String>,
     users: &Option<String>,
@@ -94,7 +95,7 @@ pub async fn create_role(
         FormResult::saved("Role created.", Some(r.id))
     })?;
     if let (true, Some(id)) = (r.ok, &r.id) {
-        leptos_axum::redirect(&format!("/admin/roles/{id}"));
+        leptos_axum::redirect(&format!("/admin/roles/{id}?saved=created"));
     }
     Ok(r)
 }

@@ -8,17 +8,36 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use crate::api::apps::{
     app_changelog, check_rest_regex, list_apps, load_editor, AppView, DeleteApp, EditorData,
-    SaveApp, ScopeView,
+    SaveApp, ScopeView, APPS_PAGE,
 };
-use crate::api::FormResult;
+use crate::api::{encode_query, FormResult};
 use crate::components::error_text;
+
+fn page_link(q: &str, category: &str, offset: i64) -> String {
+    format!(
+        "/admin/apps?q={}&category={}&offset={offset}",
+        encode_query(q),
+        encode_query(category)
+    )
+}
 
 #[component]
 pub fn AppsPage() -> impl IntoView {
     let query = use_query_map();
     let q = move || query.read().get("q").unwrap_or_default();
     let category = move || query.read().get("category").unwrap_or_default();
-    let apps = Resource::new(move || (q(), category()), |(q, c)| list_apps(q, c));
+    let offset = move || {
+        query
+            .read()
+            .get("offset")
+            .and_then(|o| o.parse::<i64>().ok())
+            .unwrap_or(0)
+            .max(0)
+    };
+    let apps = Resource::new(
+        move || (q(), category(), offset()),
+        |(q, c, o)| list_apps(q, c, o),
+    );
     view! {
         <Title text="Apps · Gatehouse"/>
         <div class="page-head">
@@ -31,6 +50,8 @@ pub fn AppsPage() -> impl IntoView {
                     Err(e) => view! { <p class="status error" role="alert">{error_text(&e)}</p> }.into_any(),
                     Ok(list) => {
                         let current = category();
+                        let prev = (offset() > 0).then(|| page_link(&q(), &current, (offset() - APPS_PAGE).max(0)));
+                        let next = (offset() + APPS_PAGE < list.total).then(|| page_link(&q(), &current, offset() + APPS_PAGE));
                         view! {
                             <Form method="GET" action="">
                                 <div class="search">
@@ -60,7 +81,11 @@ pub fn AppsPage() -> impl IntoView {
                                     }).collect_view()}
                                 </tbody>
                             </table>
-                            <p class="pager">{format!("{} app(s)", list.total)}</p>
+                            <p class="pager">
+                                {format!("{} app(s)", list.total)}
+                                {prev.map(|h| view! { " " <a href=h>"Previous"</a> })}
+                                {next.map(|h| view! { " " <a href=h>"Next"</a> })}
+                            </p>
                         }.into_any()
                     }
                 }

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::roles::{
     get_role, list_roles, AddMember, CreateRole, DeleteRole, RemoveMember, UpdateRole,
@@ -90,8 +90,10 @@ pub fn RolePage() -> impl IntoView {
     let add_outcome: Outcome = add.value().into();
     let remove_outcome: Outcome = remove.value().into();
     let delete_outcome: Outcome = delete.value().into();
+    let created = use_query_map().read_untracked().get("saved").is_some();
     view! {
         <Title text="Role · Gatehouse"/>
+        {created.then(|| view! { <p class="status ok" role="status">"Role created."</p> })}
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {

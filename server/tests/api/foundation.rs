@@ -247,6 +247,28 @@ async fn pages_carry_security_headers() {
         .unwrap_or_default()
         .contains("frame-ancestors 'none'"));
     assert!(h.get("referrer-policy").is_some());
+    let csp = h
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let html = res.text().await.unwrap_or_default();
+    // Inline scripts are allowed only by this response's nonce, and they carry it.
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|s| s.split('\'').next())
+        .expect("a nonce in the CSP")
+        .to_string();
+    let script_src = csp
+        .split(';')
+        .find(|d| d.trim().starts_with("script-src"))
+        .unwrap_or_default();
+    assert!(!script_src.contains("unsafe-inline"), "{csp}");
+    assert!(
+        html.contains(&format!("nonce=\"{nonce}\"")),
+        "the hydration script carries the nonce"
+    );
 }
 
 #[tokio::test]
