@@ -7,7 +7,6 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use sqlx::Row;
-use subtle::ConstantTimeEq;
 
 use crate::apps::{App, ClientIdType};
 use crate::oauth::{OAuthError, OAuthErrorCode};
@@ -152,10 +151,7 @@ impl Services {
             }),
             (ClientIdType::List, _) => {
                 let allowed = app.allowed_clients.iter().any(|c| {
-                    c.to_lowercase()
-                        .as_bytes()
-                        .ct_eq(client_id.to_lowercase().as_bytes())
-                        .into()
+                    crate::tokens::constant_time_eq(&c.to_lowercase(), &client_id.to_lowercase())
                 });
                 if allowed {
                     Ok(Client::Public {

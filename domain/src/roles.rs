@@ -290,6 +290,25 @@ impl Services {
         Ok(())
     }
 
+    /// (user id, login name) of a role's explicit members, in login-name order, in one query.
+    pub async fn role_member_names(
+        &self,
+        actor: &Principal,
+        role_id: &str,
+    ) -> Result<Vec<(String, String)>> {
+        actor.require(Right::Roles)?;
+        let rows = sqlx::query(
+            "SELECT u.id, u.login_name FROM role_members m JOIN users u ON u.id = m.user_id WHERE m.role_id = $1 ORDER BY u.login_name_lower",
+        )
+        .bind(role_id)
+        .fetch_all(&self.store.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Ok((r.try_get("id")?, r.try_get("login_name")?)))
+            .collect::<Result<_, sqlx::Error>>()?)
+    }
+
     /// The roles a user is an explicit member of, by id and name.
     pub async fn roles_of_user(
         &self,

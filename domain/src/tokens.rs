@@ -22,6 +22,12 @@ pub fn sha256_hex(s: &str) -> String {
     out
 }
 
+/// Equality that takes the same time wherever the strings differ (secrets, CSRF tokens).
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    a.as_bytes().ct_eq(b.as_bytes()).into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

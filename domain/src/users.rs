@@ -304,18 +304,6 @@ impl Services {
         Ok(self.user_row_by_login(login).await?.map(|r| r.user.id))
     }
 
-    /// (id, login name) for each of `ids` that exists, in login-name order.
-    pub async fn member_names(&self, ids: &[String]) -> Result<Vec<(String, String)>> {
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(r) = self.user_row_by_id(id).await? {
-                out.push((r.user.id, r.user.login_name));
-            }
-        }
-        out.sort_by_key(|(_, l)| l.to_lowercase());
-        Ok(out)
-    }
-
     /// Sign-in of a person by login name and password, throttled per account and per address.
     /// Every failure is the same error, whatever was wrong.
     pub async fn authenticate_person(

@@ -209,7 +209,7 @@ pub async fn admin_guard(State(st): State<HttpState>, req: Request, next: Next) 
             .path_and_query()
             .map(|pq| pq.as_str())
             .unwrap_or("/admin");
-        let to = format!("/login?return_to={}", app::api::encode_query(back));
+        let to = format!("/login?return_to={}", domain::authorize::encode(back));
         return Response::builder()
             .status(StatusCode::SEE_OTHER)
             .header(header::LOCATION, to)

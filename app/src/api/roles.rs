@@ -55,7 +55,7 @@ pub async fn get_role(id: String) -> Result<RoleDetail, ServerFnError> {
     let p = principal().await?;
     let s = services()?;
     let role = s.get_role(&p, &id).await.map_err(map_err)?;
-    let members = s.member_names(&role.members).await.map_err(map_err)?;
+    let members = s.role_member_names(&p, &id).await.map_err(map_err)?;
     Ok(RoleDetail {
         role: role.into(),
         members,

@@ -34,21 +34,9 @@ async fn csrf_token(session: &Session) -> String {
 }
 
 async fn csrf_ok(session: &Session, sent: Option<&String>) -> bool {
-    use subtle_eq::eq;
     match (session.get::<String>(CSRF).await.ok().flatten(), sent) {
-        (Some(a), Some(b)) => eq(&a, b),
+        (Some(a), Some(b)) => domain::tokens::constant_time_eq(&a, b),
         _ => false,
-    }
-}
-
-mod subtle_eq {
-    /// Constant-time string equality.
-    pub fn eq(a: &str, b: &str) -> bool {
-        a.len() == b.len()
-            && a.bytes()
-                .zip(b.bytes())
-                .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-                == 0
     }
 }
 

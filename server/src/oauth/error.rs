@@ -21,6 +21,13 @@ pub fn no_store(res: &mut Response) {
         .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
 }
 
+/// A JSON answer of a token-endpoint style call, never cached.
+pub fn json_no_store(body: impl serde::Serialize) -> Response {
+    let mut res = Json(body).into_response();
+    no_store(&mut res);
+    res
+}
+
 impl IntoResponse for OAuthResponse {
     fn into_response(self) -> Response {
         let e = self.0;

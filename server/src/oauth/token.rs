@@ -6,12 +6,11 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use domain::oauth::TokenRequest;
 use domain::Services;
 use serde_json::json;
 
-use super::error::{no_store, OAuthResponse};
+use super::error::{json_no_store, no_store, OAuthResponse};
 use super::params::Params;
 
 pub async fn token(
@@ -35,9 +34,7 @@ pub async fn token(
         client_addr: addr.ip().to_string(),
     };
     let issued = s.token(&app, req).await?;
-    let mut res = Json(issued).into_response();
-    no_store(&mut res);
-    Ok(res)
+    Ok(json_no_store(issued))
 }
 
 pub async fn introspect(
@@ -79,9 +76,7 @@ pub async fn introspect(
             v
         }
     };
-    let mut res = Json(body).into_response();
-    no_store(&mut res);
-    Ok(res)
+    Ok(json_no_store(body))
 }
 
 pub async fn revoke(
