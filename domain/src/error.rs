@@ -17,9 +17,6 @@ pub enum DomainError {
     Forbidden(String),
     #[error("{0}")]
     Conflict(String),
-    /// Too many failed attempts; retry after this many seconds.
-    #[error("too many failed attempts; try again in {0} seconds")]
-    Throttled(i64),
     #[error("internal error")]
     Internal(String),
 }

@@ -63,11 +63,6 @@ impl From<DomainError> for ApiError {
             ),
             DomainError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
             DomainError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
-            DomainError::Throttled(secs) => ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_requests",
-                format!("try again in {secs} seconds"),
-            ),
             DomainError::Internal(_) => ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal_error",

@@ -12,8 +12,6 @@ use axum::Router;
 
 use crate::AppState;
 
-pub use error::OAuthResponse;
-
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/oauth2/token/{app}", post(token::token))
