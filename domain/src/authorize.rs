@@ -7,7 +7,7 @@ use sqlx::Row;
 
 use crate::apps::{App, AuthMethod, ClientIdType};
 use crate::names::RedirectUri;
-use crate::oauth::{resolve_scopes, OAuthErrorCode};
+use crate::oauth::{resolve_scopes, OAuthError, OAuthErrorCode};
 use crate::store::now;
 use crate::Services;
 
@@ -25,8 +25,13 @@ pub struct AuthorizeRequest {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum AuthorizeOutcome {
-    /// The app, client or redirect URI is bad: show an error page, never redirect.
+    /// The client or redirect URI is bad: show an error page (400), never redirect.
     ErrorPage(String),
+    /// There is no such app: the error page with 404 (SPEC §3), never a redirect.
+    UnknownApp,
+    /// An unexpected failure (database, signing): a bare 500 error page. The cause is logged
+    /// once where the outcome becomes a response.
+    Failed(OAuthError),
     /// Send the browser here (success, or an error for the client).
     Redirect(String),
     /// The person must sign in first.
@@ -100,8 +105,8 @@ impl Services {
         let (app, _) = self
             .cached_app(app_id)
             .await
-            .map_err(|_| page("Something went wrong."))?
-            .ok_or_else(|| page("There is no such application."))?;
+            .map_err(AuthorizeOutcome::Failed)?
+            .ok_or(AuthorizeOutcome::UnknownApp)?;
         let client_id = req
             .client_id
             .as_deref()
@@ -114,10 +119,15 @@ impl Services {
                 .allowed_clients
                 .iter()
                 .any(|c| c.eq_ignore_ascii_case(client_id)),
-            ClientIdType::Confidential => match self.user_row_by_login(client_id).await {
-                Ok(Some(u)) if u.user.enabled && u.user.is_oauth_confidential_client => {
-                    self.user_may_use(&app, &u.user.id).await.unwrap_or(false)
-                }
+            ClientIdType::Confidential => match self
+                .user_row_by_login(client_id)
+                .await
+                .map_err(|e| AuthorizeOutcome::Failed(e.into()))?
+            {
+                Some(u) if u.user.enabled && u.user.is_oauth_confidential_client => self
+                    .user_may_use(&app, &u.user.id)
+                    .await
+                    .map_err(AuthorizeOutcome::Failed)?,
                 _ => false,
             },
         };
@@ -158,84 +168,90 @@ impl Services {
         user_id: Option<&str>,
         approved: Option<Vec<String>>,
     ) -> AuthorizeOutcome {
+        self.authorize_checked(app_id, req, user_id, approved)
+            .await
+            .unwrap_or_else(AuthorizeOutcome::Failed)
+    }
+
+    /// `authorize`, with unexpected failures as errors so none is mistaken for a refusal.
+    async fn authorize_checked(
+        &self,
+        app_id: &str,
+        req: &AuthorizeRequest,
+        user_id: Option<&str>,
+        approved: Option<Vec<String>>,
+    ) -> Result<AuthorizeOutcome, OAuthError> {
         let c = match self.check_client(app_id, req).await {
             Ok(c) => c,
-            Err(o) => return o,
+            Err(o) => return Ok(o),
         };
         let method = match req.response_type.as_deref() {
             Some("code") => AuthMethod::AuthorizationCode,
             Some("token") => AuthMethod::Implicit,
             Some(_) => {
-                return c.error(
+                return Ok(c.error(
                     OAuthErrorCode::UnsupportedResponseType,
                     "response_type must be code or token",
-                )
+                ))
             }
-            None => return c.error(OAuthErrorCode::InvalidRequest, "response_type is required"),
+            None => return Ok(c.error(OAuthErrorCode::InvalidRequest, "response_type is required")),
         };
         if !c.app.allows(method) {
-            return c.error(OAuthErrorCode::UnauthorizedClient, "auth mode not allowed");
+            return Ok(c.error(OAuthErrorCode::UnauthorizedClient, "auth mode not allowed"));
         }
         let scopes = match resolve_scopes(&c.app, req.scope.as_deref()) {
             Ok(s) => s,
-            Err(e) => return c.error(e.code, &e.description),
+            Err(e) => return Ok(c.error(e.code, &e.description)),
         };
         let challenge = req.code_challenge.as_deref().filter(|s| !s.is_empty());
         if method == AuthMethod::AuthorizationCode {
             if challenge.is_some() && req.code_challenge_method.as_deref() != Some("S256") {
-                return c.error(
+                return Ok(c.error(
                     OAuthErrorCode::InvalidRequest,
                     "code_challenge_method must be S256",
-                );
+                ));
             }
             if challenge.is_none() && c.app.client_id_type != ClientIdType::Confidential {
-                return c.error(
+                return Ok(c.error(
                     OAuthErrorCode::InvalidRequest,
                     "PKCE (code_challenge with S256) is required for public clients",
-                );
+                ));
             }
             if challenge.is_some_and(|ch| !(43..=128).contains(&ch.len())) {
-                return c.error(
+                return Ok(c.error(
                     OAuthErrorCode::InvalidRequest,
                     "code_challenge is malformed",
-                );
+                ));
             }
         }
         let Some(user_id) = user_id else {
-            return AuthorizeOutcome::SignIn;
+            return Ok(AuthorizeOutcome::SignIn);
         };
-        let user = match self.user_row_by_id(user_id).await {
-            Ok(Some(u)) if u.user.enabled => u,
-            _ => return AuthorizeOutcome::SignIn,
+        let user = match self.user_row_by_id(user_id).await? {
+            Some(u) if u.user.enabled => u,
+            _ => return Ok(AuthorizeOutcome::SignIn),
         };
-        if !self.user_may_use(&c.app, user_id).await.unwrap_or(false) {
-            return c.error(
+        if !self.user_may_use(&c.app, user_id).await? {
+            return Ok(c.error(
                 OAuthErrorCode::AccessDenied,
                 "the user may not use this application",
-            );
+            ));
         }
         let granted = if c.app.user_must_confirm {
             match approved {
                 Some(a) => {
                     let granted: Vec<String> =
                         scopes.iter().filter(|s| a.contains(s)).cloned().collect();
-                    if let Err(e) = self
-                        .remember_consent(user_id, &c.app.app_id, &granted)
-                        .await
-                    {
-                        tracing::error!(error = %e, "cannot store consent");
-                    }
+                    self.remember_consent(user_id, &c.app.app_id, &granted)
+                        .await?;
                     granted
                 }
                 None => {
-                    let remembered = self
-                        .consent_of(user_id, &c.app.app_id)
-                        .await
-                        .unwrap_or_default();
+                    let remembered = self.consent_of(user_id, &c.app.app_id).await?;
                     match remembered {
                         Some(r) if scopes.iter().all(|s| r.contains(s)) => scopes,
                         _ => {
-                            return AuthorizeOutcome::Consent {
+                            return Ok(AuthorizeOutcome::Consent {
                                 app_name: c.app.name.clone(),
                                 scopes: scopes
                                     .iter()
@@ -249,7 +265,7 @@ impl Services {
                                         )
                                     })
                                     .collect(),
-                            }
+                            })
                         }
                     }
                 }
@@ -257,7 +273,7 @@ impl Services {
         } else {
             scopes
         };
-        match method {
+        Ok(match method {
             AuthMethod::Implicit => match self
                 .issue_implicit(
                     &c.app,
@@ -280,7 +296,7 @@ impl Services {
                         ("iss", Some(&c.app.issuer)),
                     ],
                 )),
-                Err(_) => c.error(OAuthErrorCode::ServerError, "cannot issue a token"),
+                Err(e) => return Err(e),
             },
             _ => match self
                 .create_code(
@@ -303,9 +319,9 @@ impl Services {
                         ("iss", Some(&c.app.issuer)),
                     ],
                 )),
-                Err(_) => c.error(OAuthErrorCode::ServerError, "cannot issue a code"),
+                Err(e) => return Err(e.into()),
             },
-        }
+        })
     }
 
     /// The person denied the consent: `access_denied` back to the client.

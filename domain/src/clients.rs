@@ -164,6 +164,27 @@ impl Services {
         }
     }
 
+    /// Authenticates a client of `app` for introspection and revocation: a confidential client
+    /// must also be in one of the app's User Access roles, else it is `invalid_client` (401) — a
+    /// client of another app learns nothing about this app's tokens.
+    pub async fn authenticate_app_client(
+        &self,
+        app: &App,
+        creds: &ClientCredentials,
+        client_addr: &str,
+    ) -> Result<Client, OAuthError> {
+        let client = self.authenticate_client(app, creds, client_addr).await?;
+        if let Client::Confidential { roles, .. } = &client {
+            if !has_access(app, roles) {
+                return Err(invalid_client(
+                    creds.via_basic,
+                    "the client is not a client of this application",
+                ));
+            }
+        }
+        Ok(client)
+    }
+
     /// Verifies a confidential client's secret: from the cache when it was proven recently,
     /// otherwise with Argon2id (throttled like sign-in).
     pub async fn verify_confidential(
@@ -174,6 +195,16 @@ impl Services {
         client_addr: &str,
     ) -> Result<Client, OAuthError> {
         let login_lower = client_id.to_lowercase();
+        let keys = crate::throttle::AttemptKeys::new(&login_lower, client_addr);
+        let throttled = |secs: i64| OAuthError {
+            retry_after: Some(secs),
+            ..OAuthError::new(OAuthErrorCode::TooManyRequests, "too many failed attempts")
+        };
+        // The throttle comes before the cache: a locked account (or address) is refused even
+        // when this very secret was proven before the lockout began.
+        if let Some(secs) = self.blocks.blocked(&keys) {
+            return Err(throttled(secs));
+        }
         let key = ClientCache::key(&login_lower, secret);
         let generation = self.clients.generation.load(Ordering::Relaxed);
         let cached = self
@@ -190,8 +221,18 @@ impl Services {
                     roles: v.roles,
                 });
             }
-            // Stale: re-read the user (one query, no Argon2) and keep the entry if nothing changed.
-            if let Ok(Some((row, roles))) = self.client_row(&login_lower).await {
+            // Stale: re-read the user and the throttle (no Argon2), so a change or a lockout made
+            // on another instance is seen within CACHE_TTL; keep the entry if nothing changed.
+            match self.throttle_check(&keys).await {
+                Err(crate::users::AuthError::Throttled(secs)) => return Err(throttled(secs)),
+                Err(e) => return Err(OAuthError::internal(e)),
+                Ok(()) => {}
+            }
+            let found = self
+                .client_row(&login_lower)
+                .await
+                .map_err(OAuthError::internal)?;
+            if let Some((row, roles)) = found {
                 if row.secret_version == v.secret_version
                     && row.user.enabled
                     && row.user.is_oauth_confidential_client
@@ -208,27 +249,24 @@ impl Services {
                 m.remove(&key);
             }
         }
-        let account_key = format!("acct:{login_lower}");
-        let addr_key = format!("addr:{client_addr}");
-        if let Err(crate::users::AuthError::Throttled(secs)) =
-            self.throttle_check(&[&account_key, &addr_key]).await
-        {
-            return Err(OAuthError {
-                retry_after: Some(secs),
-                ..OAuthError::new(OAuthErrorCode::TooManyRequests, "too many failed attempts")
-            });
+        match self.throttle_begin(&keys).await {
+            Err(crate::users::AuthError::Throttled(secs)) => return Err(throttled(secs)),
+            Err(e) => return Err(OAuthError::internal(e)),
+            Ok(()) => {}
         }
         let found = self
             .client_row(&login_lower)
             .await
-            .map_err(|_| OAuthError::server())?;
+            .map_err(OAuthError::internal)?;
         let hash = found.as_ref().map(|(r, _)| r.password_hash.clone());
         let ok = crate::passwords::verify(secret.to_string(), hash).await;
         match found {
             Some((row, roles))
                 if ok && row.user.enabled && row.user.is_oauth_confidential_client =>
             {
-                self.throttle_success(&account_key).await;
+                self.throttle_succeeded(&keys)
+                    .await
+                    .map_err(OAuthError::internal)?;
                 self.remember(key, &row, roles.clone(), generation);
                 Ok(Client::Confidential {
                     user_id: row.user.id,
@@ -236,13 +274,8 @@ impl Services {
                     roles,
                 })
             }
-            _ => {
-                self.throttle_failure(&account_key, crate::throttle::ACCOUNT_LIMIT)
-                    .await;
-                self.throttle_failure(&addr_key, crate::throttle::ADDRESS_LIMIT)
-                    .await;
-                Err(invalid_client(via_basic, "client authentication failed"))
-            }
+            // The attempt was counted before it was verified.
+            _ => Err(invalid_client(via_basic, "client authentication failed")),
         }
     }
 

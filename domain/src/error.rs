@@ -17,7 +17,8 @@ pub enum DomainError {
     Forbidden(String),
     #[error("{0}")]
     Conflict(String),
-    #[error("internal error")]
+    /// An unexpected failure; the text is the full cause, for the log only.
+    #[error("internal error: {0}")]
     Internal(String),
 }
 
@@ -42,8 +43,8 @@ impl DomainError {
 
 impl From<sqlx::Error> for DomainError {
     fn from(e: sqlx::Error) -> Self {
-        tracing::error!(error = %e, "database error");
-        DomainError::Internal("database error".into())
+        // Logged once, in full, where the error becomes a response (never shown to a client).
+        DomainError::Internal(format!("database error: {e}"))
     }
 }
 

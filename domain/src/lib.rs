@@ -47,6 +47,7 @@ pub struct Services {
     pub(crate) keys: keys::KeyCache,
     pub(crate) apps: oauth::AppCache,
     pub(crate) clients: clients::ClientCache,
+    pub(crate) blocks: throttle::BlockMirror,
 }
 
 impl Services {
@@ -57,6 +58,7 @@ impl Services {
             keys: Default::default(),
             apps: Default::default(),
             clients: Default::default(),
+            blocks: Default::default(),
         }
     }
 

@@ -61,6 +61,9 @@ pub struct OAuthError {
     pub retry_after: Option<i64>,
     /// The app does not exist (404).
     pub not_found: bool,
+    /// For `server_error`: the underlying failure, logged once where the error becomes a
+    /// response and never shown to the client.
+    pub cause: Option<String>,
 }
 
 impl OAuthError {
@@ -71,6 +74,7 @@ impl OAuthError {
             basic_challenge: false,
             retry_after: None,
             not_found: false,
+            cause: None,
         }
     }
     pub fn unknown_app() -> Self {
@@ -79,8 +83,12 @@ impl OAuthError {
             ..OAuthError::new(OAuthErrorCode::InvalidRequest, "unknown application")
         }
     }
-    pub fn server() -> Self {
-        OAuthError::new(OAuthErrorCode::ServerError, "internal error")
+    /// An unexpected failure (database, signing): a bare 500 that keeps its cause for the log.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        OAuthError {
+            cause: Some(cause.to_string()),
+            ..OAuthError::new(OAuthErrorCode::ServerError, "internal error")
+        }
     }
     fn request(d: &str) -> Self {
         OAuthError::new(OAuthErrorCode::InvalidRequest, d)
@@ -91,8 +99,11 @@ impl OAuthError {
 }
 
 impl From<crate::DomainError> for OAuthError {
-    fn from(_: crate::DomainError) -> Self {
-        OAuthError::server()
+    fn from(e: crate::DomainError) -> Self {
+        match e {
+            crate::DomainError::Internal(cause) => OAuthError::internal(cause),
+            other => OAuthError::internal(format!("unexpected domain error: {other}")),
+        }
     }
 }
 
@@ -393,7 +404,7 @@ impl Services {
             .bind(user_id)
             .fetch_all(&self.store.pool)
             .await
-            .map_err(|_| OAuthError::server())?
+            .map_err(OAuthError::internal)?
             .iter()
             .filter_map(|r| r.try_get::<String, _>("name").ok())
             .collect::<Vec<_>>();
@@ -421,14 +432,14 @@ impl Services {
         .bind(&app.app_id)
         .execute(&self.store.pool)
         .await
-        .map_err(|_| OAuthError::server())?
+        .map_err(OAuthError::internal)?
         .rows_affected();
         let row = sqlx::query("SELECT client_id, user_id, redirect_uri, scope, code_challenge, family_id, expires_at FROM auth_codes WHERE code_hash = $1 AND app_id = $2")
             .bind(&hash)
             .bind(&app.app_id)
             .fetch_optional(&self.store.pool)
             .await
-            .map_err(|_| OAuthError::server())?
+            .map_err(OAuthError::internal)?
             .ok_or_else(|| OAuthError::grant("invalid authorization code"))?;
         let get = |c: &str| row.try_get::<String, _>(c).unwrap_or_default();
         let family = get("family_id");
@@ -506,7 +517,7 @@ impl Services {
             .bind(&app.app_id)
             .fetch_optional(&self.store.pool)
             .await
-            .map_err(|_| OAuthError::server())?
+            .map_err(OAuthError::internal)?
             .ok_or_else(|| OAuthError::grant("invalid refresh token"))?;
         let s = |c: &str| row.try_get::<String, _>(c).unwrap_or_default();
         let n = |c: &str| row.try_get::<i64, _>(c).unwrap_or(0);
@@ -555,7 +566,7 @@ impl Services {
         .bind(&hash)
         .execute(&self.store.pool)
         .await
-        .map_err(|_| OAuthError::server())?
+        .map_err(OAuthError::internal)?
         .rows_affected();
         if claimed == 0 {
             self.revoke_family(&family).await?;
@@ -616,7 +627,7 @@ impl Services {
                     username: g.username.clone(),
                 };
                 jsonwebtoken::encode(&header, &claims, &ring.encoding)
-                    .map_err(|_| OAuthError::server())?
+                    .map_err(OAuthError::internal)?
             }
             TokenType::Opaque => {
                 let token = random_token(32);
@@ -683,7 +694,7 @@ impl Services {
         .bind(exp)
         .execute(&self.store.pool)
         .await
-        .map_err(|_| OAuthError::server())?;
+        .map_err(OAuthError::internal)?;
         Ok(())
     }
 
@@ -696,10 +707,10 @@ impl Services {
             .bind(family)
             .execute(&self.store.pool)
             .await
-            .map_err(|_| OAuthError::server())?;
+            .map_err(OAuthError::internal)?;
         self.revoke_subject(&format!("family:{family}"))
             .await
-            .map_err(|_| OAuthError::server())
+            .map_err(OAuthError::internal)
     }
 
     /// Everything issued for `subject` until now is revoked.
@@ -736,7 +747,7 @@ impl Services {
         .bind(iat)
         .fetch_one(&self.store.pool)
         .await
-        .map_err(|_| OAuthError::server())?;
+        .map_err(OAuthError::internal)?;
         if row.try_get::<i64, _>("n").unwrap_or(0) > 0 {
             return Ok(true);
         }
@@ -745,7 +756,7 @@ impl Services {
                 .bind(j)
                 .fetch_optional(&self.store.pool)
                 .await
-                .map_err(|_| OAuthError::server())?;
+                .map_err(OAuthError::internal)?;
             return Ok(hit.is_some());
         }
         Ok(false)
@@ -799,7 +810,7 @@ impl Services {
             .bind(sha256_hex(token))
             .fetch_optional(&self.store.pool)
             .await
-            .map_err(|_| OAuthError::server())?
+            .map_err(OAuthError::internal)?
         else {
             return Ok(None);
         };
@@ -855,7 +866,8 @@ impl Services {
             client_id_type: ClientIdType::Confidential,
             ..(*app).clone()
         };
-        self.authenticate_client(&confidential_app, creds, addr)
+        // Only a client of *this* app may look at its tokens.
+        self.authenticate_app_client(&confidential_app, creds, addr)
             .await?;
         let token = token
             .filter(|t| !t.is_empty())
@@ -875,7 +887,7 @@ impl Services {
         addr: &str,
     ) -> Result<(), OAuthError> {
         let app = self.app_or_404(app_id).await?;
-        let client = self.authenticate_client(&app, creds, addr).await?;
+        let client = self.authenticate_app_client(&app, creds, addr).await?;
         let token = token
             .filter(|t| !t.is_empty())
             .ok_or_else(|| OAuthError::request("token is required"))?;
@@ -891,14 +903,14 @@ impl Services {
                 .bind(info.exp)
                 .execute(&self.store.pool)
                 .await
-                .map_err(|_| OAuthError::server())?;
+                .map_err(OAuthError::internal)?;
         } else if info.is_refresh {
             let family: Option<String> =
                 sqlx::query("SELECT family_id FROM tokens WHERE token_hash = $1")
                     .bind(sha256_hex(token))
                     .fetch_optional(&self.store.pool)
                     .await
-                    .map_err(|_| OAuthError::server())?
+                    .map_err(OAuthError::internal)?
                     .and_then(|r| r.try_get("family_id").ok().flatten());
             match family {
                 Some(f) => self.revoke_family(&f).await?,
@@ -915,7 +927,7 @@ impl Services {
             .bind(sha256_hex(token))
             .execute(&self.store.pool)
             .await
-            .map_err(|_| OAuthError::server())?;
+            .map_err(OAuthError::internal)?;
         Ok(())
     }
 

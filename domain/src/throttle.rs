@@ -1,7 +1,15 @@
-//! Throttling of failed authentication, kept in the database so every instance shares it.
+//! Throttling of authentication attempts, kept in the database so every instance shares it.
 //!
-//! After `limit` failures for one key within 10 minutes, attempts are refused for a back-off that
-//! doubles from 30 s up to 15 minutes. A success resets the account's count.
+//! Every attempt is counted *before* its secret is verified, in one atomic statement, so
+//! concurrent attempts cannot overtake the limit: of any number of simultaneous guesses, at most
+//! `limit` are verified within the window; the rest are refused with a back-off that doubles
+//! from 30 s up to 15 minutes. A success resets the account's count.
+//!
+//! Blocks seen by this instance are mirrored in memory so the verified-secret cache (which skips
+//! the database) still honours them: a right guess is refused while its account is locked.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 
 use sqlx::Row;
 
@@ -13,6 +21,7 @@ pub const ACCOUNT_LIMIT: i64 = 10;
 pub const ADDRESS_LIMIT: i64 = 50;
 const WINDOW_SECS: i64 = 600;
 const MAX_BACKOFF_SECS: i64 = 900;
+const MIRROR_MAX: usize = 100_000;
 
 /// Seconds of back-off once `failures` reached `limit`.
 pub fn backoff_secs(failures: i64, limit: i64) -> i64 {
@@ -20,19 +29,98 @@ pub fn backoff_secs(failures: i64, limit: i64) -> i64 {
     (30_i64 << over).min(MAX_BACKOFF_SECS)
 }
 
-impl Services {
-    /// Refuses when any key is in its back-off window.
-    pub async fn throttle_check(&self, keys: &[&str]) -> Result<(), AuthError> {
+/// The throttle keys of one attempt: the account and the client address.
+pub struct AttemptKeys {
+    pub account: String,
+    pub address: String,
+}
+
+impl AttemptKeys {
+    pub fn new(login: &str, client_addr: &str) -> Self {
+        AttemptKeys {
+            account: format!("acct:{}", login.trim().to_lowercase()),
+            address: format!("addr:{client_addr}"),
+        }
+    }
+}
+
+/// Blocks this instance has seen, key → blocked until (unix seconds).
+#[derive(Clone, Default)]
+pub struct BlockMirror(Arc<RwLock<HashMap<String, i64>>>);
+
+impl BlockMirror {
+    fn set(&self, key: &str, until: i64) {
+        if let Ok(mut m) = self.0.write() {
+            if m.len() >= MIRROR_MAX {
+                let t = now();
+                m.retain(|_, u| *u > t);
+                if m.len() >= MIRROR_MAX {
+                    m.clear();
+                }
+            }
+            m.insert(key.to_string(), until);
+        }
+    }
+    fn clear(&self, key: &str) {
+        if let Ok(mut m) = self.0.write() {
+            m.remove(key);
+        }
+    }
+    /// Seconds left of a block on any of the keys, as far as this instance knows.
+    pub fn blocked(&self, keys: &AttemptKeys) -> Option<i64> {
         let t = now();
-        for key in keys {
+        let m = self.0.read().ok()?;
+        [&keys.account, &keys.address]
+            .iter()
+            .filter_map(|k| m.get(k.as_str()))
+            .filter(|u| **u > t)
+            .map(|u| u - t)
+            .max()
+    }
+}
+
+impl Services {
+    /// Counts one attempt on each key before the secret is verified. Refuses (without counting
+    /// the address) when the account is already over its limit, or when the address is.
+    pub async fn throttle_begin(&self, keys: &AttemptKeys) -> Result<(), AuthError> {
+        self.throttle_count(&keys.account, ACCOUNT_LIMIT).await?;
+        self.throttle_count(&keys.address, ADDRESS_LIMIT).await
+    }
+
+    /// The secret verified: the account starts afresh and the address gets its attempt back.
+    pub async fn throttle_succeeded(&self, keys: &AttemptKeys) -> Result<(), AuthError> {
+        sqlx::query("DELETE FROM auth_failures WHERE key = $1")
+            .bind(&keys.account)
+            .execute(&self.store.pool)
+            .await
+            .map_err(|e| AuthError::Domain(e.into()))?;
+        sqlx::query(
+            "UPDATE auth_failures SET failures = failures - 1 WHERE key = $1 AND failures > 0",
+        )
+        .bind(&keys.address)
+        .execute(&self.store.pool)
+        .await
+        .map_err(|e| AuthError::Domain(e.into()))?;
+        self.blocks.clear(&keys.account);
+        Ok(())
+    }
+
+    /// Re-reads the blocks of both keys from the database (another instance may have set them)
+    /// and mirrors them; refuses when one is active.
+    pub async fn throttle_check(&self, keys: &AttemptKeys) -> Result<(), AuthError> {
+        let t = now();
+        for key in [&keys.account, &keys.address] {
             let row = sqlx::query("SELECT blocked_until FROM auth_failures WHERE key = $1")
-                .bind(*key)
+                .bind(key)
                 .fetch_optional(&self.store.pool)
                 .await
                 .map_err(|e| AuthError::Domain(e.into()))?;
             if let Some(row) = row {
-                let until: i64 = row.try_get("blocked_until").unwrap_or(0);
+                let until: i64 = row
+                    .try_get("blocked_until")
+                    .map_err(|e| AuthError::Domain(e.into()))?;
                 if until > t {
+                    self.blocks.set(key, until);
                     return Err(AuthError::Throttled(until - t));
                 }
             }
@@ -40,54 +128,68 @@ impl Services {
         Ok(())
     }
 
-    pub async fn throttle_failure(&self, key: &str, limit: i64) {
+    /// Counts an attempt and, when the count reaches the limit, starts the block — in one
+    /// statement, so concurrent attempts see each other. While a block is active the statement
+    /// changes nothing and returns no row: the attempt is refused and not counted.
+    async fn throttle_count(&self, key: &str, limit: i64) -> Result<(), AuthError> {
         let t = now();
-        let current =
-            sqlx::query("SELECT failures, window_start FROM auth_failures WHERE key = $1")
-                .bind(key)
-                .fetch_optional(&self.store.pool)
-                .await
-                .ok()
-                .flatten();
-        let (failures, start) = match current {
-            Some(r) => {
-                let f: i64 = r.try_get("failures").unwrap_or(0);
-                let s: i64 = r.try_get("window_start").unwrap_or(t);
-                if t - s > WINDOW_SECS {
-                    (1, t)
-                } else {
-                    (f + 1, s)
+        let db = |e: sqlx::Error| AuthError::Domain(e.into());
+        let counted = sqlx::query(&COUNT_SQL)
+            .bind(key)
+            .bind(t)
+            .bind(t - WINDOW_SECS)
+            .bind(limit)
+            .fetch_optional(&self.store.pool)
+            .await
+            .map_err(db)?;
+        match counted {
+            Some(row) => {
+                let until: i64 = row.try_get("blocked_until").map_err(db)?;
+                if until > t {
+                    // This attempt is the last one allowed before the back-off; a success of
+                    // this very attempt lifts the block again.
+                    self.blocks.set(key, until);
                 }
+                Ok(())
             }
-            None => (1, t),
-        };
-        let blocked_until = if failures >= limit {
-            t + backoff_secs(failures, limit)
-        } else {
-            0
-        };
-        let res = sqlx::query(
-            "INSERT INTO auth_failures (key, failures, window_start, blocked_until) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (key) DO UPDATE SET failures = $2, window_start = $3, blocked_until = $4",
-        )
-        .bind(key)
-        .bind(failures)
-        .bind(start)
-        .bind(blocked_until)
-        .execute(&self.store.pool)
-        .await;
-        if let Err(e) = res {
-            tracing::error!(error = %e, "cannot record an authentication failure");
+            None => {
+                // (The row may just have been reset by a success: then a second's wait.)
+                let until: i64 =
+                    sqlx::query("SELECT blocked_until FROM auth_failures WHERE key = $1")
+                        .bind(key)
+                        .fetch_optional(&self.store.pool)
+                        .await
+                        .map_err(db)?
+                        .map(|r| r.try_get("blocked_until"))
+                        .transpose()
+                        .map_err(db)?
+                        .unwrap_or(t + 1);
+                self.blocks.set(key, until);
+                Err(AuthError::Throttled((until - t).max(1)))
+            }
         }
     }
-
-    pub async fn throttle_success(&self, key: &str) {
-        let _ = sqlx::query("DELETE FROM auth_failures WHERE key = $1")
-            .bind(key)
-            .execute(&self.store.pool)
-            .await;
-    }
 }
+
+/// `$1` key, `$2` now, `$3` start of the current window, `$4` limit. The back-off table is
+/// generated from `backoff_secs` so the two cannot drift.
+static COUNT_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let steps: String = (0..=10)
+        .map(|over| format!(" WHEN {over} THEN {}", backoff_secs(over, 0)))
+        .collect();
+    let new_count = "auth_failures.failures + 1";
+    format!(
+        "INSERT INTO auth_failures (key, failures, window_start, blocked_until) VALUES ($1, 1, $2, 0) \
+         ON CONFLICT (key) DO UPDATE SET \
+           failures = CASE WHEN auth_failures.window_start < $3 THEN 1 ELSE {new_count} END, \
+           window_start = CASE WHEN auth_failures.window_start < $3 THEN $2 ELSE auth_failures.window_start END, \
+           blocked_until = CASE WHEN auth_failures.window_start < $3 OR {new_count} < $4 THEN 0 \
+             ELSE $2 + CASE {new_count} - $4{steps} ELSE {max} END END \
+         WHERE auth_failures.blocked_until <= $2 \
+         RETURNING failures, blocked_until",
+        max = MAX_BACKOFF_SECS
+    )
+});
 
 #[cfg(test)]
 mod tests {
@@ -98,5 +200,18 @@ mod tests {
         assert_eq!(backoff_secs(10, 10), 30);
         assert_eq!(backoff_secs(11, 10), 60);
         assert_eq!(backoff_secs(30, 10), 900);
+    }
+
+    #[test]
+    fn the_mirror_reports_the_longest_active_block() {
+        let m = BlockMirror::default();
+        let keys = AttemptKeys::new(" Alice ", "10.0.0.1");
+        assert_eq!(keys.account, "acct:alice");
+        assert_eq!(m.blocked(&keys), None);
+        m.set("addr:10.0.0.1", now() + 100);
+        m.set("acct:alice", now() - 1);
+        assert!(m.blocked(&keys).is_some_and(|s| (99..=100).contains(&s)));
+        m.clear("addr:10.0.0.1");
+        assert_eq!(m.blocked(&keys), None);
     }
 }

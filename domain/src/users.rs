@@ -312,9 +312,8 @@ impl Services {
         password: &str,
         client_addr: &str,
     ) -> Result<User, AuthError> {
-        let account_key = format!("acct:{}", login.trim().to_lowercase());
-        let addr_key = format!("addr:{client_addr}");
-        self.throttle_check(&[&account_key, &addr_key]).await?;
+        let keys = crate::throttle::AttemptKeys::new(login, client_addr);
+        self.throttle_begin(&keys).await?;
         let row = self
             .user_row_by_login(login)
             .await
@@ -326,16 +325,11 @@ impl Services {
         .await;
         match row {
             Some(r) if ok && r.user.enabled => {
-                self.throttle_success(&account_key).await;
+                self.throttle_succeeded(&keys).await?;
                 Ok(r.user)
             }
-            _ => {
-                self.throttle_failure(&account_key, crate::throttle::ACCOUNT_LIMIT)
-                    .await;
-                self.throttle_failure(&addr_key, crate::throttle::ADDRESS_LIMIT)
-                    .await;
-                Err(AuthError::InvalidCredentials)
-            }
+            // The attempt was counted before it was verified.
+            _ => Err(AuthError::InvalidCredentials),
         }
     }
 

@@ -45,20 +45,13 @@ pub async fn bearer_principal(
     let info = s
         .inspect_token(token)
         .await
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal_error",
-                "internal error",
-            )
-        })?
+        .map_err(|e| ApiError::internal(e.cause.unwrap_or(e.description)))?
         .filter(|i| !i.is_refresh)
         .ok_or_else(|| invalid_token("the access token is invalid, expired or revoked"))?;
     let (_, matcher) = s
         .cached_app(&info.app_id)
         .await
-        .ok()
-        .flatten()
+        .map_err(|e| ApiError::internal(e.cause.unwrap_or(e.description)))?
         .ok_or_else(|| invalid_token("the token's app no longer exists"))?;
     if !matcher.allows(info.scope.split(' '), parts.uri.path()) {
         let mut e = ApiError::new(

@@ -31,16 +31,13 @@ impl HttpState {
     }
 }
 
-/// The origin part of a URL: scheme, host and port.
+/// The origin of a URL (RFC 6454 serialization): scheme, host and port, lower-case, without a
+/// default port or a trailing slash, so `https://ID.example.com:443/` is `https://id.example.com`.
+/// Anything that is not an absolute URL with a host is the opaque origin `null`.
 pub fn origin_of(url: &str) -> String {
-    match url.find("://") {
-        Some(i) => {
-            let after = &url[i + 3..];
-            let end = after.find('/').unwrap_or(after.len());
-            format!("{}{}", &url[..i + 3], &after[..end]).to_ascii_lowercase()
-        }
-        None => url.to_ascii_lowercase(),
-    }
+    url::Url::parse(url.trim())
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_else(|_| "null".into())
 }
 
 pub async fn healthz() -> impl IntoResponse {
@@ -137,39 +134,61 @@ fn is_unsafe(m: &Method) -> bool {
     !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-/// Unsafe requests to the portal's server functions and the admin API must come from our own
-/// origin. A foreign `Origin` is always refused; a missing one is refused for the admin API when
-/// the request rides on the session cookie (bearer-token calls carry no ambient authority).
+/// The name of the portal's session cookie.
+pub const SESSION_COOKIE: &str = "gatehouse_session";
+
+/// The request carries the portal's session cookie (ambient authority a foreign page can use).
+fn has_session_cookie(req: &Request) -> bool {
+    req.headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .any(|c| {
+            c.trim()
+                .split_once('=')
+                .is_some_and(|(name, _)| name == SESSION_COOKIE)
+        })
+}
+
+/// Unsafe requests to the portal's server functions, the login and consent forms must come
+/// from our own origin. The admin API (and the documents' CreateUser call) is guarded only when
+/// the session cookie rides along: a call without it carries no ambient authority, so it is
+/// left to authenticate itself (401 with a `Bearer` challenge when it cannot).
 pub async fn origin_check(State(st): State<HttpState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    let guarded = path.starts_with("/sfn/")
-        || path.starts_with("/api/v1/")
+    let api = path.starts_with("/api/v1/") || path == crate::api::compat::PATH;
+    let forms = path.starts_with("/sfn/")
         || path == "/login"
-        || path == crate::api::compat::PATH
         || path.starts_with("/oauth2/consent/")
         || path.starts_with("/account/");
-    if guarded && is_unsafe(req.method()) {
-        let origin = req
-            .headers()
-            .get(header::ORIGIN)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_ascii_lowercase);
-        let bearer = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "));
-        let refused = match origin {
-            Some(o) => o != *st.origin,
-            None => (path.starts_with("/api/v1/") || path == crate::api::compat::PATH) && !bearer,
-        };
-        if refused {
-            return (
-                StatusCode::FORBIDDEN,
-                Json(serde_json::json!({"error": "forbidden", "message": "cross-origin request refused: Origin must match the public URL"})),
-            )
-                .into_response();
-        }
+    if !(api || forms) || !is_unsafe(req.method()) {
+        return next.run(req).await;
+    }
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "));
+    if api && !has_session_cookie(&req) {
+        return next.run(req).await;
+    }
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok());
+    let refused = match origin {
+        Some(o) => origin_of(o) != *st.origin,
+        // Browsers send Origin on every cross-site unsafe request; a form post of our own pages
+        // from an old browser may lack it, the cookie-authenticated API may not.
+        None => api && !bearer,
+    };
+    if refused {
+        return (
+            StatusCode::FORBIDDEN,
+            Json(serde_json::json!({"error": "forbidden", "message": "cross-origin request refused: Origin must match the public URL"})),
+        )
+            .into_response();
     }
     next.run(req).await
 }
@@ -269,4 +288,32 @@ pub fn fold_compat_path(mut req: Request) -> Request {
         }
     }
     req
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_are_compared_in_their_normal_form() {
+        assert_eq!(
+            origin_of("https://ID.example.com:443/"),
+            "https://id.example.com"
+        );
+        assert_eq!(
+            origin_of("https://id.example.com"),
+            "https://id.example.com"
+        );
+        assert_eq!(
+            origin_of("http://127.0.0.1:3000/admin?x=1"),
+            "http://127.0.0.1:3000"
+        );
+        assert_eq!(origin_of("http://localhost:80"), "http://localhost");
+        assert_ne!(
+            origin_of("https://id.example.com:8443"),
+            origin_of("https://id.example.com")
+        );
+        assert_eq!(origin_of("null"), "null");
+        assert_eq!(origin_of("not a url"), "null");
+    }
 }

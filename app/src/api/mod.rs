@@ -93,7 +93,10 @@ pub mod ssr {
     /// Domain errors the page cannot attribute to a field.
     pub fn map_err(e: DomainError) -> ServerFnError {
         match e {
-            DomainError::Internal(_) => ServerFnError::new("Something went wrong on the server."),
+            DomainError::Internal(cause) => {
+                tracing::error!(error = %cause, "internal error in a server function");
+                ServerFnError::new("Something went wrong on the server.")
+            }
             other => ServerFnError::new(other.to_string()),
         }
     }

@@ -29,11 +29,24 @@ impl ApiError {
     pub fn bad_request(message: impl Into<String>) -> Self {
         ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", message)
     }
+    /// No credentials at all (RFC 6750 §3: the challenge carries no error code).
     pub fn unauthorized() -> Self {
+        ApiError {
+            challenge: Some("Bearer realm=\"gatehouse\"".into()),
+            ..ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "sign in or send a bearer token",
+            )
+        }
+    }
+    /// An unexpected failure: logged here, once and in full; the client sees a bare 500.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error in the admin API");
         ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "sign in or send a bearer token",
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "internal error",
         )
     }
     pub fn validation(field: &str, message: impl Into<String>) -> Self {
@@ -63,11 +76,7 @@ impl From<DomainError> for ApiError {
             ),
             DomainError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
             DomainError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
-            DomainError::Internal(_) => ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal_error",
-                "internal error",
-            ),
+            DomainError::Internal(cause) => ApiError::internal(cause),
         }
     }
 }

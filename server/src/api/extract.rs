@@ -16,14 +16,56 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(ApiJson(v)),
-            Err(axum::extract::rejection::JsonRejection::JsonDataError(e)) => Err(
-                ApiError::validation("", format!("the JSON does not fit: {}", e.body_text())),
-            ),
-            Err(e) => Err(ApiError::bad_request(e.body_text())),
+        if !is_json(req.headers()) {
+            return Err(ApiError::bad_request(
+                "expected a JSON body with Content-Type: application/json",
+            ));
         }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::bad_request(e.body_text()))?;
+        parse_json(&bytes).map(ApiJson)
     }
+}
+
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+        .is_some_and(|m| {
+            m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+        })
+}
+
+/// Malformed JSON is 400; JSON of the wrong shape is 422 whose `field` is the JSON path of what
+/// is wrong (`scopes[1].rest_regexes[0]`), or of what is missing (`login_name`).
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if !inner.is_data() {
+            return ApiError::bad_request(format!("the body is not valid JSON: {inner}"));
+        }
+        let text = inner.to_string();
+        let mut field = if path == "." { String::new() } else { path };
+        if let Some(missing) = text
+            .strip_prefix("missing field `")
+            .and_then(|r| r.split_once('`'))
+            .map(|(name, _)| name)
+        {
+            if !field.is_empty() {
+                field.push('.');
+            }
+            field.push_str(missing);
+        }
+        ApiError::validation(&field, format!("the JSON does not fit: {text}"))
+    })?;
+    de.end()
+        .map_err(|e| ApiError::bad_request(format!("the body is not valid JSON: {e}")))?;
+    Ok(value)
 }
 
 /// Paging and filters of list calls.
@@ -72,5 +114,58 @@ impl FromRequestParts<AppState> for Actor {
             .await?
             .ok_or_else(ApiError::unauthorized)?;
         Ok(Actor(p))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Scope {
+        name: String,
+        rest_regexes: Vec<String>,
+    }
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Body {
+        login_name: String,
+        #[serde(default)]
+        scopes: Vec<Scope>,
+    }
+
+    fn field_of(json: &str) -> (u16, Option<String>) {
+        let e = parse_json::<Body>(json.as_bytes()).expect_err("refused");
+        (e.status.as_u16(), e.field)
+    }
+
+    #[test]
+    fn a_missing_field_is_named_by_its_json_path() {
+        assert_eq!(field_of("{}"), (422, Some("login_name".into())));
+        assert_eq!(
+            field_of(
+                r#"{"login_name": "a", "scopes": [{"name": "x", "rest_regexes": []}, {"rest_regexes": []}]}"#
+            ),
+            (422, Some("scopes[1].name".into()))
+        );
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_is_named_by_its_json_path() {
+        assert_eq!(
+            field_of(r#"{"login_name": "a", "scopes": [{"name": "x", "rest_regexes": [1]}]}"#),
+            (422, Some("scopes[0].rest_regexes[0]".into()))
+        );
+        assert_eq!(
+            field_of(r#"{"login_name": 5}"#),
+            (422, Some("login_name".into()))
+        );
+    }
+
+    #[test]
+    fn malformed_json_is_a_bad_request() {
+        assert_eq!(field_of(r#"{"login_name": "#).0, 400);
+        assert_eq!(field_of(r#"{"login_name": "a"} trailing"#).0, 400);
     }
 }

@@ -72,12 +72,25 @@ fn request_from(pairs: &[(String, String)]) -> Result<AuthorizeRequest, String> 
 }
 
 fn error_page(message: &str) -> Response {
+    error_page_with(StatusCode::BAD_REQUEST, message)
+}
+
+/// An unexpected failure: logged here, once and in full; the person sees a bare 500 page.
+fn failure_page(cause: &str) -> Response {
+    tracing::error!(error = %cause, "internal error in the authorize flow");
+    error_page_with(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong on our side. Try again in a moment.",
+    )
+}
+
+fn error_page_with(status: StatusCode, message: &str) -> Response {
     let body = format!(
         "<h1>This sign-in request cannot be completed</h1><p role=\"alert\">{}</p>\
          <p>The application that sent you here may be misconfigured. You can close this window.</p>",
         escape(message)
     );
-    (StatusCode::BAD_REQUEST, page("Authorization error", &body)).into_response()
+    (status, page("Authorization error", &body)).into_response()
 }
 
 fn see_other(to: &str) -> Response {
@@ -100,6 +113,10 @@ async fn render(
 ) -> Response {
     match outcome {
         AuthorizeOutcome::ErrorPage(m) => error_page(&m),
+        AuthorizeOutcome::UnknownApp => {
+            error_page_with(StatusCode::NOT_FOUND, "There is no such application.")
+        }
+        AuthorizeOutcome::Failed(e) => failure_page(e.cause.as_deref().unwrap_or(&e.description)),
         AuthorizeOutcome::Redirect(to) => see_other(&to),
         AuthorizeOutcome::SignIn => see_other(&format!("/login?return_to={}", encode(back))),
         AuthorizeOutcome::Consent { app_name, scopes } => {
@@ -215,7 +232,10 @@ pub async fn connected_apps(State(s): State<Services>, session: Session) -> Resp
         return see_other("/login?return_to=%2Faccount%2Fapps");
     };
     let token = csrf_token(&session).await;
-    let apps = s.connected_apps(&uid).await.unwrap_or_default();
+    let apps = match s.connected_apps(&uid).await {
+        Ok(a) => a,
+        Err(e) => return failure_page(&e.to_string()),
+    };
     let rows: String = apps
         .iter()
         .map(|(id, name, scopes)| {
@@ -250,8 +270,8 @@ pub async fn withdraw(
     if !csrf_ok(&session, csrf.as_ref()).await {
         return error_page("This form has expired. Reload the page and try again.");
     }
-    if s.withdraw_consent(&uid, &app_id).await.is_err() {
-        return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
+    if let Err(e) = s.withdraw_consent(&uid, &app_id).await {
+        return failure_page(&e.to_string());
     }
     see_other("/account/apps")
 }

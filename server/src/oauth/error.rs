@@ -31,6 +31,9 @@ pub fn json_no_store(body: impl serde::Serialize) -> Response {
 impl IntoResponse for OAuthResponse {
     fn into_response(self) -> Response {
         let e = self.0;
+        if let Some(cause) = &e.cause {
+            tracing::error!(error = %cause, "internal error at an OAuth endpoint");
+        }
         let status = match e.code {
             _ if e.not_found => StatusCode::NOT_FOUND,
             OAuthErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,

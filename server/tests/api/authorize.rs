@@ -129,8 +129,15 @@ async fn bad_client_or_redirect_shows_the_error_page_even_when_signed_out() {
         .contains("redirect_uri is not registered"));
     let res = authorize(&anon, &app.url, "web", &code_params("not-a-client", &ch)).await;
     assert_eq!(res.status(), 400);
+    // SPEC §3: an unknown app is 404 on every /oauth2/... path — still the page, never a redirect.
     let res = authorize(&anon, &app.url, "nope", &code_params("web-client", &ch)).await;
-    assert_eq!(res.status(), 400);
+    assert_eq!(res.status(), 404);
+    assert!(location(&res).is_empty(), "never a redirect");
+    assert!(res
+        .text()
+        .await
+        .unwrap_or_default()
+        .contains("There is no such application."));
     let res = authorize(&anon, &app.url, "web", &code_params("web-client", &ch)).await;
     assert_eq!(res.status(), 303, "good request, anonymous: sign in first");
     assert!(

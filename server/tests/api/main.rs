@@ -5,6 +5,7 @@ mod apps;
 mod authorize;
 mod directory;
 mod foundation;
+mod hardening;
 mod helpers;
 mod instances;
 mod token;

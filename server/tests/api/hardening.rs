@@ -1,0 +1,288 @@
+//! Hardening: client isolation between apps, throttling that a cache or concurrency cannot
+//! get around, and hostile or incomplete requests answered in the contract's format.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+use crate::token::{cc_token, client_app, form_token, CLIENT, SECRET};
+
+const OTHER: &str = "other-client@example.com";
+const OTHER_SECRET: &str = "other-secret-1";
+
+/// `app_id`'s endpoint called with HTTP Basic credentials and a `token` form field.
+async fn token_call(
+    url: &str,
+    endpoint: &str,
+    app_id: &str,
+    creds: (&str, &str),
+    token: &str,
+) -> (u16, Value) {
+    let res = client()
+        .post(format!("{url}/oauth2/{endpoint}/{app_id}"))
+        .basic_auth(creds.0, Some(creds.1))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .expect("request");
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn a_client_of_another_app_can_neither_introspect_nor_revoke_its_tokens() {
+    let app = spawn_app().await;
+    for kind in ["opaque", "jwt_rs256"] {
+        let (mine, theirs) = (format!("mine-{kind}"), format!("theirs-{kind}"));
+        client_app(&app, &mine, kind).await;
+        // A second app whose only client is OTHER, who has no access to `mine`.
+        let role = app.create_role(&format!("Clients of {theirs}"), &[]).await;
+        let other = match app
+            .api(
+                Method::GET,
+                &format!("/api/v1/users?login_name={OTHER}"),
+                None,
+            )
+            .await
+            .1["items"][0]["id"]
+            .as_str()
+        {
+            Some(id) => id.to_string(),
+            None => app.create_user(OTHER, OTHER_SECRET, true).await,
+        };
+        app.add_member(&role, &other).await;
+        let (s, b) = app
+            .api(
+                Method::POST,
+                "/api/v1/apps",
+                Some(json!({"app_id": theirs, "name": theirs, "token_type": kind,
+                    "auth_methods": ["client_credentials"], "scopes": [{"name": "x"}],
+                    "user_access_roles": [format!("Clients of {theirs}")]})),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+        let token = cc_token(&app.url, &mine, Some("users")).await;
+
+        // At the victim app's own endpoints the other client is not a client at all.
+        let (s, b) = token_call(&app.url, "introspect", &mine, (OTHER, OTHER_SECRET), &token).await;
+        assert_eq!(
+            (s, b["error"].as_str()),
+            (401, Some("invalid_client")),
+            "{kind}: {b}"
+        );
+        assert!(b.get("active").is_none(), "no claims leak: {b}");
+        let (s, b) = token_call(&app.url, "revoke", &mine, (OTHER, OTHER_SECRET), &token).await;
+        assert_eq!(
+            (s, b["error"].as_str()),
+            (401, Some("invalid_client")),
+            "{kind}: {b}"
+        );
+        // At its own app's endpoints the foreign token is simply not one of its tokens.
+        let (s, b) = token_call(
+            &app.url,
+            "introspect",
+            &theirs,
+            (OTHER, OTHER_SECRET),
+            &token,
+        )
+        .await;
+        assert_eq!((s, b), (200, json!({"active": false})), "{kind}");
+        let (s, _) = token_call(&app.url, "revoke", &theirs, (OTHER, OTHER_SECRET), &token).await;
+        assert_eq!(s, 200, "RFC 7009: 200 for a token it does not know");
+
+        // None of that revoked it: the owner still sees it active and it still works.
+        let (s, b) = token_call(&app.url, "introspect", &mine, (CLIENT, SECRET), &token).await;
+        assert_eq!((s, &b["active"]), (200, &json!(true)), "{kind}: {b}");
+        let res = client()
+            .get(format!("{}/api/v1/users", app.url))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("api");
+        assert_eq!(res.status(), 200, "{kind}: the token was not revoked");
+    }
+}
+
+#[tokio::test]
+async fn the_lockout_is_not_bypassed_by_a_cached_secret() {
+    let app = spawn_app().await;
+    client_app(&app, "locked", "opaque").await;
+    let form = |secret: &'static str| {
+        vec![
+            ("grant_type", "client_credentials"),
+            ("client_id", CLIENT),
+            ("client_secret", secret),
+        ]
+    };
+    // The right secret is proven, so it sits in the verification cache.
+    let (s, _, _) = form_token(&app.url, "locked", &form(SECRET)).await;
+    assert_eq!(s, 200);
+    for i in 0..10 {
+        let (s, b, _) = form_token(&app.url, "locked", &form("wrong-secret")).await;
+        assert_eq!(
+            (s, b["error"].as_str()),
+            (401, Some("invalid_client")),
+            "attempt {i}"
+        );
+    }
+    // The account is locked now: the right secret (the attacker's lucky guess, or the cached
+    // client) is refused like any other until the back-off ends.
+    let (s, b, headers) = form_token(&app.url, "locked", &form(SECRET)).await;
+    assert_eq!(s, 429, "{b}");
+    let retry: i64 = headers
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After");
+    assert!((1..=30).contains(&retry), "{retry}");
+    // The same lock, seen from a second instance whose cache never saw the failures.
+    let (url2, _) = start(config(&app.db)).await;
+    let (s, _, _) = form_token(&url2, "locked", &form(SECRET)).await;
+    assert_eq!(s, 429, "another instance honours the lock");
+}
+
+#[tokio::test]
+async fn concurrent_wrong_secrets_are_all_counted_and_the_block_starts_at_the_limit() {
+    let app = spawn_app().await;
+    client_app(&app, "spray", "opaque").await;
+    let attempts = (0..100).map(|i| {
+        let url = app.url.clone();
+        async move {
+            let secret = format!("guess-{i}");
+            let form = [
+                ("grant_type", "client_credentials"),
+                ("client_id", CLIENT),
+                ("client_secret", secret.as_str()),
+            ];
+            form_token(&url, "spray", &form).await.0
+        }
+    });
+    let statuses = futures::future::join_all(attempts).await;
+    let verified = statuses.iter().filter(|s| **s == 401).count();
+    let throttled = statuses.iter().filter(|s| **s == 429).count();
+    // Exactly the limit was verified, however the 100 requests interleaved.
+    assert_eq!((verified, throttled), (10, 90), "{statuses:?}");
+    let (s, _, _) = form_token(
+        &app.url,
+        "spray",
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", CLIENT),
+            ("client_secret", SECRET),
+        ],
+    )
+    .await;
+    assert_eq!(s, 429, "still locked for the right secret");
+}
+
+#[tokio::test]
+async fn an_api_call_without_the_session_cookie_is_401_with_a_bearer_challenge() {
+    let app = spawn_app().await;
+    let user = json!({"login_name": "mallory", "password": "long-enough-pw-1"});
+    let challenge = |res: &reqwest::Response| {
+        res.headers()
+            .get("www-authenticate")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    // No credentials at all, no Origin: not a cross-origin question, a missing credential.
+    let res = client()
+        .post(format!("{}/api/v1/users", app.url))
+        .json(&user)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), 401);
+    assert!(challenge(&res).starts_with("Bearer"), "{}", challenge(&res));
+    // Basic credentials (of the administrator, even) are not a way into the API.
+    let res = client()
+        .post(format!("{}/api/v1/users", app.url))
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .header("Origin", "https://elsewhere.example")
+        .json(&user)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), 401);
+    assert!(challenge(&res).starts_with("Bearer"), "{}", challenge(&res));
+    // With the session cookie the Origin check still protects the API.
+    let res = app
+        .admin
+        .post(format!("{}/api/v1/users", app.url))
+        .json(&user)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), 403, "cookie without Origin");
+    let res = app
+        .admin
+        .post(format!("{}/api/v1/users", app.url))
+        .header("Origin", "https://elsewhere.example")
+        .json(&user)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), 403, "cookie with a foreign Origin");
+    let (_, list) = app
+        .api(Method::GET, "/api/v1/users?login_name=mallory", None)
+        .await;
+    assert_eq!(list["total"], 0, "nothing was created: {list}");
+}
+
+#[tokio::test]
+async fn the_public_origin_matches_in_any_equivalent_spelling() {
+    let app = spawn_app().await;
+    // `http://127.0.0.1:PORT/` with a trailing slash and an upper-case scheme is the same origin.
+    let spelled = format!("{}/", app.url.replace("http://", "HTTP://"));
+    let res = app
+        .admin
+        .post(format!("{}/api/v1/users", app.url))
+        .header("Origin", spelled)
+        .json(&json!({"login_name": "same-origin", "email": "same@example.com", "display_name": "Same", "password": "long-enough-pw-1"}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), 201);
+}
+
+#[tokio::test]
+async fn a_json_body_missing_a_required_field_names_its_path() {
+    let app = spawn_app().await;
+    let (s, b) = app
+        .api(
+            Method::POST,
+            "/api/v1/users",
+            Some(json!({"email": "x@example.com", "password": "long-enough-pw-1"})),
+        )
+        .await;
+    assert_eq!((s, b["field"].as_str()), (422, Some("login_name")), "{b}");
+    let (s, b) = app
+        .api(
+            Method::POST,
+            "/api/v1/apps",
+            Some(json!({"app_id": "nested", "name": "Nested",
+                "scopes": [{"name": "ok"}, {"description": "no name"}]})),
+        )
+        .await;
+    assert_eq!(
+        (s, b["field"].as_str()),
+        (422, Some("scopes[1].name")),
+        "{b}"
+    );
+    let (s, b) = app
+        .api(
+            Method::POST,
+            "/api/v1/apps",
+            Some(json!({"app_id": "nested", "name": "Nested",
+                "scopes": [{"name": "ok", "rest_regexes": ["a", 7]}]})),
+        )
+        .await;
+    assert_eq!(
+        (s, b["field"].as_str()),
+        (422, Some("scopes[0].rest_regexes[1]")),
+        "{b}"
+    );
+    let (s, _) = app.api(Method::GET, "/api/v1/apps/nested", None).await;
+    assert_eq!(s, 404, "nothing was created");
+}
