@@ -445,6 +445,31 @@ impl Services {
             .collect::<Result<_, _>>()?)
     }
 
+    /// The User Access roles of several apps in one query (a page of the apps list).
+    async fn roles_of_apps(
+        &self,
+        app_ids: &[String],
+    ) -> Result<std::collections::HashMap<String, Vec<String>>> {
+        let mut out: std::collections::HashMap<String, Vec<String>> = Default::default();
+        if app_ids.is_empty() {
+            return Ok(out);
+        }
+        let marks: Vec<String> = (1..=app_ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT ar.app_id, r.name FROM app_roles ar JOIN roles r ON r.id = ar.role_id \
+             WHERE ar.app_id IN ({}) ORDER BY r.name_lower",
+            marks.join(", ")
+        );
+        let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+        for id in app_ids {
+            q = q.bind(id);
+        }
+        for (app_id, name) in q.fetch_all(&self.store.pool).await? {
+            out.entry(app_id).or_default().push(name);
+        }
+        Ok(out)
+    }
+
     async fn load_draft(&self, app_id: &str) -> Result<Option<(Draft, i64)>> {
         let Some(row) = sqlx::query(&format!("SELECT {APP_COLS} FROM apps WHERE app_id = $1"))
             .bind(app_id)
@@ -598,11 +623,15 @@ impl Services {
             .bind(offset)
             .fetch_all(&self.store.pool)
             .await?;
+        let ids = rows
+            .iter()
+            .map(|r| r.try_get::<String, _>("app_id"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut roles = self.roles_of_apps(&ids).await?;
         let mut items = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let id: String = r.try_get("app_id")?;
-            let roles = self.roles_of_app(&id).await?;
-            items.push(self.draft_from_row(r, roles)?.0.app);
+        for (r, id) in rows.iter().zip(&ids) {
+            let app_roles = roles.remove(id).unwrap_or_default();
+            items.push(self.draft_from_row(r, app_roles)?.0.app);
         }
         let count_sql = format!("SELECT COUNT(*) AS n FROM apps {where_}");
         let mut cq = sqlx::query(&count_sql);

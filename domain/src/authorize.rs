@@ -342,10 +342,10 @@ impl Services {
             .bind(app_id)
             .fetch_optional(&self.store.pool)
             .await?;
-        Ok(row.map(|r| {
-            r.try_get::<String, _>("scopes")
-                .unwrap_or_default()
-                .split(' ')
+        // A row that does not decode refuses the request (it is not "no consent yet").
+        let scopes = row.map(|r| r.try_get::<String, _>("scopes")).transpose()?;
+        Ok(scopes.map(|s| {
+            s.split(' ')
                 .filter(|s| !s.is_empty())
                 .map(str::to_string)
                 .collect()

@@ -6,10 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use sqlx::Row;
-
 use crate::apps::{App, ClientIdType};
-use crate::oauth::{OAuthError, OAuthErrorCode};
+use crate::error::{AuthError, OAuthError, OAuthErrorCode};
 use crate::tokens::sha256_hex;
 use crate::Services;
 
@@ -107,14 +105,19 @@ impl Services {
         let Some(row) = self.user_row_by_login(login).await? else {
             return Ok(None);
         };
-        let roles = sqlx::query("SELECT r.name FROM roles r JOIN role_members m ON m.role_id = r.id WHERE m.user_id = $1")
-            .bind(&row.user.id)
-            .fetch_all(&self.store.pool)
-            .await?
-            .iter()
-            .map(|r| r.try_get::<String, _>("name"))
-            .collect::<Result<Vec<_>, _>>()?;
+        let roles = self.role_names_of(&row.user.id).await?;
         Ok(Some((row, roles)))
+    }
+
+    /// The names of the roles a user is an explicit member of.
+    pub(crate) async fn role_names_of(&self, user_id: &str) -> crate::Result<Vec<String>> {
+        let names: Vec<(String,)> = sqlx::query_as(
+            "SELECT r.name FROM roles r JOIN role_members m ON m.role_id = r.id WHERE m.user_id = $1",
+        )
+        .bind(user_id)
+        .fetch_all(&self.store.pool)
+        .await?;
+        Ok(names.into_iter().map(|(n,)| n).collect())
     }
 
     /// Authenticates the client of a request to `app`'s endpoints. Confidential apps need a
@@ -224,7 +227,7 @@ impl Services {
             // Stale: re-read the user and the throttle (no Argon2), so a change or a lockout made
             // on another instance is seen within CACHE_TTL; keep the entry if nothing changed.
             match self.throttle_check(&keys).await {
-                Err(crate::users::AuthError::Throttled(secs)) => return Err(throttled(secs)),
+                Err(AuthError::Throttled(secs)) => return Err(throttled(secs)),
                 Err(e) => return Err(OAuthError::internal(e)),
                 Ok(()) => {}
             }
@@ -250,7 +253,7 @@ impl Services {
             }
         }
         match self.throttle_begin(&keys).await {
-            Err(crate::users::AuthError::Throttled(secs)) => return Err(throttled(secs)),
+            Err(AuthError::Throttled(secs)) => return Err(throttled(secs)),
             Err(e) => return Err(OAuthError::internal(e)),
             Ok(()) => {}
         }

@@ -1,4 +1,5 @@
-//! The domain's errors; each door maps them to its own format in one place.
+//! The domain's errors; each door maps them to its own format in one place: `DomainError` for
+//! the admin rules, `AuthError` for signing in, `OAuthError` for the OAuth2 endpoints (RFC 6749).
 
 #[derive(Debug, thiserror::Error)]
 pub enum DomainError {
@@ -45,6 +46,110 @@ impl From<sqlx::Error> for DomainError {
     fn from(e: sqlx::Error) -> Self {
         // Logged once, in full, where the error becomes a response (never shown to a client).
         DomainError::Internal(format!("database error: {e}"))
+    }
+}
+
+/// Why a person or client could not sign in.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("invalid login name or password")]
+    InvalidCredentials,
+    #[error("too many failed attempts; try again in {0} seconds")]
+    Throttled(i64),
+    #[error(transparent)]
+    Domain(DomainError),
+}
+
+impl From<sqlx::Error> for AuthError {
+    fn from(e: sqlx::Error) -> Self {
+        AuthError::Domain(e.into())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OAuthErrorCode {
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    UnsupportedResponseType,
+    InvalidScope,
+    AccessDenied,
+    TooManyRequests,
+    ServerError,
+}
+
+impl OAuthErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OAuthErrorCode::InvalidRequest => "invalid_request",
+            OAuthErrorCode::InvalidClient => "invalid_client",
+            OAuthErrorCode::InvalidGrant => "invalid_grant",
+            OAuthErrorCode::UnauthorizedClient => "unauthorized_client",
+            OAuthErrorCode::UnsupportedGrantType => "unsupported_grant_type",
+            OAuthErrorCode::UnsupportedResponseType => "unsupported_response_type",
+            OAuthErrorCode::InvalidScope => "invalid_scope",
+            OAuthErrorCode::AccessDenied => "access_denied",
+            OAuthErrorCode::TooManyRequests => "slow_down",
+            OAuthErrorCode::ServerError => "server_error",
+        }
+    }
+}
+
+/// An RFC 6749 §5.2 error; the door renders it with its status and headers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OAuthError {
+    pub code: OAuthErrorCode,
+    pub description: String,
+    /// The client authenticated with HTTP Basic: a 401 carries `WWW-Authenticate: Basic`.
+    pub basic_challenge: bool,
+    pub retry_after: Option<i64>,
+    /// The app does not exist (404).
+    pub not_found: bool,
+    /// For `server_error`: the underlying failure, logged once where the error becomes a
+    /// response and never shown to the client.
+    pub cause: Option<String>,
+}
+
+impl OAuthError {
+    pub fn new(code: OAuthErrorCode, description: impl Into<String>) -> Self {
+        OAuthError {
+            code,
+            description: description.into(),
+            basic_challenge: false,
+            retry_after: None,
+            not_found: false,
+            cause: None,
+        }
+    }
+    pub fn unknown_app() -> Self {
+        OAuthError {
+            not_found: true,
+            ..OAuthError::new(OAuthErrorCode::InvalidRequest, "unknown application")
+        }
+    }
+    /// An unexpected failure (database, signing): a bare 500 that keeps its cause for the log.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        OAuthError {
+            cause: Some(cause.to_string()),
+            ..OAuthError::new(OAuthErrorCode::ServerError, "internal error")
+        }
+    }
+    pub(crate) fn request(d: &str) -> Self {
+        OAuthError::new(OAuthErrorCode::InvalidRequest, d)
+    }
+    pub(crate) fn grant(d: &str) -> Self {
+        OAuthError::new(OAuthErrorCode::InvalidGrant, d)
+    }
+}
+
+impl From<DomainError> for OAuthError {
+    fn from(e: DomainError) -> Self {
+        match e {
+            DomainError::Internal(cause) => OAuthError::internal(cause),
+            other => OAuthError::internal(format!("unexpected domain error: {other}")),
+        }
     }
 }
 

@@ -61,7 +61,7 @@ impl Services {
     async fn insert_new_key(&self) -> Result<String> {
         let (kid, pem, n, e) = tokio::task::spawn_blocking(generate)
             .await
-            .map_err(|_| DomainError::Internal("key generation task failed".into()))??;
+            .map_err(|e| DomainError::Internal(format!("key generation task failed: {e}")))??;
         sqlx::query("INSERT INTO signing_keys (kid, private_pem, n, e, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(&kid)
             .bind(pem)

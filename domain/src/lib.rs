@@ -4,6 +4,7 @@
 
 pub mod apps;
 pub mod authorize;
+pub mod bearer;
 pub mod clients;
 pub mod error;
 pub mod keys;

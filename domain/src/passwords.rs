@@ -13,7 +13,7 @@ use crate::error::{DomainError, Result};
 pub async fn hash(password: String) -> Result<String> {
     tokio::task::spawn_blocking(move || hash_blocking(&password))
         .await
-        .map_err(|_| DomainError::Internal("hashing task failed".into()))?
+        .map_err(|e| DomainError::Internal(format!("hashing task failed: {e}")))?
 }
 
 pub fn hash_blocking(password: &str) -> Result<String> {
@@ -21,7 +21,7 @@ pub fn hash_blocking(password: &str) -> Result<String> {
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|_| DomainError::Internal("password hashing failed".into()))
+        .map_err(|e| DomainError::Internal(format!("password hashing failed: {e}")))
 }
 
 /// Verifies `password` against `hash`; with `None` it verifies against a dummy hash so that an

@@ -379,12 +379,4 @@ pub enum UserFilter<'a> {
     Contains(&'a str),
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum AuthError {
-    #[error("invalid login name or password")]
-    InvalidCredentials,
-    #[error("too many failed attempts; try again in {0} seconds")]
-    Throttled(i64),
-    #[error(transparent)]
-    Domain(DomainError),
-}
+pub use crate::error::AuthError;

@@ -3,6 +3,7 @@
 
 use axum::http::request::Parts;
 use axum::http::StatusCode;
+use domain::bearer::BearerError;
 use domain::Principal;
 
 use crate::api::error::ApiError;
@@ -25,8 +26,8 @@ pub fn bearer(parts: &Parts) -> Option<&str> {
     (v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer ")).then(|| v[7..].trim())
 }
 
-/// The principal of a bearer token: valid (signature or lookup, expiry, not revoked), one of its
-/// scopes allows the request path, and its user exists and is enabled.
+/// The principal of a bearer token (the decision is the domain's `bearer_principal`); this
+/// door only reads the header and renders the RFC 6750 answer.
 pub async fn bearer_principal(
     parts: &Parts,
     state: &AppState,
@@ -41,29 +42,22 @@ pub async fn bearer_principal(
         }
         return Ok(None);
     };
-    let s = &state.services;
-    let info = s
-        .inspect_token(token)
+    match state
+        .services
+        .bearer_principal(token, parts.uri.path())
         .await
-        .map_err(|e| ApiError::internal(e.cause.unwrap_or(e.description)))?
-        .filter(|i| !i.is_refresh)
-        .ok_or_else(|| invalid_token("the access token is invalid, expired or revoked"))?;
-    let (_, matcher) = s
-        .cached_app(&info.app_id)
-        .await
-        .map_err(|e| ApiError::internal(e.cause.unwrap_or(e.description)))?
-        .ok_or_else(|| invalid_token("the token's app no longer exists"))?;
-    if !matcher.allows(info.scope.split(' '), parts.uri.path()) {
-        let mut e = ApiError::new(
-            StatusCode::FORBIDDEN,
-            "insufficient_scope",
-            "no granted scope allows this path",
-        );
-        e.challenge = Some("Bearer realm=\"gatehouse\", error=\"insufficient_scope\"".into());
-        return Err(e);
+    {
+        Ok(p) => Ok(Some(p)),
+        Err(BearerError::InvalidToken(why)) => Err(invalid_token(why)),
+        Err(BearerError::InsufficientScope) => {
+            let mut e = ApiError::new(
+                StatusCode::FORBIDDEN,
+                "insufficient_scope",
+                "no granted scope allows this path",
+            );
+            e.challenge = Some("Bearer realm=\"gatehouse\", error=\"insufficient_scope\"".into());
+            Err(e)
+        }
+        Err(BearerError::Internal(e)) => Err(ApiError::internal(e.cause.unwrap_or(e.description))),
     }
-    s.principal(&info.sub)
-        .await?
-        .map(Some)
-        .ok_or_else(|| invalid_token("the token's user is gone or disabled"))
 }

@@ -209,17 +209,24 @@ pub async fn admin_guard(State(st): State<HttpState>, req: Request, next: Next) 
     } else {
         None
     };
-    let session = req.extensions().get::<tower_sessions::Session>().cloned();
-    let uid = match session {
-        Some(s) => s
-            .get::<String>(app::api::ssr::SESSION_USER)
-            .await
-            .ok()
-            .flatten(),
-        None => None,
-    };
-    let principal = match uid {
-        Some(uid) => st.services.principal(&uid).await.ok().flatten(),
+    let principal = match req.extensions().get::<tower_sessions::Session>() {
+        Some(session) => {
+            match app::api::ssr::session_principal(session, &st.services).await {
+                Ok(p) => p,
+                Err(e) => {
+                    // A failed read is not "signed out": no login redirect on an outage.
+                    tracing::error!(error = %e, "cannot read the signed-in user");
+                    return (
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        crate::html::page(
+                            "Error",
+                            "<h1>Something went wrong</h1><p>Try again in a moment.</p>",
+                        ),
+                    )
+                        .into_response();
+                }
+            }
+        }
         None => None,
     };
     let Some(p) = principal else {
@@ -247,10 +254,12 @@ pub async fn admin_guard(State(st): State<HttpState>, req: Request, next: Next) 
     next.run(req).await
 }
 
-/// Server functions answer 500 for every error, including bad arguments from a malformed form
-/// post. Bad input is the caller's fault: turn those into 400, keeping the body that the
-/// browser side decodes. Only a real server failure stays 500.
+/// Server functions set their own status for the errors they raise (`app::api::ssr::fail`).
+/// What is left at 500 may still be the framework's own refusal of the arguments (a malformed
+/// form post): that is the caller's fault, so it becomes 400 — decided by the error's decoded
+/// variant, never by its message. The body stays what the browser side decodes.
 pub async fn server_fn_status(req: Request, next: Next) -> Response {
+    use leptos::server_fn::error::{FromServerFnError, ServerFnError};
     if !req.uri().path().starts_with("/sfn/") {
         return next.run(req).await;
     }
@@ -259,13 +268,18 @@ pub async fn server_fn_status(req: Request, next: Next) -> Response {
         return res;
     }
     let (mut parts, body) = res.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
-        return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
+    let bytes = match axum::body::to_bytes(body, 64 * 1024).await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read a server function's error body");
+            return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
+        }
     };
-    let text = String::from_utf8_lossy(&bytes);
-    let server_fault =
-        text.starts_with("ServerError|Something went wrong") || text.starts_with("Response|");
-    if !server_fault {
+    let bad_input = matches!(
+        <ServerFnError as FromServerFnError>::de(bytes.clone()),
+        ServerFnError::Args(_) | ServerFnError::MissingArg(_) | ServerFnError::Deserialization(_)
+    );
+    if bad_input {
         parts.status = StatusCode::BAD_REQUEST;
     }
     Response::from_parts(parts, Body::from(bytes))

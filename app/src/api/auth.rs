@@ -37,14 +37,11 @@ pub async fn login(
         Ok(user) => {
             let session = session().await?;
             // A new id on sign-in defeats session fixation.
-            session
-                .cycle_id()
-                .await
-                .map_err(|e| ServerFnError::new(e.to_string()))?;
+            session.cycle_id().await.map_err(internal)?;
             session
                 .insert(SESSION_USER, user.id)
                 .await
-                .map_err(|e| ServerFnError::new(e.to_string()))?;
+                .map_err(internal)?;
             if is_plain_form_post().await {
                 leptos_axum::redirect(&target);
             }
@@ -73,10 +70,7 @@ pub async fn login(
 #[server(prefix = "/sfn", endpoint = "logout")]
 pub async fn logout() -> Result<(), ServerFnError> {
     let session = super::ssr::session().await?;
-    session
-        .flush()
-        .await
-        .map_err(|e| ServerFnError::new(e.to_string()))?;
+    session.flush().await.map_err(super::ssr::internal)?;
     leptos_axum::redirect("/login");
     Ok(())
 }

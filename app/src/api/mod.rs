@@ -59,45 +59,85 @@ pub mod ssr {
 
     pub const SESSION_USER: &str = "uid";
 
+    /// A server-function error that sets its own HTTP status (server functions otherwise
+    /// answer 500 for every error): 401/403/404/409/422 for the caller's mistakes, 500 only
+    /// for a real failure, which is logged here, once and in full.
+    pub fn fail(status: http::StatusCode, message: impl Into<String>) -> ServerFnError {
+        if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+            res.set_status(status);
+        }
+        ServerFnError::new(message.into())
+    }
+
+    /// An unexpected failure: logged with its cause; the browser sees a plain message.
+    pub fn internal(cause: impl std::fmt::Display) -> ServerFnError {
+        tracing::error!(error = %cause, "internal error in a server function");
+        fail(
+            http::StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong on the server.",
+        )
+    }
+
     /// The domain services, provided by the server as context.
     pub fn services() -> Result<Services, ServerFnError> {
-        use_context::<Services>().ok_or_else(|| ServerFnError::new("services missing"))
+        use_context::<Services>().ok_or_else(|| internal("the Services context is missing"))
     }
 
     pub async fn session() -> Result<tower_sessions::Session, ServerFnError> {
         leptos_axum::extract::<tower_sessions::Session>()
             .await
-            .map_err(|e| ServerFnError::new(e.to_string()))
+            .map_err(internal)
+    }
+
+    /// The user id the session is signed in as. A session-store failure is an error, never
+    /// "signed out".
+    pub async fn session_user_id(
+        session: &tower_sessions::Session,
+    ) -> Result<Option<String>, DomainError> {
+        session
+            .get::<String>(SESSION_USER)
+            .await
+            .map_err(|e| DomainError::Internal(format!("session store: {e}")))
+    }
+
+    /// The one way every door reads who is signed in: the session's user, resolved to an
+    /// enabled principal (None when signed out, or the user is gone or disabled).
+    pub async fn session_principal(
+        session: &tower_sessions::Session,
+        services: &Services,
+    ) -> Result<Option<Principal>, DomainError> {
+        match session_user_id(session).await? {
+            Some(uid) => services.principal(&uid).await,
+            None => Ok(None),
+        }
     }
 
     /// The signed-in principal, if any.
     pub async fn current() -> Result<Option<Principal>, ServerFnError> {
-        let session = session().await?;
-        let Some(uid) = session
-            .get::<String>(SESSION_USER)
+        session_principal(&session().await?, &services()?)
             .await
-            .map_err(|e| ServerFnError::new(e.to_string()))?
-        else {
-            return Ok(None);
-        };
-        services()?.principal(&uid).await.map_err(map_err)
+            .map_err(map_err)
     }
 
-    /// The signed-in principal, or an error for the page to show.
+    /// The signed-in principal, or a 401 for the page to show.
     pub async fn principal() -> Result<Principal, ServerFnError> {
         current()
             .await?
-            .ok_or_else(|| ServerFnError::new("You are not signed in."))
+            .ok_or_else(|| fail(http::StatusCode::UNAUTHORIZED, "You are not signed in."))
     }
 
-    /// Domain errors the page cannot attribute to a field.
+    /// Domain errors the page cannot attribute to a field, each with its status.
     pub fn map_err(e: DomainError) -> ServerFnError {
+        use http::StatusCode;
         match e {
-            DomainError::Internal(cause) => {
-                tracing::error!(error = %cause, "internal error in a server function");
-                ServerFnError::new("Something went wrong on the server.")
+            DomainError::Internal(cause) => internal(cause),
+            DomainError::NotFound(_) => fail(StatusCode::NOT_FOUND, e.to_string()),
+            DomainError::Forbidden(m) => fail(StatusCode::FORBIDDEN, m),
+            DomainError::Conflict(m) => fail(StatusCode::CONFLICT, m),
+            DomainError::Duplicate { message, .. } => fail(StatusCode::CONFLICT, message),
+            DomainError::Validation { message, .. } => {
+                fail(StatusCode::UNPROCESSABLE_ENTITY, message)
             }
-            other => ServerFnError::new(other.to_string()),
         }
     }
 

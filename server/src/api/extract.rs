@@ -99,18 +99,10 @@ impl FromRequestParts<AppState> for Actor {
         if let Some(p) = crate::auth::bearer_principal(parts, state).await? {
             return Ok(Actor(p));
         }
-        let Some(session) = parts.extensions.get::<tower_sessions::Session>().cloned() else {
+        let Some(session) = parts.extensions.get::<tower_sessions::Session>() else {
             return Err(ApiError::unauthorized());
         };
-        let uid = session
-            .get::<String>(app::api::ssr::SESSION_USER)
-            .await
-            .ok()
-            .flatten()
-            .ok_or_else(ApiError::unauthorized)?;
-        let p = state
-            .services
-            .principal(&uid)
+        let p = app::api::ssr::session_principal(session, &state.services)
             .await?
             .ok_or_else(ApiError::unauthorized)?;
         Ok(Actor(p))

@@ -286,3 +286,59 @@ async fn a_json_body_missing_a_required_field_names_its_path() {
     let (s, _) = app.api(Method::GET, "/api/v1/apps/nested", None).await;
     assert_eq!(s, 404, "nothing was created");
 }
+
+#[tokio::test]
+async fn a_database_outage_is_a_server_error_never_a_refusal_or_a_sign_in() {
+    let app = spawn_app().await;
+    client_app(&app, "down", "opaque").await;
+    let token = cc_token(&app.url, "down", Some("users")).await;
+    // Every query fails from now on.
+    app.services.store.pool.close().await;
+
+    let res = app
+        .admin
+        .get(format!("{}/admin", app.url))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.status(), 500, "not a login redirect");
+    let (s, _) = app.api(Method::GET, "/api/v1/users", None).await;
+    assert_eq!(s, 500, "cookie session: not 401");
+    let res = client()
+        .get(format!("{}/api/v1/users", app.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.status(), 500, "bearer: not 401 invalid_token");
+    let (s, b, _) = form_token(
+        &app.url,
+        "down",
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", CLIENT),
+            ("client_secret", SECRET),
+        ],
+    )
+    .await;
+    assert_eq!((s, b["error"].as_str()), (500, Some("server_error")), "{b}");
+    assert!(
+        !b.to_string().to_lowercase().contains("pool"),
+        "no database text to the client: {b}"
+    );
+    let res = client()
+        .get(format!(
+            "{}/oauth2/authorize/down?response_type=code&client_id={CLIENT}",
+            app.url
+        ))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.status(), 500, "not 'no such application'");
+    let res = client()
+        .get(format!("{}/readyz", app.url))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.status(), 503);
+}

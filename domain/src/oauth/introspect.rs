@@ -1,0 +1,192 @@
+//! What a token stands for: signature or lookup, expiry, revocation — for introspection
+//! (RFC 7662) and for bearer tokens on Gatehouse's own API.
+
+use jsonwebtoken::{Algorithm, Validation};
+
+use super::{Claims, TokenInfo};
+use crate::apps::{App, ClientIdType};
+use crate::clients::ClientCredentials;
+use crate::error::OAuthError;
+use crate::store::now;
+use crate::tokens::sha256_hex;
+use crate::Services;
+
+pub(crate) fn looks_like_jwt(t: &str) -> bool {
+    t.len() > 20 && t.split('.').count() == 3
+}
+
+/// A row of `tokens`, read whole: a row that does not decode refuses the request rather than
+/// counting as "not revoked".
+#[derive(sqlx::FromRow)]
+pub(crate) struct TokenRow {
+    pub kind: String,
+    pub app_id: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub username: Option<String>,
+    pub scope: String,
+    pub jti: String,
+    pub family_id: Option<String>,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub used: i64,
+    pub revoked: i64,
+}
+
+impl TokenRow {
+    pub const SELECT: &str = "SELECT kind, app_id, client_id, user_id, username, scope, jti, family_id, issued_at, expires_at, used, revoked \
+         FROM tokens WHERE token_hash = $1";
+    pub const SELECT_REFRESH: &str = "SELECT kind, app_id, client_id, user_id, username, scope, jti, family_id, issued_at, expires_at, used, revoked \
+         FROM tokens WHERE token_hash = $1 AND kind = 'refresh' AND app_id = $2";
+}
+
+impl Services {
+    pub(crate) async fn is_revoked(
+        &self,
+        user: &str,
+        app: &str,
+        family: Option<&str>,
+        iat: i64,
+        jti: Option<&str>,
+    ) -> Result<bool, OAuthError> {
+        let subjects = [
+            format!("user:{user}"),
+            format!("app:{app}"),
+            format!("family:{}", family.unwrap_or("-")),
+        ];
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) AS n FROM revocations WHERE subject IN ($1, $2, $3) AND revoked_before > $4",
+        )
+        .bind(&subjects[0])
+        .bind(&subjects[1])
+        .bind(&subjects[2])
+        .bind(iat)
+        .fetch_one(&self.store.pool)
+        .await
+        .map_err(OAuthError::internal)?;
+        if n > 0 {
+            return Ok(true);
+        }
+        if let Some(j) = jti {
+            let hit = sqlx::query("SELECT jti FROM revoked_jtis WHERE jti = $1")
+                .bind(j)
+                .fetch_optional(&self.store.pool)
+                .await
+                .map_err(OAuthError::internal)?;
+            return Ok(hit.is_some());
+        }
+        Ok(false)
+    }
+
+    /// What a token stands for if it is valid now: signature or lookup, expiry, not revoked.
+    pub async fn inspect_token(&self, token: &str) -> Result<Option<TokenInfo>, OAuthError> {
+        if looks_like_jwt(token) {
+            let Ok(header) = jsonwebtoken::decode_header(token) else {
+                return Ok(None);
+            };
+            let Some(kid) = header.kid else {
+                return Ok(None);
+            };
+            let Some(key) = self.decoding_key(&kid).await? else {
+                return Ok(None);
+            };
+            let mut v = Validation::new(Algorithm::RS256);
+            v.validate_aud = false;
+            v.validate_nbf = true;
+            v.leeway = 0;
+            v.set_required_spec_claims(&["exp", "iat", "nbf", "sub", "aud", "iss"]);
+            let Ok(data) = jsonwebtoken::decode::<Claims>(token, &key, &v) else {
+                return Ok(None);
+            };
+            let c = data.claims;
+            let family = c.jti.split_once('.').map(|(f, _)| f.to_string());
+            if self
+                .is_revoked(&c.sub, &c.aud, family.as_deref(), c.iat, Some(&c.jti))
+                .await?
+            {
+                return Ok(None);
+            }
+            return Ok(Some(TokenInfo {
+                app_id: c.aud,
+                client_id: c.client_id,
+                sub: c.sub,
+                username: c.username,
+                scope: c.scope,
+                iat: c.iat,
+                exp: c.exp,
+                jti: c.jti,
+                iss: c.iss,
+                is_refresh: false,
+            }));
+        }
+        if token.is_empty() || token.len() > 512 {
+            return Ok(None);
+        }
+        let Some(r) = sqlx::query_as::<_, TokenRow>(TokenRow::SELECT)
+            .bind(sha256_hex(token))
+            .fetch_optional(&self.store.pool)
+            .await
+            .map_err(OAuthError::internal)?
+        else {
+            return Ok(None);
+        };
+        let is_refresh = r.kind == "refresh";
+        if r.revoked != 0 || r.expires_at <= now() || (is_refresh && r.used != 0) {
+            return Ok(None);
+        }
+        if self
+            .is_revoked(
+                &r.user_id,
+                &r.app_id,
+                r.family_id.as_deref(),
+                r.issued_at,
+                None,
+            )
+            .await?
+        {
+            return Ok(None);
+        }
+        let iss = self
+            .cached_app(&r.app_id)
+            .await?
+            .map(|(a, _)| a.issuer.clone())
+            .unwrap_or_default();
+        Ok(Some(TokenInfo {
+            app_id: r.app_id,
+            client_id: r.client_id,
+            sub: r.user_id,
+            username: r.username,
+            scope: r.scope,
+            iat: r.issued_at,
+            exp: r.expires_at,
+            jti: r.jti,
+            iss,
+            is_refresh,
+        }))
+    }
+
+    /// `POST /oauth2/introspect/{app}`: the caller is a confidential client of the app.
+    pub async fn introspect(
+        &self,
+        app_id: &str,
+        creds: &ClientCredentials,
+        token: Option<&str>,
+        addr: &str,
+    ) -> Result<Option<TokenInfo>, OAuthError> {
+        let app = self.app_or_404(app_id).await?;
+        let confidential_app = App {
+            client_id_type: ClientIdType::Confidential,
+            ..(*app).clone()
+        };
+        // Only a client of *this* app may look at its tokens.
+        self.authenticate_app_client(&confidential_app, creds, addr)
+            .await?;
+        let token = token
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| OAuthError::request("token is required"))?;
+        Ok(self
+            .inspect_token(token)
+            .await?
+            .filter(|i| i.app_id == app.app_id))
+    }
+}

@@ -1,0 +1,171 @@
+//! Turning a grant into tokens: a JWT RS256 (RFC 9068) or an opaque token, and a refresh token
+//! when the grant allows one; authorization codes for the authorize endpoint.
+
+use std::sync::Arc;
+
+use jsonwebtoken::{Algorithm, Header};
+
+use super::grants::Grant;
+use super::{Claims, TokenResponse};
+use crate::apps::{App, TokenType};
+use crate::error::OAuthError;
+use crate::store::now;
+use crate::tokens::{random_token, sha256_hex};
+use crate::Services;
+
+impl Services {
+    /// Issues the access token (JWT or opaque per the app) and, when asked, a refresh token.
+    pub(crate) async fn issue(
+        &self,
+        g: Grant,
+        with_refresh: bool,
+    ) -> Result<TokenResponse, OAuthError> {
+        let t = now();
+        let exp = t + g.app.token_lifetime_secs;
+        let scope = g.scopes.join(" ");
+        let jti = match &g.family {
+            Some(f) => format!("{f}.{}", random_token(12)),
+            None => random_token(16),
+        };
+        let access_token = match g.app.token_type {
+            TokenType::JwtRs256 => {
+                let ring = self.key_ring().await?;
+                let mut header = Header::new(Algorithm::RS256);
+                header.kid = Some(ring.active_kid.clone());
+                header.typ = Some("at+jwt".into());
+                let claims = Claims {
+                    iss: g.app.issuer.clone(),
+                    sub: g.user_id.clone(),
+                    aud: g.app.app_id.clone(),
+                    client_id: g.client_id.clone(),
+                    scope: scope.clone(),
+                    iat: t,
+                    nbf: t,
+                    exp,
+                    jti: jti.clone(),
+                    username: g.username.clone(),
+                };
+                jsonwebtoken::encode(&header, &claims, &ring.encoding)
+                    .map_err(OAuthError::internal)?
+            }
+            TokenType::Opaque => {
+                let token = random_token(32);
+                self.store_token(&token, "access", &g, &scope, &jti, t, exp)
+                    .await?;
+                token
+            }
+        };
+        let refresh_token = if with_refresh {
+            let token = random_token(32);
+            let family = g.family.clone().unwrap_or_else(|| random_token(12));
+            let g = Grant {
+                family: Some(family),
+                ..g
+            };
+            self.store_token(
+                &token,
+                "refresh",
+                &g,
+                &scope,
+                &random_token(16),
+                t,
+                t + g.app.refresh_token_lifetime_secs,
+            )
+            .await?;
+            Some(token)
+        } else {
+            None
+        };
+        Ok(TokenResponse {
+            access_token,
+            token_type: "Bearer".into(),
+            expires_in: exp - t,
+            scope,
+            refresh_token,
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn store_token(
+        &self,
+        token: &str,
+        kind: &str,
+        g: &Grant,
+        scope: &str,
+        jti: &str,
+        iat: i64,
+        exp: i64,
+    ) -> Result<(), OAuthError> {
+        sqlx::query(
+            "INSERT INTO tokens (token_hash, kind, app_id, client_id, user_id, username, scope, jti, family_id, issued_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(sha256_hex(token))
+        .bind(kind)
+        .bind(&g.app.app_id)
+        .bind(&g.client_id)
+        .bind(&g.user_id)
+        .bind(&g.username)
+        .bind(scope)
+        .bind(jti)
+        .bind(&g.family)
+        .bind(iat)
+        .bind(exp)
+        .execute(&self.store.pool)
+        .await
+        .map_err(OAuthError::internal)?;
+        Ok(())
+    }
+
+    /// Creates an authorization code (60 s, single use) for a signed-in person.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_code(
+        &self,
+        app: &App,
+        client_id: &str,
+        user_id: &str,
+        redirect_uri: &str,
+        scopes: &[String],
+        challenge: Option<&str>,
+        nonce: Option<&str>,
+    ) -> crate::Result<String> {
+        let code = random_token(32);
+        sqlx::query(
+            "INSERT INTO auth_codes (code_hash, app_id, client_id, user_id, redirect_uri, scope, code_challenge, nonce, family_id, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(sha256_hex(&code))
+        .bind(&app.app_id)
+        .bind(client_id)
+        .bind(user_id)
+        .bind(redirect_uri)
+        .bind(scopes.join(" "))
+        .bind(challenge)
+        .bind(nonce)
+        .bind(random_token(12))
+        .bind(now() + 60)
+        .execute(&self.store.pool)
+        .await?;
+        Ok(code)
+    }
+
+    /// An access token for the implicit flow (no refresh token).
+    pub async fn issue_implicit(
+        &self,
+        app: &App,
+        client_id: &str,
+        user_id: &str,
+        username: &str,
+        scopes: Vec<String>,
+    ) -> Result<TokenResponse, OAuthError> {
+        let g = Grant {
+            app: Arc::new(app.clone()),
+            client_id: client_id.to_string(),
+            user_id: user_id.to_string(),
+            username: Some(username.to_string()),
+            scopes,
+            family: None,
+        };
+        self.issue(g, false).await
+    }
+}

@@ -1,0 +1,73 @@
+//! The OAuth2 rules of SPEC §2-§3, one file per step: `grants` parses a token request and runs
+//! its grant, `issue` turns a grant into tokens (JWT RS256 or opaque), `introspect` says what a
+//! token stands for, `revoke` ends tokens, `cache` holds apps with their compiled scopes.
+
+mod cache;
+mod grants;
+mod introspect;
+mod issue;
+mod revoke;
+
+use serde::{Deserialize, Serialize};
+
+use crate::clients::ClientCredentials;
+
+pub use crate::error::{OAuthError, OAuthErrorCode};
+pub use cache::AppCache;
+pub use grants::{pkce_matches, resolve_scopes, GrantType};
+
+/// The parameters of a token request, whatever their encoding.
+#[derive(Clone, Debug, Default)]
+pub struct TokenRequest {
+    pub grant_type: Option<String>,
+    pub scope: Option<String>,
+    pub code: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub code_verifier: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub refresh_token: Option<String>,
+    pub credentials: ClientCredentials,
+    pub client_addr: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: String,
+    pub expires_in: i64,
+    pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+/// JWT access token claims (RFC 9068).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub iss: String,
+    pub sub: String,
+    pub aud: String,
+    pub client_id: String,
+    pub scope: String,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+    pub jti: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub username: Option<String>,
+}
+
+/// What a valid token stands for (introspection, bearer checks).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TokenInfo {
+    pub app_id: String,
+    pub client_id: String,
+    pub sub: String,
+    pub username: Option<String>,
+    pub scope: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub jti: String,
+    pub iss: String,
+    pub is_refresh: bool,
+}

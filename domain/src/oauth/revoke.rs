@@ -1,0 +1,92 @@
+//! Ending tokens: RFC 7009 revocation, whole code/refresh families (replay detection), and
+//! everything issued for a user or an app until now.
+
+use super::introspect::looks_like_jwt;
+use crate::clients::ClientCredentials;
+use crate::error::OAuthError;
+use crate::store::now;
+use crate::tokens::sha256_hex;
+use crate::Services;
+
+impl Services {
+    /// `POST /oauth2/revoke/{app}` (RFC 7009): succeeds for any token, known or not.
+    pub async fn revoke(
+        &self,
+        app_id: &str,
+        creds: &ClientCredentials,
+        token: Option<&str>,
+        addr: &str,
+    ) -> Result<(), OAuthError> {
+        let app = self.app_or_404(app_id).await?;
+        let client = self.authenticate_app_client(&app, creds, addr).await?;
+        let token = token
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| OAuthError::request("token is required"))?;
+        let Some(info) = self.inspect_token(token).await? else {
+            return Ok(());
+        };
+        if info.app_id != app.app_id || !info.client_id.eq_ignore_ascii_case(client.client_id()) {
+            return Ok(());
+        }
+        if looks_like_jwt(token) {
+            sqlx::query("INSERT INTO revoked_jtis (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING")
+                .bind(&info.jti)
+                .bind(info.exp)
+                .execute(&self.store.pool)
+                .await
+                .map_err(OAuthError::internal)?;
+        } else if info.is_refresh {
+            let family: Option<String> = sqlx::query_as::<_, (Option<String>,)>(
+                "SELECT family_id FROM tokens WHERE token_hash = $1",
+            )
+            .bind(sha256_hex(token))
+            .fetch_optional(&self.store.pool)
+            .await
+            .map_err(OAuthError::internal)?
+            .and_then(|(f,)| f);
+            match family {
+                Some(f) => self.revoke_family(&f).await?,
+                None => self.revoke_opaque(token).await?,
+            }
+        } else {
+            self.revoke_opaque(token).await?;
+        }
+        Ok(())
+    }
+
+    async fn revoke_opaque(&self, token: &str) -> Result<(), OAuthError> {
+        sqlx::query("UPDATE tokens SET revoked = 1 WHERE token_hash = $1")
+            .bind(sha256_hex(token))
+            .execute(&self.store.pool)
+            .await
+            .map_err(OAuthError::internal)?;
+        Ok(())
+    }
+
+    /// Revokes every token of a code/refresh family.
+    pub(crate) async fn revoke_family(&self, family: &str) -> Result<(), OAuthError> {
+        if family.is_empty() {
+            return Ok(());
+        }
+        sqlx::query("UPDATE tokens SET revoked = 1 WHERE family_id = $1")
+            .bind(family)
+            .execute(&self.store.pool)
+            .await
+            .map_err(OAuthError::internal)?;
+        self.revoke_subject(&format!("family:{family}"))
+            .await
+            .map_err(OAuthError::internal)
+    }
+
+    /// Everything issued for `subject` until now is revoked.
+    pub(crate) async fn revoke_subject(&self, subject: &str) -> crate::Result<()> {
+        sqlx::query(
+            "INSERT INTO revocations (subject, revoked_before) VALUES ($1, $2) ON CONFLICT (subject) DO UPDATE SET revoked_before = $2",
+        )
+        .bind(subject)
+        .bind(now() + 1)
+        .execute(&self.store.pool)
+        .await?;
+        Ok(())
+    }
+}
