@@ -43,18 +43,7 @@ pub enum AuthorizeOutcome {
     },
 }
 
-/// Percent-encodes a query or fragment value.
-pub fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
+pub use model::encode;
 
 fn with_params(base: &str, sep_fragment: bool, params: &[(&str, Option<&str>)]) -> String {
     let pairs: Vec<String> = params

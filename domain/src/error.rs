@@ -42,6 +42,21 @@ impl DomainError {
     }
 }
 
+impl From<model::Invalid> for DomainError {
+    fn from(e: model::Invalid) -> Self {
+        DomainError::Validation {
+            field: e.field,
+            message: e.message,
+        }
+    }
+}
+
+impl From<model::Forbidden> for DomainError {
+    fn from(e: model::Forbidden) -> Self {
+        DomainError::Forbidden(e.0)
+    }
+}
+
 impl From<sqlx::Error> for DomainError {
     fn from(e: sqlx::Error) -> Self {
         // Logged once, in full, where the error becomes a response (never shown to a client).

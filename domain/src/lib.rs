@@ -19,25 +19,11 @@ pub mod throttle;
 pub mod tokens;
 pub mod users;
 
-use serde::Serialize;
-
 pub use error::{DomainError, Result};
 pub use rights::{Principal, Right};
 pub use store::Store;
 
-/// A page of a list: `{"items": [...], "total": n}`.
-#[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub total: i64,
-}
-
-/// `limit` defaults to 50 and is at most 500; `offset` is never negative.
-pub fn clamp_page(limit: i64, offset: i64) -> (i64, i64) {
-    let limit = if limit <= 0 { 50 } else { limit.min(500) };
-    (limit, offset.max(0))
-}
+pub use model::{clamp_page, Page};
 
 /// The one handle the doors hold.
 #[derive(Clone)]

@@ -1,6 +1,6 @@
 //! Roles: members, admin rights, and the built-in System Administrator and Everybody (SPEC §2).
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
@@ -11,23 +11,7 @@ use crate::store::{now, on_unique};
 use crate::users::rfc3339;
 use crate::{Page, Services};
 
-pub const SYSADMIN: &str = "System Administrator";
-pub const EVERYBODY: &str = "Everybody";
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Role {
-    pub id: String,
-    pub name: String,
-    pub description: String,
-    pub admin_rights: Vec<Right>,
-    /// `"sysadmin"`, `"everybody"` or absent for a role an administrator made.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub builtin: Option<String>,
-    /// Explicit members' user ids. Everybody's membership is implicit: every enabled user.
-    pub members: Vec<String>,
-    pub created_at: String,
-}
+pub use model::roles::{Role, EVERYBODY, SYSADMIN};
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1,6 +1,6 @@
 //! The directory's users: people and OAuth confidential clients (SPEC §2).
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
@@ -10,18 +10,7 @@ use crate::rights::{Principal, Right};
 use crate::store::{get_bool, like_escape, now, on_unique};
 use crate::{Page, Services};
 
-/// A user as the doors show it: never a password or its hash.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct User {
-    pub id: String,
-    pub login_name: String,
-    pub email: String,
-    pub display_name: String,
-    pub is_oauth_confidential_client: bool,
-    pub enabled: bool,
-    pub created_at: String,
-}
+pub use model::users::User;
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

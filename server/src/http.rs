@@ -159,6 +159,7 @@ pub async fn origin_check(State(st): State<HttpState>, req: Request, next: Next)
     let path = req.uri().path();
     let api = path.starts_with("/api/v1/") || path == crate::api::compat::PATH;
     let forms = path.starts_with("/sfn/")
+        || path.starts_with("/admin/")
         || path == "/login"
         || path.starts_with("/oauth2/consent/")
         || path.starts_with("/account/");

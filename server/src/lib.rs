@@ -8,6 +8,7 @@ pub mod config;
 pub mod html;
 pub mod http;
 pub mod oauth;
+pub mod portal;
 pub mod sessions;
 
 use std::net::SocketAddr;
@@ -135,6 +136,10 @@ pub fn router(config: &Config, addr: SocketAddr, public_url: &str, services: Ser
         .route("/readyz", get(http::readyz))
         .merge(api::router())
         .merge(oauth::router())
+        .route(
+            "/admin/apps/{app_id}",
+            axum::routing::post(portal::app_form),
+        )
         .leptos_routes_with_context(
             &state,
             routes,

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::Me;
+use model::rights::Principal;
 
 /// What a sign-in attempt produced: where to go next, or the error to show.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -75,14 +75,8 @@ pub async fn logout() -> Result<(), ServerFnError> {
     Ok(())
 }
 
-/// The signed-in person, or None.
+/// The signed-in person with their rights, or None.
 #[server(prefix = "/sfn", endpoint = "current_user")]
-pub async fn current_user() -> Result<Option<Me>, ServerFnError> {
-    Ok(super::ssr::current().await?.map(|p| Me {
-        user_id: p.user_id,
-        login_name: p.login_name,
-        display_name: p.display_name,
-        rights: p.rights.iter().map(|r| r.as_str().to_string()).collect(),
-        sysadmin: p.sysadmin,
-    }))
+pub async fn current_user() -> Result<Option<Principal>, ServerFnError> {
+    super::ssr::current().await
 }

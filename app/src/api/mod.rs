@@ -33,22 +33,6 @@ impl FormResult {
     }
 }
 
-/// The signed-in person as the portal shows them.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Me {
-    pub user_id: String,
-    pub login_name: String,
-    pub display_name: String,
-    pub rights: Vec<String>,
-    pub sysadmin: bool,
-}
-
-impl Me {
-    pub fn has(&self, right: &str) -> bool {
-        self.sysadmin || self.rights.iter().any(|r| r == right)
-    }
-}
-
 #[cfg(feature = "ssr")]
 pub mod ssr {
     //! Helpers for the server side of the server functions.
@@ -187,18 +171,7 @@ pub mod ssr {
     }
 }
 
-/// Percent-encodes a query value (the browser side needs it too, so no server crate).
-pub fn encode_query(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
+pub use model::encode as encode_query;
 
 /// A same-origin path to return to after sign-in, or `/admin`. Absolute URLs, scheme-relative
 /// `//host` and backslash tricks are ignored (no open redirect).

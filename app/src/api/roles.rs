@@ -5,48 +5,22 @@ use serde::{Deserialize, Serialize};
 
 use super::FormResult;
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RoleView {
-    pub id: String,
-    pub name: String,
-    pub description: String,
-    pub admin_rights: Vec<String>,
-    pub builtin: Option<String>,
-    pub members: Vec<String>,
-}
+pub use model::roles::Role;
 
 /// A role with its members' names and every user that could be added (first page).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RoleDetail {
-    pub role: RoleView,
+    pub role: Role,
     /// (user id, login name)
     pub members: Vec<(String, String)>,
 }
 
-#[cfg(feature = "ssr")]
-impl From<domain::roles::Role> for RoleView {
-    fn from(r: domain::roles::Role) -> Self {
-        RoleView {
-            id: r.id,
-            name: r.name,
-            description: r.description,
-            admin_rights: r
-                .admin_rights
-                .iter()
-                .map(|r| r.as_str().to_string())
-                .collect(),
-            builtin: r.builtin,
-            members: r.members,
-        }
-    }
-}
-
 #[server(prefix = "/sfn", endpoint = "roles/list")]
-pub async fn list_roles() -> Result<Vec<RoleView>, ServerFnError> {
+pub async fn list_roles() -> Result<Vec<Role>, ServerFnError> {
     use super::ssr::*;
     let p = principal().await?;
     let page = services()?.list_roles(&p, 500, 0).await.map_err(map_err)?;
-    Ok(page.items.into_iter().map(RoleView::from).collect())
+    Ok(page.items)
 }
 
 #[server(prefix = "/sfn", endpoint = "roles/get")]
@@ -56,10 +30,7 @@ pub async fn get_role(id: String) -> Result<RoleDetail, ServerFnError> {
     let s = services()?;
     let role = s.get_role(&p, &id).await.map_err(map_err)?;
     let members = s.role_member_names(&p, &id).await.map_err(map_err)?;
-    Ok(RoleDetail {
-        role: role.into(),
-        members,
-    })
+    Ok(RoleDetail { role, members })
 }
 
 #[cfg(feature = "ssr")]

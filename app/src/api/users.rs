@@ -5,47 +5,20 @@ use serde::{Deserialize, Serialize};
 
 use super::FormResult;
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct UserView {
-    pub id: String,
-    pub login_name: String,
-    pub email: String,
-    pub display_name: String,
-    pub is_oauth_confidential_client: bool,
-    pub enabled: bool,
-    pub created_at: String,
-}
+pub use model::users::User;
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct UserList {
-    pub items: Vec<UserView>,
-    pub total: i64,
-}
+/// A page of users.
+pub type UserList = model::Page<User>;
 
 /// A user with the roles they are an explicit member of, and every role to pick from.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct UserDetail {
-    pub user: UserView,
+    pub user: User,
     pub roles: Vec<(String, String)>,
     pub all_roles: Vec<(String, String)>,
 }
 
 pub const PAGE_SIZE: i64 = 50;
-
-#[cfg(feature = "ssr")]
-impl From<domain::users::User> for UserView {
-    fn from(u: domain::users::User) -> Self {
-        UserView {
-            id: u.id,
-            login_name: u.login_name,
-            email: u.email,
-            display_name: u.display_name,
-            is_oauth_confidential_client: u.is_oauth_confidential_client,
-            enabled: u.enabled,
-            created_at: u.created_at,
-        }
-    }
-}
 
 #[server(prefix = "/sfn", endpoint = "users/list")]
 pub async fn list_users(q: String, offset: i64) -> Result<UserList, ServerFnError> {
@@ -60,10 +33,7 @@ pub async fn list_users(q: String, offset: i64) -> Result<UserList, ServerFnErro
         )
         .await
         .map_err(map_err)?;
-    Ok(UserList {
-        items: page.items.into_iter().map(UserView::from).collect(),
-        total: page.total,
-    })
+    Ok(page)
 }
 
 #[server(prefix = "/sfn", endpoint = "users/get")]
@@ -75,7 +45,7 @@ pub async fn get_user(id: String) -> Result<UserDetail, ServerFnError> {
     let roles = s.roles_of_user(&p, &id).await.map_err(map_err)?;
     let all_roles = s.role_names(&p).await.map_err(map_err)?;
     Ok(UserDetail {
-        user: user.into(),
+        user,
         roles,
         all_roles,
     })

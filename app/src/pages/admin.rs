@@ -4,6 +4,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Outlet, A};
 
+use model::rights::Right;
+
 use crate::api::auth::{current_user, Logout};
 
 #[component]
@@ -35,10 +37,10 @@ pub fn AdminShell() -> impl IntoView {
                     <Suspense fallback=|| ()>
                         {move || Suspend::new(async move {
                             let me = me.await.ok().flatten();
-                            let has = |r: &str| me.as_ref().is_some_and(|m| m.has(r));
+                            let has = |r: Right| me.as_ref().is_some_and(|m| m.has(r));
                             view! {
-                                {has("users").then(|| view! { <li><A href="/admin/users">"Users"</A></li> })}
-                                {has("roles").then(|| view! { <li><A href="/admin/roles">"Roles"</A></li> })}
+                                {has(Right::Users).then(|| view! { <li><A href="/admin/users">"Users"</A></li> })}
+                                {has(Right::Roles).then(|| view! { <li><A href="/admin/roles">"Roles"</A></li> })}
                             }
                         })}
                     </Suspense>

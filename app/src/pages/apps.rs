@@ -6,9 +6,11 @@ use leptos_meta::Title;
 use leptos_router::components::{Form, A};
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
+use model::scopes::RestRegex;
+
 use crate::api::apps::{
-    app_changelog, check_rest_regex, list_apps, load_editor, AppView, DeleteApp, EditorData,
-    SaveApp, ScopeView, APPS_PAGE,
+    app_changelog, list_apps, load_editor, AppForm, AuthMethod, ClientIdType, DeleteApp,
+    EditorData, FormOp, Lifetime, SaveApp, Scope, TokenType, APPS_PAGE, UNITS,
 };
 use crate::api::{encode_query, FormResult};
 use crate::components::error_text;
@@ -75,8 +77,8 @@ pub fn AppsPage() -> impl IntoView {
                                             <td><A href=format!("/admin/apps/{}", a.app_id)>{a.name}</A></td>
                                             <td><code>{a.app_id}</code></td>
                                             <td>{a.category}</td>
-                                            <td>{a.token_type}</td>
-                                            <td>{a.auth_methods.join(", ")}</td>
+                                            <td>{a.token_type.label()}</td>
+                                            <td>{a.auth_methods.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ")}</td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
@@ -146,84 +148,85 @@ impl Keys {
             value: RwSignal::new(v.to_string()),
         }
     }
-}
-
-const UNITS: [(&str, i64); 4] = [
-    ("seconds", 1),
-    ("minutes", 60),
-    ("hours", 3600),
-    ("days", 86400),
-];
-
-/// The largest unit that divides `secs` evenly.
-fn split_lifetime(secs: i64) -> (String, &'static str) {
-    for (name, n) in UNITS.iter().rev() {
-        if secs % n == 0 {
-            return ((secs / n).to_string(), name);
+    fn scope(&self, s: &Scope) -> ScopeRow {
+        ScopeRow {
+            key: self.next(),
+            name: RwSignal::new(s.name.clone()),
+            description: RwSignal::new(s.description.clone()),
+            regexes: RwSignal::new(s.rest_regexes.iter().map(|r| self.row(r)).collect()),
         }
     }
-    (secs.to_string(), "seconds")
-}
-
-fn join_lifetime(value: &str, unit: &str) -> Option<i64> {
-    let n: i64 = value.trim().parse().ok()?;
-    let m = UNITS.iter().find(|(u, _)| *u == unit).map(|(_, m)| *m)?;
-    n.checked_mul(m)
 }
 
 fn position(rows: RwSignal<Vec<Row>>, key: u64) -> usize {
     rows.with(|v| v.iter().position(|r| r.key == key).unwrap_or(0))
 }
 
+/// A button that adds or removes a row: without JavaScript it posts the form with its
+/// operation and the page comes back with the row changed and everything typed kept; with
+/// JavaScript it runs `in_place` instead.
+#[component]
+fn RowButton(
+    #[prop(into)] op: Signal<FormOp>,
+    #[prop(into)] label: Signal<String>,
+    in_place: impl Fn() + 'static,
+) -> impl IntoView {
+    view! {
+        <button type="submit" name="op" value=move || op.get().value() formnovalidate=true
+            on:click=move |ev| { ev.prevent_default(); in_place(); }>
+            {move || label.get()}
+        </button>
+    }
+}
+
 #[component]
 fn AppEditor(data: EditorData) -> impl IntoView {
-    let is_new = data.app.is_none();
-    let a = data.app.clone().unwrap_or_else(AppView::new_app);
-    let public_url = data.public_url.clone();
+    let EditorData {
+        form,
+        outcome: first_outcome,
+        roles: all_roles,
+        public_url,
+    } = data;
+    let is_new = form.is_new;
+    let a = form.app.clone();
     let keys = Keys(StoredValue::new(0));
 
     let app_id = RwSignal::new(a.app_id.clone());
     let name = RwSignal::new(a.name.clone());
     let description = RwSignal::new(a.description.clone());
     let category = RwSignal::new(a.category.clone());
-    let client_id_type = RwSignal::new(a.client_id_type.clone());
+    let client_id_type = RwSignal::new(a.client_id_type);
     let allowed = RwSignal::new(a.allowed_clients.join("\n"));
-    let issuer = RwSignal::new(a.issuer.clone());
+    let issuer = RwSignal::new(if a.issuer_is_default {
+        String::new()
+    } else {
+        a.issuer.clone()
+    });
     let redirects = RwSignal::new(
         a.redirect_uris
             .iter()
             .map(|u| keys.row(u))
             .collect::<Vec<_>>(),
     );
-    let token_type = RwSignal::new(a.token_type.clone());
+    let token_type = RwSignal::new(a.token_type);
     let methods = RwSignal::new(a.auth_methods.clone());
-    let (lv, lu) = split_lifetime(a.token_lifetime_secs);
-    let lifetime = RwSignal::new(lv);
-    let lifetime_unit = RwSignal::new(lu.to_string());
+    let lifetime = RwSignal::new(form.token_lifetime.value.clone());
+    let lifetime_unit = RwSignal::new(form.token_lifetime.unit.clone());
     let refresh = RwSignal::new(a.issue_refresh_tokens);
-    let (rv, ru) = split_lifetime(a.refresh_token_lifetime_secs);
-    let refresh_lifetime = RwSignal::new(rv);
-    let refresh_unit = RwSignal::new(ru.to_string());
+    let refresh_lifetime = RwSignal::new(form.refresh_lifetime.value.clone());
+    let refresh_unit = RwSignal::new(form.refresh_lifetime.unit.clone());
     let must_confirm = RwSignal::new(a.user_must_confirm);
-    let scopes = RwSignal::new(
-        a.scopes
-            .iter()
-            .map(|s| ScopeRow {
-                key: keys.next(),
-                name: RwSignal::new(s.name.clone()),
-                description: RwSignal::new(s.description.clone()),
-                regexes: RwSignal::new(s.rest_regexes.iter().map(|r| keys.row(r)).collect()),
-            })
-            .collect::<Vec<_>>(),
-    );
+    let scopes = RwSignal::new(a.scopes.iter().map(|s| keys.scope(s)).collect::<Vec<_>>());
     let roles = RwSignal::new(a.user_access_roles.clone());
 
     let save = ServerAction::<SaveApp>::new();
-    // Errors found before sending (lifetimes that are not numbers) use the same shape.
+    // Errors found before sending (lifetimes that are not numbers) use the same shape; the
+    // first outcome is the one a plain form post came back with.
     let local_error = RwSignal::new(None::<FormResult>);
-    let outcome = Signal::derive(move || match local_error.get() {
-        Some(f) => Some(f),
-        None => save.value().get().and_then(|r| r.ok()),
+    let outcome = Signal::derive(move || match (local_error.get(), save.value().get()) {
+        (Some(f), _) => Some(f),
+        (None, Some(r)) => r.ok(),
+        (None, None) => first_outcome.clone(),
     });
     // A field's server error disappears once the field is edited again.
     let cleared = RwSignal::new(Vec::<String>::new());
@@ -252,34 +255,10 @@ fn AppEditor(data: EditorData) -> impl IntoView {
         }
     });
 
-    let on_save = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        local_error.set(None);
-        cleared.set(Vec::new());
-        let Some(token_lifetime_secs) =
-            join_lifetime(&lifetime.get_untracked(), &lifetime_unit.get_untracked())
-        else {
-            local_error.set(Some(FormResult {
-                ok: false,
-                message: "Token Lifetime must be a whole number".into(),
-                field: Some("token_lifetime_secs".into()),
-                id: None,
-            }));
-            return;
-        };
-        let Some(refresh_token_lifetime_secs) = join_lifetime(
-            &refresh_lifetime.get_untracked(),
-            &refresh_unit.get_untracked(),
-        ) else {
-            local_error.set(Some(FormResult {
-                ok: false,
-                message: "Refresh token lifetime must be a whole number".into(),
-                field: Some("refresh_token_lifetime_secs".into()),
-                id: None,
-            }));
-            return;
-        };
-        let draft = AppView {
+    // The form as it stands, in the same shape a plain post is parsed into.
+    let current = move || AppForm {
+        is_new,
+        app: crate::api::apps::App {
             app_id: app_id.get_untracked(),
             name: name.get_untracked(),
             description: description.get_untracked(),
@@ -291,25 +270,23 @@ fn AppEditor(data: EditorData) -> impl IntoView {
                 .map(|l| l.trim().to_string())
                 .filter(|l| !l.is_empty())
                 .collect(),
+            issuer_is_default: issuer.get_untracked().trim().is_empty(),
             issuer: issuer.get_untracked(),
-            effective_issuer: String::new(),
-            // Rows left empty are not saved.
             redirect_uris: redirects
                 .get_untracked()
                 .iter()
                 .map(|r| r.value.get_untracked())
-                .filter(|v| !v.trim().is_empty())
                 .collect(),
             token_type: token_type.get_untracked(),
             auth_methods: methods.get_untracked(),
-            token_lifetime_secs,
+            token_lifetime_secs: 0,
             issue_refresh_tokens: refresh.get_untracked(),
-            refresh_token_lifetime_secs,
+            refresh_token_lifetime_secs: 0,
             user_must_confirm: must_confirm.get_untracked(),
             scopes: scopes
                 .get_untracked()
                 .iter()
-                .map(|s| ScopeView {
+                .map(|s| Scope {
                     name: s.name.get_untracked(),
                     description: s.description.get_untracked(),
                     rest_regexes: s
@@ -317,31 +294,56 @@ fn AppEditor(data: EditorData) -> impl IntoView {
                         .get_untracked()
                         .iter()
                         .map(|r| r.value.get_untracked())
-                        .filter(|v| !v.trim().is_empty())
                         .collect(),
                 })
                 .collect(),
             user_access_roles: roles.get_untracked(),
-        };
-        save.dispatch(SaveApp { is_new, app: draft });
+            created_at: String::new(),
+            updated_at: String::new(),
+        },
+        token_lifetime: Lifetime {
+            value: lifetime.get_untracked(),
+            unit: lifetime_unit.get_untracked(),
+        },
+        refresh_lifetime: Lifetime {
+            value: refresh_lifetime.get_untracked(),
+            unit: refresh_unit.get_untracked(),
+        },
+    };
+    let on_save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        local_error.set(None);
+        cleared.set(Vec::new());
+        let form = current();
+        // The same check the server runs on a plain post, before anything is sent.
+        if let Err(f) = form.to_app() {
+            local_error.set(Some(f));
+            return;
+        }
+        save.dispatch(SaveApp { form });
     };
 
     let query = use_query_map();
-    let created = query.read_untracked().get("saved").is_some();
+    let saved = query.read_untracked().get("saved");
     let title = if is_new {
         "Add app".to_string()
     } else {
         a.name.clone()
     };
     let id_for_links = a.app_id.clone();
-    let all_roles = data.roles.clone();
+    let action = if is_new {
+        "/admin/apps/new".to_string()
+    } else {
+        format!("/admin/apps/{}", a.app_id)
+    };
+    let effective_issuer = a.issuer.clone();
 
     view! {
         <div class="page-head">
             <h1>{title}</h1>
             <a href="/admin/apps">"All apps"</a>
         </div>
-        {created.then(|| view! { <p class="status ok" role="status">"App created."</p> })}
+        {saved.map(|s| view! { <p class="status ok" role="status">{if s == "created" { "App created." } else { "Saved." }}</p> })}
         <nav class="tabs" aria-label="App sections">
             <a href="#description">"Description"</a>
             <a href="#general-usage">"General Usage"</a>
@@ -350,21 +352,24 @@ fn AppEditor(data: EditorData) -> impl IntoView {
             <a href="#user-access">"User Access"</a>
             {(!is_new).then(|| view! { <a href="#changelog">"Changelog"</a> })}
         </nav>
-        <form class="app-form" on:submit=on_save novalidate data-ready=move || ready.get().to_string()>
+        <form class="app-form" method="post" action=action on:submit=on_save novalidate data-ready=move || ready.get().to_string()>
+            // Enter in a field saves: the first submit button of a form is its default.
+            <button type="submit" name="op" value="save" class="sr-only" tabindex="-1" aria-hidden="true">"Save"</button>
+            <input type="hidden" name="is_new" value=is_new.to_string()/>
             {view! {
             <section id="description" aria-labelledby="h-description">
                 <h2 id="h-description">"Description"</h2>
                 <Field label="Application ID" id="app_id" error=Signal::derive(move || err("app_id".into()))>
-                    <input id="app_id" bind:value=app_id readonly=!is_new aria-describedby="app_id-error" autocomplete="off"/>
+                    <input id="app_id" name="app_id" value=app_id.get_untracked() bind:value=app_id readonly=!is_new aria-describedby="app_id-error" autocomplete="off"/>
                 </Field>
                 <Field label="Application Name" id="name" error=Signal::derive(move || err("name".into()))>
-                    <input id="name" bind:value=name aria-describedby="name-error" autocomplete="off"/>
+                    <input id="name" name="name" value=name.get_untracked() bind:value=name aria-describedby="name-error" autocomplete="off"/>
                 </Field>
                 <Field label="Description" id="description_text" path="description" error=Signal::derive(move || err("description".into()))>
-                    <textarea id="description_text" aria-describedby="description_text-error" prop:value=move || description.get() on:input=move |ev| description.set(event_target_value(&ev))></textarea>
+                    <textarea id="description_text" name="description" aria-describedby="description_text-error" prop:value=move || description.get() on:input=move |ev| description.set(event_target_value(&ev))>{description.get_untracked()}</textarea>
                 </Field>
                 <Field label="Category" id="category" error=Signal::derive(move || err("category".into()))>
-                    <input id="category" bind:value=category aria-describedby="category-error" autocomplete="off"/>
+                    <input id="category" name="category" value=category.get_untracked() bind:value=category aria-describedby="category-error" autocomplete="off"/>
                 </Field>
             </section>
             }.into_any()}
@@ -374,48 +379,52 @@ fn AppEditor(data: EditorData) -> impl IntoView {
                 <h2 id="h-general">"General Usage"</h2>
                 <fieldset>
                     <legend>"Client ID Type"</legend>
-                    {[("anything", "Anything"), ("list", "List"), ("confidential", "Confidential")].into_iter().map(|(v, l)| view! {
+                    {ClientIdType::ALL.into_iter().map(|v| view! {
                         <label class="choice">
-                            <input type="radio" name="client_id_type" value=v
+                            <input type="radio" name="client_id_type" value=v.as_str()
+                                checked=client_id_type.get_untracked() == v
                                 prop:checked=move || client_id_type.get() == v
-                                on:change=move |_| client_id_type.set(v.to_string())/>
-                            {l}
+                                on:change=move |_| client_id_type.set(v)/>
+                            {v.label()}
                         </label>
                     }).collect_view()}
                 </fieldset>
-                <Show when=move || client_id_type.get() == "list">
+                // Shown for "List" only, but always in the form so a plain post keeps it.
+                <div hidden=move || client_id_type.get() != ClientIdType::List>
                     <Field label="Allowed clients (one client id per line)" id="allowed_clients" error=Signal::derive(move || outcome.get().and_then(|f| f.field.filter(|x| x.starts_with("allowed_clients")).map(|_| f.message)))>
-                        <textarea id="allowed_clients" prop:value=move || allowed.get() on:input=move |ev| allowed.set(event_target_value(&ev))></textarea>
+                        <textarea id="allowed_clients" name="allowed_clients" prop:value=move || allowed.get() on:input=move |ev| allowed.set(event_target_value(&ev))>{allowed.get_untracked()}</textarea>
                     </Field>
-                </Show>
-                <Show when=move || client_id_type.get() == "confidential">
+                </div>
+                <Show when=move || client_id_type.get() == ClientIdType::Confidential>
                     <p>
                         "Confidential clients are users with the OAuth confidential client switch on. "
                         <a href=format!("/admin/users/new?confidential=1&return_to=/admin/apps/{}", id_for_links)>"Create a confidential client user"</a>
                     </p>
                 </Show>
                 <Field label="Issuer" id="issuer" error=Signal::derive(move || err("issuer".into()))>
-                    <input id="issuer" bind:value=issuer placeholder=a.effective_issuer.clone() aria-describedby="issuer-error" autocomplete="off"/>
+                    <input id="issuer" name="issuer" value=issuer.get_untracked() bind:value=issuer placeholder=effective_issuer aria-describedby="issuer-error" autocomplete="off"/>
                 </Field>
                 <fieldset>
                     <legend>"Allow Redirects"</legend>
                     <For each=move || redirects.get() key=|r| r.key let:row>
                         {
                             let k = row.key;
-                            let label = move || format!("Redirect URI {}", position(redirects, k) + 1);
+                            let idx = move || position(redirects, k);
+                            let label = move || format!("Redirect URI {}", idx() + 1);
                             let id = format!("redirect-{k}");
-                            let e = Signal::derive(move || err(format!("redirect_uris[{}]", position(redirects, k))));
+                            let e = Signal::derive(move || err(format!("redirect_uris[{}]", idx())));
                             view! {
-                                <div class="row" on:input=move |_| touch(format!("redirect_uris[{}]", position(redirects, k)))>
+                                <div class="row" on:input=move |_| touch(format!("redirect_uris[{}]", idx()))>
                                     <label for=id.clone() class="sr-only">{label}</label>
-                                    <input id=id bind:value=row.value aria-invalid=move || e.get().is_some().to_string()/>
-                                    <button type="button" on:click=move |_| redirects.update(|v| v.retain(|r| r.key != k))>{move || format!("Remove {}", label())}</button>
+                                    <input id=id name="redirect_uris" value=row.value.get_untracked() bind:value=row.value aria-invalid=move || e.get().is_some().to_string()/>
+                                    <RowButton op=Signal::derive(move || FormOp::RemoveRedirect(idx())) label=Signal::derive(move || format!("Remove {}", label()))
+                                        in_place=move || redirects.update(|v| v.retain(|r| r.key != k))/>
                                     <span class="field-error" role="alert">{move || e.get()}</span>
                                 </div>
                             }
                         }
                     </For>
-                    <button type="button" on:click=move |_| redirects.update(|v| v.push(keys.row("")))>"Add redirect URI"</button>
+                    <RowButton op=FormOp::AddRedirect label="Add redirect URI".to_string() in_place=move || redirects.update(|v| v.push(keys.row("")))/>
                 </fieldset>
                 {(!is_new).then(|| view! { <Endpoints public_url=public_url.clone() app_id=a.app_id.clone() scopes=a.scopes.iter().map(|s| s.name.clone()).collect()/> })}
             </section>
@@ -426,40 +435,43 @@ fn AppEditor(data: EditorData) -> impl IntoView {
                 <h2 id="h-tokens">"Tokens"</h2>
                 <fieldset>
                     <legend>"Token Type"</legend>
-                    {[("jwt_rs256", "JwtRS256"), ("opaque", "Opaque")].into_iter().map(|(v, l)| view! {
+                    {TokenType::ALL.into_iter().map(|v| view! {
                         <label class="choice">
-                            <input type="radio" name="token_type" value=v prop:checked=move || token_type.get() == v on:change=move |_| token_type.set(v.to_string())/>
-                            {l}
+                            <input type="radio" name="token_type" value=v.as_str()
+                                checked=token_type.get_untracked() == v
+                                prop:checked=move || token_type.get() == v on:change=move |_| token_type.set(v)/>
+                            {v.label()}
                         </label>
                     }).collect_view()}
                 </fieldset>
                 <fieldset>
                     <legend>"Auth Methods"</legend>
-                    {[("client_credentials", "Client Credentials"), ("authorization_code", "Authorization Code"), ("implicit", "Implicit"), ("password", "Resource Owner (password)")].into_iter().map(|(v, l)| view! {
+                    {AuthMethod::ALL.into_iter().map(|v| view! {
                         <label class="choice">
-                            <input type="checkbox" value=v
-                                prop:checked=move || methods.with(|m| m.iter().any(|x| x == v))
+                            <input type="checkbox" name="auth_methods" value=v.as_str()
+                                checked=methods.with_untracked(|m| m.contains(&v))
+                                prop:checked=move || methods.with(|m| m.contains(&v))
                                 on:change=move |ev| {
                                     let on = event_target_checked(&ev);
-                                    methods.update(|m| { m.retain(|x| x != v); if on { m.push(v.to_string()); } });
+                                    methods.update(|m| { m.retain(|x| *x != v); if on { m.push(v); } });
                                 }/>
-                            {l}
+                            {v.label()}
                         </label>
                     }).collect_view()}
                     <p class="field-error" role="alert">{move || outcome.get().and_then(|f| f.field.filter(|x| x.starts_with("auth_methods")).map(|_| f.message))}</p>
                 </fieldset>
                 <LifetimeField label="Token Lifetime" id="token_lifetime" value=lifetime unit=lifetime_unit error=Signal::derive(move || err("token_lifetime_secs".into()))/>
-                <label class="choice"><input type="checkbox" bind:checked=refresh/>"Issue refresh tokens"</label>
-                <Show when=move || refresh.get()>
+                <label class="choice"><input type="checkbox" name="issue_refresh_tokens" value="on" checked=refresh.get_untracked() bind:checked=refresh/>"Issue refresh tokens"</label>
+                <div hidden=move || !refresh.get()>
                     <LifetimeField label="Refresh token lifetime" id="refresh_lifetime" value=refresh_lifetime unit=refresh_unit error=Signal::derive(move || err("refresh_token_lifetime_secs".into()))/>
-                </Show>
+                </div>
             </section>
             }.into_any()}
 
             {view! {
             <section id="scope" aria-labelledby="h-scope">
                 <h2 id="h-scope">"Scope"</h2>
-                <label class="choice"><input type="checkbox" bind:checked=must_confirm/>"User must confirm authorization request"</label>
+                <label class="choice"><input type="checkbox" name="user_must_confirm" value="on" checked=must_confirm.get_untracked() bind:checked=must_confirm/>"User must confirm authorization request"</label>
                 <h3>"Scope Definitions"</h3>
                 <For each=move || scopes.get() key=|s| s.key let:scope>
                     {
@@ -475,47 +487,51 @@ fn AppEditor(data: EditorData) -> impl IntoView {
                                 <legend>{legend}</legend>
                                 <div class="field" class:has-error=move || name_err.get().is_some() on:input=move |_| touch(format!("scopes[{}].name", idx()))>
                                     <label for=name_id.clone()>"Name"</label>
-                                    <input id=name_id bind:value=scope.name autocomplete="off"/>
+                                    <input id=name_id name=move || format!("scopes[{}].name", idx()) value=scope.name.get_untracked() bind:value=scope.name autocomplete="off"/>
                                     <p class="field-error" role="alert">{move || name_err.get()}</p>
                                 </div>
                                 <div class="field">
                                     <label for=desc_id.clone()>"Description"</label>
-                                    <input id=desc_id bind:value=scope.description autocomplete="off"/>
+                                    <input id=desc_id name=move || format!("scopes[{}].description", idx()) value=scope.description.get_untracked() bind:value=scope.description autocomplete="off"/>
                                 </div>
                                 <For each=move || regexes.get() key=|r| r.key let:re>
                                     {
                                         let rk = re.key;
-                                        let label = move || format!("REST regex {}", position(regexes, rk) + 1);
+                                        let j = move || position(regexes, rk);
+                                        let label = move || format!("REST regex {}", j() + 1);
                                         let id = format!("regex-{rk}");
-                                        // Checked as it is typed, and again by the server on save.
+                                        // Checked as it is typed with the server's own rule, and again on save.
                                         let e = Signal::derive(move || {
-                                            check_rest_regex(&re.value.get()).or_else(|| err(format!("scopes[{}].rest_regexes[{}]", idx(), position(regexes, rk))))
+                                            let v = re.value.get();
+                                            RestRegex::parse(v.trim()).err().map(|e| e.message)
+                                                .or_else(|| err(format!("scopes[{}].rest_regexes[{}]", idx(), j())))
                                         });
                                         let typed = RwSignal::new(!re.value.get_untracked().is_empty());
                                         view! {
-                                            <div class="row" on:input=move |_| touch(format!("scopes[{}].rest_regexes[{}]", idx(), position(regexes, rk)))>
+                                            <div class="row" on:input=move |_| touch(format!("scopes[{}].rest_regexes[{}]", idx(), j()))>
                                                 <label for=id.clone()>{label}</label>
-                                                <input id=id bind:value=re.value on:input=move |_| typed.set(true) autocomplete="off"
+                                                <input id=id name=move || format!("scopes[{}].rest_regexes", idx()) value=re.value.get_untracked() bind:value=re.value on:input=move |_| typed.set(true) autocomplete="off"
                                                     aria-invalid=move || (typed.get() && e.get().is_some()).to_string()/>
-                                                <button type="button" on:click=move |_| regexes.update(|v| v.retain(|r| r.key != rk))>{move || format!("Remove {}", label())}</button>
+                                                <RowButton op=Signal::derive(move || FormOp::RemoveRegex(idx(), j())) label=Signal::derive(move || format!("Remove {}", label()))
+                                                    in_place=move || regexes.update(|v| v.retain(|r| r.key != rk))/>
                                                 <span class="field-error" role="alert">{move || if typed.get() || outcome.get().is_some() { e.get() } else { None }}</span>
                                             </div>
                                         }
                                     }
                                 </For>
-                                <button type="button" on:click=move |_| regexes.update(|v| v.push(keys.row("")))>"Add REST regex"</button>
+                                <RowButton op=Signal::derive(move || FormOp::AddRegex(idx())) label="Add REST regex".to_string() in_place=move || regexes.update(|v| v.push(keys.row("")))/>
                                 " "
-                                <button type="button" on:click=move |_| scopes.update(|v| v.retain(|s| s.key != k))>{move || format!("Remove {}", legend())}</button>
+                                <RowButton op=Signal::derive(move || FormOp::RemoveScope(idx())) label=Signal::derive(move || format!("Remove {}", legend()))
+                                    in_place=move || scopes.update(|v| v.retain(|s| s.key != k))/>
                             </fieldset>
                         }
                     }
                 </For>
-                <button type="button" on:click=move |_| scopes.update(|v| v.push(ScopeRow {
-                    key: keys.next(),
-                    name: RwSignal::new(String::new()),
-                    description: RwSignal::new(String::new()),
-                    regexes: RwSignal::new(vec![keys.row("")]),
-                }))>"Add scope"</button>
+                <RowButton op=FormOp::AddScope label="Add scope".to_string() in_place=move || scopes.update(|v| v.push(keys.scope(&Scope {
+                    name: String::new(),
+                    description: String::new(),
+                    rest_regexes: vec![String::new()],
+                })))/>
                 <p class="field-error" role="alert">{move || outcome.get().and_then(|f| (f.field.as_deref() == Some("scopes")).then_some(f.message))}</p>
             </section>
             }.into_any()}
@@ -528,9 +544,10 @@ fn AppEditor(data: EditorData) -> impl IntoView {
                     {all_roles.into_iter().map(|r| {
                         let r2 = r.clone();
                         let r3 = r.clone();
+                        let on = roles.with_untracked(|v| v.contains(&r));
                         view! {
                             <label class="choice">
-                                <input type="checkbox" value=r.clone()
+                                <input type="checkbox" name="user_access_roles" value=r.clone() checked=on
                                     prop:checked=move || roles.with(|v| v.iter().any(|x| x == &r2))
                                     on:change=move |ev| {
                                         let on = event_target_checked(&ev);
@@ -547,14 +564,15 @@ fn AppEditor(data: EditorData) -> impl IntoView {
             }.into_any()}
 
             <div class="actions sticky">
-                <button type="submit" class="primary" disabled=move || save.pending().get()>"Save"</button>
-                {move || match (save.value().get(), local_error.get()) {
-                    (_, Some(_)) => Some(view! { <p class="status error" role="alert">"Please correct the errors above."</p> }.into_any()),
-                    (Some(Ok(f)), None) if f.ok => Some(view! { <p class="status ok" role="status">{f.message}</p> }.into_any()),
-                    (Some(Ok(f)), None) => Some(view! { <p class="status error" role="alert">{if f.field.is_some() { "Please correct the errors above.".to_string() } else { f.message }}</p> }.into_any()),
-                    (Some(Err(e)), None) => Some(view! { <p class="status error" role="alert">{error_text(&e)}</p> }.into_any()),
-                    (None, None) => None,
-                }}
+                <button type="submit" name="op" value="save" class="primary" disabled=move || save.pending().get()>"Save"</button>
+                {move || outcome.get().map(|f| {
+                    if f.ok {
+                        view! { <p class="status ok" role="status">{f.message}</p> }.into_any()
+                    } else {
+                        view! { <p class="status error" role="alert">{if f.field.is_some() { "Please correct the errors above.".to_string() } else { f.message }}</p> }.into_any()
+                    }
+                })}
+                {move || save.value().get().and_then(|r| r.err()).map(|e| view! { <p class="status error" role="alert">{error_text(&e)}</p> })}
             </div>
         </form>
         {(!is_new).then(|| view! {
@@ -593,14 +611,14 @@ fn LifetimeField(
     unit: RwSignal<String>,
     error: Signal<Option<String>>,
 ) -> impl IntoView {
-    let unit_id = format!("{id}-unit");
+    let unit_id = format!("{id}_unit");
     view! {
         <div class="field" class:has-error=move || error.get().is_some()>
             <label for=id>{label}</label>
             <div class="row">
-                <input id=id type="number" min="1" bind:value=value aria-describedby=format!("{id}-error")/>
+                <input id=id name=id type="number" min="1" value=value.get_untracked() bind:value=value aria-describedby=format!("{id}-error")/>
                 <label for=unit_id.clone() class="sr-only">{format!("{label} unit")}</label>
-                <select id=unit_id prop:value=move || unit.get() on:change=move |ev| unit.set(event_target_value(&ev))>
+                <select id=unit_id.clone() name=unit_id prop:value=move || unit.get() on:change=move |ev| unit.set(event_target_value(&ev))>
                     {UNITS.iter().map(|(u, _)| view! { <option value=*u selected=move || unit.get() == *u>{*u}</option> }).collect_view()}
                 </select>
             </div>

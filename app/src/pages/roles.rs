@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
+use model::rights::Right;
 
 use crate::api::roles::{
     get_role, list_roles, AddMember, CreateRole, DeleteRole, RemoveMember, UpdateRole,
@@ -12,8 +13,8 @@ use crate::components::{error_text, field_error, Outcome, SaveStatus, TextField}
 
 /// The three admin-right checkboxes, ticked as `rights` says.
 #[component]
-fn RightsFields(rights: Vec<String>) -> impl IntoView {
-    let has = move |r: &str| rights.iter().any(|x| x == r);
+fn RightsFields(rights: Vec<Right>) -> impl IntoView {
+    let has = move |r: &str| rights.iter().any(|x| x.as_str() == r);
     view! {
         <fieldset class="rights">
             <legend>"Admin rights"</legend>
@@ -43,7 +44,7 @@ pub fn RolesPage() -> impl IntoView {
                                     <tr>
                                         <td><A href=format!("/admin/roles/{}", r.id)>{r.name.clone()}</A></td>
                                         <td>{r.description}</td>
-                                        <td>{r.admin_rights.join(", ")}</td>
+                                        <td>{r.admin_rights.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")}</td>
                                         <td>{if r.builtin.as_deref() == Some("everybody") { "every enabled user".to_string() } else { r.members.len().to_string() }}</td>
                                     </tr>
                                 }).collect_view()}

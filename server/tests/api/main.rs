@@ -8,4 +8,5 @@ mod foundation;
 mod hardening;
 mod helpers;
 mod instances;
+mod portal_forms;
 mod token;

@@ -1,0 +1,357 @@
+//! OAuth2 client apps: every setting of the documents' "OAuth2 Client" app, validated in one
+//! place for the portal and the API (`validate`), stored (`store`), with a changelog of every
+//! change (`changelog`). The app itself and its enums are the shared model (SPEC §2).
+
+mod changelog;
+mod store;
+mod validate;
+
+use serde::Deserialize;
+use sqlx::Row;
+
+use crate::error::{DomainError, Result};
+use crate::names::AppId;
+use crate::rights::{Principal, Right};
+use crate::scopes::Scope;
+use crate::store::now;
+use crate::users::rfc3339;
+use crate::{Page, Services};
+
+pub use changelog::diff;
+use changelog::insert_change;
+pub use model::apps::*;
+use store::{enum_text, to_json, APP_COLS};
+use validate::Draft;
+
+/// Any fields of an app, for create (app_id and name required) and partial update.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AppFields {
+    pub app_id: Option<String>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub category: Option<String>,
+    pub client_id_type: Option<String>,
+    pub allowed_clients: Option<Vec<String>>,
+    /// Empty resets to the default issuer.
+    pub issuer: Option<String>,
+    pub redirect_uris: Option<Vec<String>>,
+    pub token_type: Option<String>,
+    pub auth_methods: Option<Vec<String>>,
+    pub token_lifetime_secs: Option<i64>,
+    pub issue_refresh_tokens: Option<bool>,
+    pub refresh_token_lifetime_secs: Option<i64>,
+    pub user_must_confirm: Option<bool>,
+    pub scopes: Option<Vec<Scope>>,
+    pub user_access_roles: Option<Vec<String>>,
+    /// Read-only fields a client may echo back from a read; ignored.
+    #[serde(default)]
+    pub issuer_is_default: Option<bool>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub updated_at: Option<String>,
+}
+
+/// Every setting of an app, as a whole replacement (the portal saves the whole app). The
+/// issuer is sent only when it overrides the default.
+impl From<App> for AppFields {
+    fn from(a: App) -> Self {
+        AppFields {
+            issuer: Some(if a.issuer_is_default {
+                String::new()
+            } else {
+                a.issuer
+            }),
+            app_id: Some(a.app_id),
+            name: Some(a.name),
+            description: Some(a.description),
+            category: Some(a.category),
+            client_id_type: Some(a.client_id_type.as_str().to_string()),
+            allowed_clients: Some(a.allowed_clients),
+            redirect_uris: Some(a.redirect_uris),
+            token_type: Some(a.token_type.as_str().to_string()),
+            auth_methods: Some(
+                a.auth_methods
+                    .iter()
+                    .map(|m| m.as_str().to_string())
+                    .collect(),
+            ),
+            token_lifetime_secs: Some(a.token_lifetime_secs),
+            issue_refresh_tokens: Some(a.issue_refresh_tokens),
+            refresh_token_lifetime_secs: Some(a.refresh_token_lifetime_secs),
+            user_must_confirm: Some(a.user_must_confirm),
+            scopes: Some(a.scopes),
+            user_access_roles: Some(a.user_access_roles),
+            ..Default::default()
+        }
+    }
+}
+
+impl Services {
+    /// The app, without a rights check: for the OAuth2 endpoints.
+    pub async fn app(&self, app_id: &str) -> Result<Option<App>> {
+        Ok(self.load_draft(app_id).await?.map(|(d, _)| d.app))
+    }
+
+    pub async fn create_app(&self, actor: &Principal, mut fields: AppFields) -> Result<App> {
+        actor.require(Right::Apps)?;
+        let raw_id = fields
+            .app_id
+            .clone()
+            .ok_or_else(|| DomainError::invalid("app_id", "Application ID is required"))?;
+        let app_id = AppId::parse(raw_id.trim())?;
+        if fields.name.is_none() {
+            return Err(DomainError::invalid("name", "Application Name is required"));
+        }
+        fields.app_id = Some(app_id.to_string());
+        let roles = fields.user_access_roles.take();
+        let mut draft = Draft::defaults(app_id.as_str(), &self.public_url);
+        draft.apply(fields, &self.public_url)?;
+        let roles = self.resolve_roles(roles.as_deref().unwrap_or(&[])).await?;
+        draft.app.user_access_roles = roles.iter().map(|(_, n)| n.clone()).collect();
+        let t = now();
+        let a = &draft.app;
+        let mut tx = self.store.pool.begin().await?;
+        sqlx::query(&format!(
+            "INSERT INTO apps ({APP_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1, $16, $16)"
+        ))
+        .bind(&a.app_id)
+        .bind(&a.name)
+        .bind(&a.description)
+        .bind(&a.category)
+        .bind(enum_text(&a.client_id_type))
+        .bind(to_json(&a.allowed_clients))
+        .bind(&draft.issuer_override)
+        .bind(to_json(&a.redirect_uris))
+        .bind(enum_text(&a.token_type))
+        .bind(to_json(&a.auth_methods))
+        .bind(a.token_lifetime_secs)
+        .bind(a.issue_refresh_tokens as i64)
+        .bind(a.refresh_token_lifetime_secs)
+        .bind(a.user_must_confirm as i64)
+        .bind(to_json(&a.scopes))
+        .bind(t)
+        .execute(&mut *tx)
+        .await
+        .map_err(crate::store::on_unique("app_id", "an app with this Application ID already exists"))?;
+        for (rid, _) in &roles {
+            sqlx::query("INSERT INTO app_roles (app_id, role_id) VALUES ($1, $2)")
+                .bind(&a.app_id)
+                .bind(rid)
+                .execute(&mut *tx)
+                .await?;
+        }
+        insert_change(
+            &mut tx,
+            &a.app_id,
+            1,
+            t,
+            &actor.login_name,
+            "app",
+            None,
+            Some("created"),
+        )
+        .await?;
+        tx.commit().await?;
+        let mut app = draft.app;
+        app.created_at = rfc3339(t);
+        app.updated_at = rfc3339(t);
+        self.on_app_changed(&app.app_id).await;
+        Ok(app)
+    }
+
+    pub async fn get_app(&self, actor: &Principal, app_id: &str) -> Result<App> {
+        actor.require(Right::Apps)?;
+        self.app(app_id).await?.ok_or(DomainError::NotFound("app"))
+    }
+
+    /// Apps by name; `category` filters exactly (case-insensitively), `search` matches name or id.
+    pub async fn list_apps(
+        &self,
+        actor: &Principal,
+        category: Option<&str>,
+        search: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Page<App>> {
+        actor.require(Right::Apps)?;
+        let (limit, offset) = crate::clamp_page(limit, offset);
+        let mut conds = Vec::new();
+        let mut args: Vec<String> = Vec::new();
+        if let Some(c) = category.map(str::trim).filter(|c| !c.is_empty()) {
+            args.push(c.to_lowercase());
+            conds.push(format!("LOWER(category) = ${}", args.len()));
+        }
+        if let Some(s) = search.map(str::trim).filter(|s| !s.is_empty()) {
+            args.push(format!(
+                "%{}%",
+                crate::store::like_escape(&s.to_lowercase())
+            ));
+            let n = args.len();
+            conds.push(format!(
+                "(LOWER(name) LIKE ${n} ESCAPE '\\' OR LOWER(app_id) LIKE ${n} ESCAPE '\\')"
+            ));
+        }
+        let where_ = if conds.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conds.join(" AND "))
+        };
+        let sql = format!("SELECT {APP_COLS} FROM apps {where_} ORDER BY LOWER(name), app_id LIMIT ${} OFFSET ${}", args.len() + 1, args.len() + 2);
+        let mut q = sqlx::query(&sql);
+        for a in &args {
+            q = q.bind(a);
+        }
+        let rows = q
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.store.pool)
+            .await?;
+        let ids = rows
+            .iter()
+            .map(|r| r.try_get::<String, _>("app_id"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut roles = self.roles_of_apps(&ids).await?;
+        let mut items = Vec::with_capacity(rows.len());
+        for (r, id) in rows.iter().zip(&ids) {
+            let app_roles = roles.remove(id).unwrap_or_default();
+            items.push(self.draft_from_row(r, app_roles)?.0.app);
+        }
+        let count_sql = format!("SELECT COUNT(*) AS n FROM apps {where_}");
+        let mut cq = sqlx::query(&count_sql);
+        for a in &args {
+            cq = cq.bind(a);
+        }
+        let total: i64 = cq.fetch_one(&self.store.pool).await?.try_get("n")?;
+        Ok(Page { items, total })
+    }
+
+    /// Every category in use, for the portal's filter.
+    pub async fn app_categories(&self, actor: &Principal) -> Result<Vec<String>> {
+        actor.require(Right::Apps)?;
+        let rows = sqlx::query("SELECT DISTINCT category FROM apps ORDER BY category")
+            .fetch_all(&self.store.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| r.try_get("category"))
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// Partial update: only the fields present change; `scopes` replaces the list. Concurrent
+    /// updates never lose a write: each is applied on the latest version (optimistic retry).
+    pub async fn update_app(
+        &self,
+        actor: &Principal,
+        app_id: &str,
+        fields: AppFields,
+    ) -> Result<App> {
+        actor.require(Right::Apps)?;
+        for _ in 0..8 {
+            let (mut draft, version) = self
+                .load_draft(app_id)
+                .await?
+                .ok_or(DomainError::NotFound("app"))?;
+            let old = draft.app.clone();
+            let mut f = fields.clone();
+            let roles = f.user_access_roles.take();
+            draft.apply(f, &self.public_url)?;
+            let resolved = match &roles {
+                Some(names) => Some(self.resolve_roles(names).await?),
+                None => None,
+            };
+            if let Some(r) = &resolved {
+                draft.app.user_access_roles = r.iter().map(|(_, n)| n.clone()).collect();
+            }
+            let changes = diff(&old, &draft.app);
+            if changes.is_empty() {
+                return Ok(draft.app);
+            }
+            let t = now();
+            let a = &draft.app;
+            let mut tx = self.store.pool.begin().await?;
+            let done = sqlx::query(
+                "UPDATE apps SET name = $1, description = $2, category = $3, client_id_type = $4, allowed_clients = $5, issuer = $6, \
+                 redirect_uris = $7, token_type = $8, auth_methods = $9, token_lifetime_secs = $10, issue_refresh_tokens = $11, \
+                 refresh_token_lifetime_secs = $12, user_must_confirm = $13, scopes = $14, version = $15, updated_at = $16 \
+                 WHERE app_id = $17 AND version = $18",
+            )
+            .bind(&a.name)
+            .bind(&a.description)
+            .bind(&a.category)
+            .bind(enum_text(&a.client_id_type))
+            .bind(to_json(&a.allowed_clients))
+            .bind(&draft.issuer_override)
+            .bind(to_json(&a.redirect_uris))
+            .bind(enum_text(&a.token_type))
+            .bind(to_json(&a.auth_methods))
+            .bind(a.token_lifetime_secs)
+            .bind(a.issue_refresh_tokens as i64)
+            .bind(a.refresh_token_lifetime_secs)
+            .bind(a.user_must_confirm as i64)
+            .bind(to_json(&a.scopes))
+            .bind(version + 1)
+            .bind(t)
+            .bind(app_id)
+            .bind(version)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                // Someone else saved in between: apply this patch again on their version.
+                tx.rollback().await?;
+                continue;
+            }
+            if let Some(r) = &resolved {
+                sqlx::query("DELETE FROM app_roles WHERE app_id = $1")
+                    .bind(app_id)
+                    .execute(&mut *tx)
+                    .await?;
+                for (rid, _) in r {
+                    sqlx::query("INSERT INTO app_roles (app_id, role_id) VALUES ($1, $2)")
+                        .bind(app_id)
+                        .bind(rid)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            for (field, o, n) in &changes {
+                insert_change(
+                    &mut tx,
+                    app_id,
+                    version + 1,
+                    t,
+                    &actor.login_name,
+                    field,
+                    o.as_deref(),
+                    n.as_deref(),
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            let mut app = draft.app;
+            app.updated_at = rfc3339(t);
+            self.on_app_changed(app_id).await;
+            return Ok(app);
+        }
+        Err(DomainError::Conflict(
+            "the app is being changed by others; try again".into(),
+        ))
+    }
+
+    /// Deletes the app with its scopes, grants and changelog, and revokes its tokens.
+    pub async fn delete_app(&self, actor: &Principal, app_id: &str) -> Result<()> {
+        actor.require(Right::Apps)?;
+        self.before_app_deleted(app_id).await?;
+        let done = sqlx::query("DELETE FROM apps WHERE app_id = $1")
+            .bind(app_id)
+            .execute(&self.store.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(DomainError::NotFound("app"));
+        }
+        self.on_app_changed(app_id).await;
+        Ok(())
+    }
+}

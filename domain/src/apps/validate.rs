@@ -1,0 +1,400 @@
+//! The rules of SPEC §2 for an app's settings: each field checked with its JSON name.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::*;
+use crate::error::{DomainError, Result};
+use crate::names::RedirectUri;
+use crate::scopes::validate_scopes;
+
+pub(super) fn parse_enum<T: for<'de> Deserialize<'de>>(
+    field: &str,
+    s: &str,
+    allowed: &str,
+) -> Result<T> {
+    serde_json::from_value(Value::String(s.trim().to_string()))
+        .map_err(|_| DomainError::invalid(field, format!("{s:?} is not one of {allowed}")))
+}
+
+/// The settings as stored (the issuer override separately from the effective one).
+#[derive(Clone, Debug)]
+pub(super) struct Draft {
+    pub(super) app: App,
+    pub(super) issuer_override: Option<String>,
+}
+
+pub(super) fn text(field: &str, label: &str, s: &str, min: usize, max: usize) -> Result<String> {
+    let t = s.trim();
+    let n = t.chars().count();
+    if n < min || n > max {
+        return Err(DomainError::invalid(
+            field,
+            if min > 0 {
+                format!("{label} must be {min}-{max} characters")
+            } else {
+                format!("{label} is at most {max} characters")
+            },
+        ));
+    }
+    if t.chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
+        return Err(DomainError::invalid(
+            field,
+            format!("{label} may not contain control characters"),
+        ));
+    }
+    Ok(t.to_string())
+}
+
+pub(super) fn check_lifetime(field: &str, v: i64, max: i64) -> Result<i64> {
+    if !(MIN_LIFETIME..=max).contains(&v) {
+        return Err(DomainError::invalid(
+            field,
+            format!("must be between {MIN_LIFETIME} and {max} seconds"),
+        ));
+    }
+    Ok(v)
+}
+
+pub(super) fn check_issuer(s: &str) -> Result<Option<String>> {
+    let s = s.trim().trim_end_matches('/');
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let ok = (s.starts_with("https://") || s.starts_with("http://"))
+        && !s.contains(['#', '?', ' '])
+        && s.len() <= 1024;
+    if !ok {
+        return Err(DomainError::invalid(
+            "issuer",
+            "Issuer must be an absolute http(s) URL without query or fragment",
+        ));
+    }
+    Ok(Some(s.to_string()))
+}
+
+impl Draft {
+    pub(super) fn defaults(app_id: &str, public_url: &str) -> Draft {
+        Draft {
+            app: App {
+                app_id: app_id.to_string(),
+                name: String::new(),
+                description: String::new(),
+                category: "Other".into(),
+                client_id_type: ClientIdType::Confidential,
+                allowed_clients: vec![],
+                issuer: default_issuer(public_url, app_id),
+                issuer_is_default: true,
+                redirect_uris: vec![],
+                token_type: TokenType::JwtRs256,
+                auth_methods: vec![],
+                token_lifetime_secs: DEFAULT_LIFETIME,
+                issue_refresh_tokens: false,
+                refresh_token_lifetime_secs: DEFAULT_REFRESH_LIFETIME,
+                user_must_confirm: false,
+                scopes: vec![],
+                user_access_roles: vec![],
+                created_at: String::new(),
+                updated_at: String::new(),
+            },
+            issuer_override: None,
+        }
+    }
+
+    /// Applies and validates every field present. Role names are resolved by the caller.
+    pub(super) fn apply(&mut self, f: AppFields, public_url: &str) -> Result<()> {
+        let a = &mut self.app;
+        if let Some(id) = &f.app_id {
+            if id != &a.app_id {
+                return Err(DomainError::invalid(
+                    "app_id",
+                    "Application ID cannot be changed after creation",
+                ));
+            }
+        }
+        if let Some(v) = &f.name {
+            a.name = text("name", "Application Name", v, 1, 128)?;
+        }
+        if let Some(v) = &f.description {
+            a.description = text("description", "Description", v, 0, 4096)?;
+        }
+        if let Some(v) = &f.category {
+            let c = text("category", "Category", v, 0, 64)?;
+            a.category = if c.is_empty() { "Other".into() } else { c };
+        }
+        if let Some(v) = &f.client_id_type {
+            a.client_id_type = parse_enum("client_id_type", v, "anything, list, confidential")?;
+        }
+        if let Some(list) = f.allowed_clients {
+            let mut out = Vec::new();
+            for (i, c) in list.iter().enumerate() {
+                let c = c.trim();
+                if c.is_empty() || c.chars().count() > 128 || c.chars().any(char::is_whitespace) {
+                    return Err(DomainError::invalid(
+                        format!("allowed_clients[{i}]"),
+                        "a client id is 1-128 characters without spaces",
+                    ));
+                }
+                if !out.iter().any(|o: &String| o.eq_ignore_ascii_case(c)) {
+                    out.push(c.to_string());
+                }
+            }
+            a.allowed_clients = out;
+        }
+        if let Some(v) = &f.issuer {
+            self.issuer_override = check_issuer(v)?;
+        }
+        if let Some(list) = f.redirect_uris {
+            let mut out = Vec::new();
+            for (i, u) in list.iter().enumerate() {
+                let u =
+                    RedirectUri::parse(u).map_err(|e| e.under(&format!("redirect_uris[{i}]")))?;
+                if !out.contains(&u.as_str().to_string()) {
+                    out.push(u.into_inner());
+                }
+            }
+            if out.len() > 100 {
+                return Err(DomainError::invalid(
+                    "redirect_uris",
+                    "at most 100 redirect URIs",
+                ));
+            }
+            a.redirect_uris = out;
+        }
+        if let Some(v) = &f.token_type {
+            a.token_type = parse_enum("token_type", v, "jwt_rs256, opaque")?;
+        }
+        if let Some(list) = &f.auth_methods {
+            let mut out = Vec::new();
+            for (i, m) in list.iter().enumerate() {
+                let m: AuthMethod = parse_enum(
+                    &format!("auth_methods[{i}]"),
+                    m,
+                    "client_credentials, authorization_code, implicit, password",
+                )?;
+                if !out.contains(&m) {
+                    out.push(m);
+                }
+            }
+            out.sort_by_key(|m| AuthMethod::ALL.iter().position(|x| x == m));
+            a.auth_methods = out;
+        }
+        if let Some(v) = f.token_lifetime_secs {
+            a.token_lifetime_secs = check_lifetime("token_lifetime_secs", v, MAX_LIFETIME)?;
+        }
+        if let Some(v) = f.issue_refresh_tokens {
+            a.issue_refresh_tokens = v;
+        }
+        if let Some(v) = f.refresh_token_lifetime_secs {
+            a.refresh_token_lifetime_secs =
+                check_lifetime("refresh_token_lifetime_secs", v, MAX_REFRESH_LIFETIME)?;
+        }
+        if let Some(v) = f.user_must_confirm {
+            a.user_must_confirm = v;
+        }
+        if let Some(s) = f.scopes {
+            a.scopes = validate_scopes(s)?;
+        }
+        a.issuer = self
+            .issuer_override
+            .clone()
+            .unwrap_or_else(|| default_issuer(public_url, &a.app_id));
+        a.issuer_is_default = self.issuer_override.is_none();
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draft() -> Draft {
+        Draft::defaults("my-app", "https://id.example")
+    }
+
+    fn err_field(r: Result<()>) -> String {
+        match r {
+            Err(DomainError::Validation { field, .. }) => field,
+            other => format!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_follow_the_contract() {
+        let d = draft();
+        assert_eq!(d.app.client_id_type, ClientIdType::Confidential);
+        assert_eq!(d.app.token_type, TokenType::JwtRs256);
+        assert_eq!(d.app.token_lifetime_secs, 18_000);
+        assert_eq!(d.app.category, "Other");
+        assert_eq!(d.app.issuer, "https://id.example/oauth2/my-app");
+        assert_eq!(d.app.refresh_token_lifetime_secs, 30 * 24 * 3600);
+    }
+
+    #[test]
+    fn every_field_is_validated_with_its_name() {
+        let cases: Vec<(AppFields, &str)> = vec![
+            (
+                AppFields {
+                    name: Some(" ".into()),
+                    ..Default::default()
+                },
+                "name",
+            ),
+            (
+                AppFields {
+                    app_id: Some("other".into()),
+                    ..Default::default()
+                },
+                "app_id",
+            ),
+            (
+                AppFields {
+                    client_id_type: Some("public".into()),
+                    ..Default::default()
+                },
+                "client_id_type",
+            ),
+            (
+                AppFields {
+                    token_type: Some("jwt_hs256".into()),
+                    ..Default::default()
+                },
+                "token_type",
+            ),
+            (
+                AppFields {
+                    auth_methods: Some(vec!["implicit".into(), "device".into()]),
+                    ..Default::default()
+                },
+                "auth_methods[1]",
+            ),
+            (
+                AppFields {
+                    token_lifetime_secs: Some(59),
+                    ..Default::default()
+                },
+                "token_lifetime_secs",
+            ),
+            (
+                AppFields {
+                    token_lifetime_secs: Some(31_536_001),
+                    ..Default::default()
+                },
+                "token_lifetime_secs",
+            ),
+            (
+                AppFields {
+                    refresh_token_lifetime_secs: Some(0),
+                    ..Default::default()
+                },
+                "refresh_token_lifetime_secs",
+            ),
+            (
+                AppFields {
+                    redirect_uris: Some(vec!["https://ok.example/cb".into(), "/relative".into()]),
+                    ..Default::default()
+                },
+                "redirect_uris[1]",
+            ),
+            (
+                AppFields {
+                    redirect_uris: Some(vec!["https://a.example/cb#x".into()]),
+                    ..Default::default()
+                },
+                "redirect_uris[0]",
+            ),
+            (
+                AppFields {
+                    issuer: Some("not a url".into()),
+                    ..Default::default()
+                },
+                "issuer",
+            ),
+            (
+                AppFields {
+                    allowed_clients: Some(vec!["a b".into()]),
+                    ..Default::default()
+                },
+                "allowed_clients[0]",
+            ),
+            (
+                AppFields {
+                    scopes: Some(vec![Scope {
+                        name: "s".into(),
+                        description: String::new(),
+                        rest_regexes: vec!["(".into()],
+                    }]),
+                    ..Default::default()
+                },
+                "scopes[0].rest_regexes[0]",
+            ),
+        ];
+        for (f, field) in cases {
+            assert_eq!(err_field(draft().apply(f, "https://id.example")), field);
+        }
+    }
+
+    #[test]
+    fn issuer_override_and_reset() {
+        let mut d = draft();
+        assert!(d
+            .apply(
+                AppFields {
+                    issuer: Some("https://issuer.example/x/".into()),
+                    ..Default::default()
+                },
+                "https://id.example"
+            )
+            .is_ok());
+        assert_eq!(d.app.issuer, "https://issuer.example/x");
+        assert!(!d.app.issuer_is_default);
+        assert!(d
+            .apply(
+                AppFields {
+                    issuer: Some(String::new()),
+                    ..Default::default()
+                },
+                "https://id.example"
+            )
+            .is_ok());
+        assert_eq!(d.app.issuer, "https://id.example/oauth2/my-app");
+    }
+
+    #[test]
+    fn diff_names_each_changed_field_with_old_and_new() {
+        let old = draft().app;
+        let mut new = old.clone();
+        new.name = "New name".into();
+        new.token_lifetime_secs = 3600;
+        new.updated_at = "later".into();
+        let d = diff(&old, &new);
+        assert_eq!(d.len(), 2, "{d:?}");
+        assert!(d.contains(&("name".into(), Some(String::new()), Some("New name".into()))));
+        assert!(d.contains(&(
+            "token_lifetime_secs".into(),
+            Some("18000".into()),
+            Some("3600".into())
+        )));
+        assert!(diff(&old, &old).is_empty());
+    }
+
+    #[test]
+    fn auth_methods_are_deduplicated_in_a_stable_order() {
+        let mut d = draft();
+        let f = AppFields {
+            auth_methods: Some(vec![
+                "password".into(),
+                "client_credentials".into(),
+                "password".into(),
+            ]),
+            ..Default::default()
+        };
+        assert!(d.apply(f, "https://id.example").is_ok());
+        assert_eq!(
+            d.app.auth_methods,
+            vec![AuthMethod::ClientCredentials, AuthMethod::Password]
+        );
+    }
+}

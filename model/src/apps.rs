@@ -1,0 +1,194 @@
+//! OAuth2 client apps as the doors and the portal hold them (SPEC §2): the app, its enums and
+//! its changelog rows. The rules that check a change live in the domain; the ones a browser
+//! can run (names, redirect URIs, REST regexes) are in `names` and `scopes`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::scopes::Scope;
+
+pub const MIN_LIFETIME: i64 = 60;
+pub const MAX_LIFETIME: i64 = 31_536_000;
+pub const DEFAULT_LIFETIME: i64 = 18_000;
+pub const DEFAULT_REFRESH_LIFETIME: i64 = 30 * 24 * 3600;
+/// Refresh tokens may live up to ten years.
+pub const MAX_REFRESH_LIFETIME: i64 = 10 * MAX_LIFETIME;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum ClientIdType {
+    Anything,
+    List,
+    Confidential,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum TokenType {
+    #[serde(rename = "jwt_rs256")]
+    JwtRs256,
+    #[serde(rename = "opaque")]
+    Opaque,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum AuthMethod {
+    ClientCredentials,
+    AuthorizationCode,
+    Implicit,
+    Password,
+}
+
+impl ClientIdType {
+    pub const ALL: [ClientIdType; 3] = [
+        ClientIdType::Anything,
+        ClientIdType::List,
+        ClientIdType::Confidential,
+    ];
+    /// The JSON name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientIdType::Anything => "anything",
+            ClientIdType::List => "list",
+            ClientIdType::Confidential => "confidential",
+        }
+    }
+    /// As the portal labels it.
+    pub fn label(self) -> &'static str {
+        match self {
+            ClientIdType::Anything => "Anything",
+            ClientIdType::List => "List",
+            ClientIdType::Confidential => "Confidential",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s.trim())
+    }
+}
+
+impl TokenType {
+    pub const ALL: [TokenType; 2] = [TokenType::JwtRs256, TokenType::Opaque];
+    /// The JSON name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenType::JwtRs256 => "jwt_rs256",
+            TokenType::Opaque => "opaque",
+        }
+    }
+    /// As the portal labels it (the documents' names).
+    pub fn label(self) -> &'static str {
+        match self {
+            TokenType::JwtRs256 => "JwtRS256",
+            TokenType::Opaque => "Opaque",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s.trim())
+    }
+}
+
+impl AuthMethod {
+    pub const ALL: [AuthMethod; 4] = [
+        AuthMethod::ClientCredentials,
+        AuthMethod::AuthorizationCode,
+        AuthMethod::Implicit,
+        AuthMethod::Password,
+    ];
+    /// As the portal labels it.
+    pub fn label(self) -> &'static str {
+        match self {
+            AuthMethod::ClientCredentials => "Client Credentials",
+            AuthMethod::AuthorizationCode => "Authorization Code",
+            AuthMethod::Implicit => "Implicit",
+            AuthMethod::Password => "Resource Owner (password)",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s.trim())
+    }
+    /// The JSON name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::ClientCredentials => "client_credentials",
+            AuthMethod::AuthorizationCode => "authorization_code",
+            AuthMethod::Implicit => "implicit",
+            AuthMethod::Password => "password",
+        }
+    }
+}
+
+/// An app as the doors show it. `issuer` is the effective issuer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct App {
+    pub app_id: String,
+    pub name: String,
+    pub description: String,
+    pub category: String,
+    pub client_id_type: ClientIdType,
+    pub allowed_clients: Vec<String>,
+    pub issuer: String,
+    /// True when `issuer` is the default `{public_url}/oauth2/{app_id}`.
+    pub issuer_is_default: bool,
+    pub redirect_uris: Vec<String>,
+    pub token_type: TokenType,
+    pub auth_methods: Vec<AuthMethod>,
+    pub token_lifetime_secs: i64,
+    pub issue_refresh_tokens: bool,
+    pub refresh_token_lifetime_secs: i64,
+    pub user_must_confirm: bool,
+    pub scopes: Vec<Scope>,
+    pub user_access_roles: Vec<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl App {
+    /// A new app as the portal starts it: every setting at its default.
+    pub fn new_app() -> Self {
+        App {
+            app_id: String::new(),
+            name: String::new(),
+            description: String::new(),
+            category: "Other".into(),
+            client_id_type: ClientIdType::Confidential,
+            allowed_clients: vec![],
+            issuer: String::new(),
+            issuer_is_default: true,
+            redirect_uris: vec![],
+            token_type: TokenType::JwtRs256,
+            auth_methods: vec![AuthMethod::ClientCredentials],
+            token_lifetime_secs: DEFAULT_LIFETIME,
+            issue_refresh_tokens: false,
+            refresh_token_lifetime_secs: DEFAULT_REFRESH_LIFETIME,
+            user_must_confirm: false,
+            scopes: vec![],
+            user_access_roles: vec![],
+            created_at: String::new(),
+            updated_at: String::new(),
+        }
+    }
+    pub fn allows(&self, m: AuthMethod) -> bool {
+        self.auth_methods.contains(&m)
+    }
+    pub fn scope(&self, name: &str) -> Option<&Scope> {
+        self.scopes.iter().find(|s| s.name == name)
+    }
+}
+
+pub fn default_issuer(public_url: &str, app_id: &str) -> String {
+    format!("{public_url}/oauth2/{app_id}")
+}
+
+/// One changelog row.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Change {
+    pub at: String,
+    pub actor: String,
+    pub field: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}

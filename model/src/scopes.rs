@@ -1,0 +1,225 @@
+//! Scopes and their REST regexes: which request paths a token's scopes allow (SPEC §2, §4).
+
+use regex::{Regex, RegexBuilder};
+use serde::{Deserialize, Serialize};
+
+use crate::names::ScopeName;
+use crate::{Invalid, Result};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Scope {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub rest_regexes: Vec<String>,
+}
+
+/// A REST regex as an administrator wrote it, compiled anchored and case-insensitive:
+/// `(?i)^(?:re)$` against the request path without its leading `/` and without the query.
+#[derive(Clone, Debug)]
+pub struct RestRegex {
+    source: String,
+    compiled: Regex,
+}
+
+impl RestRegex {
+    pub fn parse(source: &str) -> Result<Self> {
+        if source.is_empty() {
+            return Err(Invalid::new("", "a REST regex may not be empty"));
+        }
+        if source.len() > 1024 {
+            return Err(Invalid::new("", "a REST regex is at most 1024 characters"));
+        }
+        let compiled = RegexBuilder::new(&format!("^(?:{source})$"))
+            .case_insensitive(true)
+            .size_limit(1 << 20)
+            .build()
+            .map_err(|e| {
+                Invalid::new("", format!("invalid regex: {}", first_line(&e.to_string())))
+            })?;
+        Ok(RestRegex {
+            source: source.to_string(),
+            compiled,
+        })
+    }
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+    /// Whether `path` (with or without its leading `/`, with or without a query) is allowed.
+    pub fn allows(&self, path: &str) -> bool {
+        self.compiled.is_match(normalize_path(path))
+    }
+}
+
+/// The request path as regexes see it: no leading `/`, no query.
+pub fn normalize_path(path: &str) -> &str {
+    let p = path.split('?').next().unwrap_or("");
+    p.strip_prefix('/').unwrap_or(p)
+}
+
+fn first_line(s: &str) -> String {
+    s.lines()
+        .rfind(|l| !l.trim().is_empty())
+        .unwrap_or(s)
+        .trim()
+        .to_string()
+}
+
+/// Validates a scope list: names unique (case-sensitively, as they are sent), charset, every
+/// regex compiles. Errors carry the path of the field at fault (`scopes[1].rest_regexes[0]`).
+pub fn validate_scopes(scopes: Vec<Scope>) -> Result<Vec<Scope>> {
+    if scopes.len() > 200 {
+        return Err(Invalid::new("scopes", "at most 200 scopes"));
+    }
+    let mut out: Vec<Scope> = Vec::with_capacity(scopes.len());
+    for (i, s) in scopes.into_iter().enumerate() {
+        let name =
+            ScopeName::parse(s.name.trim()).map_err(|e| e.under(&format!("scopes[{i}].")))?;
+        if out.iter().any(|o| o.name == name.as_str()) {
+            return Err(Invalid::new(
+                format!("scopes[{i}].name"),
+                format!("the scope name {:?} is used twice", name.as_str()),
+            ));
+        }
+        if s.description.chars().count() > 1024 {
+            return Err(Invalid::new(
+                format!("scopes[{i}].description"),
+                "a description is at most 1024 characters",
+            ));
+        }
+        let mut regexes = Vec::new();
+        for (j, r) in s.rest_regexes.iter().enumerate() {
+            let r = r.trim();
+            RestRegex::parse(r).map_err(|e| e.under(&format!("scopes[{i}].rest_regexes[{j}]")))?;
+            regexes.push(r.to_string());
+        }
+        out.push(Scope {
+            name: name.into_inner(),
+            description: s.description.trim().to_string(),
+            rest_regexes: regexes,
+        });
+    }
+    Ok(out)
+}
+
+/// The compiled regexes of a set of scopes, for checking requests.
+#[derive(Clone, Debug, Default)]
+pub struct ScopeMatcher {
+    regexes: Vec<(String, RestRegex)>,
+}
+
+impl ScopeMatcher {
+    pub fn new(scopes: &[Scope]) -> Self {
+        let regexes = scopes
+            .iter()
+            .flat_map(|s| {
+                s.rest_regexes
+                    .iter()
+                    .filter_map(move |r| RestRegex::parse(r).ok().map(|c| (s.name.clone(), c)))
+            })
+            .collect();
+        ScopeMatcher { regexes }
+    }
+    /// Whether one of `granted` has a regex matching `path`.
+    pub fn allows<'a>(
+        &self,
+        granted: impl IntoIterator<Item = &'a str> + Clone,
+        path: &str,
+    ) -> bool {
+        self.regexes
+            .iter()
+            .any(|(name, re)| granted.clone().into_iter().any(|g| g == name) && re.allows(path))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn re(s: &str) -> RestRegex {
+        RestRegex::parse(s).unwrap_or_else(|e| unreachable!("{e}"))
+    }
+
+    #[test]
+    fn regex_is_anchored_case_insensitive_on_the_path_without_slash_and_query() {
+        let r = re("CDirectoryService/.*");
+        assert!(r.allows("/cdirectoryservice/createuser"));
+        assert!(r.allows("/CDirectoryService/CreateUser?x=1"));
+        assert!(
+            !r.allows("/api/CDirectoryService/x"),
+            "anchored at the start"
+        );
+        let exact = re("api/v1/users");
+        assert!(exact.allows("/api/v1/users"));
+        assert!(!exact.allows("/api/v1/users/1"), "anchored at the end");
+        assert!(re(".*").allows("/anything/at/all"));
+    }
+
+    #[test]
+    fn invalid_regex_is_rejected_with_its_path() {
+        let err = validate_scopes(vec![
+            Scope {
+                name: "ok".into(),
+                description: String::new(),
+                rest_regexes: vec![".*".into()],
+            },
+            Scope {
+                name: "bad".into(),
+                description: String::new(),
+                rest_regexes: vec!["a".into(), "(unclosed".into()],
+            },
+        ]);
+        match err {
+            Err(Invalid { field, .. }) => {
+                assert_eq!(field, "scopes[1].rest_regexes[1]")
+            }
+            other => unreachable!("{other:?}"),
+        }
+        assert!(RestRegex::parse("").is_err());
+    }
+
+    #[test]
+    fn duplicate_and_bad_scope_names_are_rejected() {
+        let dup = validate_scopes(vec![
+            Scope {
+                name: "a".into(),
+                description: String::new(),
+                rest_regexes: vec![],
+            },
+            Scope {
+                name: "a".into(),
+                description: String::new(),
+                rest_regexes: vec![],
+            },
+        ]);
+        assert!(matches!(dup, Err(Invalid { ref field, .. }) if field == "scopes[1].name"));
+        let bad = validate_scopes(vec![Scope {
+            name: "has space".into(),
+            description: String::new(),
+            rest_regexes: vec![],
+        }]);
+        assert!(matches!(bad, Err(Invalid { ref field, .. }) if field == "scopes[0].name"));
+    }
+
+    #[test]
+    fn matcher_needs_a_granted_scope_whose_regex_matches() {
+        let m = ScopeMatcher::new(&[
+            Scope {
+                name: "users".into(),
+                description: String::new(),
+                rest_regexes: vec!["api/v1/users(/.*)?".into()],
+            },
+            Scope {
+                name: "all".into(),
+                description: String::new(),
+                rest_regexes: vec![".*".into()],
+            },
+        ]);
+        assert!(m.allows(["users"], "/api/v1/users/7"));
+        assert!(!m.allows(["users"], "/api/v1/roles"));
+        assert!(m.allows(["all"], "/api/v1/roles"));
+        assert!(!m.allows([] as [&str; 0], "/api/v1/users"));
+    }
+}

@@ -1,0 +1,16 @@
+//! A user of the directory as the doors and the portal show it: never a password or its hash.
+
+use serde::{Deserialize, Serialize};
+
+/// A user as the doors show it: never a password or its hash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct User {
+    pub id: String,
+    pub login_name: String,
+    pub email: String,
+    pub display_name: String,
+    pub is_oauth_confidential_client: bool,
+    pub enabled: bool,
+    pub created_at: String,
+}

@@ -1,0 +1,139 @@
+//! The app screen as a browser without JavaScript uses it: every button posts the whole form,
+//! rows are added and removed on the server, typed values come back, Save stores the app.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::*;
+
+async fn post_form(app: &TestApp, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    app.admin
+        .post(format!("{}{path}", app.url))
+        .header("Origin", &app.url)
+        .form(form)
+        .send()
+        .await
+        .expect("post")
+}
+
+#[tokio::test]
+async fn rows_are_added_and_removed_by_plain_posts_and_save_stores_the_app() {
+    let app = spawn_app().await;
+    let base = [
+        ("is_new", "true"),
+        ("app_id", "nojs"),
+        ("name", "No <script> app"),
+        ("client_id_type", "confidential"),
+        ("redirect_uris", "https://a.example/cb"),
+        ("token_type", "opaque"),
+        ("auth_methods", "client_credentials"),
+        ("token_lifetime", "2"),
+        ("token_lifetime_unit", "hours"),
+        ("refresh_lifetime", "30"),
+        ("refresh_lifetime_unit", "days"),
+        ("scopes[0].name", "read"),
+        ("scopes[0].rest_regexes", "api/v1/users"),
+        ("user_access_roles", "Everybody"),
+    ];
+    // "Add redirect URI": the page comes back with a second, empty row and everything kept.
+    let mut form = base.to_vec();
+    form.push(("op", "add_redirect"));
+    let res = post_form(&app, "/admin/apps/new", &form).await;
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.expect("html");
+    assert_eq!(html.matches("name=\"redirect_uris\"").count(), 2, "{html}");
+    assert!(html.contains("value=\"https://a.example/cb\""));
+    assert!(
+        html.contains("No &lt;script&gt; app"),
+        "escaped by construction"
+    );
+    assert!(!html.contains("No <script> app"));
+    let (s, _) = app.api(Method::GET, "/api/v1/apps/nojs", None).await;
+    assert_eq!(s, 404, "adding a row saves nothing");
+
+    // A bad regex comes back as the field's error, with what was typed.
+    let mut form = base.to_vec();
+    form.push(("scopes[0].rest_regexes", "(unclosed"));
+    form.push(("op", "save"));
+    let res = post_form(&app, "/admin/apps/new", &form).await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.expect("html");
+    assert!(html.contains("value=\"(unclosed\""), "typed value kept");
+    assert!(html.contains("invalid regex"), "the field's error is shown");
+
+    // Save: a redirect to the new app, which the API shows as typed.
+    let mut form = base.to_vec();
+    form.push(("redirect_uris", "https://b.example/cb"));
+    form.push(("scopes[1].name", "write"));
+    form.push(("scopes[1].rest_regexes", "api/v1/roles"));
+    form.push(("op", "save"));
+    let res = post_form(&app, "/admin/apps/new", &form).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/admin/apps/nojs?saved=created");
+    let (s, a) = app.api(Method::GET, "/api/v1/apps/nojs", None).await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        a["redirect_uris"],
+        json!(["https://a.example/cb", "https://b.example/cb"])
+    );
+    assert_eq!(a["token_lifetime_secs"], 7200);
+    assert_eq!(a["token_type"], "opaque");
+    assert_eq!(a["scopes"][1]["rest_regexes"], json!(["api/v1/roles"]));
+    assert_eq!(a["user_access_roles"], json!(["Everybody"]));
+
+    // Edit: remove the first redirect in place of the server, then save; the id in the path
+    // wins over a posted one.
+    let mut form = base.to_vec();
+    form.retain(|(k, _)| *k != "is_new");
+    form.push(("redirect_uris", "https://b.example/cb"));
+    form.push(("op", "remove_redirect:0"));
+    let res = post_form(&app, "/admin/apps/nojs", &form).await;
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.expect("html");
+    assert_eq!(html.matches("name=\"redirect_uris\"").count(), 1);
+    assert!(html.contains("value=\"https://b.example/cb\""));
+    let mut form: Vec<(&str, &str)> = base
+        .iter()
+        .copied()
+        .filter(|(k, _)| !matches!(*k, "is_new" | "redirect_uris" | "app_id"))
+        .collect();
+    form.push(("app_id", "something-else"));
+    form.push(("redirect_uris", "https://b.example/cb"));
+    form.push(("op", "save"));
+    let res = post_form(&app, "/admin/apps/nojs", &form).await;
+    assert_eq!(
+        res.status(),
+        303,
+        "{}",
+        res.text().await.unwrap_or_default()
+    );
+    let (_, a) = app.api(Method::GET, "/api/v1/apps/nojs", None).await;
+    assert_eq!(a["redirect_uris"], json!(["https://b.example/cb"]));
+    assert_eq!(a["scopes"].as_array().map(Vec::len), Some(1));
+}
+
+#[tokio::test]
+async fn the_app_form_needs_a_signed_in_administrator_and_our_origin() {
+    let app = spawn_app().await;
+    let form = [("app_id", "x"), ("name", "X"), ("op", "save")];
+    let res = client()
+        .post(format!("{}/admin/apps/new", app.url))
+        .header("Origin", &app.url)
+        .form(&form)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), 303);
+    assert!(location(&res).starts_with("/login?return_to="));
+    let res = app
+        .admin
+        .post(format!("{}/admin/apps/new", app.url))
+        .header("Origin", "https://elsewhere.example")
+        .form(&form)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), 403);
+    let (s, _) = app.api(Method::GET, "/api/v1/apps/x", None).await;
+    assert_eq!(s, 404, "nothing was created");
+}
