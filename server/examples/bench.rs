@@ -41,6 +41,7 @@ async fn main() -> anyhow::Result<()> {
         database_url: db,
         admin_user: "admin".into(),
         admin_password: Some("bench-admin-password".into()),
+        trusted_proxies: vec![],
         site_root: "target/site".into(),
     };
     let prepared = gatehouse::prepare(config).await?;

@@ -27,6 +27,10 @@ pub struct Config {
     /// Password of the first administrator; generated and logged once when absent.
     #[arg(long, env = "GATEHOUSE_ADMIN_PASSWORD", hide_env_values = true)]
     pub admin_password: Option<String>,
+    /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` give the client address (CIDR
+    /// list, comma-separated). Default: none — the TCP peer is the client.
+    #[arg(long, env = "GATEHOUSE_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Where the built site (the /pkg wasm, js and css) lives.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
@@ -39,6 +43,7 @@ impl std::fmt::Debug for Config {
             .field("bind", &self.bind)
             .field("public_url", &self.public_url)
             .field("admin_user", &self.admin_user)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("site_root", &self.site_root)
             .finish_non_exhaustive()
     }

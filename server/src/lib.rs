@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod client_addr;
 pub mod config;
 pub mod html;
 pub mod http;
@@ -165,6 +166,10 @@ pub fn router(config: &Config, addr: SocketAddr, public_url: &str, services: Ser
         .layer(axum::middleware::from_fn(http::security_headers))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             http::MAX_BODY,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            client_addr::TrustedProxies(std::sync::Arc::new(config.trusted_proxies.clone())),
+            client_addr::layer,
         ))
         .layer(axum::middleware::from_fn(http::access_log))
         .with_state(state);

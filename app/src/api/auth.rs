@@ -25,10 +25,7 @@ pub async fn login(
     use domain::users::AuthError;
 
     let target = super::safe_return_to(return_to.as_deref().unwrap_or(""));
-    let addr = leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .await
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|_| "unknown".into());
+    let addr = client_addr();
     let services = services()?;
     let message = match services
         .authenticate_person(&login_name, &password, &addr)

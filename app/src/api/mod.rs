@@ -43,6 +43,44 @@ pub mod ssr {
 
     pub const SESSION_USER: &str = "uid";
 
+    /// The client address a request came from: behind trusted proxies the forwarded one,
+    /// otherwise the TCP peer (resolved once per request by the server's client-address layer).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct ClientAddr(pub std::net::IpAddr);
+
+    impl ClientAddr {
+        pub fn of(parts: &http::request::Parts) -> ClientAddr {
+            parts
+                .extensions
+                .get::<ClientAddr>()
+                .copied()
+                .or_else(|| {
+                    parts
+                        .extensions
+                        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                        .map(|c| ClientAddr(c.0.ip()))
+                })
+                .unwrap_or(ClientAddr(std::net::IpAddr::from([0, 0, 0, 0])))
+        }
+    }
+
+    impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
+        type Rejection = std::convert::Infallible;
+        async fn from_request_parts(
+            parts: &mut http::request::Parts,
+            _state: &S,
+        ) -> Result<Self, Self::Rejection> {
+            Ok(ClientAddr::of(parts))
+        }
+    }
+
+    /// The client address of the request a server function serves.
+    pub fn client_addr() -> String {
+        use_context::<http::request::Parts>()
+            .map(|p| ClientAddr::of(&p).0.to_string())
+            .unwrap_or_else(|| "unknown".into())
+    }
+
     /// A server-function error that sets its own HTTP status (server functions otherwise
     /// answer 500 for every error): 401/403/404/409/422 for the caller's mistakes, 500 only
     /// for a real failure, which is logged here, once and in full.

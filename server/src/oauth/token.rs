@@ -1,9 +1,7 @@
 //! `POST /oauth2/token/{app}`, `/oauth2/introspect/{app}`, `/oauth2/revoke/{app}`.
 
-use std::net::SocketAddr;
-
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use domain::oauth::TokenRequest;
@@ -12,11 +10,12 @@ use serde_json::json;
 
 use super::error::{json_no_store, no_store, OAuthResponse};
 use super::params::Params;
+use crate::client_addr::ClientAddr;
 
 pub async fn token(
     State(s): State<Services>,
     Path(app): Path<String>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ClientAddr(addr): ClientAddr,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, OAuthResponse> {
@@ -31,7 +30,7 @@ pub async fn token(
         password: p.get("password"),
         refresh_token: p.get("refresh_token"),
         credentials: p.credentials(&headers)?,
-        client_addr: addr.ip().to_string(),
+        client_addr: addr.to_string(),
     };
     let issued = s.token(&app, req).await?;
     Ok(json_no_store(issued))
@@ -40,19 +39,14 @@ pub async fn token(
 pub async fn introspect(
     State(s): State<Services>,
     Path(app): Path<String>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ClientAddr(addr): ClientAddr,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, OAuthResponse> {
     let p = Params::parse(&headers, &body)?;
     let creds = p.credentials(&headers)?;
     let info = s
-        .introspect(
-            &app,
-            &creds,
-            p.get("token").as_deref(),
-            &addr.ip().to_string(),
-        )
+        .introspect(&app, &creds, p.get("token").as_deref(), &addr.to_string())
         .await?;
     let body = match info {
         None => json!({"active": false}),
@@ -82,19 +76,14 @@ pub async fn introspect(
 pub async fn revoke(
     State(s): State<Services>,
     Path(app): Path<String>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ClientAddr(addr): ClientAddr,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, OAuthResponse> {
     let p = Params::parse(&headers, &body)?;
     let creds = p.credentials(&headers)?;
-    s.revoke(
-        &app,
-        &creds,
-        p.get("token").as_deref(),
-        &addr.ip().to_string(),
-    )
-    .await?;
+    s.revoke(&app, &creds, p.get("token").as_deref(), &addr.to_string())
+        .await?;
     let mut res = axum::http::StatusCode::OK.into_response();
     no_store(&mut res);
     Ok(res)

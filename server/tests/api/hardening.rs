@@ -342,3 +342,68 @@ async fn a_database_outage_is_a_server_error_never_a_refusal_or_a_sign_in() {
         .expect("get");
     assert_eq!(res.status(), 503);
 }
+
+/// A client-credentials request for an unknown client, "from" `forwarded_for`.
+async fn failed_client_auth(url: &str, app_id: &str, client_id: &str, forwarded_for: &str) -> u16 {
+    client()
+        .post(format!("{url}/oauth2/token/{app_id}"))
+        .header("X-Forwarded-For", forwarded_for)
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", client_id),
+            ("client_secret", "wrong"),
+        ])
+        .send()
+        .await
+        .expect("token")
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_address_is_throttled_on_its_own() {
+    let app = spawn_app().await;
+    client_app(&app, "proxied", "opaque").await;
+    // An instance behind a reverse proxy on this host, on the same data.
+    let mut cfg = config(&app.db);
+    cfg.trusted_proxies = vec!["127.0.0.0/8".parse().expect("cidr")];
+    let (url, _) = start(cfg).await;
+    // 50 failures (over 50 accounts) from one client behind the proxy...
+    for i in 0..50 {
+        let s = failed_client_auth(&url, "proxied", &format!("ghost-{i}"), "203.0.113.1").await;
+        assert_eq!(s, 401, "attempt {i}");
+    }
+    // ...block that client's address, and only that one.
+    let s = failed_client_auth(&url, "proxied", "ghost-new", "203.0.113.1").await;
+    assert_eq!(s, 429, "the address is blocked");
+    let s = failed_client_auth(&url, "proxied", "ghost-new", "198.51.100.2, 203.0.113.2").await;
+    assert_eq!(s, 401, "another client behind the same proxy is not");
+    let (s, _, _) = form_token(
+        &url,
+        "proxied",
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", CLIENT),
+            ("client_secret", SECRET),
+        ],
+    )
+    .await;
+    assert_eq!(
+        s, 200,
+        "nor is a client without a forwarded address (the proxy itself)"
+    );
+}
+
+#[tokio::test]
+async fn a_forged_forwarded_for_from_an_untrusted_peer_is_ignored() {
+    let app = spawn_app().await;
+    client_app(&app, "direct", "opaque").await;
+    for i in 0..50 {
+        let forged = format!("203.0.113.{i}");
+        let s = failed_client_auth(&app.url, "direct", &format!("ghost-{i}"), &forged).await;
+        assert_eq!(s, 401, "attempt {i}");
+    }
+    // Every attempt counted against the real peer, whatever it claimed to forward.
+    let s = failed_client_auth(&app.url, "direct", "ghost-new", "198.51.100.77").await;
+    assert_eq!(s, 429);
+}

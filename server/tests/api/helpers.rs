@@ -57,6 +57,7 @@ pub fn config(database_url: &str) -> Config {
         database_url: database_url.to_string(),
         admin_user: "admin".into(),
         admin_password: Some(ADMIN_PASSWORD.into()),
+        trusted_proxies: vec![],
         site_root: "target/site".into(),
     }
 }
