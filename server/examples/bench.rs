@@ -42,6 +42,7 @@ async fn main() -> anyhow::Result<()> {
         admin_user: "admin".into(),
         admin_password: Some("bench-admin-password".into()),
         trusted_proxies: vec![],
+        token_rate_limit: 0,
         site_root: "target/site".into(),
     };
     let prepared = gatehouse::prepare(config).await?;

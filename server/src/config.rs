@@ -31,6 +31,10 @@ pub struct Config {
     /// list, comma-separated). Default: none — the TCP peer is the client.
     #[arg(long, env = "GATEHOUSE_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Requests per second each client address may make to the token, introspection and
+    /// revocation endpoints (bursts of as many); 0 turns the limit off.
+    #[arg(long, env = "GATEHOUSE_TOKEN_RATE_LIMIT", default_value_t = 0)]
+    pub token_rate_limit: u32,
     /// Where the built site (the /pkg wasm, js and css) lives.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
@@ -44,6 +48,7 @@ impl std::fmt::Debug for Config {
             .field("public_url", &self.public_url)
             .field("admin_user", &self.admin_user)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("token_rate_limit", &self.token_rate_limit)
             .field("site_root", &self.site_root)
             .finish_non_exhaustive()
     }

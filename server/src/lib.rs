@@ -10,6 +10,7 @@ pub mod html;
 pub mod http;
 pub mod oauth;
 pub mod portal;
+pub mod rate_limit;
 pub mod sessions;
 
 use std::net::SocketAddr;
@@ -166,7 +167,16 @@ pub fn router(config: &Config, addr: SocketAddr, public_url: &str, services: Ser
         .layer(axum::middleware::from_fn(http::security_headers))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             http::MAX_BODY,
-        ))
+        ));
+    // Only when configured: no layer at all on the hot path otherwise.
+    let inner = match rate_limit::RateLimit::new(config.token_rate_limit) {
+        Some(limit) => inner.layer(axum::middleware::from_fn_with_state(
+            limit,
+            rate_limit::layer,
+        )),
+        None => inner,
+    };
+    let inner = inner
         .layer(axum::middleware::from_fn_with_state(
             client_addr::TrustedProxies(std::sync::Arc::new(config.trusted_proxies.clone())),
             client_addr::layer,

@@ -407,3 +407,45 @@ async fn a_forged_forwarded_for_from_an_untrusted_peer_is_ignored() {
     let s = failed_client_auth(&app.url, "direct", "ghost-new", "198.51.100.77").await;
     assert_eq!(s, 429);
 }
+
+#[tokio::test]
+async fn the_token_endpoints_rate_limit_answers_429_with_retry_after() {
+    let app = spawn_app().await;
+    client_app(&app, "limited", "opaque").await;
+    let mut cfg = config(&app.db);
+    cfg.token_rate_limit = 3;
+    let (url, _) = start(cfg).await;
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", CLIENT),
+        ("client_secret", SECRET),
+    ];
+    let mut statuses = Vec::new();
+    let mut retry_after = None;
+    for _ in 0..12 {
+        let (s, b, headers) = form_token(&url, "limited", &form).await;
+        if s == 429 {
+            assert_eq!(b["error"], "slow_down");
+            retry_after = headers
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok());
+        }
+        statuses.push(s);
+    }
+    assert!(statuses[..3].iter().all(|s| *s == 200), "{statuses:?}");
+    assert!(statuses.contains(&429), "{statuses:?}");
+    assert!(retry_after.is_some_and(|s| s >= 1), "{retry_after:?}");
+    // Only those endpoints: the rest of the server answers as usual.
+    let res = client()
+        .get(format!("{url}/healthz"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.status(), 200);
+    // And the default (off) never limits.
+    for _ in 0..12 {
+        let (s, _, _) = form_token(&app.url, "limited", &form).await;
+        assert_eq!(s, 200);
+    }
+}

@@ -58,6 +58,7 @@ pub fn config(database_url: &str) -> Config {
         admin_user: "admin".into(),
         admin_password: Some(ADMIN_PASSWORD.into()),
         trusted_proxies: vec![],
+        token_rate_limit: 0,
         site_root: "target/site".into(),
     }
 }
