@@ -43,6 +43,8 @@ async fn main() -> anyhow::Result<()> {
         admin_password: Some("bench-admin-password".into()),
         trusted_proxies: vec![],
         token_rate_limit: 0,
+        session_idle_timeout: 1800,
+        session_absolute_timeout: 43200,
         site_root: "target/site".into(),
     };
     let prepared = gatehouse::prepare(config).await?;

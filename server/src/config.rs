@@ -35,6 +35,16 @@ pub struct Config {
     /// revocation endpoints (bursts of as many); 0 turns the limit off.
     #[arg(long, env = "GATEHOUSE_TOKEN_RATE_LIMIT", default_value_t = 0)]
     pub token_rate_limit: u32,
+    /// Seconds without a request after which a portal session ends.
+    #[arg(long, env = "GATEHOUSE_SESSION_IDLE_TIMEOUT", default_value_t = 1800)]
+    pub session_idle_timeout: i64,
+    /// Seconds after signing in at which a portal session ends, however active.
+    #[arg(
+        long,
+        env = "GATEHOUSE_SESSION_ABSOLUTE_TIMEOUT",
+        default_value_t = 43200
+    )]
+    pub session_absolute_timeout: i64,
     /// Where the built site (the /pkg wasm, js and css) lives.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
@@ -49,6 +59,8 @@ impl std::fmt::Debug for Config {
             .field("admin_user", &self.admin_user)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("token_rate_limit", &self.token_rate_limit)
+            .field("session_idle_timeout", &self.session_idle_timeout)
+            .field("session_absolute_timeout", &self.session_absolute_timeout)
             .field("site_root", &self.site_root)
             .finish_non_exhaustive()
     }

@@ -127,9 +127,12 @@ pub fn router(config: &Config, addr: SocketAddr, public_url: &str, services: Ser
         .with_http_only(true)
         .with_same_site(tower_sessions::cookie::SameSite::Lax)
         .with_secure(public_url.starts_with("https://"))
-        .with_expiry(tower_sessions::Expiry::OnInactivity(time::Duration::hours(
-            8,
-        )));
+        .with_expiry(tower_sessions::Expiry::OnInactivity(
+            time::Duration::seconds(config.session_idle_timeout.max(1)),
+        ));
+    let policy = app::api::ssr::SessionPolicy {
+        absolute_secs: config.session_absolute_timeout.max(1),
+    };
     let context_services = services.clone();
     let http_state = http::HttpState::new(services, public_url);
 
@@ -145,7 +148,10 @@ pub fn router(config: &Config, addr: SocketAddr, public_url: &str, services: Ser
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(context_services.clone()),
+            move || {
+                provide_context(context_services.clone());
+                provide_context(policy);
+            },
             {
                 let options = state.leptos_options.clone();
                 move || app::shell(options.clone())

@@ -39,6 +39,17 @@ pub async fn login(
                 .insert(SESSION_USER, user.id)
                 .await
                 .map_err(internal)?;
+            let absolute = use_context::<SessionPolicy>()
+                .map(|p| p.absolute_secs)
+                .unwrap_or(12 * 3600);
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .map_err(internal)?;
+            session
+                .insert(SESSION_UNTIL, now.saturating_add(absolute))
+                .await
+                .map_err(internal)?;
             if is_plain_form_post().await {
                 leptos_axum::redirect(&target);
             }

@@ -42,6 +42,15 @@ pub mod ssr {
     use super::FormResult;
 
     pub const SESSION_USER: &str = "uid";
+    /// Unix time after which the sign-in is over, whatever the activity (absolute timeout).
+    pub const SESSION_UNTIL: &str = "until";
+
+    /// How long a sign-in lasts: `absolute_secs` from signing in at most (the idle timeout is
+    /// the session cookie's own expiry).
+    #[derive(Clone, Copy, Debug)]
+    pub struct SessionPolicy {
+        pub absolute_secs: i64,
+    }
 
     /// The client address a request came from: behind trusted proxies the forwarded one,
     /// otherwise the TCP peer (resolved once per request by the server's client-address layer).
@@ -128,10 +137,26 @@ pub mod ssr {
         session: &tower_sessions::Session,
         services: &Services,
     ) -> Result<Option<Principal>, DomainError> {
-        match session_user_id(session).await? {
-            Some(uid) => services.principal(&uid).await,
-            None => Ok(None),
+        let Some(uid) = session_user_id(session).await? else {
+            return Ok(None);
+        };
+        // A sign-in without its end (or past it) is over: fail closed.
+        let until = session
+            .get::<i64>(SESSION_UNTIL)
+            .await
+            .map_err(|e| DomainError::Internal(format!("session store: {e}")))?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(i64::MAX);
+        if until.is_none_or(|u| u <= now) {
+            session
+                .flush()
+                .await
+                .map_err(|e| DomainError::Internal(format!("session store: {e}")))?;
+            return Ok(None);
         }
+        services.principal(&uid).await
     }
 
     /// The signed-in principal, if any.

@@ -462,9 +462,14 @@ fn AppEditor(data: EditorData) -> impl IntoView {
                 </fieldset>
                 <LifetimeField label="Token Lifetime" id="token_lifetime" value=lifetime unit=lifetime_unit error=Signal::derive(move || err("token_lifetime_secs".into()))/>
                 <label class="choice"><input type="checkbox" name="issue_refresh_tokens" value="on" checked=refresh.get_untracked() bind:checked=refresh/>"Issue refresh tokens"</label>
-                <div hidden=move || !refresh.get()>
+                // Shown while refresh tokens are on; otherwise carried along so a plain post
+                // keeps it.
+                <Show when=move || refresh.get() fallback=move || view! {
+                    <input type="hidden" name="refresh_lifetime" value=move || refresh_lifetime.get()/>
+                    <input type="hidden" name="refresh_lifetime_unit" value=move || refresh_unit.get()/>
+                }>
                     <LifetimeField label="Refresh token lifetime" id="refresh_lifetime" value=refresh_lifetime unit=refresh_unit error=Signal::derive(move || err("refresh_token_lifetime_secs".into()))/>
-                </div>
+                </Show>
             </section>
             }.into_any()}
 

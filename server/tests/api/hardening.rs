@@ -449,3 +449,49 @@ async fn the_token_endpoints_rate_limit_answers_429_with_retry_after() {
         assert_eq!(s, 200);
     }
 }
+
+/// Signs in as the administrator on `url` and returns the client (cookie session).
+async fn admin_on(url: &str) -> reqwest::Client {
+    let c = client();
+    let res = sign_in(&c, url, "admin", ADMIN_PASSWORD, "/admin").await;
+    assert_eq!(res.status(), 302);
+    c
+}
+
+#[tokio::test]
+async fn sessions_end_after_the_idle_and_the_absolute_timeout() {
+    let app = spawn_app().await;
+    let users = |c: reqwest::Client, url: String| async move {
+        c.get(format!("{url}/api/v1/users"))
+            .send()
+            .await
+            .expect("get")
+            .status()
+            .as_u16()
+    };
+    // Idle: 2 s without a request ends the session.
+    let mut cfg = config(&app.db);
+    cfg.session_idle_timeout = 2;
+    let (idle_url, _) = start(cfg).await;
+    let c = admin_on(&idle_url).await;
+    assert_eq!(users(c.clone(), idle_url.clone()).await, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    assert_eq!(
+        users(c.clone(), idle_url.clone()).await,
+        200,
+        "activity keeps it"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(users(c, idle_url).await, 401, "idle too long");
+    // Absolute: 3 s after signing in it ends, however active.
+    let mut cfg = config(&app.db);
+    cfg.session_absolute_timeout = 3;
+    let (abs_url, _) = start(cfg).await;
+    let c = admin_on(&abs_url).await;
+    for _ in 0..3 {
+        assert_eq!(users(c.clone(), abs_url.clone()).await, 200);
+        tokio::time::sleep(std::time::Duration::from_millis(900)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(900)).await;
+    assert_eq!(users(c, abs_url).await, 401, "signed in too long ago");
+}

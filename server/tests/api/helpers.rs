@@ -59,6 +59,8 @@ pub fn config(database_url: &str) -> Config {
         admin_password: Some(ADMIN_PASSWORD.into()),
         trusted_proxies: vec![],
         token_rate_limit: 0,
+        session_idle_timeout: 1800,
+        session_absolute_timeout: 43200,
         site_root: "target/site".into(),
     }
 }
