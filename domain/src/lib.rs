@@ -7,6 +7,7 @@ pub mod authorize;
 pub mod bearer;
 pub mod clients;
 pub mod error;
+pub mod housekeeping;
 pub mod keys;
 pub mod names;
 pub mod oauth;

@@ -122,6 +122,23 @@ pub fn router(config: &Config, addr: SocketAddr, public_url: &str, services: Ser
             tokio::time::sleep(std::time::Duration::from_secs(600)).await;
         }
     });
+    // Housekeeping on every instance: expired tokens, codes, counters and old keys go, in
+    // small batches; the start is spread so instances do not purge in step.
+    let purger = services.clone();
+    tokio::spawn(async move {
+        let jitter = u64::from(std::process::id() % 30);
+        tokio::time::sleep(std::time::Duration::from_secs(5 + jitter)).await;
+        loop {
+            match purger.purge_expired(200).await {
+                Ok(r) if r.total() > 0 => {
+                    tracing::info!(deleted = r.total(), ?r, "purged expired rows")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "purging expired rows failed; retrying later"),
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+        }
+    });
     let session_layer = tower_sessions::SessionManagerLayer::new(session_store)
         .with_name("gatehouse_session")
         .with_http_only(true)

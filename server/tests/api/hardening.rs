@@ -469,9 +469,9 @@ async fn sessions_end_after_the_idle_and_the_absolute_timeout() {
             .status()
             .as_u16()
     };
-    // Idle: 2 s without a request ends the session.
+    // Idle: 3 s without a request ends the session (the store keeps whole seconds).
     let mut cfg = config(&app.db);
-    cfg.session_idle_timeout = 2;
+    cfg.session_idle_timeout = 3;
     let (idle_url, _) = start(cfg).await;
     let c = admin_on(&idle_url).await;
     assert_eq!(users(c.clone(), idle_url.clone()).await, 200);
@@ -494,4 +494,87 @@ async fn sessions_end_after_the_idle_and_the_absolute_timeout() {
     }
     tokio::time::sleep(std::time::Duration::from_millis(900)).await;
     assert_eq!(users(c, abs_url).await, 401, "signed in too long ago");
+}
+
+#[tokio::test]
+async fn housekeeping_deletes_expired_rows_and_keeps_live_ones_even_when_run_twice_at_once() {
+    let app = spawn_app().await;
+    client_app(&app, "purge", "opaque").await;
+    let live = cc_token(&app.url, "purge", None).await;
+    let pool = &app.services.store.pool;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    // 1,200 expired tokens (more than two batches), expired codes, JTIs and counters.
+    for i in 0..1200 {
+        sqlx::query("INSERT INTO tokens (token_hash, kind, app_id, client_id, user_id, scope, jti, issued_at, expires_at) VALUES ($1, 'access', 'purge', 'c', 'u', '', $2, $3, $4)")
+            .bind(format!("expired-{i}"))
+            .bind(format!("jti-{i}"))
+            .bind(now - 7200)
+            .bind(now - 3600)
+            .execute(pool)
+            .await
+            .expect("insert");
+    }
+    sqlx::query("INSERT INTO auth_codes (code_hash, app_id, client_id, user_id, redirect_uri, scope, family_id, expires_at) VALUES ('old-code', 'purge', 'c', 'u', 'https://x/cb', '', 'f', $1), ('fresh-code', 'purge', 'c', 'u', 'https://x/cb', '', 'g', $2)")
+        .bind(now - 86_400)
+        .bind(now - 30)
+        .execute(pool)
+        .await
+        .expect("codes");
+    sqlx::query("INSERT INTO revoked_jtis (jti, expires_at) VALUES ('gone', $1), ('kept', $2)")
+        .bind(now - 1)
+        .bind(now + 3600)
+        .execute(pool)
+        .await
+        .expect("jtis");
+    sqlx::query("INSERT INTO auth_failures (key, failures, window_start, blocked_until) VALUES ('acct:old', 3, $1, 0), ('acct:blocked', 12, $2, $3)")
+        .bind(now - 7200)
+        .bind(now - 60)
+        .bind(now + 600)
+        .execute(pool)
+        .await
+        .expect("failures");
+
+    let (a, b) = futures::future::join(
+        app.services.purge_expired(100),
+        app.services.purge_expired(100),
+    )
+    .await;
+    let (a, b) = (a.expect("purge"), b.expect("purge"));
+    assert_eq!(a.tokens + b.tokens, 1200, "{a:?} {b:?}");
+    assert_eq!(a.auth_codes + b.auth_codes, 1);
+    assert_eq!(a.revoked_jtis + b.revoked_jtis, 1);
+    assert_eq!(a.auth_failures + b.auth_failures, 1);
+
+    let count = |sql: &'static str| async move {
+        let (n,): (i64,) = sqlx::query_as(sql).fetch_one(pool).await.expect("count");
+        n
+    };
+    assert_eq!(
+        count("SELECT COUNT(*) FROM tokens WHERE token_hash LIKE 'expired-%'").await,
+        0
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM auth_codes WHERE code_hash = 'fresh-code'").await,
+        1,
+        "a just-expired code stays for replay detection"
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM revoked_jtis WHERE jti = 'kept'").await,
+        1
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM auth_failures WHERE key = 'acct:blocked'").await,
+        1,
+        "an active block stays"
+    );
+    // The live token still works.
+    let res = client()
+        .post(format!("{}/oauth2/introspect/purge", app.url))
+        .basic_auth(CLIENT, Some(SECRET))
+        .form(&[("token", live.as_str())])
+        .send()
+        .await
+        .expect("introspect");
+    let b: Value = res.json().await.expect("json");
+    assert_eq!(b["active"], true);
 }
