@@ -62,9 +62,10 @@ impl Services {
         let (kid, pem, n, e) = tokio::task::spawn_blocking(generate)
             .await
             .map_err(|e| DomainError::Internal(format!("key generation task failed: {e}")))??;
+        let sealed = self.secrets.seal(&pem, &kid)?;
         sqlx::query("INSERT INTO signing_keys (kid, private_pem, n, e, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(&kid)
-            .bind(pem)
+            .bind(sealed)
             .bind(n)
             .bind(e)
             .bind(now())
@@ -73,8 +74,28 @@ impl Services {
         Ok(kid)
     }
 
-    /// Makes sure a signing key exists (called at start-up).
+    /// Makes sure a signing key exists (called at start-up), and that every stored private key
+    /// opens with this instance's secrets: one sealed with an old secret (or stored in plain
+    /// text before sealing existed) is re-sealed with the current one. A key that does not open
+    /// stops start-up with the reason.
     pub async fn ensure_signing_key(&self) -> Result<()> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT kid, private_pem FROM signing_keys")
+                .fetch_all(&self.store.pool)
+                .await?;
+        for (kid, stored) in rows {
+            let (pem, reseal) = self.secrets.open(&stored, &kid)?;
+            if reseal {
+                sqlx::query(
+                    "UPDATE signing_keys SET private_pem = $1 WHERE kid = $2 AND private_pem = $3",
+                )
+                .bind(self.secrets.seal(&pem, &kid)?)
+                .bind(&kid)
+                .bind(&stored)
+                .execute(&self.store.pool)
+                .await?;
+            }
+        }
         let row = sqlx::query("SELECT kid FROM signing_keys WHERE retired_at IS NULL LIMIT 1")
             .fetch_optional(&self.store.pool)
             .await?;
@@ -104,7 +125,8 @@ impl Services {
                 decoding.insert(kid.clone(), d);
             }
             if active.is_none() && retired.is_none() {
-                let pem: String = r.try_get("private_pem")?;
+                let stored: String = r.try_get("private_pem")?;
+                let (pem, _) = self.secrets.open(&stored, &kid)?;
                 let enc = EncodingKey::from_rsa_pem(pem.as_bytes())
                     .map_err(|e| DomainError::Internal(format!("stored key {kid}: {e}")))?;
                 active = Some((kid, enc));

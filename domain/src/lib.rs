@@ -15,6 +15,7 @@ pub mod passwords;
 pub mod rights;
 pub mod roles;
 pub mod scopes;
+pub mod secrets;
 pub mod store;
 pub mod throttle;
 pub mod tokens;
@@ -36,10 +37,12 @@ pub struct Services {
     pub(crate) apps: oauth::AppCache,
     pub(crate) clients: clients::ClientCache,
     pub(crate) blocks: throttle::BlockMirror,
+    /// Seals the private signing keys at rest.
+    pub(crate) secrets: std::sync::Arc<secrets::SecretBox>,
 }
 
 impl Services {
-    pub fn new(store: Store, public_url: &str) -> Services {
+    pub fn new(store: Store, public_url: &str, secrets: secrets::SecretBox) -> Services {
         Services {
             store,
             public_url: public_url.trim_end_matches('/').to_string(),
@@ -47,6 +50,7 @@ impl Services {
             apps: Default::default(),
             clients: Default::default(),
             blocks: Default::default(),
+            secrets: std::sync::Arc::new(secrets),
         }
     }
 

@@ -45,6 +45,8 @@ async fn main() -> anyhow::Result<()> {
         token_rate_limit: 0,
         session_idle_timeout: 1800,
         session_absolute_timeout: 43200,
+        secret_key: vec!["test-system-secret-0123456789abcdefghij".into()],
+        secret_key_file: None,
         site_root: "target/site".into(),
     };
     let prepared = gatehouse::prepare(config).await?;

@@ -45,6 +45,20 @@ pub struct Config {
         default_value_t = 43200
     )]
     pub session_absolute_timeout: i64,
+    /// The system secret that seals the private signing keys at rest (at least 32 characters);
+    /// more, comma-separated, are old secrets still accepted for opening (rotation). Give every
+    /// instance the same.
+    #[arg(
+        long,
+        env = "GATEHOUSE_SECRET_KEY",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub secret_key: Vec<String>,
+    /// A file with the system secret on its first line and old secrets on the next ones. With
+    /// neither setting and SQLite, `{database file}.secret` is used, made on first start.
+    #[arg(long, env = "GATEHOUSE_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<std::path::PathBuf>,
     /// Where the built site (the /pkg wasm, js and css) lives.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
@@ -67,6 +81,41 @@ impl std::fmt::Debug for Config {
 }
 
 impl Config {
+    /// The system secrets, current first: from the setting, the file, or (SQLite only) a file
+    /// beside the database made on first start. PostgreSQL needs one given: every instance
+    /// must share it.
+    pub fn secrets(&self) -> Result<Vec<String>, String> {
+        if !self.secret_key.is_empty() {
+            return Ok(self.secret_key.clone());
+        }
+        let read = |path: &std::path::Path| -> Result<Vec<String>, String> {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("--secret-key-file {}: {e}", path.display()))?;
+            Ok(text
+                .lines()
+                .map(str::to_string)
+                .filter(|l| !l.trim().is_empty())
+                .collect())
+        };
+        if let Some(path) = &self.secret_key_file {
+            return read(path);
+        }
+        let Some(db) = self.database_url.strip_prefix("sqlite://") else {
+            return Err(
+                "GATEHOUSE_SECRET_KEY or --secret-key-file is required with PostgreSQL \
+                        (every instance needs the same secret to open the signing keys)"
+                    .into(),
+            );
+        };
+        let db = db.split('?').next().unwrap_or(db);
+        let path = std::path::PathBuf::from(format!("{db}.secret"));
+        if !path.exists() {
+            write_private(&path, &domain::secrets::SecretBox::generate_secret())
+                .map_err(|e| format!("cannot create the secret file {}: {e}", path.display()))?;
+        }
+        read(&path)
+    }
+
     /// Checks the public URL: absolute http(s), no query or fragment. Returns it without a
     /// trailing slash, or the error line that names the setting.
     pub fn checked_public_url(&self, bound: SocketAddr) -> Result<String, String> {
@@ -82,4 +131,15 @@ impl Config {
             _ => Err(format!("GATEHOUSE_PUBLIC_URL must be an absolute http(s) URL without query or fragment, got {url:?}")),
         }
     }
+}
+
+/// Writes a new file readable by its owner only.
+fn write_private(path: &std::path::Path, secret: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options.open(path)?;
+    writeln!(f, "{secret}")
 }

@@ -51,6 +51,8 @@ pub enum StartError {
     PublicUrl(String),
     #[error("DATABASE_URL: {0}")]
     Database(domain::store::StoreOpenError),
+    #[error("GATEHOUSE_SECRET_KEY: {0}")]
+    Secret(String),
     #[error("cannot prepare the signing keys: {0}")]
     Keys(domain::DomainError),
     #[error("GATEHOUSE_ADMIN_USER / GATEHOUSE_ADMIN_PASSWORD: cannot create the first administrator: {0}")]
@@ -76,7 +78,11 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
     let store = Store::open(&config.database_url)
         .await
         .map_err(StartError::Database)?;
-    let services = Services::new(store, &public_url);
+    let secrets = config
+        .secrets()
+        .and_then(|s| domain::secrets::SecretBox::new(&s))
+        .map_err(StartError::Secret)?;
+    let services = Services::new(store, &public_url, secrets);
     services
         .ensure_signing_key()
         .await

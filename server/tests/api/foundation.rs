@@ -306,7 +306,10 @@ async fn a_bad_public_url_stops_start_up_with_the_setting_named() {
 async fn without_an_admin_password_one_is_generated() {
     let (db, _dir) = fresh_database().await;
     let store = domain::Store::open(&db).await.expect("db");
-    let services = domain::Services::new(store, "http://127.0.0.1");
+    let secrets =
+        domain::secrets::SecretBox::new(&["test-system-secret-0123456789abcdefghij".into()])
+            .expect("secret");
+    let services = domain::Services::new(store, "http://127.0.0.1", secrets);
     let generated = services
         .bootstrap("root", None)
         .await

@@ -578,3 +578,86 @@ async fn housekeeping_deletes_expired_rows_and_keeps_live_ones_even_when_run_twi
     let b: Value = res.json().await.expect("json");
     assert_eq!(b["active"], true);
 }
+
+#[tokio::test]
+async fn signing_keys_are_sealed_at_rest_and_open_only_with_the_system_secret() {
+    let app = spawn_app().await;
+    client_app(&app, "sealed", "jwt_rs256").await;
+    let token = cc_token(&app.url, "sealed", None).await;
+    let pool = &app.services.store.pool;
+    let stored: Vec<(String,)> = sqlx::query_as("SELECT private_pem FROM signing_keys")
+        .fetch_all(pool)
+        .await
+        .expect("keys");
+    assert!(!stored.is_empty());
+    assert!(
+        stored
+            .iter()
+            .all(|(p,)| !p.contains("PRIVATE KEY") && p.starts_with("sealed:v1:")),
+        "no plaintext private key in the database"
+    );
+
+    // A copy of the database without the secret: start-up refuses, naming the setting.
+    let mut other = config(&app.db);
+    other.secret_key = vec!["another-secret-0123456789abcdefghijklmnop".into()];
+    let err = gatehouse::prepare(other).await.err().expect("refused");
+    assert!(err.to_string().contains("GATEHOUSE_SECRET_KEY"), "{err}");
+
+    // Rotation: the new secret first, the old one still accepted; the keys are re-sealed, so
+    // afterwards the new secret alone opens them, and old tokens still verify.
+    let old = config(&app.db).secret_key[0].clone();
+    let new = "rotated-secret-0123456789abcdefghijklmnop".to_string();
+    let mut rotating = config(&app.db);
+    rotating.secret_key = vec![new.clone(), old];
+    let (url, _) = start(rotating).await;
+    let mut only_new = config(&app.db);
+    only_new.secret_key = vec![new];
+    let (url2, _) = start(only_new).await;
+    for u in [&url, &url2] {
+        let res = client()
+            .get(format!("{u}/api/v1/users"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(res.status(), 200);
+        let fresh = cc_token(u, "sealed", None).await;
+        assert_eq!(fresh.split('.').count(), 3, "signs new JWTs");
+    }
+}
+
+#[tokio::test]
+async fn without_a_configured_secret_sqlite_gets_one_beside_the_database() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = format!("sqlite://{}", dir.path().join("g.db").display());
+    let mut cfg = config(&db);
+    cfg.secret_key = vec![];
+    let first = cfg.secrets().expect("made");
+    let file = dir.path().join("g.db.secret");
+    assert!(file.exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o077, 0, "readable by its owner only");
+    }
+    assert_eq!(
+        cfg.secrets().expect("read again"),
+        first,
+        "the same on the next start"
+    );
+    let (url, _) = start(cfg).await;
+    let res = client()
+        .get(format!("{url}/readyz"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.status(), 200);
+    // PostgreSQL without a secret stops with a clear line.
+    let mut pg = config("postgres://127.0.0.1:1/none");
+    pg.secret_key = vec![];
+    assert!(pg
+        .secrets()
+        .err()
+        .is_some_and(|e| e.contains("GATEHOUSE_SECRET_KEY")));
+}

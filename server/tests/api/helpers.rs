@@ -61,6 +61,8 @@ pub fn config(database_url: &str) -> Config {
         token_rate_limit: 0,
         session_idle_timeout: 1800,
         session_absolute_timeout: 43200,
+        secret_key: vec!["test-system-secret-0123456789abcdefghij".into()],
+        secret_key_file: None,
         site_root: "target/site".into(),
     }
 }
