@@ -3,6 +3,8 @@
 //! All SQL is portable: `$n` placeholders (SQLite accepts them too), TEXT and BIGINT columns only,
 //! `ON CONFLICT` upserts. The backend is chosen from the `DATABASE_URL` scheme at start-up.
 
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -20,6 +22,16 @@ pub enum Backend {
 pub struct Store {
     pub pool: AnyPool,
     pub backend: Backend,
+    /// When a write last failed (unix ms; 0: never). Connections opened before it are not
+    /// handed out again: a connection that was opened read-only (a read-only file, a database
+    /// in read-only mode) stays read-only, so the pool replaces them and recovers on its own
+    /// once the fault is gone.
+    fault_at_ms: Arc<AtomicI64>,
+    instance: Arc<str>,
+}
+
+fn now_ms() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +42,8 @@ pub enum StoreOpenError {
     Connect(sqlx::Error),
     #[error("cannot apply the database migrations: {0}")]
     Migrate(sqlx::migrate::MigrateError),
+    #[error("the database is not writable: {0}")]
+    NotWritable(sqlx::Error),
 }
 
 impl Store {
@@ -59,9 +73,18 @@ impl Store {
             Backend::Sqlite => 8,
             Backend::Postgres => 16,
         };
+        let fault_at_ms = Arc::new(AtomicI64::new(0));
+        let fault = fault_at_ms.clone();
         let pool = AnyPoolOptions::new()
             .max_connections(max)
             .acquire_timeout(Duration::from_secs(10))
+            .before_acquire(move |_conn, meta| {
+                let fault = fault.load(Ordering::Relaxed);
+                Box::pin(async move {
+                    let opened_ms = now_ms() - meta.age.as_millis() as i64;
+                    Ok(fault == 0 || opened_ms > fault)
+                })
+            })
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -79,12 +102,39 @@ impl Store {
             .run(&pool)
             .await
             .map_err(StoreOpenError::Migrate)?;
-        Ok(Store { pool, backend })
+        let store = Store {
+            pool,
+            backend,
+            fault_at_ms,
+            instance: crate::tokens::random_token(12).into(),
+        };
+        store
+            .probe_write()
+            .await
+            .map_err(StoreOpenError::NotWritable)?;
+        Ok(store)
     }
 
     /// `SELECT 1`, for readiness.
     pub async fn ping(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    /// Writes this instance's probe row. A failure marks the pool's current connections for
+    /// replacement (see `fault_at_ms`) and is returned with its cause.
+    pub async fn probe_write(&self) -> Result<(), sqlx::Error> {
+        let r = sqlx::query(
+            "INSERT INTO write_probes (instance, at) VALUES ($1, $2) \
+             ON CONFLICT (instance) DO UPDATE SET at = $2",
+        )
+        .bind(&*self.instance)
+        .bind(now())
+        .execute(&self.pool)
+        .await;
+        if r.is_err() {
+            self.fault_at_ms.store(now_ms(), Ordering::Relaxed);
+        }
+        r.map(|_| ())
     }
 }
 

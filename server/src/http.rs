@@ -44,16 +44,24 @@ pub async fn healthz() -> impl IntoResponse {
     Json(serde_json::json!({"status": "ok"}))
 }
 
+/// Ready when the database answers and takes a write (a read-only or full database is not
+/// ready, and the cause is logged).
 pub async fn readyz(State(services): State<Services>) -> Response {
-    if services.store.ping().await {
-        Json(serde_json::json!({"status": "ready"})).into_response()
-    } else {
+    let unavailable = |status: &str| {
         (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(serde_json::json!({"status": "database unreachable"})),
+            Json(serde_json::json!({"status": status})),
         )
             .into_response()
+    };
+    if !services.store.ping().await {
+        return unavailable("database unreachable");
     }
+    if let Err(e) = services.store.probe_write().await {
+        tracing::error!(error = %e, "the database does not take writes");
+        return unavailable("database not writable");
+    }
+    Json(serde_json::json!({"status": "ready"})).into_response()
 }
 
 /// One line per request: method, path (never the query, which may carry codes), status, latency.

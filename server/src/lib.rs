@@ -130,6 +130,27 @@ pub fn router(config: &Config, addr: SocketAddr, public_url: &str, services: Ser
     });
     // Housekeeping on every instance: expired tokens, codes, counters and old keys go, in
     // small batches; the start is spread so instances do not purge in step.
+    // Write watchdog: a failing write marks the pool's connections for replacement, so the
+    // instance recovers by itself once the database takes writes again; each change is logged
+    // once.
+    let watched = services.clone();
+    tokio::spawn(async move {
+        let mut failing = false;
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            match watched.store.probe_write().await {
+                Err(e) if !failing => {
+                    failing = true;
+                    tracing::error!(error = %e, "the database stopped taking writes");
+                }
+                Ok(()) if failing => {
+                    failing = false;
+                    tracing::info!("the database takes writes again");
+                }
+                _ => {}
+            }
+        }
+    });
     let purger = services.clone();
     tokio::spawn(async move {
         let jitter = u64::from(std::process::id() % 30);

@@ -661,3 +661,88 @@ async fn without_a_configured_secret_sqlite_gets_one_beside_the_database() {
         .err()
         .is_some_and(|e| e.contains("GATEHOUSE_SECRET_KEY")));
 }
+
+#[tokio::test]
+async fn a_read_only_database_stops_start_up_with_one_clear_line() {
+    if std::env::var("GATEHOUSE_TEST_POSTGRES").is_ok() {
+        return; // SQLite's read-only mode; the PostgreSQL case is the next test.
+    }
+    let app = spawn_app().await;
+    let ro = format!("{}?mode=ro", app.db);
+    let err = gatehouse::prepare(config(&ro))
+        .await
+        .err()
+        .expect("refused");
+    let line = err.to_string();
+    assert!(line.starts_with("DATABASE_URL"), "{line}");
+    assert!(!line.contains('\n'), "one line: {line}");
+}
+
+#[tokio::test]
+async fn a_database_that_stops_taking_writes_is_not_ready_and_recovers_by_itself() {
+    let Ok(_) = std::env::var("GATEHOUSE_TEST_POSTGRES") else {
+        return; // Needs a server whose read-only mode can be switched: PostgreSQL.
+    };
+    let app = spawn_app().await;
+    client_app(&app, "rofault", "opaque").await;
+    let readyz = || async {
+        client()
+            .get(format!("{}/readyz", app.url))
+            .send()
+            .await
+            .expect("readyz")
+            .status()
+            .as_u16()
+    };
+    assert_eq!(readyz().await, 200);
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&app.db)
+        .await
+        .expect("connect");
+    let set = |on: bool| {
+        format!(
+            "ALTER DATABASE {} SET default_transaction_read_only = {}",
+            app.db.rsplit('/').next().expect("name"),
+            if on { "on" } else { "off" }
+        )
+    };
+    let kick = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                WHERE datname = current_database() AND pid <> pg_backend_pid()";
+    sqlx::Executor::execute(&mut admin, set(true).as_str())
+        .await
+        .expect("ro");
+    sqlx::Executor::execute(&mut admin, kick)
+        .await
+        .expect("kick");
+    // The pool reconnects, read-only: not ready, and writes are a logged 500.
+    let mut not_ready = false;
+    for _ in 0..40 {
+        if readyz().await == 503 {
+            not_ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(not_ready, "/readyz reports the fault");
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", CLIENT),
+        ("client_secret", SECRET),
+    ];
+    let (s, b, _) = form_token(&app.url, "rofault", &form).await;
+    assert_eq!((s, b["error"].as_str()), (500, Some("server_error")), "{b}");
+    // The fault goes away; the read-only connections in the pool must not keep it alive.
+    sqlx::Executor::execute(&mut admin, set(false).as_str())
+        .await
+        .expect("rw");
+    let mut ready = false;
+    for _ in 0..60 {
+        if readyz().await == 200 {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(ready, "recovered without a restart");
+    let (s, b, _) = form_token(&app.url, "rofault", &form).await;
+    assert_eq!(s, 200, "{b}");
+}
