@@ -27,6 +27,9 @@ pub struct Store {
     /// in read-only mode) stays read-only, so the pool replaces them and recovers on its own
     /// once the fault is gone.
     fault_at_ms: Arc<AtomicI64>,
+    /// The last probe failed: the next success marks the recovery too, so connections opened
+    /// while the fault lasted are replaced as well.
+    failing: Arc<std::sync::atomic::AtomicBool>,
     instance: Arc<str>,
 }
 
@@ -106,6 +109,7 @@ impl Store {
             pool,
             backend,
             fault_at_ms,
+            failing: Default::default(),
             instance: crate::tokens::random_token(12).into(),
         };
         store
@@ -131,8 +135,12 @@ impl Store {
         .bind(now())
         .execute(&self.pool)
         .await;
-        if r.is_err() {
+        let failed = r.is_err();
+        if failed || self.failing.swap(false, Ordering::Relaxed) {
             self.fault_at_ms.store(now_ms(), Ordering::Relaxed);
+        }
+        if failed {
+            self.failing.store(true, Ordering::Relaxed);
         }
         r.map(|_| ())
     }
