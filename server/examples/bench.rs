@@ -47,6 +47,9 @@ async fn main() -> anyhow::Result<()> {
         session_absolute_timeout: 43200,
         secret_key: vec!["test-system-secret-0123456789abcdefghij".into()],
         secret_key_file: None,
+        header_timeout: 10,
+        body_timeout: 30,
+        max_connections: 4096,
         site_root: "target/site".into(),
     };
     let prepared = gatehouse::prepare(config).await?;

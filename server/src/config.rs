@@ -59,6 +59,16 @@ pub struct Config {
     /// neither setting and SQLite, `{database file}.secret` is used, made on first start.
     #[arg(long, env = "GATEHOUSE_SECRET_KEY_FILE")]
     pub secret_key_file: Option<std::path::PathBuf>,
+    /// Seconds a client has to send a request's headers (and, on a kept-alive connection, to
+    /// start the next request) before the connection is closed.
+    #[arg(long, env = "GATEHOUSE_HEADER_TIMEOUT", default_value_t = 10)]
+    pub header_timeout: u64,
+    /// Seconds a client has to send a request's body.
+    #[arg(long, env = "GATEHOUSE_BODY_TIMEOUT", default_value_t = 30)]
+    pub body_timeout: u64,
+    /// Connections served at once; more wait in the accept queue.
+    #[arg(long, env = "GATEHOUSE_MAX_CONNECTIONS", default_value_t = 4096)]
+    pub max_connections: usize,
     /// Where the built site (the /pkg wasm, js and css) lives.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
@@ -75,6 +85,9 @@ impl std::fmt::Debug for Config {
             .field("token_rate_limit", &self.token_rate_limit)
             .field("session_idle_timeout", &self.session_idle_timeout)
             .field("session_absolute_timeout", &self.session_absolute_timeout)
+            .field("header_timeout", &self.header_timeout)
+            .field("body_timeout", &self.body_timeout)
+            .field("max_connections", &self.max_connections)
             .field("site_root", &self.site_root)
             .finish_non_exhaustive()
     }

@@ -11,6 +11,7 @@ pub mod http;
 pub mod oauth;
 pub mod portal;
 pub mod rate_limit;
+pub mod serve;
 pub mod sessions;
 
 use std::net::SocketAddr;
@@ -34,6 +35,7 @@ pub struct AppState {
 pub struct Prepared {
     pub listener: tokio::net::TcpListener,
     pub router: Router,
+    pub limits: serve::Limits,
     pub addr: SocketAddr,
     pub public_url: String,
     pub services: Services,
@@ -102,6 +104,10 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
     Ok(Prepared {
         listener,
         router,
+        limits: serve::Limits {
+            header_timeout: std::time::Duration::from_secs(config.header_timeout.max(1)),
+            max_connections: config.max_connections,
+        },
         addr,
         public_url,
         services,
@@ -217,6 +223,9 @@ pub fn router(config: &Config, addr: SocketAddr, public_url: &str, services: Ser
         .layer(axum::middleware::from_fn(http::security_headers))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             http::MAX_BODY,
+        ))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            std::time::Duration::from_secs(config.body_timeout.max(1)),
         ));
     // Only when configured: no layer at all on the hot path otherwise.
     let inner = match rate_limit::RateLimit::new(config.token_rate_limit) {
@@ -243,9 +252,5 @@ pub fn router(config: &Config, addr: SocketAddr, public_url: &str, services: Ser
 
 /// Serves until the process ends.
 pub async fn serve(p: Prepared) -> std::io::Result<()> {
-    axum::serve(
-        p.listener,
-        p.router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .await
+    serve::run(p.listener, p.router, p.limits).await
 }

@@ -12,6 +12,7 @@ async fn main() -> std::process::ExitCode {
         .with_target(false)
         .init();
     let config = gatehouse::Config::parse();
+    gatehouse::serve::raise_open_file_limit();
     let prepared = match gatehouse::prepare(config).await {
         Ok(p) => p,
         Err(e) => {

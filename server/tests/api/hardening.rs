@@ -746,3 +746,74 @@ async fn a_database_that_stops_taking_writes_is_not_ready_and_recovers_by_itself
     let (s, b, _) = form_token(&app.url, "rofault", &form).await;
     assert_eq!(s, 200, "{b}");
 }
+
+/// A client that sends a request's headers one byte every 300 ms; returns how long the server
+/// kept the connection open.
+async fn drip_headers(addr: String) -> std::time::Duration {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let t = std::time::Instant::now();
+    let Ok(mut s) = tokio::net::TcpStream::connect(&addr).await else {
+        return t.elapsed();
+    };
+    let header = b"GET /healthz HTTP/1.1\r\nHost: slow\r\nX-Slow: ";
+    let mut buf = [0u8; 512];
+    for b in header.iter().chain(std::iter::repeat(&b'a')).take(200) {
+        if s.write_all(&[*b]).await.is_err() {
+            return t.elapsed();
+        }
+        match tokio::time::timeout(std::time::Duration::from_millis(300), s.read(&mut buf)).await {
+            Err(_) => continue,
+            // Closed, reset, or answered (and then closed): either way it is over.
+            Ok(_) => return t.elapsed(),
+        }
+    }
+    t.elapsed()
+}
+
+#[tokio::test]
+async fn slow_clients_are_cut_off_and_normal_clients_are_unaffected() {
+    gatehouse::serve::raise_open_file_limit();
+    let app = spawn_app().await;
+    client_app(&app, "busy", "opaque").await;
+    let mut cfg = config(&app.db);
+    cfg.header_timeout = 2;
+    let (url, _) = start(cfg).await;
+    let addr = url.trim_start_matches("http://").to_string();
+    let slow: Vec<_> = (0..500)
+        .map(|_| tokio::spawn(drip_headers(addr.clone())))
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    // While 500 connections dribble, normal requests are served at once.
+    for _ in 0..20 {
+        let t = std::time::Instant::now();
+        let (s, _, _) = form_token(
+            &url,
+            "busy",
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", CLIENT),
+                ("client_secret", SECRET),
+            ],
+        )
+        .await;
+        assert_eq!(s, 200);
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            t.elapsed()
+        );
+    }
+    let mut longest = std::time::Duration::ZERO;
+    for h in slow {
+        longest = longest.max(h.await.expect("join"));
+    }
+    // Every slow connection was closed by the header timeout (2 s), none lasted the 60 s it
+    // would have taken to finish.
+    assert!(longest < std::time::Duration::from_secs(6), "{longest:?}");
+    let res = client()
+        .get(format!("{url}/healthz"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.status(), 200, "healthy afterwards");
+}

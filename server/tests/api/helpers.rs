@@ -63,6 +63,9 @@ pub fn config(database_url: &str) -> Config {
         session_absolute_timeout: 43200,
         secret_key: vec!["test-system-secret-0123456789abcdefghij".into()],
         secret_key_file: None,
+        header_timeout: 10,
+        body_timeout: 30,
+        max_connections: 4096,
         site_root: "target/site".into(),
     }
 }
