@@ -5,6 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 echo "== unit and integration tests (SQLite)"
-cargo test -p domain -p app -p gatehouse
+cargo test -p model -p domain -p app -p gatehouse
 echo "== integration tests (PostgreSQL)"
 bash scripts/with-postgres.sh cargo test -p gatehouse --test api

@@ -10,6 +10,9 @@ pub mod roles;
 pub mod scopes;
 pub mod users;
 
+#[cfg(test)]
+mod proptests;
+
 use serde::{Deserialize, Serialize};
 
 /// Input that breaks a rule; `field` is the JSON name, with a path for nested values

@@ -466,3 +466,30 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use proptest::prelude::*;
+
+    use super::resolve_scopes;
+    use crate::apps::App;
+    use crate::scopes::Scope;
+
+    proptest! {
+        #[test]
+        fn requested_scopes_resolve_to_a_duplicate_free_subset_or_invalid_scope(
+            defined in proptest::collection::btree_set("[a-z:._-]{1,8}", 0..6),
+            requested in "\\PC{0,80}",
+        ) {
+            let mut app = App::new_app();
+            app.scopes = defined.iter().map(|n| Scope { name: n.clone(), description: String::new(), rest_regexes: vec![] }).collect();
+            match resolve_scopes(&app, Some(&requested)) {
+                Ok(granted) => {
+                    let mut seen = std::collections::HashSet::new();
+                    prop_assert!(granted.iter().all(|g| defined.contains(g) && seen.insert(g.clone())));
+                }
+                Err(e) => prop_assert_eq!(e.code, crate::oauth::OAuthErrorCode::InvalidScope),
+            }
+        }
+    }
+}

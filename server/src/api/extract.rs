@@ -161,3 +161,35 @@ mod tests {
         assert_eq!(field_of(r#"{"login_name": "a"} trailing"#).0, 400);
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use proptest::prelude::*;
+
+    use super::parse_json;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_app_or_user_body_is_parsed_or_refused_with_400_or_422(
+            body in proptest::collection::vec(any::<u8>(), 0..400),
+        ) {
+            for r in [
+                parse_json::<domain::apps::AppFields>(&body).err(),
+                parse_json::<domain::users::NewUser>(&body).err(),
+            ].into_iter().flatten() {
+                prop_assert!(matches!(r.status.as_u16(), 400 | 422));
+            }
+        }
+
+        #[test]
+        fn json_of_the_wrong_shape_names_a_field(v in proptest::arbitrary::any::<i64>(), key in "[a-z_]{1,20}") {
+            let body = format!("{{\"app_id\": \"a\", \"name\": \"b\", \"{key}\": {v}}}");
+            if let Err(e) = parse_json::<domain::apps::AppFields>(body.as_bytes()) {
+                prop_assert_eq!(e.status.as_u16(), 422);
+                prop_assert!(e.field.is_some());
+            }
+        }
+    }
+}

@@ -117,3 +117,75 @@ fn basic(headers: &HeaderMap) -> Result<Option<(String, String)>, OAuthError> {
     };
     Ok(Some((dec(id)?, dec(secret)?)))
 }
+
+#[cfg(test)]
+mod proptests {
+    use axum::http::HeaderValue;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn headers(ct: &str, auth: Option<&str>) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        if let Ok(v) = HeaderValue::from_str(ct) {
+            h.insert(header::CONTENT_TYPE, v);
+        }
+        if let Some(a) = auth.and_then(|a| HeaderValue::from_str(a).ok()) {
+            h.insert(header::AUTHORIZATION, a);
+        }
+        h
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_body_in_any_encoding_is_parsed_or_refused_as_invalid_request(
+            body in proptest::collection::vec(any::<u8>(), 0..512),
+            json in any::<bool>(),
+        ) {
+            let ct = if json { "application/json" } else { "application/x-www-form-urlencoded" };
+            if let Err(e) = Params::parse(&headers(ct, None), &Bytes::from(body)) {
+                prop_assert_eq!(e.code, OAuthErrorCode::InvalidRequest);
+            }
+        }
+
+        #[test]
+        fn token_requests_round_trip_in_both_encodings(
+            pairs in proptest::collection::btree_map("[a-z_]{1,12}", "\\PC{0,40}", 0..8),
+        ) {
+            let form = serde_urlencoded::to_string(&pairs).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let p = Params::parse(&headers("application/x-www-form-urlencoded", None), &Bytes::from(form))
+                .map_err(|e| TestCaseError::fail(e.description))?;
+            let json = serde_json::to_vec(&pairs).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let q = Params::parse(&headers("application/json", None), &Bytes::from(json))
+                .map_err(|e| TestCaseError::fail(e.description))?;
+            for (k, v) in &pairs {
+                prop_assert_eq!(p.get(k), Some(v.clone()));
+                prop_assert_eq!(q.get(k), Some(v.clone()));
+            }
+        }
+
+        #[test]
+        fn any_authorization_header_is_read_or_refused_as_invalid_client(auth in "\\PC{0,120}") {
+            let p = Params::parse(&headers("application/x-www-form-urlencoded", None), &Bytes::new())
+                .map_err(|e| TestCaseError::fail(e.description))?;
+            if let Err(e) = p.credentials(&headers("", Some(&auth))) {
+                prop_assert!(matches!(e.code, OAuthErrorCode::InvalidClient | OAuthErrorCode::InvalidRequest));
+            }
+        }
+
+        #[test]
+        fn basic_credentials_round_trip(id in "[^:\\x00-\\x1f]{1,30}", secret in "\\PC{0,30}") {
+            // RFC 6749 §2.3.1: both percent-encoded before base64.
+            let enc = |s: &str| percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string();
+            let value = format!("Basic {}", STANDARD.encode(format!("{}:{}", enc(&id), enc(&secret))));
+            let p = Params::parse(&headers("application/x-www-form-urlencoded", None), &Bytes::new())
+                .map_err(|e| TestCaseError::fail(e.description))?;
+            let c = p.credentials(&headers("", Some(&value))).map_err(|e| TestCaseError::fail(e.description))?;
+            prop_assert_eq!(c.client_id.as_deref(), Some(id.as_str()));
+            prop_assert_eq!(c.client_secret.as_deref(), Some(secret.as_str()));
+            prop_assert!(c.via_basic);
+        }
+    }
+}
