@@ -265,11 +265,13 @@ impl Services {
         if role.builtin.as_deref() == Some("sysadmin") {
             self.ensure_not_last_sysadmin(user_id).await?;
         }
-        sqlx::query("DELETE FROM role_members WHERE role_id = $1 AND user_id = $2")
-            .bind(role_id)
-            .bind(user_id)
-            .execute(&self.store.pool)
-            .await?;
+        self.keeping_a_sysadmin(
+            sqlx::query("DELETE FROM role_members WHERE role_id = $1 AND user_id = $2")
+                .bind(role_id)
+                .bind(user_id),
+            DomainError::from,
+        )
+        .await?;
         self.on_roles_changed().await?;
         Ok(())
     }
@@ -310,7 +312,43 @@ impl Services {
             .collect::<Result<_, sqlx::Error>>()?)
     }
 
-    /// Refuses when `user_id` is the last enabled member of System Administrator.
+    /// Runs `change` (a statement that may take an administrator away: removing a membership,
+    /// disabling or deleting a user) in one transaction with the last-administrator rule, so
+    /// two concurrent removals cannot leave System Administrator without an enabled member.
+    /// The transaction first writes the System Administrator row: on PostgreSQL that locks it,
+    /// on SQLite it takes the write lock, so such changes run one after the other.
+    pub(crate) async fn keeping_a_sysadmin<'q>(
+        &self,
+        change: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+        on_error: impl FnOnce(sqlx::Error) -> DomainError,
+    ) -> Result<u64> {
+        let mut tx = self.store.pool.begin().await?;
+        sqlx::query("UPDATE roles SET builtin = builtin WHERE builtin = 'sysadmin'")
+            .execute(&mut *tx)
+            .await?;
+        let changed = change
+            .execute(&mut *tx)
+            .await
+            .map_err(on_error)?
+            .rows_affected();
+        let (left,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM role_members m JOIN roles r ON r.id = m.role_id JOIN users u ON u.id = m.user_id \
+             WHERE r.builtin = 'sysadmin' AND u.enabled = 1",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        if left == 0 {
+            tx.rollback().await?;
+            return Err(DomainError::Conflict(
+                "System Administrator cannot lose its last member".into(),
+            ));
+        }
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    /// Refuses when `user_id` is the last enabled member of System Administrator (a quick
+    /// check before work; `keeping_a_sysadmin` is the one that holds under concurrency).
     pub(crate) async fn ensure_not_last_sysadmin(&self, user_id: &str) -> Result<()> {
         let rows = sqlx::query(
             "SELECT m.user_id FROM role_members m JOIN roles r ON r.id = m.role_id JOIN users u ON u.id = m.user_id \

@@ -243,12 +243,13 @@ impl Services {
             _ => current.password_hash.clone(),
         };
         let version = current.secret_version + secret_changed as i64;
-        sqlx::query(
+        let lower = u.login_name.to_lowercase();
+        let update = sqlx::query(
             "UPDATE users SET login_name = $1, login_name_lower = $2, email = $3, display_name = $4, password_hash = $5, \
              is_oauth_confidential_client = $6, enabled = $7, secret_version = $8, updated_at = $9 WHERE id = $10",
         )
         .bind(&u.login_name)
-        .bind(u.login_name.to_lowercase())
+        .bind(&lower)
         .bind(&u.email)
         .bind(&u.display_name)
         .bind(&hash)
@@ -256,10 +257,14 @@ impl Services {
         .bind(u.enabled as i64)
         .bind(version)
         .bind(now())
-        .bind(id)
-        .execute(&self.store.pool)
-        .await
-        .map_err(on_unique("login_name", "a user with this Login Name already exists"))?;
+        .bind(id);
+        let duplicate = on_unique("login_name", "a user with this Login Name already exists");
+        if current.user.enabled && !u.enabled {
+            // Disabling may take the last administrator away: checked in the same transaction.
+            self.keeping_a_sysadmin(update, duplicate).await?;
+        } else {
+            update.execute(&self.store.pool).await.map_err(duplicate)?;
+        }
         if secret_changed || !u.enabled {
             self.on_user_credentials_changed(id).await?;
         }
@@ -272,14 +277,17 @@ impl Services {
             return Err(DomainError::Conflict("you cannot delete yourself".into()));
         }
         self.ensure_not_last_sysadmin(id).await?;
-        self.before_user_deleted(id).await?;
-        let done = sqlx::query("DELETE FROM users WHERE id = $1")
-            .bind(id)
-            .execute(&self.store.pool)
+        let deleted = self
+            .keeping_a_sysadmin(
+                sqlx::query("DELETE FROM users WHERE id = $1").bind(id),
+                DomainError::from,
+            )
             .await?;
-        if done.rows_affected() == 0 {
+        if deleted == 0 {
             return Err(DomainError::NotFound("user"));
         }
+        // Everything issued to or for the user stops working.
+        self.before_user_deleted(id).await?;
         Ok(())
     }
 

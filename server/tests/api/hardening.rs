@@ -817,3 +817,78 @@ async fn slow_clients_are_cut_off_and_normal_clients_are_unaffected() {
         .expect("get");
     assert_eq!(res.status(), 200, "healthy afterwards");
 }
+
+/// Enabled members of System Administrator, read from the database.
+async fn enabled_sysadmins(app: &TestApp) -> i64 {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM role_members m JOIN roles r ON r.id = m.role_id JOIN users u ON u.id = m.user_id \
+         WHERE r.builtin = 'sysadmin' AND u.enabled = 1",
+    )
+    .fetch_one(&app.services.store.pool)
+    .await
+    .expect("count");
+    n
+}
+
+#[tokio::test]
+async fn two_concurrent_removals_never_leave_system_administrator_empty() {
+    for round in 0..4 {
+        let app = spawn_app().await;
+        let (_, roles) = app.api(Method::GET, "/api/v1/roles", None).await;
+        let sys = roles["items"]
+            .as_array()
+            .and_then(|r| r.iter().find(|r| r["name"] == "System Administrator"))
+            .and_then(|r| r["id"].as_str())
+            .expect("sysadmin")
+            .to_string();
+        let (_, me) = app
+            .api(Method::GET, "/api/v1/users?login_name=admin", None)
+            .await;
+        let admin_id = me["items"][0]["id"].as_str().expect("admin").to_string();
+        let second = app
+            .create_user("second-admin", "second-admin-pw", false)
+            .await;
+        app.add_member(&sys, &second).await;
+        let (a, b) = if round % 2 == 0 {
+            // Both memberships removed at once.
+            futures::future::join(
+                app.api(
+                    Method::DELETE,
+                    &format!("/api/v1/roles/{sys}/members/{second}"),
+                    None,
+                ),
+                app.api(
+                    Method::DELETE,
+                    &format!("/api/v1/roles/{sys}/members/{admin_id}"),
+                    None,
+                ),
+            )
+            .await
+        } else {
+            // The other one disabled while this one is removed.
+            futures::future::join(
+                app.api(
+                    Method::PATCH,
+                    &format!("/api/v1/users/{second}"),
+                    Some(json!({"enabled": false})),
+                ),
+                app.api(
+                    Method::DELETE,
+                    &format!("/api/v1/roles/{sys}/members/{admin_id}"),
+                    None,
+                ),
+            )
+            .await
+        };
+        let statuses = [a.0, b.0];
+        assert!(
+            statuses.contains(&409),
+            "round {round}: one is refused: {a:?} {b:?}"
+        );
+        assert_eq!(
+            enabled_sysadmins(&app).await,
+            1,
+            "round {round}: {a:?} {b:?}"
+        );
+    }
+}
