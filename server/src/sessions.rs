@@ -21,10 +21,13 @@ impl DbSessionStore {
     /// Deletes expired sessions; run now and then.
     pub async fn delete_expired(&self) {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let _ = sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+        if let Err(e) = sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
             .bind(now)
             .execute(&self.pool)
-            .await;
+            .await
+        {
+            tracing::warn!(error = %e, "cannot delete expired sessions; retrying later");
+        }
     }
 }
 

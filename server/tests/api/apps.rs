@@ -183,7 +183,19 @@ async fn every_invalid_field_is_422_with_its_name() {
             .await;
         assert_eq!(status, 422, "{body} → {res}");
         assert_eq!(res["field"], field, "{body} → {res}");
+        // Refused means nothing was created.
+        if let Some(id) = body["app_id"]
+            .as_str()
+            .filter(|i| !i.is_empty() && !i.contains(' '))
+        {
+            let (s, _) = app
+                .api(Method::GET, &format!("/api/v1/apps/{id}"), None)
+                .await;
+            assert_eq!(s, 404, "{id} was not created");
+        }
     }
+    let (_, list) = app.api(Method::GET, "/api/v1/apps", None).await;
+    assert_eq!(list["total"], 1, "only the valid app exists: {list}");
     let (status, res) = app
         .api(
             Method::PATCH,
@@ -202,6 +214,11 @@ async fn every_invalid_field_is_422_with_its_name() {
         .await;
     assert_eq!(status, 409, "{res}");
     assert_eq!(res["field"], "app_id");
+    let (_, kept) = app.api(Method::GET, "/api/v1/apps/ok", None).await;
+    assert_eq!(
+        kept["name"], "ok",
+        "the duplicate did not overwrite the app"
+    );
     let (status, _) = app
         .api(
             Method::PATCH,
@@ -218,6 +235,8 @@ async fn every_invalid_field_is_422_with_its_name() {
         )
         .await;
     assert_eq!(status, 422);
+    let (s, _) = app.api(Method::GET, "/api/v1/apps/y", None).await;
+    assert_eq!(s, 404, "nothing was created");
 }
 
 #[tokio::test]

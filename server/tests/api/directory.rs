@@ -83,6 +83,14 @@ async fn a_duplicate_login_name_is_409_whatever_its_case() {
         .await;
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["field"], "login_name");
+    let (_, list) = app
+        .api(Method::GET, "/api/v1/users?login_name=alice", None)
+        .await;
+    assert_eq!(list["total"], 1, "still one alice: {list}");
+    assert_eq!(
+        list["items"][0]["login_name"], "alice",
+        "the first one is untouched"
+    );
 }
 
 #[tokio::test]
@@ -111,6 +119,9 @@ async fn invalid_user_fields_are_422_with_the_field() {
         assert_eq!(res["field"], field, "{res}");
         assert_eq!(res["error"], "validation_failed");
     }
+    // Nothing was created: only the bootstrap administrator exists.
+    let (_, list) = app.api(Method::GET, "/api/v1/users", None).await;
+    assert_eq!(list["total"], 1, "{list}");
 }
 
 #[tokio::test]

@@ -74,6 +74,19 @@ async fn wrong_password_and_unknown_user_get_the_same_error() {
         .await
         .expect("admin");
     assert_eq!(page.status(), 303, "still not signed in");
+    // No session was handed out by the failed sign-ins.
+    for res in [&wrong, &unknown] {
+        let cookies: Vec<_> = res
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter(|v| v.starts_with("gatehouse_session=") && !v.contains("Max-Age=0"))
+            .collect();
+        assert!(cookies.is_empty(), "{cookies:?}");
+    }
+    let (s, _) = api_call(&c, &app.url, reqwest::Method::GET, "/api/v1/users", None).await;
+    assert_eq!(s, 401);
 }
 
 #[tokio::test]

@@ -892,3 +892,78 @@ async fn two_concurrent_removals_never_leave_system_administrator_empty() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_password_grant_is_throttled_with_429_and_retry_after() {
+    let app = spawn_app().await;
+    let (s, b) = app
+        .api(
+            Method::POST,
+            "/api/v1/apps",
+            Some(
+                json!({"app_id": "ropc", "name": "ropc", "client_id_type": "anything",
+                "auth_methods": ["password"], "scopes": [{"name": "x"}],
+                "user_access_roles": ["Everybody"]}),
+            ),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    app.create_user("dora", "dora-password-1", false).await;
+    let attempt = |password: &'static str| {
+        let url = app.url.clone();
+        async move {
+            form_token(
+                &url,
+                "ropc",
+                &[
+                    ("grant_type", "password"),
+                    ("client_id", "any-client"),
+                    ("username", "dora"),
+                    ("password", password),
+                ],
+            )
+            .await
+        }
+    };
+    for i in 0..10 {
+        let (s, b, _) = attempt("wrong-password").await;
+        assert_eq!(
+            (s, b["error"].as_str()),
+            (400, Some("invalid_grant")),
+            "attempt {i}"
+        );
+    }
+    let (s, b, headers) = attempt("dora-password-1").await;
+    assert_eq!(s, 429, "the right password is refused while locked: {b}");
+    let retry: i64 = headers
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After");
+    assert!((1..=30).contains(&retry));
+}
+
+#[tokio::test]
+async fn the_session_sweeper_deletes_expired_sessions_and_keeps_live_ones() {
+    let app = spawn_app().await;
+    let pool = app.services.store.pool.clone();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    sqlx::query("INSERT INTO sessions (id_hash, data, expires_at) VALUES ('old', '{}', $1), ('live', '{}', $2)")
+        .bind(now - 10)
+        .bind(now + 3600)
+        .execute(&pool)
+        .await
+        .expect("insert");
+    gatehouse::sessions::DbSessionStore::new(pool.clone())
+        .delete_expired()
+        .await;
+    let left: Vec<(String,)> =
+        sqlx::query_as("SELECT id_hash FROM sessions WHERE id_hash IN ('old', 'live')")
+            .fetch_all(&pool)
+            .await
+            .expect("select");
+    assert_eq!(left, vec![("live".to_string(),)]);
+    // The administrator's own session survived too.
+    let (s, _) = app.api(Method::GET, "/api/v1/users", None).await;
+    assert_eq!(s, 200);
+}

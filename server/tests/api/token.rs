@@ -770,7 +770,7 @@ async fn deleting_the_app_revokes_its_tokens() {
     let t2 = cc_token(&app.url, "gone-jwt", Some("users")).await;
     app.api(Method::DELETE, "/api/v1/apps/gone", None).await;
     app.api(Method::DELETE, "/api/v1/apps/gone-jwt", None).await;
-    for t in [t1, t2] {
+    for t in [&t1, &t2] {
         let res = client()
             .get(format!("{}/api/v1/users", app.url))
             .bearer_auth(t)
@@ -778,6 +778,49 @@ async fn deleting_the_app_revokes_its_tokens() {
             .await
             .expect("api");
         assert_eq!(res.status(), 401);
+    }
+    // An app made again with the same id (and the same client) does not revive the old tokens.
+    for (id, kind) in [("gone", "opaque"), ("gone-jwt", "jwt_rs256")] {
+        let (s, b) = app
+            .api(
+                Method::POST,
+                "/api/v1/apps",
+                Some(json!({"app_id": id, "name": id, "token_type": kind,
+                    "auth_methods": ["client_credentials"],
+                    "scopes": [{"name": "users", "rest_regexes": ["api/v1/users(/.*)?"]}],
+                    "user_access_roles": [format!("Clients of {id}")]})),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+    }
+    for (id, t) in [("gone", &t1), ("gone-jwt", &t2)] {
+        let res = client()
+            .get(format!("{}/api/v1/users", app.url))
+            .bearer_auth(t)
+            .send()
+            .await
+            .expect("api");
+        assert_eq!(res.status(), 401, "{id}: the old token stays dead");
+        let res = client()
+            .post(format!("{}/oauth2/introspect/{id}", app.url))
+            .basic_auth(CLIENT, Some(SECRET))
+            .form(&[("token", t.as_str())])
+            .send()
+            .await
+            .expect("introspect");
+        let b: Value = res.json().await.expect("json");
+        assert_eq!(b, json!({"active": false}), "{id}");
+        // While a new token of the new app works (revocations have whole-second precision, so
+        // a token of the very second of the deletion is refused too).
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        let fresh = cc_token(&app.url, id, Some("users")).await;
+        let res = client()
+            .get(format!("{}/api/v1/users", app.url))
+            .bearer_auth(fresh)
+            .send()
+            .await
+            .expect("api");
+        assert_eq!(res.status(), 200, "{id}");
     }
 }
 
