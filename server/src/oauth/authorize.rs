@@ -16,12 +16,13 @@ use crate::html::{escape, page};
 
 const CSRF: &str = "csrf";
 
-async fn user_id(session: &Session) -> Option<String> {
-    session
-        .get::<String>(app::api::ssr::SESSION_USER)
+/// The signed-in person's id through the one session helper: signed out, expired or disabled
+/// is None; a session-store or database failure is an error (a 500, never "signed out").
+async fn user_id(s: &Services, session: &Session) -> Result<Option<String>, Response> {
+    app::api::ssr::session_principal(session, s)
         .await
-        .ok()
-        .flatten()
+        .map(|p| p.map(|p| p.user_id))
+        .map_err(|e| failure_page(&e.to_string()))
 }
 
 async fn csrf_token(session: &Session) -> String {
@@ -183,7 +184,10 @@ pub async fn authorize(
         Ok(r) => r,
         Err(m) => return error_page(&m),
     };
-    let uid = user_id(&session).await;
+    let uid = match user_id(&s, &session).await {
+        Ok(u) => u,
+        Err(res) => return res,
+    };
     let outcome = s.authorize(&app_id, &req, uid.as_deref(), None).await;
     let back = format!("/oauth2/authorize/{}?{raw}", encode(&app_id));
     render(&app_id, &req, outcome, &session, &back).await
@@ -207,7 +211,10 @@ pub async fn consent(
         Ok(r) => r,
         Err(m) => return error_page(&m),
     };
-    let Some(uid) = user_id(&session).await else {
+    let Some(uid) = (match user_id(&s, &session).await {
+        Ok(u) => u,
+        Err(res) => return res,
+    }) else {
         return error_page(
             "You are not signed in any more. Start the sign-in again from the application.",
         );
@@ -228,7 +235,10 @@ pub async fn consent(
 
 /// `GET /account/apps`: the apps the signed-in person has approved, each with Withdraw.
 pub async fn connected_apps(State(s): State<Services>, session: Session) -> Response {
-    let Some(uid) = user_id(&session).await else {
+    let Some(uid) = (match user_id(&s, &session).await {
+        Ok(u) => u,
+        Err(res) => return res,
+    }) else {
         return see_other("/login?return_to=%2Faccount%2Fapps");
     };
     let token = csrf_token(&session).await;
@@ -264,7 +274,10 @@ pub async fn withdraw(
 ) -> Response {
     let p = pairs(&body).unwrap_or_default();
     let csrf = p.iter().find(|(k, _)| k == CSRF).map(|(_, v)| v.clone());
-    let Some(uid) = user_id(&session).await else {
+    let Some(uid) = (match user_id(&s, &session).await {
+        Ok(u) => u,
+        Err(res) => return res,
+    }) else {
         return see_other("/login");
     };
     if !csrf_ok(&session, csrf.as_ref()).await {

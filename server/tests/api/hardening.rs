@@ -335,6 +335,13 @@ async fn a_database_outage_is_a_server_error_never_a_refusal_or_a_sign_in() {
         .await
         .expect("get");
     assert_eq!(res.status(), 500, "not 'no such application'");
+    let res = app
+        .admin
+        .get(format!("{}/account/apps", app.url))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.status(), 500, "not an empty list or a sign-in");
     let res = client()
         .get(format!("{}/readyz", app.url))
         .send()
