@@ -138,3 +138,43 @@ test("an unknown redirect URI shows the error page and never redirects", async (
   await expect(page.getByRole("alert")).toContainText("redirect_uri is not registered");
   expect(page.url()).toContain(`/oauth2/authorize/${CODE_APP}`);
 });
+
+test("the consent page and connected apps are Leptos pages: they hydrate cleanly, withdraw works", async ({ page }) => {
+  await setup(page);
+  const errors = [];
+  page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+  page.on("pageerror", (e) => errors.push(String(e)));
+  const { challenge } = pkce();
+  await page.goto(authorizeUrl(CODE_APP, { response_type: "code", scope: "files", code_challenge: challenge, code_challenge_method: "S256" }));
+  if (page.url().includes("/login")) await signInHere(page);
+  await expect(page.getByRole("heading", { name: "Allow E2E Code App to access your account?" })).toBeVisible();
+  await page.locator("body[data-hydrated]").waitFor({ state: "attached", timeout: 20_000 });
+  await page.getByRole("button", { name: "Approve" }).click();
+  await page.waitForURL(new RegExp(`127\\.0\\.0\\.1:${targetPort}/cb\\?code=`));
+  await page.goto("/account/apps");
+  await page.locator("body[data-hydrated]").waitFor({ state: "attached", timeout: 20_000 });
+  await expect(page.getByRole("cell", { name: "E2E Code App", exact: true })).toBeVisible();
+  await page.getByRole("button", { name: "Withdraw access of E2E Code App" }).click();
+  await expect(page).toHaveURL(/\/account\/apps$/);
+  await expect(page.getByRole("cell", { name: "E2E Code App", exact: true })).toHaveCount(0);
+  expect(errors, errors.join("\n")).toEqual([]);
+});
+
+test.describe("without JavaScript", () => {
+  test.use({ javaScriptEnabled: false });
+  test("consent: approve one of two scopes, and the code carries only that one", async ({ page }) => {
+    await setup(page);
+    const { verifier, challenge } = pkce();
+    await page.goto(authorizeUrl(CODE_APP, { response_type: "code", scope: "profile files", code_challenge: challenge, code_challenge_method: "S256" }));
+    if (page.url().includes("/login")) await signInHere(page);
+    await expect(page.getByRole("heading", { name: "Allow E2E Code App to access your account?" })).toBeVisible();
+    await page.getByRole("checkbox", { name: /profile/ }).uncheck();
+    await page.getByRole("button", { name: "Approve" }).click();
+    await page.waitForURL(new RegExp(`127\\.0\\.0\\.1:${targetPort}/cb\\?`));
+    const code = new URL(page.url()).searchParams.get("code");
+    const res = await page.request.post(`/oauth2/token/${CODE_APP}`, {
+      form: { grant_type: "authorization_code", code, code_verifier: verifier, client_id: "e2e-spa", redirect_uri: `http://127.0.0.1:${targetPort}/cb` },
+    });
+    expect((await res.json()).scope).toBe("files");
+  });
+});

@@ -125,7 +125,9 @@ pub fn router(config: &Config, addr: SocketAddr, public_url: &str, services: Ser
         leptos_options,
         services: services.clone(),
     };
-    let routes = generate_route_list(app::App);
+    let mut routes = generate_route_list(app::App);
+    // The authorize endpoint is axum's; it renders the consent route itself when it asks.
+    routes.retain(|r| !r.path().starts_with("/oauth2/"));
     let session_store = sessions::DbSessionStore::new(services.store.pool.clone());
     let sweeper = session_store.clone();
     tokio::spawn(async move {

@@ -1,6 +1,7 @@
 //! Server functions: thin doors from the portal to the domain services. Each one parses its
 //! arguments, calls one domain function and maps the result; the types here cross to the browser.
 
+pub mod account;
 pub mod apps;
 pub mod auth;
 pub mod roles;
@@ -44,6 +45,8 @@ pub mod ssr {
     pub const SESSION_USER: &str = "uid";
     /// Unix time after which the sign-in is over, whatever the activity (absolute timeout).
     pub const SESSION_UNTIL: &str = "until";
+    /// The session's form token.
+    pub const CSRF: &str = "csrf";
 
     /// How long a sign-in lasts: `absolute_secs` from signing in at most (the idle timeout is
     /// the session cookie's own expiry).
@@ -98,6 +101,28 @@ pub mod ssr {
             res.set_status(status);
         }
         ServerFnError::new(message.into())
+    }
+
+    /// The session's form token (made on first use): forms outside the portal that post to
+    /// plain endpoints (consent, withdraw) carry it.
+    pub async fn csrf_token(session: &tower_sessions::Session) -> Result<String, DomainError> {
+        let store = |e: tower_sessions::session::Error| {
+            DomainError::Internal(format!("session store: {e}"))
+        };
+        if let Some(t) = session.get::<String>(CSRF).await.map_err(store)? {
+            return Ok(t);
+        }
+        let t = domain::tokens::random_token(24);
+        session.insert(CSRF, t.clone()).await.map_err(store)?;
+        Ok(t)
+    }
+
+    /// Whether `sent` is the session's form token (compared in constant time).
+    pub async fn csrf_ok(session: &tower_sessions::Session, sent: Option<&str>) -> bool {
+        match (session.get::<String>(CSRF).await.ok().flatten(), sent) {
+            (Some(a), Some(b)) => domain::tokens::constant_time_eq(&a, b),
+            _ => false,
+        }
     }
 
     /// An unexpected failure: logged with its cause; the browser sees a plain message.

@@ -1,4 +1,5 @@
 //! One module per screen.
+pub mod account;
 pub mod admin;
 pub mod apps;
 pub mod login;

@@ -1,11 +1,12 @@
-//! `GET /oauth2/authorize/{app}`, the consent decision `POST /oauth2/consent/{app}`, and the
-//! signed-in person's connected apps (`/account/apps`). The pages are plain server-rendered
-//! HTML forms: they work without JavaScript and carry a per-session CSRF token.
+//! `GET /oauth2/authorize/{app}`, the consent decision `POST /oauth2/consent/{app}`, and
+//! withdrawing an approval (`POST /account/apps/{app}/withdraw`). The consent page and the
+//! connected apps are Leptos pages (`app::pages::account`); their forms post here with the
+//! session's form token.
 
 use std::collections::HashMap;
 
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use domain::authorize::{encode, AuthorizeOutcome, AuthorizeRequest};
@@ -13,6 +14,7 @@ use domain::Services;
 use tower_sessions::Session;
 
 use crate::html::{escape, page};
+use crate::AppState;
 
 const CSRF: &str = "csrf";
 
@@ -25,20 +27,8 @@ async fn user_id(s: &Services, session: &Session) -> Result<Option<String>, Resp
         .map_err(|e| failure_page(&e.to_string()))
 }
 
-async fn csrf_token(session: &Session) -> String {
-    if let Ok(Some(t)) = session.get::<String>(CSRF).await {
-        return t;
-    }
-    let t = domain::tokens::random_token(24);
-    let _ = session.insert(CSRF, t.clone()).await;
-    t
-}
-
 async fn csrf_ok(session: &Session, sent: Option<&String>) -> bool {
-    match (session.get::<String>(CSRF).await.ok().flatten(), sent) {
-        (Some(a), Some(b)) => domain::tokens::constant_time_eq(&a, b),
-        _ => false,
-    }
+    app::api::ssr::csrf_ok(session, sent.map(String::as_str)).await
 }
 
 /// Parses `k=v` pairs; a parameter given twice makes the request invalid.
@@ -111,6 +101,7 @@ async fn render(
     outcome: AuthorizeOutcome,
     session: &Session,
     back: &str,
+    page_request: Option<(AppState, axum::http::request::Parts)>,
 ) -> Response {
     match outcome {
         AuthorizeOutcome::ErrorPage(m) => error_page(&m),
@@ -121,8 +112,11 @@ async fn render(
         AuthorizeOutcome::Redirect(to) => see_other(&to),
         AuthorizeOutcome::SignIn => see_other(&format!("/login?return_to={}", encode(back))),
         AuthorizeOutcome::Consent { app_name, scopes } => {
-            let token = csrf_token(session).await;
-            let hidden: String = [
+            let csrf = match app::api::ssr::csrf_token(session).await {
+                Ok(t) => t,
+                Err(e) => return failure_page(&e.to_string()),
+            };
+            let hidden: Vec<(String, String)> = [
                 ("response_type", &req.response_type),
                 ("client_id", &req.client_id),
                 ("redirect_uri", &req.redirect_uri),
@@ -132,38 +126,20 @@ async fn render(
                 ("code_challenge_method", &req.code_challenge_method),
                 ("nonce", &req.nonce),
             ]
-            .iter()
-            .filter_map(|(k, v)| {
-                v.as_ref().map(|v| {
-                    format!(
-                        "<input type=\"hidden\" name=\"{k}\" value=\"{}\">",
-                        escape(v)
-                    )
-                })
-            })
+            .into_iter()
+            .filter_map(|(k, v)| v.clone().map(|v| (k.to_string(), v)))
             .collect();
-            let rows: String = scopes
-                .iter()
-                .enumerate()
-                .map(|(i, (name, desc))| {
-                    format!(
-                        "<div class=\"field switch\"><input type=\"checkbox\" id=\"scope-{i}\" name=\"scope_choice\" value=\"{n}\" checked>\
-                         <label for=\"scope-{i}\"><strong>{n}</strong>{d}</label></div>",
-                        n = escape(name),
-                        d = if desc.is_empty() { String::new() } else { format!(" — {}", escape(desc)) }
-                    )
-                })
-                .collect();
-            let body = format!(
-                "<h1>Allow {app} to access your account?</h1>\
-                 <form method=\"post\" action=\"/oauth2/consent/{id}\">{hidden}<input type=\"hidden\" name=\"csrf\" value=\"{token}\">\
-                 <fieldset><legend>{app} asks for</legend>{rows}</fieldset>\
-                 <div class=\"actions\"><button type=\"submit\" name=\"decision\" value=\"approve\" class=\"primary\">Approve</button>\
-                 <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></div></form>",
-                app = escape(&app_name),
-                id = escape(app_id),
-            );
-            let mut res = page(&format!("Authorize {app_name}"), &body).into_response();
+            let view = app::api::account::ConsentRequest {
+                app_id: app_id.to_string(),
+                app_name,
+                scopes,
+                hidden,
+                csrf,
+            };
+            let Some(page) = page_request else {
+                return failure_page("the consent page needs the request to render");
+            };
+            let mut res = render_page(page, view).await;
             res.headers_mut().insert(
                 header::CACHE_CONTROL,
                 header::HeaderValue::from_static("no-store"),
@@ -173,24 +149,70 @@ async fn render(
     }
 }
 
-pub async fn authorize(
-    State(s): State<Services>,
-    Path(app_id): Path<String>,
-    RawQuery(q): RawQuery,
-    session: Session,
+/// The consent page, rendered by Leptos at the authorize URL with the consent as context.
+async fn render_page(
+    (state, parts): (AppState, axum::http::request::Parts),
+    view: app::api::account::ConsentRequest,
 ) -> Response {
-    let raw = q.unwrap_or_default();
+    use leptos::prelude::provide_context;
+    let services = state.services.clone();
+    let options = state.leptos_options.clone();
+    let render = leptos_axum::render_app_async_with_context(
+        {
+            let options = options.clone();
+            move || {
+                provide_context(services.clone());
+                provide_context(options.clone());
+                provide_context(view.clone());
+            }
+        },
+        move || app::shell(options.clone()),
+    );
+    render(axum::extract::Request::from_parts(
+        parts,
+        axum::body::Body::empty(),
+    ))
+    .await
+}
+
+pub async fn authorize(State(state): State<AppState>, req: axum::extract::Request) -> Response {
+    let (parts, _) = req.into_parts();
+    let Some(app_id) = parts
+        .uri
+        .path()
+        .strip_prefix("/oauth2/authorize/")
+        .map(|a| {
+            percent_encoding::percent_decode_str(a)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+    else {
+        return error_page("The request is malformed.");
+    };
+    let Some(session) = parts.extensions.get::<Session>().cloned() else {
+        return failure_page("no session layer on the authorize endpoint");
+    };
+    let raw = parts.uri.query().unwrap_or_default().to_string();
     let req = match pairs(raw.as_bytes()).and_then(|p| request_from(&p)) {
         Ok(r) => r,
         Err(m) => return error_page(&m),
     };
+    let s = state.services.clone();
     let uid = match user_id(&s, &session).await {
         Ok(u) => u,
         Err(res) => return res,
     };
     let outcome = s.authorize(&app_id, &req, uid.as_deref(), None).await;
     let back = format!("/oauth2/authorize/{}?{raw}", encode(&app_id));
-    render(&app_id, &req, outcome, &session, &back).await
+    render(
+        &app_id,
+        &req,
+        outcome,
+        &session,
+        &back,
+        Some((state, parts)),
+    )
+    .await
 }
 
 pub async fn consent(
@@ -230,40 +252,7 @@ pub async fn consent(
     } else {
         s.deny_authorization(&app_id, &req).await
     };
-    render(&app_id, &req, outcome, &session, "/").await
-}
-
-/// `GET /account/apps`: the apps the signed-in person has approved, each with Withdraw.
-pub async fn connected_apps(State(s): State<Services>, session: Session) -> Response {
-    let Some(uid) = (match user_id(&s, &session).await {
-        Ok(u) => u,
-        Err(res) => return res,
-    }) else {
-        return see_other("/login?return_to=%2Faccount%2Fapps");
-    };
-    let token = csrf_token(&session).await;
-    let apps = match s.connected_apps(&uid).await {
-        Ok(a) => a,
-        Err(e) => return failure_page(&e.to_string()),
-    };
-    let rows: String = apps
-        .iter()
-        .map(|(id, name, scopes)| {
-            format!(
-                "<tr><td>{n}</td><td>{sc}</td><td><form method=\"post\" action=\"/account/apps/{i}/withdraw\">\
-                 <input type=\"hidden\" name=\"csrf\" value=\"{token}\"><button type=\"submit\" aria-label=\"Withdraw access of {n}\">Withdraw</button></form></td></tr>",
-                n = escape(name),
-                sc = escape(scopes),
-                i = escape(&encode(id)),
-            )
-        })
-        .collect();
-    let table = if apps.is_empty() {
-        "<p>You have not approved any application.</p>".to_string()
-    } else {
-        format!("<table class=\"grid\"><thead><tr><th>Application</th><th>Approved scopes</th><th></th></tr></thead><tbody>{rows}</tbody></table>")
-    };
-    page("Connected apps", &format!("<h1>Connected apps</h1>{table}")).into_response()
+    render(&app_id, &req, outcome, &session, "/", None).await
 }
 
 pub async fn withdraw(

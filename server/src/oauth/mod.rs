@@ -20,7 +20,6 @@ pub fn router() -> Router<AppState> {
         .route("/oauth2/keys/{app}", get(keys::jwks))
         .route("/oauth2/authorize/{app}", get(authorize::authorize))
         .route("/oauth2/consent/{app}", post(authorize::consent))
-        .route("/account/apps", get(authorize::connected_apps))
         .route("/account/apps/{app}/withdraw", post(authorize::withdraw))
         .route(
             "/oauth2/{app}/.well-known/oauth-authorization-server",

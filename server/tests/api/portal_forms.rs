@@ -137,3 +137,24 @@ async fn the_app_form_needs_a_signed_in_administrator_and_our_origin() {
     let (s, _) = app.api(Method::GET, "/api/v1/apps/x", None).await;
     assert_eq!(s, 404, "nothing was created");
 }
+
+#[tokio::test]
+async fn connected_apps_sends_a_signed_out_visitor_to_sign_in() {
+    let app = spawn_app().await;
+    let res = client()
+        .get(format!("{}/account/apps", app.url))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/login?return_to=%2Faccount%2Fapps");
+    let res = app
+        .admin
+        .get(format!("{}/account/apps", app.url))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.expect("html");
+    assert!(html.contains("You have not approved any application."));
+}
