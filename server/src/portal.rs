@@ -70,21 +70,7 @@ pub async fn app_form(State(state): State<AppState>, req: Request) -> Response {
         Ok(d) => d,
         Err(e) => return failure(e),
     };
-    let posted = PostedEditor(data);
-    let services = state.services.clone();
-    let options = state.leptos_options.clone();
-    let render = leptos_axum::render_app_async_with_context(
-        {
-            let options = options.clone();
-            move || {
-                provide_context(services.clone());
-                provide_context(options.clone());
-                provide_context(posted.clone());
-            }
-        },
-        move || app::shell(options.clone()),
-    );
-    let mut res = render(Request::from_parts(parts, Body::empty())).await;
+    let mut res = render_with(&state, parts, PostedEditor(data)).await;
     res.headers_mut().insert(
         header::CACHE_CONTROL,
         header::HeaderValue::from_static("no-store"),
@@ -93,4 +79,28 @@ pub async fn app_form(State(state): State<AppState>, req: Request) -> Response {
         *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     }
     res
+}
+
+/// Renders the Leptos app at the request's URL with `context` provided (beside the services and
+/// options every page has): how an axum handler answers with a page built around what it
+/// decided. Pages read it through a server function, so hydration sees the same data.
+pub async fn render_with<T: Clone + Send + Sync + 'static>(
+    state: &AppState,
+    parts: axum::http::request::Parts,
+    context: T,
+) -> Response {
+    let services = state.services.clone();
+    let options = state.leptos_options.clone();
+    let render = leptos_axum::render_app_async_with_context(
+        {
+            let options = options.clone();
+            move || {
+                provide_context(services.clone());
+                provide_context(options.clone());
+                provide_context(context.clone());
+            }
+        },
+        move || app::shell(options.clone()),
+    );
+    render(Request::from_parts(parts, Body::empty())).await
 }

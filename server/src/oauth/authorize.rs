@@ -139,7 +139,8 @@ async fn render(
             let Some(page) = page_request else {
                 return failure_page("the consent page needs the request to render");
             };
-            let mut res = render_page(page, view).await;
+            let (state, parts) = page;
+            let mut res = crate::portal::render_with(&state, parts, view).await;
             res.headers_mut().insert(
                 header::CACHE_CONTROL,
                 header::HeaderValue::from_static("no-store"),
@@ -147,32 +148,6 @@ async fn render(
             res
         }
     }
-}
-
-/// The consent page, rendered by Leptos at the authorize URL with the consent as context.
-async fn render_page(
-    (state, parts): (AppState, axum::http::request::Parts),
-    view: app::api::account::ConsentRequest,
-) -> Response {
-    use leptos::prelude::provide_context;
-    let services = state.services.clone();
-    let options = state.leptos_options.clone();
-    let render = leptos_axum::render_app_async_with_context(
-        {
-            let options = options.clone();
-            move || {
-                provide_context(services.clone());
-                provide_context(options.clone());
-                provide_context(view.clone());
-            }
-        },
-        move || app::shell(options.clone()),
-    );
-    render(axum::extract::Request::from_parts(
-        parts,
-        axum::body::Body::empty(),
-    ))
-    .await
 }
 
 pub async fn authorize(State(state): State<AppState>, req: axum::extract::Request) -> Response {

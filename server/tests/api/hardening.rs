@@ -5,7 +5,6 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::*;
-use crate::token::{cc_token, client_app, form_token, CLIENT, SECRET};
 
 const OTHER: &str = "other-client@example.com";
 const OTHER_SECRET: &str = "other-secret-1";
@@ -93,13 +92,11 @@ async fn a_client_of_another_app_can_neither_introspect_nor_revoke_its_tokens() 
         // None of that revoked it: the owner still sees it active and it still works.
         let (s, b) = token_call(&app.url, "introspect", &mine, (CLIENT, SECRET), &token).await;
         assert_eq!((s, &b["active"]), (200, &json!(true)), "{kind}: {b}");
-        let res = client()
-            .get(format!("{}/api/v1/users", app.url))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .expect("api");
-        assert_eq!(res.status(), 200, "{kind}: the token was not revoked");
+        assert_eq!(
+            bearer_status(&app.url, "/api/v1/users", &token).await,
+            200,
+            "{kind}: the token was not revoked"
+        );
     }
 }
 
@@ -304,13 +301,11 @@ async fn a_database_outage_is_a_server_error_never_a_refusal_or_a_sign_in() {
     assert_eq!(res.status(), 500, "not a login redirect");
     let (s, _) = app.api(Method::GET, "/api/v1/users", None).await;
     assert_eq!(s, 500, "cookie session: not 401");
-    let res = client()
-        .get(format!("{}/api/v1/users", app.url))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("get");
-    assert_eq!(res.status(), 500, "bearer: not 401 invalid_token");
+    assert_eq!(
+        bearer_status(&app.url, "/api/v1/users", &token).await,
+        500,
+        "bearer: not 401 invalid_token"
+    );
     let (s, b, _) = form_token(
         &app.url,
         "down",
@@ -575,14 +570,7 @@ async fn housekeeping_deletes_expired_rows_and_keeps_live_ones_even_when_run_twi
         "an active block stays"
     );
     // The live token still works.
-    let res = client()
-        .post(format!("{}/oauth2/introspect/purge", app.url))
-        .basic_auth(CLIENT, Some(SECRET))
-        .form(&[("token", live.as_str())])
-        .send()
-        .await
-        .expect("introspect");
-    let b: Value = res.json().await.expect("json");
+    let (_, b) = introspect_with(&app.url, "purge", Some((CLIENT, SECRET)), &live).await;
     assert_eq!(b["active"], true);
 }
 

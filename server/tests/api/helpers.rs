@@ -1,8 +1,11 @@
 //! `spawn_app()`: the real server on port 0 with a fresh database, and clients to drive it.
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
 use gatehouse::{Config, Prepared};
 use reqwest::redirect::Policy;
-use serde_json::Value;
+use reqwest::Method;
+use serde_json::{json, Value};
 
 pub const ADMIN_PASSWORD: &str = "admin-test-password";
 
@@ -205,4 +208,115 @@ pub async fn api_call(
         status,
         serde_json::from_str(&text).unwrap_or(Value::String(text)),
     )
+}
+
+// ---- OAuth2 requests the tests make again and again ----
+
+pub const CLIENT: &str = "client@example.com";
+pub const SECRET: &str = "client-secret-1";
+
+/// An app with a confidential client in a User Access role that holds the `users` right.
+pub async fn client_app(app: &TestApp, app_id: &str, token_type: &str) -> String {
+    let role = app
+        .create_role(&format!("Clients of {app_id}"), &["users"])
+        .await;
+    let uid = match app
+        .api(
+            Method::GET,
+            &format!("/api/v1/users?login_name={CLIENT}"),
+            None,
+        )
+        .await
+        .1["items"][0]["id"]
+        .as_str()
+    {
+        Some(id) => id.to_string(),
+        None => app.create_user(CLIENT, SECRET, true).await,
+    };
+    app.add_member(&role, &uid).await;
+    let (status, body) = app
+        .api(
+            Method::POST,
+            "/api/v1/apps",
+            Some(json!({
+                "app_id": app_id, "name": app_id, "token_type": token_type,
+                "auth_methods": ["client_credentials"],
+                "scopes": [
+                    {"name": "directory", "description": "Create users", "rest_regexes": ["CDirectoryService/.*"]},
+                    {"name": "users", "description": "Read users", "rest_regexes": ["api/v1/users(/.*)?"]},
+                    {"name": "roles", "rest_regexes": ["api/v1/roles"]}
+                ],
+                "user_access_roles": [format!("Clients of {app_id}")]
+            })),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    uid
+}
+
+pub fn basic(id: &str, secret: &str) -> String {
+    format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")))
+}
+
+pub async fn form_token(
+    url: &str,
+    app_id: &str,
+    form: &[(&str, &str)],
+) -> (u16, Value, reqwest::header::HeaderMap) {
+    let res = client()
+        .post(format!("{url}/oauth2/token/{app_id}"))
+        .form(form)
+        .send()
+        .await
+        .expect("token");
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    (status, res.json().await.unwrap_or(Value::Null), headers)
+}
+
+pub async fn cc_token(url: &str, app_id: &str, scope: Option<&str>) -> String {
+    let mut form = vec![
+        ("grant_type", "client_credentials"),
+        ("client_id", CLIENT),
+        ("client_secret", SECRET),
+    ];
+    if let Some(s) = scope {
+        form.push(("scope", s));
+    }
+    let (status, body, _) = form_token(url, app_id, &form).await;
+    assert_eq!(status, 200, "{body}");
+    body["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_string()
+}
+
+/// The status of a bearer-token GET of `path`.
+pub async fn bearer_status(url: &str, path: &str, token: &str) -> u16 {
+    client()
+        .get(format!("{url}{path}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("bearer request")
+        .status()
+        .as_u16()
+}
+
+/// Introspects `token` at `app_id`'s endpoint with HTTP Basic `creds` (none: no credentials).
+pub async fn introspect_with(
+    url: &str,
+    app_id: &str,
+    creds: Option<(&str, &str)>,
+    token: &str,
+) -> (u16, Value) {
+    let mut req = client()
+        .post(format!("{url}/oauth2/introspect/{app_id}"))
+        .form(&[("token", token)]);
+    if let Some((id, secret)) = creds {
+        req = req.basic_auth(id, Some(secret));
+    }
+    let res = req.send().await.expect("introspect");
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
 }

@@ -6,7 +6,6 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::*;
-use crate::token::{cc_token, client_app, form_token, CLIENT, SECRET};
 
 #[tokio::test]
 async fn the_suite_runs_on_the_configured_backend() {

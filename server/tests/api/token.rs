@@ -7,85 +7,6 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 
-pub const CLIENT: &str = "client@example.com";
-pub const SECRET: &str = "client-secret-1";
-
-/// An app with a confidential client in a User Access role that holds the `users` right.
-pub async fn client_app(app: &TestApp, app_id: &str, token_type: &str) -> String {
-    let role = app
-        .create_role(&format!("Clients of {app_id}"), &["users"])
-        .await;
-    let uid = match app
-        .api(
-            Method::GET,
-            &format!("/api/v1/users?login_name={CLIENT}"),
-            None,
-        )
-        .await
-        .1["items"][0]["id"]
-        .as_str()
-    {
-        Some(id) => id.to_string(),
-        None => app.create_user(CLIENT, SECRET, true).await,
-    };
-    app.add_member(&role, &uid).await;
-    let (status, body) = app
-        .api(
-            Method::POST,
-            "/api/v1/apps",
-            Some(json!({
-                "app_id": app_id, "name": app_id, "token_type": token_type,
-                "auth_methods": ["client_credentials"],
-                "scopes": [
-                    {"name": "directory", "description": "Create users", "rest_regexes": ["CDirectoryService/.*"]},
-                    {"name": "users", "description": "Read users", "rest_regexes": ["api/v1/users(/.*)?"]},
-                    {"name": "roles", "rest_regexes": ["api/v1/roles"]}
-                ],
-                "user_access_roles": [format!("Clients of {app_id}")]
-            })),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
-    uid
-}
-
-pub fn basic(id: &str, secret: &str) -> String {
-    format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")))
-}
-
-pub async fn form_token(
-    url: &str,
-    app_id: &str,
-    form: &[(&str, &str)],
-) -> (u16, Value, reqwest::header::HeaderMap) {
-    let res = client()
-        .post(format!("{url}/oauth2/token/{app_id}"))
-        .form(form)
-        .send()
-        .await
-        .expect("token");
-    let status = res.status().as_u16();
-    let headers = res.headers().clone();
-    (status, res.json().await.unwrap_or(Value::Null), headers)
-}
-
-pub async fn cc_token(url: &str, app_id: &str, scope: Option<&str>) -> String {
-    let mut form = vec![
-        ("grant_type", "client_credentials"),
-        ("client_id", CLIENT),
-        ("client_secret", SECRET),
-    ];
-    if let Some(s) = scope {
-        form.push(("scope", s));
-    }
-    let (status, body, _) = form_token(url, app_id, &form).await;
-    assert_eq!(status, 200, "{body}");
-    body["access_token"]
-        .as_str()
-        .expect("access_token")
-        .to_string()
-}
-
 #[tokio::test]
 async fn the_documents_client_credentials_request_works_verbatim() {
     let app = spawn_app().await;
@@ -164,13 +85,7 @@ async fn the_curity_form_request_works_verbatim() {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
         "opaque: {token}"
     );
-    let res = client()
-        .get(format!("{}/api/v1/users", app.url))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("api");
-    assert_eq!(res.status(), 200);
+    assert_eq!(bearer_status(&app.url, "/api/v1/users", token).await, 200);
 }
 
 #[tokio::test]
@@ -496,39 +411,19 @@ async fn introspection_and_revocation_of_opaque_and_jwt_tokens() {
     for (app_id, kind) in [("opq", "opaque"), ("jwt", "jwt_rs256")] {
         client_app(&app, app_id, kind).await;
         let token = cc_token(&app.url, app_id, Some("users")).await;
-        let introspect = |t: String, creds: Option<(&'static str, &'static str)>| {
-            let url = format!("{}/oauth2/introspect/{app_id}", app.url);
-            async move {
-                let mut req = client().post(url).form(&[("token", t.as_str())]);
-                if let Some((id, s)) = creds {
-                    req = req.basic_auth(id, Some(s));
-                }
-                let res = req.send().await.expect("introspect");
-                (
-                    res.status().as_u16(),
-                    res.json::<Value>().await.unwrap_or(Value::Null),
-                )
-            }
-        };
-        let (s, b) = introspect(token.clone(), Some((CLIENT, SECRET))).await;
+        let (s, b) = introspect_with(&app.url, app_id, Some((CLIENT, SECRET)), &token).await;
         assert_eq!(s, 200);
         assert_eq!(b["active"], true, "{kind}: {b}");
         assert_eq!(b["scope"], "users");
         assert_eq!(b["client_id"], CLIENT);
-        let (s, _) = introspect(token.clone(), None).await;
+        let (s, _) = introspect_with(&app.url, app_id, None, &token).await;
         assert_eq!(s, 401, "introspection needs a confidential client");
-        let (s, _) = introspect(token.clone(), Some((CLIENT, "wrong"))).await;
+        let (s, _) = introspect_with(&app.url, app_id, Some((CLIENT, "wrong")), &token).await;
         assert_eq!(s, 401);
-        let (_, b) = introspect("garbage".into(), Some((CLIENT, SECRET))).await;
+        let (_, b) = introspect_with(&app.url, app_id, Some((CLIENT, SECRET)), "garbage").await;
         assert_eq!(b, json!({"active": false}));
 
-        let api = client()
-            .get(format!("{}/api/v1/users", app.url))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .expect("api");
-        assert_eq!(api.status(), 200);
+        assert_eq!(bearer_status(&app.url, "/api/v1/users", &token).await, 200);
         let res = client()
             .post(format!("{}/oauth2/revoke/{app_id}", app.url))
             .basic_auth(CLIENT, Some(SECRET))
@@ -537,15 +432,9 @@ async fn introspection_and_revocation_of_opaque_and_jwt_tokens() {
             .await
             .expect("revoke");
         assert_eq!(res.status(), 200);
-        let (_, b) = introspect(token.clone(), Some((CLIENT, SECRET))).await;
+        let (_, b) = introspect_with(&app.url, app_id, Some((CLIENT, SECRET)), &token).await;
         assert_eq!(b, json!({"active": false}), "{kind} revoked");
-        let api = client()
-            .get(format!("{}/api/v1/users", app.url))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .expect("api");
-        assert_eq!(api.status(), 401);
+        assert_eq!(bearer_status(&app.url, "/api/v1/users", &token).await, 401);
         // Unknown tokens revoke fine; unauthenticated revocation does not.
         let res = client()
             .post(format!("{}/oauth2/revoke/{app_id}", app.url))
@@ -695,13 +584,7 @@ async fn key_rotation_keeps_old_tokens_valid_and_publishes_both_keys() {
     assert_eq!(kid_of(&fresh), new_kid);
     assert_ne!(kid_of(&old), new_kid);
     for t in [old, fresh] {
-        let res = client()
-            .get(format!("{}/api/v1/users", app.url))
-            .bearer_auth(t)
-            .send()
-            .await
-            .expect("api");
-        assert_eq!(res.status(), 200);
+        assert_eq!(bearer_status(&app.url, "/api/v1/users", &t).await, 200);
     }
     // Only members of System Administrator may rotate.
     let uid = app.create_user("appadmin", "appadmin-pass", false).await;
@@ -771,13 +654,7 @@ async fn deleting_the_app_revokes_its_tokens() {
     app.api(Method::DELETE, "/api/v1/apps/gone", None).await;
     app.api(Method::DELETE, "/api/v1/apps/gone-jwt", None).await;
     for t in [&t1, &t2] {
-        let res = client()
-            .get(format!("{}/api/v1/users", app.url))
-            .bearer_auth(t)
-            .send()
-            .await
-            .expect("api");
-        assert_eq!(res.status(), 401);
+        assert_eq!(bearer_status(&app.url, "/api/v1/users", t).await, 401);
     }
     // An app made again with the same id (and the same client) does not revive the old tokens.
     for (id, kind) in [("gone", "opaque"), ("gone-jwt", "jwt_rs256")] {
@@ -794,33 +671,22 @@ async fn deleting_the_app_revokes_its_tokens() {
         assert_eq!(s, 201, "{b}");
     }
     for (id, t) in [("gone", &t1), ("gone-jwt", &t2)] {
-        let res = client()
-            .get(format!("{}/api/v1/users", app.url))
-            .bearer_auth(t)
-            .send()
-            .await
-            .expect("api");
-        assert_eq!(res.status(), 401, "{id}: the old token stays dead");
-        let res = client()
-            .post(format!("{}/oauth2/introspect/{id}", app.url))
-            .basic_auth(CLIENT, Some(SECRET))
-            .form(&[("token", t.as_str())])
-            .send()
-            .await
-            .expect("introspect");
-        let b: Value = res.json().await.expect("json");
+        assert_eq!(
+            bearer_status(&app.url, "/api/v1/users", t).await,
+            401,
+            "{id}: the old token stays dead"
+        );
+        let (_, b) = introspect_with(&app.url, id, Some((CLIENT, SECRET)), t).await;
         assert_eq!(b, json!({"active": false}), "{id}");
         // While a new token of the new app works (revocations have whole-second precision, so
         // a token of the very second of the deletion is refused too).
         tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
         let fresh = cc_token(&app.url, id, Some("users")).await;
-        let res = client()
-            .get(format!("{}/api/v1/users", app.url))
-            .bearer_auth(fresh)
-            .send()
-            .await
-            .expect("api");
-        assert_eq!(res.status(), 200, "{id}");
+        assert_eq!(
+            bearer_status(&app.url, "/api/v1/users", &fresh).await,
+            200,
+            "{id}"
+        );
     }
 }
 
