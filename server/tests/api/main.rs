@@ -4,6 +4,7 @@
 mod apps;
 mod authorize;
 mod directory;
+mod faults;
 mod foundation;
 mod hardening;
 mod helpers;
