@@ -21,7 +21,7 @@ fn free_port() -> u16 {
 async fn start_process(db: &str, dir: &std::path::Path) -> (Child, String) {
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
-    let child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
         .env("DATABASE_URL", db)
         .env("GATEHOUSE_BIND", format!("127.0.0.1:{port}"))
         .env("GATEHOUSE_ADMIN_PASSWORD", ADMIN_PASSWORD)
