@@ -17,7 +17,9 @@ fn free_port() -> u16 {
         .expect("free port")
 }
 
-/// Starts the binary on `db` and waits until it is ready.
+/// Starts the binary on `db` and waits until it is ready. (The child is handed to the caller,
+/// which kills and reaps it; clippy cannot follow that.)
+#[allow(clippy::zombie_processes)]
 async fn start_process(db: &str, dir: &std::path::Path) -> (Child, String) {
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
