@@ -76,28 +76,15 @@ pub(super) fn check_issuer(s: &str) -> Result<Option<String>> {
 }
 
 impl Draft {
+    /// The contract's defaults (the model's new app), except that an app made through the API
+    /// allows no auth method until it names one.
     pub(super) fn defaults(app_id: &str, public_url: &str) -> Draft {
         Draft {
             app: App {
                 app_id: app_id.to_string(),
-                name: String::new(),
-                description: String::new(),
-                category: "Other".into(),
-                client_id_type: ClientIdType::Confidential,
-                allowed_clients: vec![],
                 issuer: default_issuer(public_url, app_id),
-                issuer_is_default: true,
-                redirect_uris: vec![],
-                token_type: TokenType::JwtRs256,
                 auth_methods: vec![],
-                token_lifetime_secs: DEFAULT_LIFETIME,
-                issue_refresh_tokens: false,
-                refresh_token_lifetime_secs: DEFAULT_REFRESH_LIFETIME,
-                user_must_confirm: false,
-                scopes: vec![],
-                user_access_roles: vec![],
-                created_at: String::new(),
-                updated_at: String::new(),
+                ..App::new_app()
             },
             issuer_override: None,
         }
