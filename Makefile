@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(CURDIR)/tools/node_modules/.bin:$(PATH)
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: setup run dev build test test-rust test-e2e bench fmt lint
+.PHONY: setup run dev build test test-rust test-e2e test-fuzz fuzz bench fmt lint
 
 setup:
 	@bash scripts/setup.sh
@@ -23,7 +23,7 @@ build: setup
 	cargo leptos build
 
 ## Every test: domain unit tests, the integration suite (SQLite and PostgreSQL) and the browser tests.
-test: setup test-rust test-e2e
+test: setup test-rust test-e2e test-fuzz
 
 test-rust:
 	bash scripts/test-rust.sh
@@ -31,6 +31,15 @@ test-rust:
 test-e2e:
 	cargo leptos build
 	cd end2end && E2E_PORT=$$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') npx playwright test
+
+## A short HTTP-level fuzz of the real server (schemathesis on the admin API, hostile input on the
+## OAuth2 endpoints, pages and server functions): zero 5xx, zero panics, healthy afterwards.
+test-fuzz:
+	FUZZ_SECONDS=45 FUZZ_EXAMPLES=25 FUZZ_EXCLUDE=positive_data_acceptance bash scripts/fuzz.sh
+
+## The long fuzz: ten minutes of hostile input and every schemathesis check.
+fuzz:
+	FUZZ_SECONDS=600 FUZZ_EXAMPLES=500 bash scripts/fuzz.sh
 
 bench:
 	bash scripts/bench.sh

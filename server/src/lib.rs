@@ -186,6 +186,7 @@ pub fn router(config: &Config, addr: SocketAddr, public_url: &str, services: Ser
         absolute_secs: config.session_absolute_timeout.max(1),
     };
     let context_services = services.clone();
+    let fallback_services = services.clone();
     let http_state = http::HttpState::new(services, public_url);
 
     let inner = Router::new()
@@ -209,7 +210,19 @@ pub fn router(config: &Config, addr: SocketAddr, public_url: &str, services: Ser
                 move || app::shell(options.clone())
             },
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+        // Unknown paths render the app's "not found" page; the pages it may reach need the
+        // same context as routed ones.
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(
+            {
+                let services = fallback_services;
+                move || {
+                    provide_context(services.clone());
+                    provide_context(policy);
+                }
+            },
             app::shell,
         ))
         .layer(axum::middleware::from_fn_with_state(

@@ -32,7 +32,7 @@ Authenticate with the portal's session cookie (unsafe methods need an Origin equ
         super::roles::add_member, super::roles::remove_member, super::keys::rotate,
     ),
     components(schemas(ErrorBody, KeyRotated)),
-    modifiers(&Security),
+    modifiers(&Security, &ErrorResponses),
     security(("session" = []), ("bearer" = [])),
 )]
 pub struct ApiDoc;
@@ -53,6 +53,66 @@ impl utoipa::Modify for Security {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// Every status the API really answers, on every operation: 400 (malformed JSON or query), 401
+/// (no or a bad credential), 403 (a missing right, a foreign Origin, an insufficient scope), 404
+/// where a path names an object, 409 and 422 where a body or a change can be refused, 429 and
+/// 500 anywhere. Added here once rather than on each handler, so none is forgotten.
+struct ErrorResponses;
+
+impl utoipa::Modify for ErrorResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::HttpMethod;
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let error = |what: &str| {
+            ResponseBuilder::new()
+                .description(what)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build()
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let named = path.contains('{');
+            let ops = [
+                (HttpMethod::Get, item.get.as_mut()),
+                (HttpMethod::Post, item.post.as_mut()),
+                (HttpMethod::Put, item.put.as_mut()),
+                (HttpMethod::Patch, item.patch.as_mut()),
+                (HttpMethod::Delete, item.delete.as_mut()),
+            ];
+            for (method, op) in ops {
+                let Some(op) = op else { continue };
+                let r = &mut op.responses.responses;
+                let mut add = |code: &str, what: &str| {
+                    r.entry(code.to_string())
+                        .or_insert_with(|| error(what).into());
+                };
+                add("400", "malformed request (JSON or query)");
+                add(
+                    "401",
+                    "no credential, or an invalid, expired or revoked token",
+                );
+                add(
+                    "403",
+                    "a missing admin right, a foreign Origin, or an insufficient scope",
+                );
+                add("429", "too many requests");
+                add("500", "an unexpected failure (logged on the server)");
+                if named {
+                    add("404", "no such object");
+                }
+                if method != HttpMethod::Get {
+                    add("409", "a duplicate or a conflicting change");
+                    add("422", "a field breaks a rule (field names it)");
+                }
+            }
+        }
     }
 }
 
