@@ -14,7 +14,12 @@ secs=${FUZZ_SECONDS:-600}
 examples=${FUZZ_EXAMPLES:-500}
 venv=tools/fuzz-venv
 if [ ! -x "$venv/bin/schemathesis" ]; then
-  python3 -m venv "$venv"
+  if ! python3 -m venv "$venv" 2>/dev/null; then
+    # Debian's python3 needs its venv package for this.
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get install -y -qq python3-venv >/dev/null
+    rm -rf "$venv"; python3 -m venv "$venv"
+  fi
   "$venv/bin/pip" install -q 'schemathesis>=4,<5'
 fi
 cargo build -q -p gatehouse --bin gatehouse
