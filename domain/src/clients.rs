@@ -199,14 +199,10 @@ impl Services {
     ) -> Result<Client, OAuthError> {
         let login_lower = client_id.to_lowercase();
         let keys = crate::throttle::AttemptKeys::new(&login_lower, client_addr);
-        let throttled = |secs: i64| OAuthError {
-            retry_after: Some(secs),
-            ..OAuthError::new(OAuthErrorCode::TooManyRequests, "too many failed attempts")
-        };
         // The throttle comes before the cache: a locked account (or address) is refused even
         // when this very secret was proven before the lockout began.
         if let Some(secs) = self.blocks.blocked(&keys) {
-            return Err(throttled(secs));
+            return Err(AuthError::Throttled(secs).into());
         }
         let key = ClientCache::key(&login_lower, secret);
         let generation = self.clients.generation.load(Ordering::Relaxed);
@@ -226,69 +222,43 @@ impl Services {
             }
             // Stale: re-read the user and the throttle (no Argon2), so a change or a lockout made
             // on another instance is seen within CACHE_TTL; keep the entry if nothing changed.
-            match self.throttle_check(&keys).await {
-                Err(AuthError::Throttled(secs)) => return Err(throttled(secs)),
-                Err(e) => return Err(OAuthError::internal(e)),
-                Ok(()) => {}
-            }
-            let found = self
-                .client_row(&login_lower)
-                .await
-                .map_err(OAuthError::internal)?;
-            if let Some((row, roles)) = found {
+            self.throttle_check(&keys).await?;
+            if let Some((row, roles)) = self.client_row(&login_lower).await? {
                 if row.secret_version == v.secret_version
                     && row.user.enabled
                     && row.user.is_oauth_confidential_client
                 {
-                    self.remember(key, &row, roles.clone(), generation);
-                    return Ok(Client::Confidential {
-                        user_id: row.user.id,
-                        login_name: row.user.login_name,
-                        roles,
-                    });
+                    return Ok(self.remember(key, row, roles, generation));
                 }
             }
             if let Ok(mut m) = self.clients.entries.write() {
                 m.remove(&key);
             }
         }
-        match self.throttle_begin(&keys).await {
-            Err(AuthError::Throttled(secs)) => return Err(throttled(secs)),
-            Err(e) => return Err(OAuthError::internal(e)),
-            Ok(()) => {}
-        }
-        let found = self
-            .client_row(&login_lower)
-            .await
-            .map_err(OAuthError::internal)?;
+        self.throttle_begin(&keys).await?;
+        let found = self.client_row(&login_lower).await?;
         let hash = found.as_ref().map(|(r, _)| r.password_hash.clone());
         let ok = crate::passwords::verify(secret.to_string(), hash).await;
         match found {
             Some((row, roles))
                 if ok && row.user.enabled && row.user.is_oauth_confidential_client =>
             {
-                self.throttle_succeeded(&keys)
-                    .await
-                    .map_err(OAuthError::internal)?;
-                self.remember(key, &row, roles.clone(), generation);
-                Ok(Client::Confidential {
-                    user_id: row.user.id,
-                    login_name: row.user.login_name,
-                    roles,
-                })
+                self.throttle_succeeded(&keys).await?;
+                Ok(self.remember(key, row, roles, generation))
             }
             // The attempt was counted before it was verified.
             _ => Err(invalid_client(via_basic, "client authentication failed")),
         }
     }
 
+    /// Caches a proven secret and answers with the client it proves.
     fn remember(
         &self,
         key: String,
-        row: &crate::users::UserRow,
+        row: crate::users::UserRow,
         roles: Vec<String>,
         generation: u64,
-    ) {
+    ) -> Client {
         if let Ok(mut m) = self.clients.entries.write() {
             if m.len() >= MAX_ENTRIES {
                 m.clear();
@@ -299,11 +269,16 @@ impl Services {
                     user_id: row.user.id.clone(),
                     login_name: row.user.login_name.clone(),
                     secret_version: row.secret_version,
-                    roles,
+                    roles: roles.clone(),
                     generation,
                     checked: Instant::now(),
                 },
             );
+        }
+        Client::Confidential {
+            user_id: row.user.id,
+            login_name: row.user.login_name,
+            roles,
         }
     }
 }

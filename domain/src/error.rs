@@ -159,6 +159,22 @@ impl OAuthError {
     }
 }
 
+/// A refused sign-in at an OAuth2 endpoint: throttled is `slow_down` with `Retry-After`, wrong
+/// credentials `invalid_grant` (the password grant; client authentication says `invalid_client`
+/// itself), a failure underneath a 500 that keeps its cause.
+impl From<AuthError> for OAuthError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::Throttled(secs) => OAuthError {
+                retry_after: Some(secs),
+                ..OAuthError::new(OAuthErrorCode::TooManyRequests, "too many failed attempts")
+            },
+            AuthError::InvalidCredentials => OAuthError::grant("invalid username or password"),
+            AuthError::Domain(d) => d.into(),
+        }
+    }
+}
+
 impl From<DomainError> for OAuthError {
     fn from(e: DomainError) -> Self {
         match e {

@@ -262,16 +262,14 @@ impl Services {
         if !role.members.iter().any(|m| m == user_id) {
             return Err(DomainError::NotFound("member"));
         }
+        let remove = sqlx::query("DELETE FROM role_members WHERE role_id = $1 AND user_id = $2")
+            .bind(role_id)
+            .bind(user_id);
         if role.builtin.as_deref() == Some("sysadmin") {
-            self.ensure_not_last_sysadmin(user_id).await?;
+            self.keeping_a_sysadmin(remove, DomainError::from).await?;
+        } else {
+            remove.execute(&self.store.pool).await?;
         }
-        self.keeping_a_sysadmin(
-            sqlx::query("DELETE FROM role_members WHERE role_id = $1 AND user_id = $2")
-                .bind(role_id)
-                .bind(user_id),
-            DomainError::from,
-        )
-        .await?;
         self.on_roles_changed().await?;
         Ok(())
     }
@@ -345,27 +343,6 @@ impl Services {
         }
         tx.commit().await?;
         Ok(changed)
-    }
-
-    /// Refuses when `user_id` is the last enabled member of System Administrator (a quick
-    /// check before work; `keeping_a_sysadmin` is the one that holds under concurrency).
-    pub(crate) async fn ensure_not_last_sysadmin(&self, user_id: &str) -> Result<()> {
-        let rows = sqlx::query(
-            "SELECT m.user_id FROM role_members m JOIN roles r ON r.id = m.role_id JOIN users u ON u.id = m.user_id \
-             WHERE r.builtin = 'sysadmin' AND u.enabled = 1",
-        )
-        .fetch_all(&self.store.pool)
-        .await?;
-        let ids: Vec<String> = rows
-            .iter()
-            .map(|r| r.try_get("user_id"))
-            .collect::<Result<_, _>>()?;
-        if ids.len() == 1 && ids[0] == user_id {
-            return Err(DomainError::Conflict(
-                "System Administrator cannot lose its last member".into(),
-            ));
-        }
-        Ok(())
     }
 
     /// Creates the built-in roles when missing, and on an empty directory the first

@@ -92,15 +92,13 @@ impl Services {
         sqlx::query("DELETE FROM auth_failures WHERE key = $1")
             .bind(&keys.account)
             .execute(&self.store.pool)
-            .await
-            .map_err(|e| AuthError::Domain(e.into()))?;
+            .await?;
         sqlx::query(
             "UPDATE auth_failures SET failures = failures - 1 WHERE key = $1 AND failures > 0",
         )
         .bind(&keys.address)
         .execute(&self.store.pool)
-        .await
-        .map_err(|e| AuthError::Domain(e.into()))?;
+        .await?;
         self.blocks.clear(&keys.account);
         Ok(())
     }
@@ -113,12 +111,9 @@ impl Services {
             let row = sqlx::query("SELECT blocked_until FROM auth_failures WHERE key = $1")
                 .bind(key)
                 .fetch_optional(&self.store.pool)
-                .await
-                .map_err(|e| AuthError::Domain(e.into()))?;
+                .await?;
             if let Some(row) = row {
-                let until: i64 = row
-                    .try_get("blocked_until")
-                    .map_err(|e| AuthError::Domain(e.into()))?;
+                let until: i64 = row.try_get("blocked_until")?;
                 if until > t {
                     self.blocks.set(key, until);
                     return Err(AuthError::Throttled(until - t));
@@ -133,18 +128,16 @@ impl Services {
     /// changes nothing and returns no row: the attempt is refused and not counted.
     async fn throttle_count(&self, key: &str, limit: i64) -> Result<(), AuthError> {
         let t = now();
-        let db = |e: sqlx::Error| AuthError::Domain(e.into());
         let counted = sqlx::query(&COUNT_SQL)
             .bind(key)
             .bind(t)
             .bind(t - WINDOW_SECS)
             .bind(limit)
             .fetch_optional(&self.store.pool)
-            .await
-            .map_err(db)?;
+            .await?;
         match counted {
             Some(row) => {
-                let until: i64 = row.try_get("blocked_until").map_err(db)?;
+                let until: i64 = row.try_get("blocked_until")?;
                 if until > t {
                     // This attempt is the last one allowed before the back-off; a success of
                     // this very attempt lifts the block again.
@@ -158,11 +151,9 @@ impl Services {
                     sqlx::query("SELECT blocked_until FROM auth_failures WHERE key = $1")
                         .bind(key)
                         .fetch_optional(&self.store.pool)
-                        .await
-                        .map_err(db)?
+                        .await?
                         .map(|r| r.try_get("blocked_until"))
-                        .transpose()
-                        .map_err(db)?
+                        .transpose()?
                         .unwrap_or(t + 1);
                 self.blocks.set(key, until);
                 Err(AuthError::Throttled((until - t).max(1)))

@@ -229,9 +229,6 @@ impl Services {
         }
         if let Some(e) = patch.enabled {
             secret_changed |= e != u.enabled;
-            if !e && u.enabled {
-                self.ensure_not_last_sysadmin(id).await?;
-            }
             u.enabled = e;
         }
         let hash = match patch.password {
@@ -276,7 +273,6 @@ impl Services {
         if actor.user_id == id {
             return Err(DomainError::Conflict("you cannot delete yourself".into()));
         }
-        self.ensure_not_last_sysadmin(id).await?;
         let deleted = self
             .keeping_a_sysadmin(
                 sqlx::query("DELETE FROM users WHERE id = $1").bind(id),

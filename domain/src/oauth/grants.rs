@@ -200,19 +200,10 @@ impl Services {
             .as_deref()
             .ok_or_else(|| OAuthError::request("password is required"))?;
         let scopes = resolve_scopes(app, req.scope.as_deref())?;
-        let user = match self
+        // Throttled is 429, wrong credentials invalid_grant, a database failure a 500.
+        let user = self
             .authenticate_person(username, password, &req.client_addr)
-            .await
-        {
-            Ok(u) => u,
-            Err(crate::users::AuthError::Throttled(secs)) => {
-                return Err(OAuthError {
-                    retry_after: Some(secs),
-                    ..OAuthError::new(OAuthErrorCode::TooManyRequests, "too many failed attempts")
-                })
-            }
-            Err(_) => return Err(OAuthError::grant("invalid username or password")),
-        };
+            .await?;
         if !self.user_may_use(app, &user.id).await? {
             return Err(OAuthError::grant("invalid username or password"));
         }

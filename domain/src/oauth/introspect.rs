@@ -33,11 +33,21 @@ pub(crate) struct TokenRow {
     pub revoked: i64,
 }
 
+/// `SELECT` of every `TokenRow` column from `tokens` with the given condition.
+macro_rules! select_token_row {
+    ($cond:literal) => {
+        concat!(
+            "SELECT kind, app_id, client_id, user_id, username, scope, jti, family_id, issued_at, \
+             expires_at, used, revoked FROM tokens WHERE ",
+            $cond
+        )
+    };
+}
+
 impl TokenRow {
-    pub const SELECT: &str = "SELECT kind, app_id, client_id, user_id, username, scope, jti, family_id, issued_at, expires_at, used, revoked \
-         FROM tokens WHERE token_hash = $1";
-    pub const SELECT_REFRESH: &str = "SELECT kind, app_id, client_id, user_id, username, scope, jti, family_id, issued_at, expires_at, used, revoked \
-         FROM tokens WHERE token_hash = $1 AND kind = 'refresh' AND app_id = $2";
+    pub const SELECT: &str = select_token_row!("token_hash = $1");
+    pub const SELECT_REFRESH: &str =
+        select_token_row!("token_hash = $1 AND kind = 'refresh' AND app_id = $2");
 }
 
 impl Services {
