@@ -8,10 +8,11 @@ pub enum DomainError {
     Validation { field: String, message: String },
     /// A unique value is already taken.
     #[error("{message}")]
-    Duplicate {
-        field: &'static str,
-        message: String,
-    },
+    Duplicate { field: String, message: String },
+    /// The body names an object that does not exist (a role in `user_access_roles`): 404 with
+    /// the field, as a path naming a missing object is.
+    #[error("{message}")]
+    Unknown { field: String, message: String },
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{0}")]
@@ -44,9 +45,16 @@ impl DomainError {
 
 impl From<model::Invalid> for DomainError {
     fn from(e: model::Invalid) -> Self {
-        DomainError::Validation {
-            field: e.field,
-            message: e.message,
+        if e.duplicate {
+            DomainError::Duplicate {
+                field: e.field,
+                message: e.message,
+            }
+        } else {
+            DomainError::Validation {
+                field: e.field,
+                message: e.message,
+            }
         }
     }
 }

@@ -177,9 +177,8 @@ impl Services {
         if let Some(n) = &patch.name {
             let n = RoleName::parse(n)?;
             if role.builtin.is_some() && n.as_str() != role.name {
-                return Err(DomainError::invalid(
-                    "name",
-                    "a built-in role cannot be renamed",
+                return Err(DomainError::Conflict(
+                    "a built-in role cannot be renamed".into(),
                 ));
             }
             role.name = n.into_inner();
@@ -233,9 +232,8 @@ impl Services {
         actor.require(Right::Roles)?;
         let role = self.role_by_id(role_id).await?;
         if role.builtin.as_deref() == Some("everybody") {
-            return Err(DomainError::invalid(
-                "user_id",
-                "Everybody contains every enabled user already",
+            return Err(DomainError::Conflict(
+                "Everybody contains every enabled user already".into(),
             ));
         }
         if self.user_row_by_id(user_id).await?.is_none() {

@@ -154,7 +154,7 @@ pub fn on_unique(
 ) -> impl FnOnce(sqlx::Error) -> DomainError {
     move |e| match &e {
         sqlx::Error::Database(db) if db.is_unique_violation() => DomainError::Duplicate {
-            field,
+            field: field.to_string(),
             message: message.to_string(),
         },
         _ => DomainError::from(e),

@@ -22,6 +22,9 @@ use serde::{Deserialize, Serialize};
 pub struct Invalid {
     pub field: String,
     pub message: String,
+    /// The value is well-formed but already used (a scope name twice in one app): the doors
+    /// answer this as a duplicate (409), not as a broken rule (422).
+    pub duplicate: bool,
 }
 
 impl Invalid {
@@ -29,13 +32,21 @@ impl Invalid {
         Invalid {
             field: field.into(),
             message: message.into(),
+            duplicate: false,
+        }
+    }
+    /// A well-formed value used twice.
+    pub fn duplicate(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Invalid {
+            duplicate: true,
+            ..Invalid::new(field, message)
         }
     }
     /// The same error with `prefix` put before its field (`scopes[1].` + `name`).
     pub fn under(self, prefix: &str) -> Self {
         Invalid {
             field: format!("{prefix}{}", self.field),
-            message: self.message,
+            ..self
         }
     }
 }

@@ -144,7 +144,7 @@ impl RedirectUri {
     pub fn parse(s: &str) -> Result<Self> {
         let s = s.trim();
         let bad = |m: &str| Invalid::new("", m.to_string());
-        if s.is_empty() || s.len() > 2048 {
+        if s.is_empty() || char_len(s) > 2048 {
             return Err(bad("Redirect URI must be 1-2048 characters"));
         }
         if s.contains('#') {
@@ -223,8 +223,8 @@ pub fn check_password(field: &str, p: &str) -> Result<()> {
             "Password must be at least 8 characters",
         ));
     }
-    if p.len() > 1024 {
-        return Err(Invalid::new(field, "Password is at most 1024 bytes"));
+    if char_len(p) > 1024 {
+        return Err(Invalid::new(field, "Password is at most 1024 characters"));
     }
     Ok(())
 }

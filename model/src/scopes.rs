@@ -7,6 +7,7 @@ use crate::names::ScopeName;
 use crate::{Invalid, Result};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Scope {
     pub name: String,
@@ -29,7 +30,7 @@ impl RestRegex {
         if source.is_empty() {
             return Err(Invalid::new("", "a REST regex may not be empty"));
         }
-        if source.len() > 1024 {
+        if source.chars().count() > 1024 {
             return Err(Invalid::new("", "a REST regex is at most 1024 characters"));
         }
         let compiled = RegexBuilder::new(&format!("^(?:{source})$"))
@@ -78,7 +79,7 @@ pub fn validate_scopes(scopes: Vec<Scope>) -> Result<Vec<Scope>> {
         let name =
             ScopeName::parse(s.name.trim()).map_err(|e| e.under(&format!("scopes[{i}].")))?;
         if out.iter().any(|o| o.name == name.as_str()) {
-            return Err(Invalid::new(
+            return Err(Invalid::duplicate(
                 format!("scopes[{i}].name"),
                 format!("the scope name {:?} is used twice", name.as_str()),
             ));

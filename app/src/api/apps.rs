@@ -405,9 +405,8 @@ mod ssr {
         match r {
             Ok(f) => Ok(f),
             Err(DomainError::Validation { field, message }) => Ok(refused(Some(field), message)),
-            Err(DomainError::Duplicate { field, message }) => {
-                Ok(refused(Some(field.to_string()), message))
-            }
+            Err(DomainError::Duplicate { field, message })
+            | Err(DomainError::Unknown { field, message }) => Ok(refused(Some(field), message)),
             Err(DomainError::Conflict(m)) | Err(DomainError::Forbidden(m)) => Ok(refused(None, m)),
             Err(e) => Err(e),
         }

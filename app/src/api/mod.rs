@@ -204,6 +204,7 @@ pub mod ssr {
         match e {
             DomainError::Internal(cause) => internal(cause),
             DomainError::NotFound(_) => fail(StatusCode::NOT_FOUND, e.to_string()),
+            DomainError::Unknown { message, .. } => fail(StatusCode::NOT_FOUND, message),
             DomainError::Forbidden(m) => fail(StatusCode::FORBIDDEN, m),
             DomainError::Conflict(m) => fail(StatusCode::CONFLICT, m),
             DomainError::Duplicate { message, .. } => fail(StatusCode::CONFLICT, message),
@@ -226,10 +227,11 @@ pub mod ssr {
                 field: Some(field),
                 id: None,
             }),
-            Err(DomainError::Duplicate { field, message }) => Ok(FormResult {
+            Err(DomainError::Duplicate { field, message })
+            | Err(DomainError::Unknown { field, message }) => Ok(FormResult {
                 ok: false,
                 message,
-                field: Some(field.to_string()),
+                field: Some(field),
                 id: None,
             }),
             Err(DomainError::Conflict(message)) | Err(DomainError::Forbidden(message)) => {

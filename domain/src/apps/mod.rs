@@ -39,8 +39,10 @@ pub struct AppFields {
     pub redirect_uris: Option<Vec<String>>,
     pub token_type: Option<String>,
     pub auth_methods: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "whole_number")]
     pub token_lifetime_secs: Option<i64>,
     pub issue_refresh_tokens: Option<bool>,
+    #[serde(default, deserialize_with = "whole_number")]
     pub refresh_token_lifetime_secs: Option<i64>,
     pub user_must_confirm: Option<bool>,
     pub scopes: Option<Vec<Scope>>,
@@ -52,6 +54,21 @@ pub struct AppFields {
     pub created_at: Option<String>,
     #[serde(default)]
     pub updated_at: Option<String>,
+}
+
+/// A whole number of seconds, also when written `3600.0` (JSON Schema's `integer` allows it).
+fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let Some(n) = Option::<serde_json::Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    n.as_i64()
+        .or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                .map(|f| f as i64)
+        })
+        .map(Some)
+        .ok_or_else(|| serde::de::Error::custom(format!("expected a whole number, not {n}")))
 }
 
 /// Every setting of an app, as a whole replacement (the portal saves the whole app). The

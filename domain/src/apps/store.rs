@@ -128,11 +128,9 @@ impl Services {
                 .bind(n.trim().to_lowercase())
                 .fetch_optional(&self.store.pool)
                 .await?
-                .ok_or_else(|| {
-                    DomainError::invalid(
-                        format!("user_access_roles[{i}]"),
-                        format!("there is no role named {n:?}"),
-                    )
+                .ok_or_else(|| DomainError::Unknown {
+                    field: format!("user_access_roles[{i}]"),
+                    message: format!("there is no role named {n:?}"),
                 })?;
             let id: String = row.try_get("id")?;
             if !out.iter().any(|(x, _)| x == &id) {

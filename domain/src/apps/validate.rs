@@ -65,7 +65,7 @@ pub(super) fn check_issuer(s: &str) -> Result<Option<String>> {
     }
     let ok = (s.starts_with("https://") || s.starts_with("http://"))
         && !s.contains(['#', '?', ' '])
-        && s.len() <= 1024;
+        && s.chars().count() <= 1024;
     if !ok {
         return Err(DomainError::invalid(
             "issuer",
@@ -365,6 +365,24 @@ mod tests {
             Some("3600".into())
         )));
         assert!(diff(&old, &old).is_empty());
+    }
+
+    #[test]
+    fn lifetimes_are_whole_numbers_in_either_spelling() {
+        let parse = |s: &str| serde_json::from_str::<AppFields>(s).ok();
+        let f = parse(r#"{"token_lifetime_secs": 3600.0, "refresh_token_lifetime_secs": 7200}"#);
+        assert_eq!(
+            f.map(|f| (f.token_lifetime_secs, f.refresh_token_lifetime_secs)),
+            Some((Some(3600), Some(7200)))
+        );
+        let none = parse(r#"{"token_lifetime_secs": null}"#);
+        assert_eq!(none.map(|f| f.token_lifetime_secs), Some(None));
+        for bad in [
+            r#"{"token_lifetime_secs": 1.5}"#,
+            r#"{"token_lifetime_secs": "60"}"#,
+        ] {
+            assert!(parse(bad).is_none(), "{bad}");
+        }
     }
 
     #[test]

@@ -66,8 +66,12 @@ impl From<DomainError> for ApiError {
         match e {
             DomainError::Validation { field, message } => ApiError::validation(&field, message),
             DomainError::Duplicate { field, message } => ApiError {
-                field: Some(field.to_string()),
+                field: Some(field),
                 ..ApiError::new(StatusCode::CONFLICT, "duplicate", message)
+            },
+            DomainError::Unknown { field, message } => ApiError {
+                field: Some(field),
+                ..ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
             },
             DomainError::NotFound(what) => ApiError::new(
                 StatusCode::NOT_FOUND,

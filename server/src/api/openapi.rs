@@ -3,6 +3,7 @@
 
 use axum::response::IntoResponse;
 use axum::Json;
+use serde_json::{json, Value};
 use utoipa::OpenApi;
 
 /// The error body of every admin API failure.
@@ -106,6 +107,8 @@ impl utoipa::Modify for ErrorResponses {
                 add("500", "an unexpected failure (logged on the server)");
                 if named {
                     add("404", "no such object");
+                } else if path == "/api/v1/apps" && method == HttpMethod::Post {
+                    add("404", "a role named in user_access_roles does not exist");
                 }
                 if method != HttpMethod::Get {
                     add("409", "a duplicate or a conflicting change");
@@ -116,6 +119,247 @@ impl utoipa::Modify for ErrorResponses {
     }
 }
 
+/// The document, built once: utoipa's output with every rule the API enforces on a body.
 pub async fn document() -> impl IntoResponse {
-    Json(ApiDoc::openapi())
+    static DOC: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    Json(DOC.get_or_init(constrained).clone())
+}
+
+/// Unicode White_Space, the characters Rust's `trim` strips from both ends of a value.
+const WS: &str = r"\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
+/// Control characters (Unicode Cc), which `char::is_control` refuses.
+const CC: &str = r"\x00-\x1f\x7f-\x9f";
+
+/// `core`, with any whitespace around it (the API trims it away).
+fn trimmed(core: &str) -> String {
+    format!("^[{WS}]*{core}[{WS}]*$")
+}
+
+/// A trimmed text of `min..=max` characters without control characters except tab and line
+/// breaks (an app's name, description, category).
+fn text(min: usize, max: usize) -> Value {
+    let edge = format!("[^{WS}{CC}]");
+    let core = format!(
+        "{edge}(?:[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]{{0,{}}}{edge})?",
+        max - 2
+    );
+    let core = if min == 0 {
+        format!("(?:{core})?")
+    } else {
+        core
+    };
+    json!({"type": "string", "pattern": trimmed(&core)})
+}
+
+/// Any other URI scheme than `http` and `https` (case-insensitively): those two need a host.
+fn other_scheme() -> String {
+    let r = "[A-Za-z0-9+.-]*";
+    format!(
+        "(?:[A-GI-Za-gi-z]{r}|[Hh](?:[A-SU-Za-su-z0-9+.-]{r}|[Tt](?:[A-SU-Za-su-z0-9+.-]{r}|\
+         [Tt](?:[A-OQ-Za-oq-z0-9+.-]{r}|[Pp](?:[A-RT-Za-rt-z0-9+.-]{r}|[Ss][A-Za-z0-9+.-]+))?)?)?)"
+    )
+}
+
+/// Every rule of SPEC §2 and §5 the API checks on a request body, as JSON Schema: lengths,
+/// patterns, enums, ranges and required fields, so that a body valid by the document is taken
+/// and one that breaks it is refused (the fuzzer checks both ways). Values are trimmed by the
+/// API, so the patterns allow surrounding whitespace. What no schema can say: a scope name used
+/// twice is 409, a role in `user_access_roles` that does not exist is 404, a regex must compile
+/// with Rust's `regex` (`format: regex`).
+fn constrained() -> Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_else(|_| json!({}));
+    let login = json!({"type": "string",
+        "pattern": trimmed(&format!("[^{WS}{CC}]{{1,128}}"))});
+    let email = json!({"type": "string", "maxLength": 254,
+        "pattern": trimmed(&format!("[^@{WS}{CC}]+@[^@{WS}{CC}]+"))});
+    let password = json!({"type": "string", "minLength": 8, "maxLength": 1024});
+    let role_name = json!({"type": "string", "pattern": trimmed(&format!(
+        "[^{WS}{CC}](?:[^{CC}]{{0,126}}[^{WS}{CC}])?"))});
+    let role_description = json!({"type": "string", "maxLength": 1024});
+    let rights = json!({"type": "array",
+        "items": {"type": "string", "enum": ["apps", "users", "roles"]}});
+    let lifetime = |max: i64| json!({"type": "integer", "minimum": domain::apps::MIN_LIFETIME, "maximum": max});
+    let scope_input = json!({
+        "type": "object", "required": ["name"], "additionalProperties": false,
+        "properties": {
+            "name": {"type": "string", "pattern": trimmed("[A-Za-z0-9._:-]{1,64}")},
+            "description": {"type": "string", "maxLength": 1024},
+            "rest_regexes": {"type": "array", "items": {"type": "string", "format": "regex",
+                "minLength": 1, "maxLength": 1024, "pattern": format!("[^{WS}]")}},
+        },
+    });
+    let redirect = json!({"type": "string", "maxLength": 2048, "pattern": trimmed(&format!(
+        "(?:[Hh][Tt][Tt][Pp][Ss]?://[^/?#{WS}{CC}][^#{WS}{CC}]*|{}:[^#{WS}{CC}]+)",
+        other_scheme()))});
+    let app = |creating: bool| {
+        let mut props = json!({
+            "name": text(1, 128),
+            "description": text(0, 4096),
+            "category": text(0, 64),
+            "client_id_type": {"type": "string", "enum": ["anything", "list", "confidential"]},
+            "allowed_clients": {"type": "array", "items": {"type": "string",
+                "pattern": trimmed(&format!("[^{WS}]{{1,128}}"))}},
+            "issuer": {"type": "string", "maxLength": 1024, "description":
+                "An absolute http(s) URL without query or fragment; empty resets to the default issuer.",
+                "pattern": trimmed("(?:/*|https?://[^#? ]*[^#? /][^#? ]*)")},
+            "redirect_uris": {"type": "array", "maxItems": 100, "items": redirect},
+            "token_type": {"type": "string", "enum": ["jwt_rs256", "opaque"]},
+            "auth_methods": {"type": "array", "items": {"type": "string",
+                "enum": ["client_credentials", "authorization_code", "implicit", "password"]}},
+            "token_lifetime_secs": lifetime(domain::apps::MAX_LIFETIME),
+            "issue_refresh_tokens": {"type": "boolean"},
+            "refresh_token_lifetime_secs": lifetime(domain::apps::MAX_REFRESH_LIFETIME),
+            "user_must_confirm": {"type": "boolean"},
+            "scopes": {"type": "array", "maxItems": 200, "items": scope_input},
+            "user_access_roles": {"type": "array", "items": {"type": "string"},
+                "description": "Role names; one that does not exist is 404 with its field."},
+            "issuer_is_default": {"type": "boolean", "description": "Read-only; ignored."},
+            "created_at": {"type": "string", "description": "Read-only; ignored."},
+            "updated_at": {"type": "string", "description": "Read-only; ignored."},
+        });
+        if creating {
+            props["app_id"] = json!({"type": "string",
+                "pattern": trimmed("[A-Za-z0-9._-]{1,64}")});
+            input(props, &["app_id", "name"], true)
+        } else {
+            // `app_id` may be echoed back unchanged; any other value is 422.
+            input(props, &[], true)
+        }
+    };
+    let user = |creating: bool| {
+        let props = json!({
+            "login_name": login, "email": email, "password": password,
+            "display_name": {"type": "string"},
+            "is_oauth_confidential_client": {"type": "boolean"},
+            "enabled": {"type": "boolean"},
+        });
+        if creating {
+            input(props, &["login_name", "email", "password"], false)
+        } else {
+            input(props, &[], true)
+        }
+    };
+    let role = |creating: bool| {
+        let props = json!({"name": role_name, "description": role_description,
+            "admin_rights": rights});
+        input(props, if creating { &["name"] } else { &[] }, !creating)
+    };
+    let schemas = &mut doc["components"]["schemas"];
+    schemas["NewApp"] = app(true);
+    schemas["AppFields"] = app(false);
+    schemas["NewUser"] = user(true);
+    schemas["UserPatch"] = user(false);
+    schemas["NewRole"] = role(true);
+    schemas["RolePatch"] = role(false);
+    doc["paths"]["/api/v1/apps"]["post"]["requestBody"]["content"]["application/json"]["schema"] =
+        json!({"$ref": "#/components/schemas/NewApp"});
+    doc
+}
+
+/// An input object: the `required` fields must be there and not null; the others may be left
+/// out, and may be null when `null_ok` (an `Option` on the Rust side).
+fn input(mut props: Value, required: &[&str], null_ok: bool) -> Value {
+    if let Some(m) = props.as_object_mut() {
+        let optional = m
+            .iter_mut()
+            .filter(|(k, _)| null_ok && !required.contains(&k.as_str()));
+        for (_, v) in optional {
+            if let Some(t) = v["type"].as_str().map(str::to_string) {
+                v["type"] = json!([t, "null"]);
+            }
+            if let Some(e) = v.get_mut("enum").and_then(Value::as_array_mut) {
+                e.push(Value::Null);
+            }
+        }
+    }
+    json!({"type": "object", "additionalProperties": false, "required": required,
+        "properties": props})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::names::{
+        check_password, AppId, Email, LoginName, RedirectUri, RoleName, ScopeName,
+    };
+    use proptest::prelude::*;
+
+    /// The pattern the document gives `schema.property` (or its items), compiled once.
+    fn pattern(schema: &str, property: &str) -> &'static regex::Regex {
+        type Compiled = std::sync::Mutex<std::collections::HashMap<String, &'static regex::Regex>>;
+        static DOC: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+        static COMPILED: std::sync::OnceLock<Compiled> = std::sync::OnceLock::new();
+        let doc = DOC.get_or_init(constrained);
+        let key = format!("{schema}.{property}");
+        let mut m = COMPILED.get_or_init(Default::default).lock().expect("lock");
+        m.entry(key).or_insert_with(|| {
+            let mut p = &doc["components"]["schemas"][schema];
+            for step in property.split('.') {
+                p = &p["properties"][step];
+                if p["items"].is_object() {
+                    p = &p["items"];
+                }
+            }
+            let p = p["pattern"].as_str().expect("a pattern");
+            Box::leak(Box::new(
+                regex::Regex::new(p).expect("the pattern compiles"),
+            ))
+        })
+    }
+
+    /// Strings made of what the rules are about: whitespace of every kind, control characters,
+    /// separators, letters and a few non-ASCII characters.
+    fn hostile() -> impl Strategy<Value = String> {
+        "[ \\t\\n\\r\\x0b\\x0c\\x00\\x01\\x1f\\x7f\\u{85}\\u{a0}\\u{2000}\\u{3000}\\u{feff}aAhHtTpPsS09@:/#?._+-é]{0,24}"
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        /// A value matches the document's pattern exactly when the API takes it, so a body
+        /// valid by the document is never refused and one that breaks it is never taken.
+        #[test]
+        fn the_documents_patterns_are_the_apis_rules(s in hostile()) {
+            let cases: [(&str, &str, bool); 8] = [
+                ("NewUser", "login_name", LoginName::parse(&s).is_ok()),
+                ("NewUser", "email", Email::parse(&s).is_ok()),
+                ("NewRole", "name", RoleName::parse(&s).is_ok()),
+                ("NewApp", "app_id", AppId::parse(s.trim()).is_ok()),
+                ("NewApp", "redirect_uris", RedirectUri::parse(&s).is_ok()),
+                ("NewApp", "name", s.trim().chars().count() >= 1
+                    && !s.trim().chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))),
+                ("NewUser", "password", check_password("password", &s).is_ok()),
+                ("NewApp", "scopes.name", ScopeName::parse(s.trim()).is_ok()),
+            ];
+            for (schema, property, takes) in cases {
+                let by_doc = if property == "password" {
+                    (8..=1024).contains(&s.chars().count())
+                } else {
+                    pattern(schema, property).is_match(&s)
+                };
+                prop_assert_eq!(by_doc, takes, "{}.{} for {:?}", schema, property, s);
+            }
+        }
+    }
+
+    #[test]
+    fn creating_requires_what_the_api_requires_and_patching_nothing() {
+        let doc = constrained();
+        let s = &doc["components"]["schemas"];
+        assert_eq!(s["NewApp"]["required"], json!(["app_id", "name"]));
+        assert_eq!(
+            s["NewUser"]["required"],
+            json!(["login_name", "email", "password"])
+        );
+        assert_eq!(s["NewRole"]["required"], json!(["name"]));
+        for patch in ["AppFields", "UserPatch", "RolePatch"] {
+            assert_eq!(s[patch]["required"], json!([]), "{patch}");
+            assert_eq!(s[patch]["additionalProperties"], json!(false), "{patch}");
+        }
+        assert!(s["AppFields"]["properties"].get("app_id").is_none());
+        assert_eq!(
+            doc["paths"]["/api/v1/apps"]["post"]["requestBody"]["content"]["application/json"]
+                ["schema"]["$ref"],
+            "#/components/schemas/NewApp"
+        );
+    }
 }

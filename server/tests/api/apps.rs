@@ -161,16 +161,8 @@ async fn every_invalid_field_is_422_with_its_name() {
             "scopes[0].rest_regexes[0]",
         ),
         (
-            json!({"app_id": "x8", "name": "x", "scopes": [{"name": "a"}, {"name": "a"}]}),
-            "scopes[1].name",
-        ),
-        (
             json!({"app_id": "x9", "name": "x", "scopes": [{"name": "bad name"}]}),
             "scopes[0].name",
-        ),
-        (
-            json!({"app_id": "x10", "name": "x", "user_access_roles": ["No Such Role"]}),
-            "user_access_roles[0]",
         ),
         (
             json!({"app_id": "x11", "name": "x", "client_id_type": "public"}),
@@ -193,6 +185,29 @@ async fn every_invalid_field_is_422_with_its_name() {
                 .await;
             assert_eq!(s, 404, "{id} was not created");
         }
+    }
+    // A scope name used twice is a duplicate (409); a role that does not exist is a missing
+    // object (404): each names its field, and neither creates the app.
+    for (body, status, field) in [
+        (
+            json!({"app_id": "x8", "name": "x", "scopes": [{"name": "a"}, {"name": "a"}]}),
+            409,
+            "scopes[1].name",
+        ),
+        (
+            json!({"app_id": "x10", "name": "x", "user_access_roles": ["No Such Role"]}),
+            404,
+            "user_access_roles[0]",
+        ),
+    ] {
+        let (s, res) = app
+            .api(Method::POST, "/api/v1/apps", Some(body.clone()))
+            .await;
+        assert_eq!(
+            (s, res["field"].as_str()),
+            (status, Some(field)),
+            "{body} → {res}"
+        );
     }
     let (_, list) = app.api(Method::GET, "/api/v1/apps", None).await;
     assert_eq!(list["total"], 1, "only the valid app exists: {list}");

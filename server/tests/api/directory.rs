@@ -403,7 +403,7 @@ async fn built_in_roles_are_protected() {
             None,
         )
         .await;
-    assert_eq!(status, 422, "Everybody is implicit");
+    assert_eq!(status, 409, "Everybody is implicit");
     let (status, _) = app
         .api(
             Method::DELETE,
@@ -412,6 +412,29 @@ async fn built_in_roles_are_protected() {
         )
         .await;
     assert_eq!(status, 409);
+    // A built-in role keeps its name: a rename is a conflict with what the role is (409), and
+    // its description can still change.
+    let path = format!("/api/v1/roles/{}", everybody["id"].as_str().expect("id"));
+    let (status, body) = app
+        .api(Method::PATCH, &path, Some(json!({"name": "All"})))
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (409, Some("conflict")),
+        "{body}"
+    );
+    let (status, body) = app
+        .api(
+            Method::PATCH,
+            &path,
+            Some(json!({"description": "all of us"})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["name"].as_str()),
+        (200, Some("Everybody")),
+        "{body}"
+    );
 }
 
 #[tokio::test]
