@@ -1,6 +1,8 @@
 //! Faults measured from outside: the real `gatehouse` binary is killed with SIGKILL in the
 //! middle of a token load and concurrent admin edits, started again on the same database, and
-//! every write it had acknowledged must still be there.
+//! every write it had acknowledged must still be there. A disk that fills up and a PostgreSQL
+//! server that restarts are each a logged 500 and a failing `/readyz` while they last, and the
+//! server recovers by itself when they are over.
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -15,6 +17,16 @@ fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("free port")
+}
+
+/// `server.log` in `dir`, appended to: the process's log for the test to read.
+fn log_file(dir: &std::path::Path) -> Stdio {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("server.log"))
+        .map(Stdio::from)
+        .unwrap_or_else(|_| Stdio::null())
 }
 
 /// Starts the binary on `db` and waits until it is ready. (The child is handed to the caller,
@@ -33,8 +45,9 @@ async fn start_process(db: &str, dir: &std::path::Path) -> (Child, String) {
         )
         .env("LEPTOS_SITE_ROOT", dir.join("site"))
         .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .env("NO_COLOR", "1")
+        .stdout(log_file(dir))
+        .stderr(log_file(dir))
         .spawn()
         .expect("spawn gatehouse");
     let started = Instant::now();
@@ -242,4 +255,209 @@ impl TestAppRef {
         .await;
         assert_eq!(s, 201, "{b}");
     }
+}
+
+async fn cc_token_at(url: &str) -> (u16, Value) {
+    let res = client()
+        .post(format!("{url}/oauth2/token/faults"))
+        .basic_auth(CLIENT, Some(SECRET))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("token request answered");
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+async fn readyz_at(url: &str) -> u16 {
+    match client().get(format!("{url}/readyz")).send().await {
+        Ok(r) => r.status().as_u16(),
+        Err(_) => 0,
+    }
+}
+
+/// Polls `/readyz` until it answers `want`, for at most `secs` seconds.
+async fn wait_ready(url: &str, want: u16, secs: u64) -> bool {
+    let until = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < until {
+        if readyz_at(url).await == want {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    false
+}
+
+/// Signs in to a separately started process and creates the `faults` app and its client.
+async fn set_up(url: &str) {
+    let admin = client();
+    sign_in(&admin, url, "admin", ADMIN_PASSWORD, "/admin").await;
+    TestAppRef {
+        url: url.to_string(),
+        admin,
+    }
+    .setup()
+    .await;
+}
+
+/// A tmpfs mounted for one test, unmounted when dropped.
+struct Tmpfs(std::path::PathBuf);
+
+impl Tmpfs {
+    /// `None` when this process may not mount (it is not root).
+    fn mount(at: &std::path::Path, mib: u32) -> Option<Tmpfs> {
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={mib}m"), "tmpfs"])
+            .arg(at)
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then(|| Tmpfs(at.to_path_buf()))
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+#[tokio::test]
+async fn a_full_disk_is_a_logged_500_and_not_ready_and_recovers_by_itself() {
+    if std::env::var("GATEHOUSE_TEST_POSTGRES").is_ok() {
+        return; // The SQLite file's disk; PostgreSQL's disk is the PostgreSQL server's.
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    let disk = dir.path().join("disk");
+    std::fs::create_dir(&disk).expect("mount point");
+    let Some(_tmpfs) = Tmpfs::mount(&disk, 24) else {
+        eprintln!("full-disk test skipped: mounting a small tmpfs needs root");
+        return;
+    };
+    let db = format!("sqlite://{}", disk.join("gatehouse.db").display());
+    let (mut child, url) = start_process(&db, dir.path()).await;
+    set_up(&url).await;
+    let (s, before) = cc_token_at(&url).await;
+    assert_eq!(s, 200, "{before}");
+
+    // Fill the disk to the last byte.
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(disk.join("filler")).expect("filler");
+        for size in [1 << 20, 4096, 1] {
+            let chunk = vec![0u8; size];
+            while f.write_all(&chunk).is_ok() {}
+        }
+    }
+    // Writes go on into space SQLite holds already, then fail: 500 server_error, never a hang
+    // or a crash, and /readyz reports it.
+    let mut issued_while_full = 0;
+    let mut refused = None;
+    let until = Instant::now() + Duration::from_secs(60);
+    while refused.is_none() && Instant::now() < until {
+        let (s, b) = cc_token_at(&url).await;
+        match s {
+            200 => issued_while_full += 1,
+            _ => refused = Some((s, b)),
+        }
+    }
+    let (s, b) = refused.expect("the full disk refused a write within 60 s");
+    assert_eq!((s, b["error"].as_str()), (500, Some("server_error")), "{b}");
+    assert!(
+        wait_ready(&url, 503, 15).await,
+        "/readyz reports the full disk"
+    );
+    assert!(child.try_wait().expect("status").is_none(), "still running");
+
+    // Space again: ready and issuing without a restart; what was acknowledged is there.
+    std::fs::remove_file(disk.join("filler")).expect("free the disk");
+    assert!(wait_ready(&url, 200, 30).await, "recovered by itself");
+    let (s, after) = cc_token_at(&url).await;
+    assert_eq!(s, 200, "{after}");
+    for t in [&before, &after] {
+        let token = t["access_token"].as_str().expect("token");
+        let (_, b) = introspect_with(&url, "faults", Some((CLIENT, SECRET)), token).await;
+        assert_eq!(b["active"], true, "{b}");
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default();
+    assert!(
+        log.contains("database or disk is full"),
+        "the cause is in the log: {log}"
+    );
+    eprintln!("full-disk test: {issued_while_full} tokens issued into space already held, then 500 and 503 until space was freed");
+}
+
+/// `scripts/pg-cluster.sh` with these arguments.
+fn pg_cluster(args: &[&str]) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/pg-cluster.sh");
+    let ok = Command::new("bash")
+        .arg(script)
+        .args(args)
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "pg-cluster.sh {args:?}");
+}
+
+#[tokio::test]
+async fn a_postgresql_restart_is_a_logged_500_and_not_ready_and_recovers_by_itself() {
+    if std::env::var("GATEHOUSE_TEST_POSTGRES").is_err() {
+        return; // Runs in the PostgreSQL pass, with a cluster of its own to restart.
+    }
+    let pg = tempfile::Builder::new()
+        .prefix("gatehouse-pg-restart")
+        .tempdir_in("/tmp")
+        .expect("dir");
+    let pg_dir = pg.path().to_str().expect("path").to_string();
+    let port = free_port().to_string();
+    pg_cluster(&["init", &pg_dir, &port]);
+    struct Stop(String);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/pg-cluster.sh");
+            let _ = Command::new("bash")
+                .args([script, "stop", &self.0, "immediate"])
+                .status();
+        }
+    }
+    let _stop = Stop(pg_dir.clone());
+    let dir = tempfile::tempdir().expect("dir");
+    let db = format!("postgres://postgres@127.0.0.1:{port}/postgres");
+    let (mut child, url) = start_process(&db, dir.path()).await;
+    set_up(&url).await;
+    let (s, before) = cc_token_at(&url).await;
+    assert_eq!(s, 200, "{before}");
+
+    pg_cluster(&["stop", &pg_dir, "fast"]);
+    let started = Instant::now();
+    let (s, b) = cc_token_at(&url).await;
+    assert_eq!((s, b["error"].as_str()), (500, Some("server_error")), "{b}");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "refused promptly, not after a hang: {:?}",
+        started.elapsed()
+    );
+    assert!(
+        wait_ready(&url, 503, 15).await,
+        "/readyz reports the outage"
+    );
+    assert!(child.try_wait().expect("status").is_none(), "still running");
+
+    pg_cluster(&["start", &pg_dir, &port]);
+    assert!(wait_ready(&url, 200, 30).await, "recovered by itself");
+    let (s, after) = cc_token_at(&url).await;
+    assert_eq!(s, 200, "{after}");
+    for t in [&before, &after] {
+        let token = t["access_token"].as_str().expect("token");
+        let (_, b) = introspect_with(&url, "faults", Some((CLIENT, SECRET)), token).await;
+        assert_eq!(b["active"], true, "{b}");
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default();
+    assert!(
+        log.contains("internal error at an OAuth endpoint"),
+        "the 500 is logged with its cause: {log}"
+    );
 }
