@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(CURDIR)/tools/node_modules/.bin:$(PATH)
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: setup run dev build test test-rust test-e2e test-fuzz fuzz bench fmt lint
+.PHONY: setup run dev build test test-rust test-e2e test-fuzz fuzz bench bench-users fmt lint
 
 setup:
 	@bash scripts/setup.sh
@@ -41,8 +41,13 @@ test-fuzz:
 fuzz:
 	FUZZ_SECONDS=600 FUZZ_EXAMPLES=500 bash scripts/fuzz.sh
 
+## Gatehouse and node-oidc-provider side by side, from outside (wrk); writes bench/results.json.
 bench:
 	bash scripts/bench.sh
+
+## The Users list with 100,000 users.
+bench-users:
+	bash scripts/bench-users.sh
 
 fmt:
 	cargo fmt --all

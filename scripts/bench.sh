@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# The benchmarks: token endpoint and Users list, on SQLite and on a throwaway PostgreSQL.
+# make bench: Gatehouse side by side with node-oidc-provider, driven from outside by wrk
+# (bench/run.py says what runs; BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_POSTGRES tune it).
+# Installs what it needs (wrk and PostgreSQL from Debian, oidc-provider from npm) when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
-cargo build --release -p gatehouse --example bench
-./target/release/examples/bench "${BENCH_SECONDS:-5}" "${BENCH_CONCURRENCY:-32}"
-bash scripts/with-postgres.sh ./target/release/examples/bench "${BENCH_SECONDS:-5}" "${BENCH_CONCURRENCY:-32}"
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+command -v wrk >/dev/null || $SUDO apt-get install -y -qq wrk >/dev/null
+ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || bash scripts/setup.sh
+[ -d bench/peer/node_modules/oidc-provider ] || (cd bench/peer && npm ci --no-audit --no-fund --silent)
+cargo build --release -p gatehouse --bin gatehouse --example bare --example signrate
+python3 bench/run.py

@@ -1,0 +1,323 @@
+#!/usr/bin/env python3
+"""`make bench`: Gatehouse side by side with node-oidc-provider, measured from outside.
+
+Starts the release server as its own process on loopback with a fresh database (SQLite, then a
+throwaway PostgreSQL cluster from scripts/pg-cluster.sh), sets it up through the admin API (an app
+per token type with a confidential client and a scope), and drives it with wrk (a separate process,
+1 thread, BENCH_CONNECTIONS connections, BENCH_SECONDS per case after a warm-up). In the same run
+and with the same load: node-oidc-provider configured equivalently (bench/peer), a bare axum
+handler (the ceiling of this machine's HTTP stack) and the raw RS256 signing rate of the crate
+Gatehouse signs with. Prints one table and writes bench/results.json.
+
+Environment: BENCH_SECONDS (10), BENCH_CONNECTIONS (32), BENCH_WARMUP (2), BENCH_POSTGRES (1).
+"""
+import base64
+import http.cookiejar
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SECS = int(os.environ.get("BENCH_SECONDS", "10"))
+CONN = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+WARMUP = int(os.environ.get("BENCH_WARMUP", "2"))
+LUA = os.path.join(ROOT, "bench", "wrk", "request.lua")
+ADMIN_PASSWORD = "bench-admin-password"
+CLIENT, SECRET = "bench-client", "bench-client-secret-123"
+BASIC = "Basic " + base64.b64encode(f"{CLIENT}:{SECRET}".encode()).decode()
+TOKEN_TYPES = ["opaque", "jwt_rs256"]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"bench: {url} did not answer within {timeout}s")
+
+
+def peak_rss_mb(pid):
+    """The process's high-water mark of resident memory (VmHWM), in MB."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return None
+
+
+def wrk(url, method="GET", body="", auth="", secs=SECS):
+    env = dict(os.environ, METHOD=method, BODY=body, AUTH=auth)
+    cmd = ["wrk", "-t1", f"-c{CONN}", f"-d{secs}s", "--timeout", "5s", "-s", LUA, url]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=secs + 60).stdout
+    line = next((l for l in out.splitlines() if l.startswith("JSON ")), None)
+    if line is None:
+        raise SystemExit(f"bench: wrk printed no figures for {url}:\n{out}")
+    r = json.loads(line[5:])
+    return {
+        "rps": round(r["requests"] / (r["duration_us"] / 1e6)),
+        "p50_ms": round(r["p50_us"] / 1000, 2),
+        "p99_ms": round(r["p99_us"] / 1000, 2),
+        "errors": r["connect_errors"] + r["read_errors"] + r["write_errors"] + r["timeouts"],
+        "non_2xx": r["non_2xx"],
+        "requests": r["requests"],
+    }
+
+
+def measure(url, pid=None, **req):
+    """Checks one request answers 2xx, warms up, then measures."""
+    check(url, **req)
+    wrk(url, secs=WARMUP, **req)
+    result = wrk(url, **req)
+    if pid:
+        result["peak_rss_mb"] = peak_rss_mb(pid)
+    return result
+
+
+def check(url, method="GET", body="", auth=""):
+    data = body.encode() if body else None
+    r = urllib.request.Request(url, data=data, method=method)
+    if auth:
+        r.add_header("Authorization", auth)
+    if data:
+        r.add_header("Content-Type", "application/x-www-form-urlencoded")
+    with urllib.request.urlopen(r, timeout=10) as res:
+        raw = res.read()
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw.decode(errors="replace")
+
+
+class Admin:
+    """The admin API of a running server, signed in through the login server function."""
+
+    def __init__(self, base):
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        form = urllib.parse.urlencode(
+            {"login_name": "admin", "password": ADMIN_PASSWORD, "return_to": "/admin"}).encode()
+        req = urllib.request.Request(f"{base}/sfn/login", data=form, method="POST")
+        req.add_header("Origin", base)
+        req.add_header("Accept", "text/html")
+        self.opener.open(req, timeout=30)
+
+    def call(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.base + path, data=data, method=method)
+        req.add_header("Origin", self.base)
+        if data:
+            req.add_header("Content-Type", "application/json")
+        with self.opener.open(req, timeout=30) as res:
+            raw = res.read()
+            return json.loads(raw) if raw else None
+
+
+def gatehouse_cases(database_url, label, workdir):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = dict(os.environ, DATABASE_URL=database_url, GATEHOUSE_BIND=f"127.0.0.1:{port}",
+               GATEHOUSE_ADMIN_PASSWORD=ADMIN_PASSWORD,
+               GATEHOUSE_SECRET_KEY="bench-system-secret-0123456789abcdefghij",
+               LEPTOS_SITE_ROOT=os.path.join(ROOT, "target", "site"), RUST_LOG="warn")
+    log = open(os.path.join(workdir, f"gatehouse-{label}.log"), "w")
+    proc = subprocess.Popen([os.path.join(ROOT, "target", "release", "gatehouse")], env=env,
+                            stdout=log, stderr=log)
+    try:
+        wait_for(f"{base}/readyz")
+        admin = Admin(base)
+        role = admin.call("POST", "/api/v1/roles", {"name": "Bench clients", "admin_rights": ["apps"]})
+        user = admin.call("POST", "/api/v1/users", {
+            "login_name": CLIENT, "email": "bench@example.com", "password": SECRET,
+            "is_oauth_confidential_client": True})
+        admin.call("PUT", f"/api/v1/roles/{role['id']}/members/{user['id']}")
+        for tt in TOKEN_TYPES:
+            admin.call("POST", "/api/v1/apps", {
+                "app_id": f"bench-{tt}", "name": f"Bench {tt}", "token_type": tt,
+                "auth_methods": ["client_credentials"], "token_lifetime_secs": 3600,
+                "scopes": [{"name": "api", "rest_regexes": ["api/v1/apps/.*"]}],
+                "user_access_roles": ["Bench clients"]})
+        cc = "grant_type=client_credentials&scope=api"
+        tokens = {tt: check(f"{base}/oauth2/token/bench-{tt}", "POST", cc, BASIC)["access_token"]
+                  for tt in TOKEN_TYPES}
+        out = {}
+        for tt in TOKEN_TYPES:
+            out[f"cc_{tt}"] = measure(f"{base}/oauth2/token/bench-{tt}", proc.pid,
+                                      method="POST", body=cc, auth=BASIC)
+        out["introspect_opaque"] = measure(
+            f"{base}/oauth2/introspect/bench-opaque", proc.pid, method="POST",
+            body="token=" + urllib.parse.quote(tokens["opaque"]), auth=BASIC)
+        for tt in TOKEN_TYPES:
+            out[f"bearer_get_{tt}"] = measure(f"{base}/api/v1/apps/bench-{tt}", proc.pid,
+                                              auth="Bearer " + tokens[tt])
+        out["healthz"] = measure(f"{base}/healthz", proc.pid)
+        return out
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+
+
+def peer_cases():
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(["node", os.path.join(ROOT, "bench", "peer", "server.mjs"), str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(f"{base}/.well-known/openid-configuration")
+        cc = "grant_type=client_credentials&scope=api&resource=urn:bench:"
+        token = check(f"{base}/token", "POST", cc + "opaque", BASIC)["access_token"]
+        return {
+            "cc_opaque": measure(f"{base}/token", proc.pid, method="POST", body=cc + "opaque",
+                                 auth=BASIC),
+            "cc_jwt_rs256": measure(f"{base}/token", proc.pid, method="POST", body=cc + "jwt",
+                                    auth=BASIC),
+            "introspect_opaque": measure(f"{base}/token/introspection", proc.pid, method="POST",
+                                         body="token=" + token, auth=BASIC),
+        }
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def bare_ceiling():
+    port = free_port()
+    proc = subprocess.Popen([os.path.join(ROOT, "target", "release", "examples", "bare"), str(port)])
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz")
+        return measure(f"http://127.0.0.1:{port}/healthz", proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def sign_rate():
+    out = subprocess.run([os.path.join(ROOT, "target", "release", "examples", "signrate"),
+                          str(min(SECS, 5))], capture_output=True, text=True, check=True).stdout
+    return json.loads(out)
+
+
+def postgres(workdir):
+    """A throwaway cluster; returns (database URL, stop function)."""
+    d = tempfile.mkdtemp(prefix="gatehouse-bench-pg.", dir="/tmp")
+    port = str(free_port())
+    script = os.path.join(ROOT, "scripts", "pg-cluster.sh")
+    subprocess.run(["bash", script, "init", d, port], check=True)
+
+    def stop():
+        subprocess.run(["bash", script, "stop", d, "immediate"], check=False)
+        subprocess.run(["rm", "-rf", d], check=False)
+    return f"postgres://postgres@127.0.0.1:{port}/postgres", stop
+
+
+def ratio(a, b):
+    return round(a / b, 2) if a and b else None
+
+
+CASES = [
+    ("cc_opaque", "client credentials, opaque"),
+    ("cc_jwt_rs256", "client credentials, jwt_rs256"),
+    ("introspect_opaque", "introspection of an opaque token"),
+    ("bearer_get_opaque", "admin API GET, opaque bearer"),
+    ("bearer_get_jwt_rs256", "admin API GET, JWT bearer"),
+    ("healthz", "GET /healthz"),
+]
+
+
+def fmt(r):
+    if not r:
+        return "—"
+    bad = "" if r["errors"] == 0 and r["non_2xx"] == 0 else f", {r['errors']} err, {r['non_2xx']} non-2xx"
+    return f"{r['rps']:,} req/s, p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms{bad}"
+
+
+def main():
+    with tempfile.TemporaryDirectory() as work:
+        results = {"backends": {}}
+        results["backends"]["sqlite"] = gatehouse_cases(
+            "sqlite://" + os.path.join(work, "bench.db"), "sqlite", work)
+        if os.environ.get("BENCH_POSTGRES", "1") == "1":
+            url, stop = postgres(work)
+            try:
+                results["backends"]["postgres"] = gatehouse_cases(url, "postgres", work)
+            finally:
+                stop()
+        results["peer"] = peer_cases()
+        results["bare_axum_healthz"] = bare_ceiling()
+        results["raw_signing"] = sign_rate()
+
+    backends = results["backends"]
+    peer, bare, signing = results["peer"], results["bare_axum_healthz"], results["raw_signing"]
+    ratios = {}
+    for name, g in backends.items():
+        ratios[name] = {
+            "cc_opaque_vs_peer": ratio(g["cc_opaque"]["rps"], peer["cc_opaque"]["rps"]),
+            "cc_jwt_rs256_vs_peer": ratio(g["cc_jwt_rs256"]["rps"], peer["cc_jwt_rs256"]["rps"]),
+            "cc_jwt_rs256_vs_raw_signing": ratio(g["cc_jwt_rs256"]["rps"], signing["per_sec"]),
+            "introspect_vs_peer": ratio(g["introspect_opaque"]["rps"], peer["introspect_opaque"]["rps"]),
+            "introspect_vs_healthz": ratio(g["introspect_opaque"]["rps"], g["healthz"]["rps"]),
+            "bearer_get_opaque_vs_healthz": ratio(g["bearer_get_opaque"]["rps"], g["healthz"]["rps"]),
+            "bearer_get_jwt_vs_healthz": ratio(g["bearer_get_jwt_rs256"]["rps"], g["healthz"]["rps"]),
+            "healthz_vs_bare_axum": ratio(g["healthz"]["rps"], bare["rps"]),
+            "peak_rss_mb": max(r.get("peak_rss_mb") or 0 for r in g.values()),
+        }
+    results["ratios"] = ratios
+    results["peer_peak_rss_mb"] = max(r.get("peak_rss_mb") or 0 for r in peer.values())
+    results["machine"] = {
+        "cpus": os.cpu_count(), "kernel": platform.release(),
+        "load_generator": f"wrk -t1 -c{CONN} -d{SECS}s (warm-up {WARMUP}s), on the same cores",
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "peer": "oidc-provider 9.13.3 on Node " + subprocess.run(
+            ["node", "--version"], capture_output=True, text=True).stdout.strip()
+            + " (tokens in memory, its default adapter; Gatehouse persists every token)",
+    }
+
+    names = list(backends)
+    head = "| case | " + " | ".join(f"Gatehouse, {n}" for n in names) + " | node-oidc-provider | ratio (" + names[0] + " / peer) |"
+    print(head)
+    print("|" + " --- |" * (3 + len(names)))
+    for key, label in CASES:
+        row = [fmt(backends[n].get(key)) for n in names]
+        p = peer.get(key)
+        r = ratio(backends[names[0]][key]["rps"], p["rps"]) if p else None
+        print(f"| {label} | " + " | ".join(row) + f" | {fmt(p)} | {f'{r}x' if r else '—'} |")
+    print(f"| bare axum `GET /healthz` (ceiling) | {fmt(bare)} |")
+    print(f"| raw RS256 signing, {signing['threads']} threads | {signing['per_sec']:,.0f} signatures/s |")
+    print()
+    for n in names:
+        rr = ratios[n]
+        print(f"{n}: JWT/raw signing {rr['cc_jwt_rs256_vs_raw_signing']}, introspection/healthz "
+              f"{rr['introspect_vs_healthz']}, bearer GET/healthz {rr['bearer_get_opaque_vs_healthz']} "
+              f"(opaque) {rr['bearer_get_jwt_vs_healthz']} (JWT), healthz/bare axum "
+              f"{rr['healthz_vs_bare_axum']}, peak RSS {rr['peak_rss_mb']} MB "
+              f"(peer {results['peer_peak_rss_mb']} MB)")
+    os.makedirs(os.path.join(ROOT, "bench"), exist_ok=True)
+    with open(os.path.join(ROOT, "bench", "results.json"), "w") as f:
+        json.dump(results, f, indent=2)
+        f.write("\n")
+    print("\nfigures written to bench/results.json")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
