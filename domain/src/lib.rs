@@ -39,6 +39,8 @@ pub struct Services {
     pub(crate) blocks: throttle::BlockMirror,
     /// Seals the private signing keys at rest.
     pub(crate) secrets: std::sync::Arc<secrets::SecretBox>,
+    /// Writes issued tokens (group commit on SQLite); started on first use, inside the runtime.
+    pub(crate) token_writer: std::sync::Arc<std::sync::OnceLock<oauth::TokenWriter>>,
 }
 
 impl Services {
@@ -51,6 +53,7 @@ impl Services {
             clients: Default::default(),
             blocks: Default::default(),
             secrets: std::sync::Arc::new(secrets),
+            token_writer: Default::default(),
         }
     }
 

@@ -21,6 +21,11 @@ pub enum Backend {
 #[derive(Clone)]
 pub struct Store {
     pub pool: AnyPool,
+    /// Where the hot path writes (issued tokens and codes). On SQLite a pool of one connection:
+    /// concurrent writers wait their turn in the pool's queue instead of in SQLite's busy
+    /// handler, which sleeps (1, 2, 5 … 100 ms) and made the token endpoint's tail latency.
+    /// On PostgreSQL the same pool as `pool`.
+    pub writer: AnyPool,
     pub backend: Backend,
     /// When a write last failed (unix ms; 0: never). Connections opened before it are not
     /// handed out again: a connection that was opened read-only (a read-only file, a database
@@ -78,35 +83,42 @@ impl Store {
         };
         let fault_at_ms = Arc::new(AtomicI64::new(0));
         let fault = fault_at_ms.clone();
-        let pool = AnyPoolOptions::new()
-            .max_connections(max)
-            .acquire_timeout(Duration::from_secs(10))
-            .before_acquire(move |_conn, meta| {
-                let fault = fault.load(Ordering::Relaxed);
-                Box::pin(async move {
-                    let opened_ms = now_ms() - meta.age.as_millis() as i64;
-                    Ok(fault == 0 || opened_ms > fault)
+        let connect = |max: u32| {
+            let fault = fault.clone();
+            AnyPoolOptions::new()
+                .max_connections(max)
+                .acquire_timeout(Duration::from_secs(10))
+                .before_acquire(move |_conn, meta| {
+                    let fault = fault.load(Ordering::Relaxed);
+                    Box::pin(async move {
+                        let opened_ms = now_ms() - meta.age.as_millis() as i64;
+                        Ok(fault == 0 || opened_ms > fault)
+                    })
                 })
-            })
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        conn.execute("PRAGMA journal_mode=WAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;")
-                            .await?;
-                    }
-                    Ok(())
+                .after_connect(move |conn, _meta| {
+                    Box::pin(async move {
+                        if backend == Backend::Sqlite {
+                            conn.execute("PRAGMA journal_mode=WAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;")
+                                .await?;
+                        }
+                        Ok(())
+                    })
                 })
-            })
-            .connect(&url)
-            .await
-            .map_err(StoreOpenError::Connect)?;
+                .connect(&url)
+        };
+        let pool = connect(max).await.map_err(StoreOpenError::Connect)?;
         // One set of migrations serves both backends: the SQL is portable (TEXT, BIGINT).
         sqlx::migrate!("../migrations")
             .run(&pool)
             .await
             .map_err(StoreOpenError::Migrate)?;
+        let writer = match backend {
+            Backend::Sqlite => connect(1).await.map_err(StoreOpenError::Connect)?,
+            Backend::Postgres => pool.clone(),
+        };
         let store = Store {
             pool,
+            writer,
             backend,
             fault_at_ms,
             failing: Default::default(),
@@ -117,6 +129,12 @@ impl Store {
             .await
             .map_err(StoreOpenError::NotWritable)?;
         Ok(store)
+    }
+
+    /// Closes both pools (shutdown; tests simulate an outage with it).
+    pub async fn close(&self) {
+        self.pool.close().await;
+        self.writer.close().await;
     }
 
     /// `SELECT 1`, for readiness.

@@ -189,11 +189,15 @@ pub fn router(config: &Config, addr: SocketAddr, public_url: &str, services: Ser
     let fallback_services = services.clone();
     let http_state = http::HttpState::new(services, public_url);
 
-    let inner = Router::new()
+    // Probes and the endpoints programs call skip the session, Origin and page layers: they
+    // use none of them, and the token endpoint is the hot path.
+    let machine = Router::new()
         .route("/healthz", get(http::healthz))
         .route("/readyz", get(http::readyz))
+        .merge(oauth::machine_router());
+    let inner = Router::new()
         .merge(api::router())
-        .merge(oauth::router())
+        .merge(oauth::browser_router())
         .route(
             "/admin/apps/{app_id}",
             axum::routing::post(portal::app_form),
@@ -235,6 +239,7 @@ pub fn router(config: &Config, addr: SocketAddr, public_url: &str, services: Ser
             http::origin_check,
         ))
         .layer(axum::middleware::from_fn(http::server_fn_status))
+        .merge(machine)
         .layer(axum::middleware::from_fn(http::security_headers))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             http::MAX_BODY,

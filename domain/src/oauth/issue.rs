@@ -89,32 +89,35 @@ impl Services {
     async fn store_token(
         &self,
         token: &str,
-        kind: &str,
+        kind: &'static str,
         g: &Grant,
         scope: &str,
         jti: &str,
         iat: i64,
         exp: i64,
     ) -> Result<(), OAuthError> {
-        sqlx::query(
-            "INSERT INTO tokens (token_hash, kind, app_id, client_id, user_id, username, scope, jti, family_id, issued_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(sha256_hex(token))
-        .bind(kind)
-        .bind(&g.app.app_id)
-        .bind(&g.client_id)
-        .bind(&g.user_id)
-        .bind(&g.username)
-        .bind(scope)
-        .bind(jti)
-        .bind(&g.family)
-        .bind(iat)
-        .bind(exp)
-        .execute(&self.store.pool)
-        .await
-        .map_err(OAuthError::internal)?;
-        Ok(())
+        let writer = self.token_writer.get_or_init(|| {
+            super::TokenWriter::new(
+                self.store.writer.clone(),
+                self.store.backend == crate::store::Backend::Sqlite,
+            )
+        });
+        writer
+            .insert(super::batch::NewToken {
+                token_hash: sha256_hex(token),
+                kind,
+                app_id: g.app.app_id.clone(),
+                client_id: g.client_id.clone(),
+                user_id: g.user_id.clone(),
+                username: g.username.clone(),
+                scope: scope.to_string(),
+                jti: jti.to_string(),
+                family: g.family.clone(),
+                issued_at: iat,
+                expires_at: exp,
+            })
+            .await
+            .map_err(OAuthError::internal)
     }
 
     /// Creates an authorization code (60 s, single use) for a signed-in person.
@@ -144,7 +147,7 @@ impl Services {
         .bind(nonce)
         .bind(random_token(12))
         .bind(now() + 60)
-        .execute(&self.store.pool)
+        .execute(&self.store.writer)
         .await?;
         Ok(code)
     }

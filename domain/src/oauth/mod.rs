@@ -2,6 +2,7 @@
 //! its grant, `issue` turns a grant into tokens (JWT RS256 or opaque), `introspect` says what a
 //! token stands for, `revoke` ends tokens, `cache` holds apps with their compiled scopes.
 
+mod batch;
 mod cache;
 mod grants;
 mod introspect;
@@ -13,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::clients::ClientCredentials;
 
 pub use crate::error::{OAuthError, OAuthErrorCode};
+pub(crate) use batch::TokenWriter;
 pub use cache::AppCache;
 pub use grants::{pkce_matches, resolve_scopes, GrantType};
 

@@ -12,15 +12,21 @@ use axum::Router;
 
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
+/// The endpoints a person's browser reaches: they read the sign-in session.
+pub fn browser_router() -> Router<AppState> {
+    Router::new()
+        .route("/oauth2/authorize/{app}", get(authorize::authorize))
+        .route("/oauth2/consent/{app}", post(authorize::consent))
+        .route("/account/apps/{app}/withdraw", post(authorize::withdraw))
+}
+
+/// The endpoints programs call: no session, no cookie, no page middleware on the way.
+pub fn machine_router() -> Router<AppState> {
     Router::new()
         .route("/oauth2/token/{app}", post(token::token))
         .route("/oauth2/introspect/{app}", post(token::introspect))
         .route("/oauth2/revoke/{app}", post(token::revoke))
         .route("/oauth2/keys/{app}", get(keys::jwks))
-        .route("/oauth2/authorize/{app}", get(authorize::authorize))
-        .route("/oauth2/consent/{app}", post(authorize::consent))
-        .route("/account/apps/{app}/withdraw", post(authorize::withdraw))
         .route(
             "/oauth2/{app}/.well-known/oauth-authorization-server",
             get(metadata::metadata),

@@ -290,7 +290,7 @@ async fn a_database_outage_is_a_server_error_never_a_refusal_or_a_sign_in() {
     client_app(&app, "down", "opaque").await;
     let token = cc_token(&app.url, "down", Some("users")).await;
     // Every query fails from now on.
-    app.services.store.pool.close().await;
+    app.services.store.close().await;
 
     let res = app
         .admin
