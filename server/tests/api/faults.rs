@@ -300,6 +300,29 @@ async fn set_up(url: &str) {
     .await;
 }
 
+/// After a fault: ready again without a restart, issuing, the token from before the fault and a
+/// new one both active; then stops the process and checks its log holds `cause`.
+async fn recovered(
+    url: &str,
+    before: &Value,
+    mut child: Child,
+    dir: &std::path::Path,
+    cause: &str,
+) {
+    assert!(wait_ready(url, 200, 30).await, "recovered by itself");
+    let (s, after) = cc_token_at(url).await;
+    assert_eq!(s, 200, "{after}");
+    for t in [before, &after] {
+        let token = t["access_token"].as_str().expect("token");
+        let (_, b) = introspect_with(url, "faults", Some((CLIENT, SECRET)), token).await;
+        assert_eq!(b["active"], true, "{b}");
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let log = std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
+    assert!(log.contains(cause), "the cause is in the log: {log}");
+}
+
 /// A tmpfs mounted for one test, unmounted when dropped.
 struct Tmpfs(std::path::PathBuf);
 
@@ -371,21 +394,7 @@ async fn a_full_disk_is_a_logged_500_and_not_ready_and_recovers_by_itself() {
 
     // Space again: ready and issuing without a restart; what was acknowledged is there.
     std::fs::remove_file(disk.join("filler")).expect("free the disk");
-    assert!(wait_ready(&url, 200, 30).await, "recovered by itself");
-    let (s, after) = cc_token_at(&url).await;
-    assert_eq!(s, 200, "{after}");
-    for t in [&before, &after] {
-        let token = t["access_token"].as_str().expect("token");
-        let (_, b) = introspect_with(&url, "faults", Some((CLIENT, SECRET)), token).await;
-        assert_eq!(b["active"], true, "{b}");
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default();
-    assert!(
-        log.contains("database or disk is full"),
-        "the cause is in the log: {log}"
-    );
+    recovered(&url, &before, child, dir.path(), "database or disk is full").await;
     eprintln!("full-disk test: {issued_while_full} tokens issued into space already held, then 500 and 503 until space was freed");
 }
 
@@ -445,19 +454,12 @@ async fn a_postgresql_restart_is_a_logged_500_and_not_ready_and_recovers_by_itse
     assert!(child.try_wait().expect("status").is_none(), "still running");
 
     pg_cluster(&["start", &pg_dir, &port]);
-    assert!(wait_ready(&url, 200, 30).await, "recovered by itself");
-    let (s, after) = cc_token_at(&url).await;
-    assert_eq!(s, 200, "{after}");
-    for t in [&before, &after] {
-        let token = t["access_token"].as_str().expect("token");
-        let (_, b) = introspect_with(&url, "faults", Some((CLIENT, SECRET)), token).await;
-        assert_eq!(b["active"], true, "{b}");
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default();
-    assert!(
-        log.contains("internal error at an OAuth endpoint"),
-        "the 500 is logged with its cause: {log}"
-    );
+    recovered(
+        &url,
+        &before,
+        child,
+        dir.path(),
+        "internal error at an OAuth endpoint",
+    )
+    .await;
 }
