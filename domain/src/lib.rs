@@ -41,6 +41,7 @@ pub struct Services {
     pub(crate) secrets: std::sync::Arc<secrets::SecretBox>,
     /// Writes issued tokens (group commit on SQLite); started on first use, inside the runtime.
     pub(crate) token_writer: std::sync::Arc<std::sync::OnceLock<oauth::TokenWriter>>,
+    pub(crate) principals: bearer::PrincipalCache,
 }
 
 impl Services {
@@ -54,6 +55,7 @@ impl Services {
             blocks: Default::default(),
             secrets: std::sync::Arc::new(secrets),
             token_writer: Default::default(),
+            principals: Default::default(),
         }
     }
 
@@ -61,18 +63,21 @@ impl Services {
     /// deleted: whatever was issued on the old credentials must stop working.
     pub(crate) async fn on_user_credentials_changed(&self, user_id: &str) -> Result<()> {
         self.clients.invalidate_user(user_id);
+        self.principals.invalidate_all();
         Ok(())
     }
 
     /// Called before a user is deleted: every token issued to or for them stops working.
     pub(crate) async fn before_user_deleted(&self, user_id: &str) -> Result<()> {
         self.clients.invalidate_user(user_id);
+        self.principals.invalidate_all();
         self.revoke_subject(&format!("user:{user_id}")).await
     }
 
     /// Called after role membership or rights changed.
     pub(crate) async fn on_roles_changed(&self) -> Result<()> {
         self.clients.invalidate_all();
+        self.principals.invalidate_all();
         Ok(())
     }
 

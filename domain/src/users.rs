@@ -265,6 +265,7 @@ impl Services {
         if secret_changed || !u.enabled {
             self.on_user_credentials_changed(id).await?;
         }
+        self.principals.invalidate_all();
         Ok(u)
     }
 

@@ -724,3 +724,44 @@ async fn a_third_party_oauth2_client_does_the_client_credentials_exchange() {
         .expect("api");
     assert_eq!(res.status(), 200);
 }
+
+#[tokio::test]
+async fn a_bearer_loses_a_right_the_moment_its_role_does() {
+    let app = spawn_app().await;
+    let uid = client_app(&app, "rights", "opaque").await;
+    let token = cc_token(&app.url, "rights", Some("users")).await;
+    // Twice: the second call is served by the principal cache.
+    for _ in 0..2 {
+        assert_eq!(bearer_status(&app.url, "/api/v1/users", &token).await, 200);
+    }
+    let (_, roles) = app.api(Method::GET, "/api/v1/roles", None).await;
+    let role = roles["items"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["name"] == "Clients of rights"))
+        .and_then(|r| r["id"].as_str())
+        .expect("the client's role")
+        .to_string();
+    let set_rights = |rights: Value| {
+        let app = &app;
+        let path = format!("/api/v1/roles/{role}");
+        async move {
+            let (s, b) = app
+                .api(Method::PATCH, &path, Some(json!({"admin_rights": rights})))
+                .await;
+            assert_eq!(s, 200, "{b}");
+        }
+    };
+    set_rights(json!([])).await;
+    assert_eq!(bearer_status(&app.url, "/api/v1/users", &token).await, 403);
+    set_rights(json!(["users"])).await;
+    assert_eq!(bearer_status(&app.url, "/api/v1/users", &token).await, 200);
+    let (s, _) = app
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/users/{uid}"),
+            Some(json!({"enabled": false})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(bearer_status(&app.url, "/api/v1/users", &token).await, 401);
+}
