@@ -7,4 +7,6 @@ export PATH="$HOME/.cargo/bin:$PATH"
 echo "== unit and integration tests (SQLite)"
 cargo test -p model -p domain -p app -p gatehouse
 echo "== integration tests (PostgreSQL)"
-bash scripts/with-postgres.sh cargo test -p gatehouse --test api
+# The same package list as above, so cargo resolves the same features and reuses every artifact
+# (with `-p gatehouse` alone the dev-dependencies of the other crates drop out and it rebuilds all).
+bash scripts/with-postgres.sh cargo test -p model -p domain -p app -p gatehouse --test api
