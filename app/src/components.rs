@@ -18,6 +18,22 @@ pub fn field_error(outcome: Outcome, field: &'static str) -> Signal<Option<Strin
 }
 
 /// A labelled text input whose error is shown beside it and tied to it for screen readers.
+/// A confidential client's public keys (a JWK set, JSON) for `private_key_jwt`; empty: none.
+#[component]
+pub fn JwksField(
+    #[prop(into, optional)] value: String,
+    error: Signal<Option<String>>,
+) -> impl IntoView {
+    view! {
+        <div class="field" class:has-error=move || error.get().is_some()>
+            <label for="f-jwks">"Public keys (JWK Set, for private_key_jwt)"</label>
+            <textarea id="f-jwks" name="jwks" rows="4" spellcheck="false" placeholder="{\"keys\": [ … ]}"
+                aria-invalid=move || if error.get().is_some() { "true" } else { "false" } aria-describedby="f-jwks-error">{value}</textarea>
+            <p class="field-error" id="f-jwks-error" role="alert">{move || error.get().unwrap_or_default()}</p>
+        </div>
+    }
+}
+
 #[component]
 pub fn TextField(
     label: &'static str,

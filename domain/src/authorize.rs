@@ -8,6 +8,7 @@ use sqlx::Row;
 use crate::apps::{App, AuthMethod, ClientIdType};
 use crate::names::RedirectUri;
 use crate::oauth::{resolve_scopes, OAuthError, OAuthErrorCode};
+use crate::oidc::{Prompt, SignIn};
 use crate::store::now;
 use crate::Services;
 
@@ -21,6 +22,16 @@ pub struct AuthorizeRequest {
     pub code_challenge: Option<String>,
     pub code_challenge_method: Option<String>,
     pub nonce: Option<String>,
+    pub prompt: Option<String>,
+    pub max_age: Option<String>,
+    pub login_hint: Option<String>,
+}
+
+/// The signed-in person as the authorize endpoint sees them: who, and since when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    pub user_id: String,
+    pub auth_time: i64,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -34,8 +45,12 @@ pub enum AuthorizeOutcome {
     Failed(OAuthError),
     /// Send the browser here (success, or an error for the client).
     Redirect(String),
-    /// The person must sign in first.
-    SignIn,
+    /// The person must sign in first (again, when `fresh`: `prompt=login` or `max_age`);
+    /// `login_hint` pre-fills the login name.
+    SignIn {
+        login_hint: Option<String>,
+        fresh: bool,
+    },
     /// The person must approve these scopes (name, description) of this app.
     Consent {
         app_name: String,
@@ -44,6 +59,42 @@ pub enum AuthorizeOutcome {
 }
 
 pub use model::encode;
+
+/// The `response_type` values Gatehouse answers (OAuth2 and OpenID Connect Core §3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResponseType {
+    Code,
+    Token,
+    IdToken,
+    IdTokenToken,
+}
+
+impl ResponseType {
+    /// The space-separated values in any order; None for anything else.
+    pub fn parse(s: Option<&str>) -> Option<Self> {
+        let mut v: Vec<&str> = s?.split(' ').filter(|x| !x.is_empty()).collect();
+        v.sort_unstable();
+        match v.as_slice() {
+            ["code"] => Some(ResponseType::Code),
+            ["token"] => Some(ResponseType::Token),
+            ["id_token"] => Some(ResponseType::IdToken),
+            ["id_token", "token"] => Some(ResponseType::IdTokenToken),
+            _ => None,
+        }
+    }
+    pub fn has_id_token(self) -> bool {
+        matches!(self, ResponseType::IdToken | ResponseType::IdTokenToken)
+    }
+    /// The JSON names, for discovery.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResponseType::Code => "code",
+            ResponseType::Token => "token",
+            ResponseType::IdToken => "id_token",
+            ResponseType::IdTokenToken => "id_token token",
+        }
+    }
+}
 
 fn with_params(base: &str, sep_fragment: bool, params: &[(&str, Option<&str>)]) -> String {
     let pairs: Vec<String> = params
@@ -138,7 +189,8 @@ impl Services {
             None if registered.len() == 1 => registered[0].as_str().to_string(),
             None => return Err(page("The request has no redirect_uri.")),
         };
-        let fragment = req.response_type.as_deref() == Some("token");
+        let fragment = ResponseType::parse(req.response_type.as_deref())
+            .is_some_and(|r| r != ResponseType::Code);
         Ok(Checked {
             app,
             client_id: client_id.to_string(),
@@ -154,10 +206,10 @@ impl Services {
         &self,
         app_id: &str,
         req: &AuthorizeRequest,
-        user_id: Option<&str>,
+        session: Option<&Session>,
         approved: Option<Vec<String>>,
     ) -> AuthorizeOutcome {
-        self.authorize_checked(app_id, req, user_id, approved)
+        self.authorize_checked(app_id, req, session, approved)
             .await
             .unwrap_or_else(AuthorizeOutcome::Failed)
     }
@@ -167,23 +219,29 @@ impl Services {
         &self,
         app_id: &str,
         req: &AuthorizeRequest,
-        user_id: Option<&str>,
+        session: Option<&Session>,
         approved: Option<Vec<String>>,
     ) -> Result<AuthorizeOutcome, OAuthError> {
         let c = match self.check_client(app_id, req).await {
             Ok(c) => c,
             Err(o) => return Ok(o),
         };
-        let method = match req.response_type.as_deref() {
-            Some("code") => AuthMethod::AuthorizationCode,
-            Some("token") => AuthMethod::Implicit,
-            Some(_) => {
+        let response = match ResponseType::parse(req.response_type.as_deref()) {
+            Some(r) => r,
+            None if req.response_type.as_deref().unwrap_or("").is_empty() => {
+                return Ok(c.error(OAuthErrorCode::InvalidRequest, "response_type is required"))
+            }
+            None => {
                 return Ok(c.error(
                     OAuthErrorCode::UnsupportedResponseType,
-                    "response_type must be code or token",
+                    "response_type must be code, token, id_token or id_token token",
                 ))
             }
-            None => return Ok(c.error(OAuthErrorCode::InvalidRequest, "response_type is required")),
+        };
+        let method = if response == ResponseType::Code {
+            AuthMethod::AuthorizationCode
+        } else {
+            AuthMethod::Implicit
         };
         if !c.app.allows(method) {
             return Ok(c.error(OAuthErrorCode::UnauthorizedClient, "auth mode not allowed"));
@@ -191,6 +249,41 @@ impl Services {
         let scopes = match resolve_scopes(&c.app, req.scope.as_deref()) {
             Ok(s) => s,
             Err(e) => return Ok(c.error(e.code, &e.description)),
+        };
+        let openid = scopes.iter().any(|s| s == "openid");
+        let nonce = req.nonce.as_deref().filter(|n| !n.is_empty());
+        if response.has_id_token() {
+            if !openid {
+                return Ok(c.error(
+                    OAuthErrorCode::InvalidScope,
+                    "response_type id_token needs the scope openid",
+                ));
+            }
+            if nonce.is_none() {
+                return Ok(c.error(
+                    OAuthErrorCode::InvalidRequest,
+                    "nonce is required for response_type id_token",
+                ));
+            }
+        }
+        if nonce.is_some_and(|n| n.len() > 512) {
+            return Ok(c.error(OAuthErrorCode::InvalidRequest, "nonce is too long"));
+        }
+        let prompt = match Prompt::parse(req.prompt.as_deref()) {
+            Ok(p) => p,
+            Err(m) => return Ok(c.error(OAuthErrorCode::InvalidRequest, m)),
+        };
+        let max_age = match req.max_age.as_deref().filter(|m| !m.is_empty()) {
+            None => None,
+            Some(m) => match m.parse::<u32>() {
+                Ok(v) => Some(i64::from(v)),
+                Err(_) => {
+                    return Ok(c.error(
+                        OAuthErrorCode::InvalidRequest,
+                        "max_age must be a whole number of seconds",
+                    ))
+                }
+            },
         };
         let challenge = req.code_challenge.as_deref().filter(|s| !s.is_empty());
         if method == AuthMethod::AuthorizationCode {
@@ -213,20 +306,40 @@ impl Services {
                 ));
             }
         }
-        let Some(user_id) = user_id else {
-            return Ok(AuthorizeOutcome::SignIn);
+        let login_hint = req
+            .login_hint
+            .as_deref()
+            .filter(|h| !h.is_empty() && h.len() <= 256)
+            .map(str::to_string);
+        let sign_in = |fresh: bool| {
+            if prompt.none {
+                c.error(OAuthErrorCode::LoginRequired, "the user must sign in")
+            } else {
+                AuthorizeOutcome::SignIn {
+                    login_hint: login_hint.clone(),
+                    fresh,
+                }
+            }
         };
+        let Some(session) = session else {
+            return Ok(sign_in(false));
+        };
+        let user_id = session.user_id.as_str();
         let user = match self.user_row_by_id(user_id).await? {
             Some(u) if u.user.enabled => u,
-            _ => return Ok(AuthorizeOutcome::SignIn),
+            _ => return Ok(sign_in(false)),
         };
+        let too_old = max_age.is_some_and(|m| now() - session.auth_time > m);
+        if prompt.login || too_old {
+            return Ok(sign_in(true));
+        }
         if !self.user_may_use(&c.app, user_id).await? {
             return Ok(c.error(
                 OAuthErrorCode::AccessDenied,
                 "the user may not use this application",
             ));
         }
-        let granted = if c.app.user_must_confirm {
+        let granted = if c.app.user_must_confirm || prompt.consent || approved.is_some() {
             match approved {
                 Some(a) => {
                     let granted: Vec<String> =
@@ -238,21 +351,21 @@ impl Services {
                 None => {
                     let remembered = self.consent_of(user_id, &c.app.app_id).await?;
                     match remembered {
-                        Some(r) if scopes.iter().all(|s| r.contains(s)) => scopes,
+                        Some(r) if !prompt.consent && scopes.iter().all(|s| r.contains(s)) => {
+                            scopes
+                        }
+                        _ if prompt.none => {
+                            return Ok(c.error(
+                                OAuthErrorCode::ConsentRequired,
+                                "the user must approve the request",
+                            ))
+                        }
                         _ => {
                             return Ok(AuthorizeOutcome::Consent {
                                 app_name: c.app.name.clone(),
                                 scopes: scopes
                                     .iter()
-                                    .map(|s| {
-                                        (
-                                            s.clone(),
-                                            c.app
-                                                .scope(s)
-                                                .map(|x| x.description.clone())
-                                                .unwrap_or_default(),
-                                        )
-                                    })
+                                    .map(|s| (s.clone(), crate::oidc::scope_description(&c.app, s)))
                                     .collect(),
                             })
                         }
@@ -262,32 +375,12 @@ impl Services {
         } else {
             scopes
         };
-        Ok(match method {
-            AuthMethod::Implicit => match self
-                .issue_implicit(
-                    &c.app,
-                    &c.client_id,
-                    user_id,
-                    &user.user.login_name,
-                    granted,
-                )
-                .await
-            {
-                Ok(t) => AuthorizeOutcome::Redirect(with_params(
-                    &c.redirect_uri,
-                    true,
-                    &[
-                        ("access_token", Some(&t.access_token)),
-                        ("token_type", Some("Bearer")),
-                        ("expires_in", Some(&t.expires_in.to_string())),
-                        ("scope", Some(&t.scope)),
-                        ("state", c.state.as_deref()),
-                        ("iss", Some(&c.app.issuer)),
-                    ],
-                )),
-                Err(e) => return Err(e),
-            },
-            _ => match self
+        let sign_in = SignIn {
+            auth_time: session.auth_time,
+            nonce: nonce.map(str::to_string),
+        };
+        if response == ResponseType::Code {
+            let code = self
                 .create_code(
                     &c.app,
                     &c.client_id,
@@ -295,22 +388,58 @@ impl Services {
                     &c.redirect_uri,
                     &granted,
                     challenge,
-                    req.nonce.as_deref(),
+                    &sign_in,
                 )
-                .await
-            {
-                Ok(code) => AuthorizeOutcome::Redirect(with_params(
-                    &c.redirect_uri,
-                    false,
-                    &[
-                        ("code", Some(&code)),
-                        ("state", c.state.as_deref()),
-                        ("iss", Some(&c.app.issuer)),
-                    ],
-                )),
-                Err(e) => return Err(e.into()),
-            },
-        })
+                .await?;
+            return Ok(AuthorizeOutcome::Redirect(with_params(
+                &c.redirect_uri,
+                false,
+                &[
+                    ("code", Some(&code)),
+                    ("state", c.state.as_deref()),
+                    ("iss", Some(&c.app.issuer)),
+                ],
+            )));
+        }
+        let with_access = response != ResponseType::IdToken;
+        let mut t = self
+            .issue_implicit(
+                &c.app,
+                &c.client_id,
+                &user.user,
+                granted,
+                sign_in,
+                with_access,
+            )
+            .await?;
+        if !response.has_id_token() {
+            t.id_token = None;
+        }
+        let expires = t.expires_in.to_string();
+        let access: [(&str, Option<&str>); 4] = if with_access {
+            [
+                ("access_token", Some(&t.access_token)),
+                ("token_type", Some("Bearer")),
+                ("expires_in", Some(&expires)),
+                ("scope", Some(&t.scope)),
+            ]
+        } else {
+            [
+                ("access_token", None),
+                ("token_type", None),
+                ("expires_in", None),
+                ("scope", None),
+            ]
+        };
+        let mut params: Vec<(&str, Option<&str>)> = access.to_vec();
+        params.push(("id_token", t.id_token.as_deref()));
+        params.push(("state", c.state.as_deref()));
+        params.push(("iss", Some(&c.app.issuer)));
+        Ok(AuthorizeOutcome::Redirect(with_params(
+            &c.redirect_uri,
+            true,
+            &params,
+        )))
     }
 
     /// The person denied the consent: `access_denied` back to the client.

@@ -24,6 +24,65 @@ pub struct ClientCredentials {
     pub client_secret: Option<String>,
     /// The credentials came in an HTTP Basic header (the error then carries a challenge).
     pub via_basic: bool,
+    /// A `private_key_jwt` client assertion (RFC 7523 §2.2) instead of a secret.
+    pub assertion: Option<String>,
+    /// The endpoint called (`token`, `introspect`, `revoke`): an assertion's `aud` may name
+    /// its URL.
+    pub endpoint: &'static str,
+}
+
+/// What a `client_assertion` must say (RFC 7523 §3).
+#[derive(serde::Deserialize)]
+struct AssertionClaims {
+    iss: String,
+    sub: String,
+    exp: i64,
+    jti: String,
+}
+
+/// How far in the future an assertion's `exp` may be: it is meant for one request.
+const ASSERTION_MAX_LIFETIME: i64 = 300;
+
+/// The algorithms a client may sign an assertion with (never `none` or an HMAC).
+const ASSERTION_ALGORITHMS: [jsonwebtoken::Algorithm; 6] = [
+    jsonwebtoken::Algorithm::RS256,
+    jsonwebtoken::Algorithm::PS256,
+    jsonwebtoken::Algorithm::ES256,
+    jsonwebtoken::Algorithm::ES384,
+    jsonwebtoken::Algorithm::EdDSA,
+    jsonwebtoken::Algorithm::RS512,
+];
+
+/// Checks a client's public JWK set (its `jwks` field): an object with 1-10 public keys that
+/// verify signatures. Returns it as stored.
+pub fn check_jwks(v: &serde_json::Value) -> crate::Result<String> {
+    let bad = |m: &str| crate::DomainError::invalid("jwks", m);
+    let text = v.to_string();
+    if text.len() > 32 * 1024 {
+        return Err(bad("the key set is larger than 32 KiB"));
+    }
+    let keys = v
+        .get("keys")
+        .and_then(|k| k.as_array())
+        .ok_or_else(|| bad("a JWK set is an object with a \"keys\" array"))?;
+    if keys.is_empty() || keys.len() > 10 {
+        return Err(bad("a JWK set holds 1 to 10 keys"));
+    }
+    for k in keys {
+        if ["d", "p", "q", "dp", "dq", "qi", "k"]
+            .iter()
+            .any(|m| k.get(m).is_some())
+        {
+            return Err(bad(
+                "only public keys belong here (a private or secret key was given)",
+            ));
+        }
+        let jwk: jsonwebtoken::jwk::Jwk =
+            serde_json::from_value(k.clone()).map_err(|e| bad(&format!("not a JWK: {e}")))?;
+        jsonwebtoken::DecodingKey::from_jwk(&jwk)
+            .map_err(|e| bad(&format!("not a usable public key: {e}")))?;
+    }
+    Ok(text)
 }
 
 /// An authenticated client of an app.
@@ -140,6 +199,13 @@ impl Services {
                 "client authentication is required",
             ));
         };
+        if let (ClientIdType::Confidential, Some(assertion)) =
+            (app.client_id_type, creds.assertion.as_deref())
+        {
+            return self
+                .verify_assertion(app, client_id, assertion, creds.endpoint, client_addr)
+                .await;
+        }
         match (app.client_id_type, creds.client_secret.as_deref()) {
             (ClientIdType::Confidential, Some(secret)) => {
                 self.verify_confidential(client_id, secret, creds.via_basic, client_addr)
@@ -249,6 +315,95 @@ impl Services {
             // The attempt was counted before it was verified.
             _ => Err(invalid_client(via_basic, "client authentication failed")),
         }
+    }
+
+    /// Verifies a `private_key_jwt` client assertion (RFC 7523 §2.2, §3): signed by a key of the
+    /// client's registered JWK set, `iss` = `sub` = the client id, `aud` naming this app (its
+    /// issuer or the endpoint called), `exp` within five minutes, and a `jti` never seen before
+    /// (the replay store is the database, shared by every instance). Throttled like secrets.
+    async fn verify_assertion(
+        &self,
+        app: &App,
+        client_id: &str,
+        assertion: &str,
+        endpoint: &'static str,
+        client_addr: &str,
+    ) -> Result<Client, OAuthError> {
+        let login_lower = client_id.to_lowercase();
+        let keys = crate::throttle::AttemptKeys::new(&login_lower, client_addr);
+        if let Some(secs) = self.blocks.blocked(&keys) {
+            return Err(AuthError::Throttled(secs).into());
+        }
+        self.throttle_begin(&keys).await?;
+        let fail = |why: &str| {
+            tracing::info!(client_id, why, "client assertion refused");
+            invalid_client(false, "client authentication failed")
+        };
+        let Some((row, roles)) = self.client_row(&login_lower).await? else {
+            return Err(fail("unknown client"));
+        };
+        if !row.user.enabled || !row.user.is_oauth_confidential_client {
+            return Err(fail("not an enabled confidential client"));
+        }
+        let Some(jwks) = row.jwks.as_deref() else {
+            return Err(fail("the client has no registered keys"));
+        };
+        let set: jsonwebtoken::jwk::JwkSet =
+            serde_json::from_str(jwks).map_err(|_| fail("stored keys unreadable"))?;
+        let header = jsonwebtoken::decode_header(assertion).map_err(|_| fail("malformed"))?;
+        if !ASSERTION_ALGORITHMS.contains(&header.alg) {
+            return Err(fail("algorithm not allowed"));
+        }
+        let jwk = match &header.kid {
+            Some(kid) => set.find(kid),
+            None if set.keys.len() == 1 => set.keys.first(),
+            None => None,
+        }
+        .ok_or_else(|| fail("no registered key for the assertion"))?;
+        let key = jsonwebtoken::DecodingKey::from_jwk(jwk).map_err(|_| fail("unusable key"))?;
+        let mut v = jsonwebtoken::Validation::new(header.alg);
+        let url = |e: &str| format!("{}/oauth2/{e}/{}", self.public_url, app.app_id);
+        let mut audiences = vec![app.issuer.clone(), url("token")];
+        if !endpoint.is_empty() && endpoint != "token" {
+            audiences.push(url(endpoint));
+        }
+        v.set_audience(&audiences);
+        v.set_required_spec_claims(&["iss", "sub", "aud", "exp", "jti"]);
+        v.leeway = 30;
+        let claims = jsonwebtoken::decode::<AssertionClaims>(assertion, &key, &v)
+            .map_err(|e| fail(&e.to_string()))?
+            .claims;
+        if !claims.iss.eq_ignore_ascii_case(client_id)
+            || !claims.sub.eq_ignore_ascii_case(client_id)
+        {
+            return Err(fail("iss and sub must be the client id"));
+        }
+        let t = crate::store::now();
+        if claims.exp > t + ASSERTION_MAX_LIFETIME {
+            return Err(fail("exp is more than five minutes away"));
+        }
+        if claims.jti.is_empty() || claims.jti.len() > 256 {
+            return Err(fail("jti missing or too long"));
+        }
+        // The first instance to store this jti wins; any later use is a replay.
+        let stored = sqlx::query(
+            "INSERT INTO client_assertions (jti_hash, expires_at) VALUES ($1, $2) ON CONFLICT (jti_hash) DO NOTHING",
+        )
+        .bind(sha256_hex(&format!("{login_lower}\u{0}{}", claims.jti)))
+        .bind(claims.exp.max(t) + 60)
+        .execute(&self.store.writer)
+        .await
+        .map_err(OAuthError::internal)?
+        .rows_affected();
+        if stored == 0 {
+            return Err(fail("the assertion was used before (replay)"));
+        }
+        self.throttle_succeeded(&keys).await?;
+        Ok(Client::Confidential {
+            user_id: row.user.id,
+            login_name: row.user.login_name,
+            roles,
+        })
     }
 
     /// Caches a proven secret and answers with the client it proves.

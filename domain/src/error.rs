@@ -99,6 +99,9 @@ pub enum OAuthErrorCode {
     UnsupportedResponseType,
     InvalidScope,
     AccessDenied,
+    /// OpenID Connect Core §3.1.2.6, for `prompt=none`.
+    LoginRequired,
+    ConsentRequired,
     TooManyRequests,
     ServerError,
 }
@@ -114,6 +117,8 @@ impl OAuthErrorCode {
             OAuthErrorCode::UnsupportedResponseType => "unsupported_response_type",
             OAuthErrorCode::InvalidScope => "invalid_scope",
             OAuthErrorCode::AccessDenied => "access_denied",
+            OAuthErrorCode::LoginRequired => "login_required",
+            OAuthErrorCode::ConsentRequired => "consent_required",
             OAuthErrorCode::TooManyRequests => "slow_down",
             OAuthErrorCode::ServerError => "server_error",
         }

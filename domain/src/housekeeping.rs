@@ -28,6 +28,7 @@ pub struct PurgeReport {
     pub revocations: u64,
     pub auth_failures: u64,
     pub signing_keys: u64,
+    pub client_assertions: u64,
 }
 
 impl PurgeReport {
@@ -38,6 +39,7 @@ impl PurgeReport {
             + self.revocations
             + self.auth_failures
             + self.signing_keys
+            + self.client_assertions
     }
 }
 
@@ -88,8 +90,9 @@ impl Services {
                 ),
                 t - KEY_GRACE_SECS,
             ),
+            (stmt("client_assertions", "jti_hash", "expires_at < $1"), t),
         ];
-        let mut counts = [0u64; 6];
+        let mut counts = [0u64; 7];
         for (i, (sql, bound)) in work.iter().enumerate() {
             for _ in 0..max_batches {
                 let n = sqlx::query(sql)
@@ -103,7 +106,8 @@ impl Services {
                 }
             }
         }
-        let [tokens, auth_codes, revoked_jtis, revocations, auth_failures, signing_keys] = counts;
+        let [tokens, auth_codes, revoked_jtis, revocations, auth_failures, signing_keys, client_assertions] =
+            counts;
         Ok(PurgeReport {
             tokens,
             auth_codes,
@@ -111,6 +115,7 @@ impl Services {
             revocations,
             auth_failures,
             signing_keys,
+            client_assertions,
         })
     }
 }

@@ -11,6 +11,7 @@ pub mod housekeeping;
 pub mod keys;
 pub mod names;
 pub mod oauth;
+pub mod oidc;
 pub mod passwords;
 pub mod rights;
 pub mod roles;

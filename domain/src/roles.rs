@@ -398,6 +398,7 @@ impl Services {
                 password,
                 is_oauth_confidential_client: false,
                 enabled: true,
+                jwks: None,
             })
             .await
         {

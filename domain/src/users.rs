@@ -26,6 +26,10 @@ pub struct NewUser {
     pub is_oauth_confidential_client: bool,
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// Public keys for `private_key_jwt` (a JWK set); absent or null: none.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub jwks: Option<serde_json::Value>,
 }
 
 fn yes() -> bool {
@@ -42,6 +46,23 @@ pub struct UserPatch {
     pub password: Option<String>,
     pub is_oauth_confidential_client: Option<bool>,
     pub enabled: Option<bool>,
+    /// A JWK set replaces the client's keys; `null` removes them.
+    #[serde(default, deserialize_with = "present")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub jwks: Option<serde_json::Value>,
+}
+
+/// A field that was sent, even as `null` (Some(Null)), apart from one that was not (None).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<serde_json::Value>, D::Error> {
+    serde_json::Value::deserialize(d).map(Some)
+}
+
+/// The stored form of a `jwks` field: checked, or None for null.
+fn jwks_text(v: Option<&serde_json::Value>) -> Result<Option<String>> {
+    match v {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(v) => crate::clients::check_jwks(v).map(Some),
+    }
 }
 
 /// The row as stored, with the hash: it stays inside the domain.
@@ -49,11 +70,18 @@ pub struct UserRow {
     pub user: User,
     pub password_hash: String,
     pub secret_version: i64,
+    /// The registered JWK set as stored.
+    pub jwks: Option<String>,
 }
 
-pub(crate) const USER_COLS: &str = "id, login_name, email, display_name, password_hash, is_oauth_confidential_client, enabled, secret_version, created_at";
+pub(crate) const USER_COLS: &str = "id, login_name, email, display_name, password_hash, is_oauth_confidential_client, enabled, secret_version, created_at, jwks";
 
 pub(crate) fn user_row(row: &AnyRow) -> Result<UserRow, sqlx::Error> {
+    let jwks: Option<String> = row.try_get("jwks")?;
+    let parsed = match &jwks {
+        Some(t) => Some(serde_json::from_str(t).map_err(|e| sqlx::Error::Decode(Box::new(e)))?),
+        None => None,
+    };
     Ok(UserRow {
         user: User {
             id: row.try_get("id")?,
@@ -63,9 +91,11 @@ pub(crate) fn user_row(row: &AnyRow) -> Result<UserRow, sqlx::Error> {
             is_oauth_confidential_client: get_bool(row, "is_oauth_confidential_client")?,
             enabled: get_bool(row, "enabled")?,
             created_at: rfc3339(row.try_get("created_at")?),
+            jwks: parsed,
         },
         password_hash: row.try_get("password_hash")?,
         secret_version: row.try_get("secret_version")?,
+        jwks,
     })
 }
 
@@ -101,12 +131,13 @@ impl Services {
         let email = Email::parse(&new.email)?;
         check_password("password", &new.password)?;
         let display = display_or_login(&new.display_name, &login);
+        let jwks = jwks_text(new.jwks.as_ref())?;
         let hash = crate::passwords::hash(new.password).await?;
         let id = uuid::Uuid::new_v4().to_string();
         let t = now();
         sqlx::query(
-            "INSERT INTO users (id, login_name, login_name_lower, email, display_name, password_hash, is_oauth_confidential_client, enabled, secret_version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $9)",
+            "INSERT INTO users (id, login_name, login_name_lower, email, display_name, password_hash, is_oauth_confidential_client, enabled, secret_version, created_at, updated_at, jwks) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $9, $10)",
         )
         .bind(&id)
         .bind(login.as_str())
@@ -117,6 +148,7 @@ impl Services {
         .bind(new.is_oauth_confidential_client as i64)
         .bind(new.enabled as i64)
         .bind(t)
+        .bind(&jwks)
         .execute(&self.store.pool)
         .await
         .map_err(on_unique("login_name", "a user with this Login Name already exists"))?;
@@ -128,6 +160,7 @@ impl Services {
             is_oauth_confidential_client: new.is_oauth_confidential_client,
             enabled: new.enabled,
             created_at: rfc3339(t),
+            jwks: jwks.and_then(|t| serde_json::from_str(&t).ok()),
         })
     }
 
@@ -231,6 +264,13 @@ impl Services {
             secret_changed |= e != u.enabled;
             u.enabled = e;
         }
+        let mut jwks = current.jwks.clone();
+        if let Some(v) = &patch.jwks {
+            let new = jwks_text(Some(v))?;
+            secret_changed |= new != jwks;
+            jwks = new;
+            u.jwks = jwks.as_deref().and_then(|t| serde_json::from_str(t).ok());
+        }
         let hash = match patch.password {
             Some(p) if !p.is_empty() => {
                 check_password("password", &p)?;
@@ -243,7 +283,7 @@ impl Services {
         let lower = u.login_name.to_lowercase();
         let update = sqlx::query(
             "UPDATE users SET login_name = $1, login_name_lower = $2, email = $3, display_name = $4, password_hash = $5, \
-             is_oauth_confidential_client = $6, enabled = $7, secret_version = $8, updated_at = $9 WHERE id = $10",
+             is_oauth_confidential_client = $6, enabled = $7, secret_version = $8, updated_at = $9, jwks = $11 WHERE id = $10",
         )
         .bind(&u.login_name)
         .bind(&lower)
@@ -254,7 +294,8 @@ impl Services {
         .bind(u.enabled as i64)
         .bind(version)
         .bind(now())
-        .bind(id);
+        .bind(id)
+        .bind(jwks);
         let duplicate = on_unique("login_name", "a user with this Login Name already exists");
         if current.user.enabled && !u.enabled {
             // Disabling may take the last administrator away: checked in the same transaction.

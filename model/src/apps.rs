@@ -27,6 +27,10 @@ pub enum ClientIdType {
 pub enum TokenType {
     #[serde(rename = "jwt_rs256")]
     JwtRs256,
+    #[serde(rename = "jwt_es256")]
+    JwtEs256,
+    #[serde(rename = "jwt_eddsa")]
+    JwtEdDsa,
     #[serde(rename = "opaque")]
     Opaque,
 }
@@ -69,20 +73,33 @@ impl ClientIdType {
 }
 
 impl TokenType {
-    pub const ALL: [TokenType; 2] = [TokenType::JwtRs256, TokenType::Opaque];
+    pub const ALL: [TokenType; 4] = [
+        TokenType::JwtRs256,
+        TokenType::JwtEs256,
+        TokenType::JwtEdDsa,
+        TokenType::Opaque,
+    ];
     /// The JSON name.
     pub fn as_str(self) -> &'static str {
         match self {
             TokenType::JwtRs256 => "jwt_rs256",
+            TokenType::JwtEs256 => "jwt_es256",
+            TokenType::JwtEdDsa => "jwt_eddsa",
             TokenType::Opaque => "opaque",
         }
     }
-    /// As the portal labels it (the documents' names).
+    /// As the portal labels it (the documents' name for RS256, then the same pattern).
     pub fn label(self) -> &'static str {
         match self {
             TokenType::JwtRs256 => "JwtRS256",
+            TokenType::JwtEs256 => "JwtES256 (ECDSA P-256)",
+            TokenType::JwtEdDsa => "JwtEdDSA (Ed25519)",
             TokenType::Opaque => "Opaque",
         }
+    }
+    /// Whether access tokens are self-contained signed JWTs.
+    pub fn is_jwt(self) -> bool {
+        self != TokenType::Opaque
     }
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|v| v.as_str() == s.trim())
@@ -133,6 +150,10 @@ pub struct App {
     /// True when `issuer` is the default `{public_url}/oauth2/{app_id}`.
     pub issuer_is_default: bool,
     pub redirect_uris: Vec<String>,
+    /// Where RP-initiated logout may send the person afterwards (OpenID RP-Initiated Logout),
+    /// matched exactly like `redirect_uris`.
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
     pub token_type: TokenType,
     pub auth_methods: Vec<AuthMethod>,
     pub token_lifetime_secs: i64,
@@ -158,6 +179,7 @@ impl App {
             issuer: String::new(),
             issuer_is_default: true,
             redirect_uris: vec![],
+            post_logout_redirect_uris: vec![],
             token_type: TokenType::JwtRs256,
             auth_methods: vec![AuthMethod::ClientCredentials],
             token_lifetime_secs: DEFAULT_LIFETIME,

@@ -13,4 +13,8 @@ pub struct User {
     pub is_oauth_confidential_client: bool,
     pub enabled: bool,
     pub created_at: String,
+    /// A confidential client's public keys (a JWK set) for `private_key_jwt` authentication.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub jwks: Option<serde_json::Value>,
 }

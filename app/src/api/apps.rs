@@ -85,6 +85,8 @@ pub enum FormOp {
     Save,
     AddRedirect,
     RemoveRedirect(usize),
+    AddLogoutRedirect,
+    RemoveLogoutRedirect(usize),
     AddScope,
     RemoveScope(usize),
     AddRegex(usize),
@@ -100,6 +102,8 @@ impl FormOp {
             "save" => FormOp::Save,
             "add_redirect" => FormOp::AddRedirect,
             "remove_redirect" => FormOp::RemoveRedirect(num()?),
+            "add_logout_redirect" => FormOp::AddLogoutRedirect,
+            "remove_logout_redirect" => FormOp::RemoveLogoutRedirect(num()?),
             "add_scope" => FormOp::AddScope,
             "remove_scope" => FormOp::RemoveScope(num()?),
             "add_regex" => FormOp::AddRegex(num()?),
@@ -115,6 +119,8 @@ impl FormOp {
             FormOp::Save => "save".into(),
             FormOp::AddRedirect => "add_redirect".into(),
             FormOp::RemoveRedirect(i) => format!("remove_redirect:{i}"),
+            FormOp::AddLogoutRedirect => "add_logout_redirect".into(),
+            FormOp::RemoveLogoutRedirect(i) => format!("remove_logout_redirect:{i}"),
             FormOp::AddScope => "add_scope".into(),
             FormOp::RemoveScope(i) => format!("remove_scope:{i}"),
             FormOp::AddRegex(i) => format!("add_regex:{i}"),
@@ -173,6 +179,7 @@ impl AppForm {
                     a.issuer_is_default = v.trim().is_empty();
                 }
                 "redirect_uris" => a.redirect_uris.push(v.clone()),
+                "post_logout_redirect_uris" => a.post_logout_redirect_uris.push(v.clone()),
                 "token_type" => {
                     if let Some(t) = TokenType::parse(v) {
                         a.token_type = t;
@@ -229,6 +236,10 @@ impl AppForm {
             FormOp::RemoveRedirect(i) if i < a.redirect_uris.len() => {
                 a.redirect_uris.remove(i);
             }
+            FormOp::AddLogoutRedirect => a.post_logout_redirect_uris.push(String::new()),
+            FormOp::RemoveLogoutRedirect(i) if i < a.post_logout_redirect_uris.len() => {
+                a.post_logout_redirect_uris.remove(i);
+            }
             FormOp::AddScope => a.scopes.push(Scope {
                 name: String::new(),
                 description: String::new(),
@@ -273,6 +284,7 @@ impl AppForm {
         })?;
         a.app_id = a.app_id.trim().to_string();
         a.redirect_uris.retain(|u| !u.trim().is_empty());
+        a.post_logout_redirect_uris.retain(|u| !u.trim().is_empty());
         for s in &mut a.scopes {
             s.rest_regexes.retain(|r| !r.trim().is_empty());
         }

@@ -50,6 +50,10 @@ pub async fn login(
                 .insert(SESSION_UNTIL, now.saturating_add(absolute))
                 .await
                 .map_err(internal)?;
+            session
+                .insert(SESSION_AUTH_TIME, now)
+                .await
+                .map_err(internal)?;
             if is_plain_form_post().await {
                 leptos_axum::redirect(&target);
             }

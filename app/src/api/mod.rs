@@ -45,6 +45,8 @@ pub mod ssr {
     pub const SESSION_USER: &str = "uid";
     /// Unix time after which the sign-in is over, whatever the activity (absolute timeout).
     pub const SESSION_UNTIL: &str = "until";
+    /// Unix time the person signed in (OpenID Connect `auth_time`).
+    pub const SESSION_AUTH_TIME: &str = "auth_time";
     /// The session's form token.
     pub const CSRF: &str = "csrf";
 

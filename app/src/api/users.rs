@@ -52,6 +52,23 @@ pub async fn get_user(id: String) -> Result<UserDetail, ServerFnError> {
 }
 
 /// Form checkboxes arrive as "on"/"true" when ticked and not at all otherwise.
+/// The form's JWK set text: empty is `null` (no keys), otherwise it must be JSON; what a key
+/// set must hold is the domain's rule.
+pub fn jwks_field(text: Option<String>) -> Result<Option<serde_json::Value>, FormResult> {
+    let text = text.unwrap_or_default();
+    if text.trim().is_empty() {
+        return Ok(Some(serde_json::Value::Null));
+    }
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| FormResult {
+            ok: false,
+            message: format!("The public keys are not JSON: {e}"),
+            field: Some("jwks".into()),
+            id: None,
+        })
+}
+
 pub fn ticked(v: &Option<String>) -> bool {
     matches!(v.as_deref(), Some("on") | Some("true") | Some("1"))
 }
@@ -67,9 +84,14 @@ pub async fn create_user(
     is_oauth_confidential_client: Option<String>,
     enabled: Option<String>,
     return_to: Option<String>,
+    jwks: Option<String>,
 ) -> Result<FormResult, ServerFnError> {
     use super::ssr::*;
     let p = principal().await?;
+    let jwks = match jwks_field(jwks) {
+        Ok(j) => j,
+        Err(r) => return Ok(r),
+    };
     if password != confirm_password {
         return Ok(FormResult {
             ok: false,
@@ -85,6 +107,7 @@ pub async fn create_user(
         password,
         is_oauth_confidential_client: ticked(&is_oauth_confidential_client),
         enabled: ticked(&enabled),
+        jwks: jwks.filter(|j| !j.is_null()),
     };
     let r = form_result(services()?.create_user(&p, new).await, |u| {
         FormResult::saved("User created.", Some(u.id))
@@ -109,9 +132,14 @@ pub async fn update_user(
     confirm_password: Option<String>,
     is_oauth_confidential_client: Option<String>,
     enabled: Option<String>,
+    jwks: Option<String>,
 ) -> Result<FormResult, ServerFnError> {
     use super::ssr::*;
     let p = principal().await?;
+    let jwks = match jwks_field(jwks) {
+        Ok(j) => j,
+        Err(r) => return Ok(r),
+    };
     let password = password.filter(|s| !s.is_empty());
     if password.is_some() && password != confirm_password {
         return Ok(FormResult {
@@ -128,6 +156,7 @@ pub async fn update_user(
         password,
         is_oauth_confidential_client: Some(ticked(&is_oauth_confidential_client)),
         enabled: Some(ticked(&enabled)),
+        jwks,
     };
     form_result(services()?.update_user(&p, &id, patch).await, |u| {
         FormResult::saved("Saved.", Some(u.id))

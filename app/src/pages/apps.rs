@@ -162,6 +162,48 @@ fn position(rows: RwSignal<Vec<Row>>, key: u64) -> usize {
     rows.with(|v| v.iter().position(|r| r.key == key).unwrap_or(0))
 }
 
+/// An editable list of URIs (Allow Redirects, Post-logout redirects): a row per URI with its
+/// own error, a button to remove it and one to add a row.
+#[component]
+fn UriList(
+    legend: &'static str,
+    field: &'static str,
+    noun: &'static str,
+    add_label: &'static str,
+    id_prefix: &'static str,
+    rows: RwSignal<Vec<Row>>,
+    keys: Keys,
+    add: FormOp,
+    remove: fn(usize) -> FormOp,
+    err: Callback<String, Option<String>>,
+) -> impl IntoView {
+    let touch = use_context::<Touch>();
+    view! {
+        <fieldset>
+            <legend>{legend}</legend>
+            <For each=move || rows.get() key=|r| r.key let:row>
+                {
+                    let k = row.key;
+                    let idx = move || position(rows, k);
+                    let label = move || format!("{noun} {}", idx() + 1);
+                    let id = format!("{id_prefix}-{k}");
+                    let e = Signal::derive(move || err.run(format!("{field}[{}]", idx())));
+                    view! {
+                        <div class="row" on:input=move |_| { if let Some(t) = touch { t.0.run(format!("{field}[{}]", idx())) } }>
+                            <label for=id.clone() class="sr-only">{label}</label>
+                            <input id=id name=field value=row.value.get_untracked() bind:value=row.value aria-invalid=move || e.get().is_some().to_string()/>
+                            <RowButton op=Signal::derive(move || remove(idx())) label=Signal::derive(move || format!("Remove {}", label()))
+                                in_place=move || rows.update(|v| v.retain(|r| r.key != k))/>
+                            <span class="field-error" role="alert">{move || e.get()}</span>
+                        </div>
+                    }
+                }
+            </For>
+            <RowButton op=add label=add_label.to_string() in_place=move || rows.update(|v| v.push(keys.row("")))/>
+        </fieldset>
+    }
+}
+
 /// A button that adds or removes a row: without JavaScript it posts the form with its
 /// operation and the page comes back with the row changed and everything typed kept; with
 /// JavaScript it runs `in_place` instead.
@@ -208,6 +250,12 @@ fn AppEditor(data: EditorData) -> impl IntoView {
             .map(|u| keys.row(u))
             .collect::<Vec<_>>(),
     );
+    let logout_redirects = RwSignal::new(
+        a.post_logout_redirect_uris
+            .iter()
+            .map(|u| keys.row(u))
+            .collect::<Vec<_>>(),
+    );
     let token_type = RwSignal::new(a.token_type);
     let methods = RwSignal::new(a.auth_methods.clone());
     let lifetime = RwSignal::new(form.token_lifetime.value.clone());
@@ -237,6 +285,7 @@ fn AppEditor(data: EditorData) -> impl IntoView {
         outcome.get().and_then(|f| f.error_for(&field))
     };
     let touch = move |field: String| cleared.update(|c| c.push(field));
+    let err_cb = Callback::new(move |field: String| err(field));
     provide_context(Touch(Callback::new(move |f: String| touch(f))));
     // Set once this editor is live in the browser (tests wait for it before typing).
     let ready = RwSignal::new(false);
@@ -273,6 +322,11 @@ fn AppEditor(data: EditorData) -> impl IntoView {
             issuer_is_default: issuer.get_untracked().trim().is_empty(),
             issuer: issuer.get_untracked(),
             redirect_uris: redirects
+                .get_untracked()
+                .iter()
+                .map(|r| r.value.get_untracked())
+                .collect(),
+            post_logout_redirect_uris: logout_redirects
                 .get_untracked()
                 .iter()
                 .map(|r| r.value.get_untracked())
@@ -339,252 +393,234 @@ fn AppEditor(data: EditorData) -> impl IntoView {
     let effective_issuer = a.issuer.clone();
 
     view! {
-        <div class="page-head">
-            <h1>{title}</h1>
-            <a href="/admin/apps">"All apps"</a>
-        </div>
-        {saved.map(|s| view! { <p class="status ok" role="status">{if s == "created" { "App created." } else { "Saved." }}</p> })}
-        <nav class="tabs" aria-label="App sections">
-            <a href="#description">"Description"</a>
-            <a href="#general-usage">"General Usage"</a>
-            <a href="#tokens">"Tokens"</a>
-            <a href="#scope">"Scope"</a>
-            <a href="#user-access">"User Access"</a>
-            {(!is_new).then(|| view! { <a href="#changelog">"Changelog"</a> })}
-        </nav>
-        <form class="app-form" method="post" action=action on:submit=on_save novalidate data-ready=move || ready.get().to_string()>
-            // Enter in a field saves: the first submit button of a form is its default.
-            <button type="submit" name="op" value="save" class="sr-only" tabindex="-1" aria-hidden="true">"Save"</button>
-            <input type="hidden" name="is_new" value=is_new.to_string()/>
-            {view! {
-            <section id="description" aria-labelledby="h-description">
-                <h2 id="h-description">"Description"</h2>
-                <Field label="Application ID" id="app_id" error=Signal::derive(move || err("app_id".into()))>
-                    <input id="app_id" name="app_id" value=app_id.get_untracked() bind:value=app_id readonly=!is_new aria-describedby="app_id-error" autocomplete="off"/>
-                </Field>
-                <Field label="Application Name" id="name" error=Signal::derive(move || err("name".into()))>
-                    <input id="name" name="name" value=name.get_untracked() bind:value=name aria-describedby="name-error" autocomplete="off"/>
-                </Field>
-                <Field label="Description" id="description_text" path="description" error=Signal::derive(move || err("description".into()))>
-                    <textarea id="description_text" name="description" aria-describedby="description_text-error" prop:value=move || description.get() on:input=move |ev| description.set(event_target_value(&ev))>{description.get_untracked()}</textarea>
-                </Field>
-                <Field label="Category" id="category" error=Signal::derive(move || err("category".into()))>
-                    <input id="category" name="category" value=category.get_untracked() bind:value=category aria-describedby="category-error" autocomplete="off"/>
-                </Field>
-            </section>
-            }.into_any()}
-
-            {view! {
-            <section id="general-usage" aria-labelledby="h-general">
-                <h2 id="h-general">"General Usage"</h2>
-                <fieldset>
-                    <legend>"Client ID Type"</legend>
-                    {ClientIdType::ALL.into_iter().map(|v| view! {
-                        <label class="choice">
-                            <input type="radio" name="client_id_type" value=v.as_str()
-                                checked=client_id_type.get_untracked() == v
-                                prop:checked=move || client_id_type.get() == v
-                                on:change=move |_| client_id_type.set(v)/>
-                            {v.label()}
-                        </label>
-                    }).collect_view()}
-                </fieldset>
-                // Shown for "List" only, but always in the form so a plain post keeps it.
-                <div hidden=move || client_id_type.get() != ClientIdType::List>
-                    <Field label="Allowed clients (one client id per line)" id="allowed_clients" error=Signal::derive(move || outcome.get().and_then(|f| f.field.filter(|x| x.starts_with("allowed_clients")).map(|_| f.message)))>
-                        <textarea id="allowed_clients" name="allowed_clients" prop:value=move || allowed.get() on:input=move |ev| allowed.set(event_target_value(&ev))>{allowed.get_untracked()}</textarea>
+            <div class="page-head">
+                <h1>{title}</h1>
+                <a href="/admin/apps">"All apps"</a>
+            </div>
+            {saved.map(|s| view! { <p class="status ok" role="status">{if s == "created" { "App created." } else { "Saved." }}</p> })}
+            <nav class="tabs" aria-label="App sections">
+                <a href="#description">"Description"</a>
+                <a href="#general-usage">"General Usage"</a>
+                <a href="#tokens">"Tokens"</a>
+                <a href="#scope">"Scope"</a>
+                <a href="#user-access">"User Access"</a>
+                {(!is_new).then(|| view! { <a href="#changelog">"Changelog"</a> })}
+            </nav>
+            <form class="app-form" method="post" action=action on:submit=on_save novalidate data-ready=move || ready.get().to_string()>
+                // Enter in a field saves: the first submit button of a form is its default.
+                <button type="submit" name="op" value="save" class="sr-only" tabindex="-1" aria-hidden="true">"Save"</button>
+                <input type="hidden" name="is_new" value=is_new.to_string()/>
+                {view! {
+                <section id="description" aria-labelledby="h-description">
+                    <h2 id="h-description">"Description"</h2>
+                    <Field label="Application ID" id="app_id" error=Signal::derive(move || err("app_id".into()))>
+                        <input id="app_id" name="app_id" value=app_id.get_untracked() bind:value=app_id readonly=!is_new aria-describedby="app_id-error" autocomplete="off"/>
                     </Field>
-                </div>
-                <Show when=move || client_id_type.get() == ClientIdType::Confidential>
-                    <p>
-                        "Confidential clients are users with the OAuth confidential client switch on. "
-                        <a href=format!("/admin/users/new?confidential=1&return_to=/admin/apps/{}", id_for_links)>"Create a confidential client user"</a>
-                    </p>
-                </Show>
-                <Field label="Issuer" id="issuer" error=Signal::derive(move || err("issuer".into()))>
-                    <input id="issuer" name="issuer" value=issuer.get_untracked() bind:value=issuer placeholder=effective_issuer aria-describedby="issuer-error" autocomplete="off"/>
-                </Field>
-                <fieldset>
-                    <legend>"Allow Redirects"</legend>
-                    <For each=move || redirects.get() key=|r| r.key let:row>
+                    <Field label="Application Name" id="name" error=Signal::derive(move || err("name".into()))>
+                        <input id="name" name="name" value=name.get_untracked() bind:value=name aria-describedby="name-error" autocomplete="off"/>
+                    </Field>
+                    <Field label="Description" id="description_text" path="description" error=Signal::derive(move || err("description".into()))>
+                        <textarea id="description_text" name="description" aria-describedby="description_text-error" prop:value=move || description.get() on:input=move |ev| description.set(event_target_value(&ev))>{description.get_untracked()}</textarea>
+                    </Field>
+                    <Field label="Category" id="category" error=Signal::derive(move || err("category".into()))>
+                        <input id="category" name="category" value=category.get_untracked() bind:value=category aria-describedby="category-error" autocomplete="off"/>
+                    </Field>
+                </section>
+                }.into_any()}
+
+                {view! {
+                <section id="general-usage" aria-labelledby="h-general">
+                    <h2 id="h-general">"General Usage"</h2>
+                    <fieldset>
+                        <legend>"Client ID Type"</legend>
+                        {ClientIdType::ALL.into_iter().map(|v| view! {
+                            <label class="choice">
+                                <input type="radio" name="client_id_type" value=v.as_str()
+                                    checked=client_id_type.get_untracked() == v
+                                    prop:checked=move || client_id_type.get() == v
+                                    on:change=move |_| client_id_type.set(v)/>
+                                {v.label()}
+                            </label>
+                        }).collect_view()}
+                    </fieldset>
+                    // Shown for "List" only, but always in the form so a plain post keeps it.
+                    <div hidden=move || client_id_type.get() != ClientIdType::List>
+                        <Field label="Allowed clients (one client id per line)" id="allowed_clients" error=Signal::derive(move || outcome.get().and_then(|f| f.field.filter(|x| x.starts_with("allowed_clients")).map(|_| f.message)))>
+                            <textarea id="allowed_clients" name="allowed_clients" prop:value=move || allowed.get() on:input=move |ev| allowed.set(event_target_value(&ev))>{allowed.get_untracked()}</textarea>
+                        </Field>
+                    </div>
+                    <Show when=move || client_id_type.get() == ClientIdType::Confidential>
+                        <p>
+                            "Confidential clients are users with the OAuth confidential client switch on. "
+                            <a href=format!("/admin/users/new?confidential=1&return_to=/admin/apps/{}", id_for_links)>"Create a confidential client user"</a>
+                        </p>
+                    </Show>
+                    <Field label="Issuer" id="issuer" error=Signal::derive(move || err("issuer".into()))>
+                        <input id="issuer" name="issuer" value=issuer.get_untracked() bind:value=issuer placeholder=effective_issuer aria-describedby="issuer-error" autocomplete="off"/>
+                    </Field>
+    <UriList legend="Allow Redirects" field="redirect_uris" noun="Redirect URI" add_label="Add redirect URI" id_prefix="redirect"
+                        rows=redirects keys=keys add=FormOp::AddRedirect remove=FormOp::RemoveRedirect err=err_cb/>
+                    <UriList legend="Post-logout redirects" field="post_logout_redirect_uris" noun="Post-logout redirect URI" add_label="Add post-logout redirect URI" id_prefix="logout-redirect"
+                        rows=logout_redirects keys=keys add=FormOp::AddLogoutRedirect remove=FormOp::RemoveLogoutRedirect err=err_cb/>
+                    {(!is_new).then(|| view! { <Endpoints public_url=public_url.clone() app_id=a.app_id.clone() scopes=a.scopes.iter().map(|s| s.name.clone()).collect()/> })}
+                </section>
+                }.into_any()}
+
+                {view! {
+                <section id="tokens" aria-labelledby="h-tokens">
+                    <h2 id="h-tokens">"Tokens"</h2>
+                    <fieldset>
+                        <legend>"Token Type"</legend>
+                        {TokenType::ALL.into_iter().map(|v| view! {
+                            <label class="choice">
+                                <input type="radio" name="token_type" value=v.as_str()
+                                    checked=token_type.get_untracked() == v
+                                    prop:checked=move || token_type.get() == v on:change=move |_| token_type.set(v)/>
+                                {v.label()}
+                            </label>
+                        }).collect_view()}
+                    </fieldset>
+                    <fieldset>
+                        <legend>"Auth Methods"</legend>
+                        {AuthMethod::ALL.into_iter().map(|v| view! {
+                            <label class="choice">
+                                <input type="checkbox" name="auth_methods" value=v.as_str()
+                                    checked=methods.with_untracked(|m| m.contains(&v))
+                                    prop:checked=move || methods.with(|m| m.contains(&v))
+                                    on:change=move |ev| {
+                                        let on = event_target_checked(&ev);
+                                        methods.update(|m| { m.retain(|x| *x != v); if on { m.push(v); } });
+                                    }/>
+                                {v.label()}
+                            </label>
+                        }).collect_view()}
+                        <p class="field-error" role="alert">{move || outcome.get().and_then(|f| f.field.filter(|x| x.starts_with("auth_methods")).map(|_| f.message))}</p>
+                    </fieldset>
+                    <LifetimeField label="Token Lifetime" id="token_lifetime" value=lifetime unit=lifetime_unit error=Signal::derive(move || err("token_lifetime_secs".into()))/>
+                    <label class="choice"><input type="checkbox" name="issue_refresh_tokens" value="on" checked=refresh.get_untracked() bind:checked=refresh/>"Issue refresh tokens"</label>
+                    // Shown while refresh tokens are on; otherwise carried along so a plain post
+                    // keeps it.
+                    <Show when=move || refresh.get() fallback=move || view! {
+                        <input type="hidden" name="refresh_lifetime" value=move || refresh_lifetime.get()/>
+                        <input type="hidden" name="refresh_lifetime_unit" value=move || refresh_unit.get()/>
+                    }>
+                        <LifetimeField label="Refresh token lifetime" id="refresh_lifetime" value=refresh_lifetime unit=refresh_unit error=Signal::derive(move || err("refresh_token_lifetime_secs".into()))/>
+                    </Show>
+                </section>
+                }.into_any()}
+
+                {view! {
+                <section id="scope" aria-labelledby="h-scope">
+                    <h2 id="h-scope">"Scope"</h2>
+                    <label class="choice"><input type="checkbox" name="user_must_confirm" value="on" checked=must_confirm.get_untracked() bind:checked=must_confirm/>"User must confirm authorization request"</label>
+                    <h3>"Scope Definitions"</h3>
+                    <For each=move || scopes.get() key=|s| s.key let:scope>
                         {
-                            let k = row.key;
-                            let idx = move || position(redirects, k);
-                            let label = move || format!("Redirect URI {}", idx() + 1);
-                            let id = format!("redirect-{k}");
-                            let e = Signal::derive(move || err(format!("redirect_uris[{}]", idx())));
+                            let k = scope.key;
+                            let idx = move || scopes.with(|v| v.iter().position(|s| s.key == k).unwrap_or(0));
+                            let legend = move || format!("Scope {}", idx() + 1);
+                            let name_id = format!("scope-{k}-name");
+                            let desc_id = format!("scope-{k}-description");
+                            let name_err = Signal::derive(move || err(format!("scopes[{}].name", idx())));
+                            let regexes = scope.regexes;
                             view! {
-                                <div class="row" on:input=move |_| touch(format!("redirect_uris[{}]", idx()))>
-                                    <label for=id.clone() class="sr-only">{label}</label>
-                                    <input id=id name="redirect_uris" value=row.value.get_untracked() bind:value=row.value aria-invalid=move || e.get().is_some().to_string()/>
-                                    <RowButton op=Signal::derive(move || FormOp::RemoveRedirect(idx())) label=Signal::derive(move || format!("Remove {}", label()))
-                                        in_place=move || redirects.update(|v| v.retain(|r| r.key != k))/>
-                                    <span class="field-error" role="alert">{move || e.get()}</span>
-                                </div>
+                                <fieldset class="scope" aria-label=legend>
+                                    <legend>{legend}</legend>
+                                    <div class="field" class:has-error=move || name_err.get().is_some() on:input=move |_| touch(format!("scopes[{}].name", idx()))>
+                                        <label for=name_id.clone()>"Name"</label>
+                                        <input id=name_id name=move || format!("scopes[{}].name", idx()) value=scope.name.get_untracked() bind:value=scope.name autocomplete="off"/>
+                                        <p class="field-error" role="alert">{move || name_err.get()}</p>
+                                    </div>
+                                    <div class="field">
+                                        <label for=desc_id.clone()>"Description"</label>
+                                        <input id=desc_id name=move || format!("scopes[{}].description", idx()) value=scope.description.get_untracked() bind:value=scope.description autocomplete="off"/>
+                                    </div>
+                                    <For each=move || regexes.get() key=|r| r.key let:re>
+                                        {
+                                            let rk = re.key;
+                                            let j = move || position(regexes, rk);
+                                            let label = move || format!("REST regex {}", j() + 1);
+                                            let id = format!("regex-{rk}");
+                                            // Checked as it is typed with the server's own rule, and again on save.
+                                            let e = Signal::derive(move || {
+                                                let v = re.value.get();
+                                                RestRegex::parse(v.trim()).err().map(|e| e.message)
+                                                    .or_else(|| err(format!("scopes[{}].rest_regexes[{}]", idx(), j())))
+                                            });
+                                            let typed = RwSignal::new(!re.value.get_untracked().is_empty());
+                                            view! {
+                                                <div class="row" on:input=move |_| touch(format!("scopes[{}].rest_regexes[{}]", idx(), j()))>
+                                                    <label for=id.clone()>{label}</label>
+                                                    <input id=id name=move || format!("scopes[{}].rest_regexes", idx()) value=re.value.get_untracked() bind:value=re.value on:input=move |_| typed.set(true) autocomplete="off"
+                                                        aria-invalid=move || (typed.get() && e.get().is_some()).to_string()/>
+                                                    <RowButton op=Signal::derive(move || FormOp::RemoveRegex(idx(), j())) label=Signal::derive(move || format!("Remove {}", label()))
+                                                        in_place=move || regexes.update(|v| v.retain(|r| r.key != rk))/>
+                                                    <span class="field-error" role="alert">{move || if typed.get() || outcome.get().is_some() { e.get() } else { None }}</span>
+                                                </div>
+                                            }
+                                        }
+                                    </For>
+                                    <RowButton op=Signal::derive(move || FormOp::AddRegex(idx())) label="Add REST regex".to_string() in_place=move || regexes.update(|v| v.push(keys.row("")))/>
+                                    " "
+                                    <RowButton op=Signal::derive(move || FormOp::RemoveScope(idx())) label=Signal::derive(move || format!("Remove {}", legend()))
+                                        in_place=move || scopes.update(|v| v.retain(|s| s.key != k))/>
+                                </fieldset>
                             }
                         }
                     </For>
-                    <RowButton op=FormOp::AddRedirect label="Add redirect URI".to_string() in_place=move || redirects.update(|v| v.push(keys.row("")))/>
-                </fieldset>
-                {(!is_new).then(|| view! { <Endpoints public_url=public_url.clone() app_id=a.app_id.clone() scopes=a.scopes.iter().map(|s| s.name.clone()).collect()/> })}
-            </section>
-            }.into_any()}
+                    <RowButton op=FormOp::AddScope label="Add scope".to_string() in_place=move || scopes.update(|v| v.push(keys.scope(&Scope {
+                        name: String::new(),
+                        description: String::new(),
+                        rest_regexes: vec![String::new()],
+                    })))/>
+                    <p class="field-error" role="alert">{move || outcome.get().and_then(|f| (f.field.as_deref() == Some("scopes")).then_some(f.message))}</p>
+                </section>
+                }.into_any()}
 
-            {view! {
-            <section id="tokens" aria-labelledby="h-tokens">
-                <h2 id="h-tokens">"Tokens"</h2>
-                <fieldset>
-                    <legend>"Token Type"</legend>
-                    {TokenType::ALL.into_iter().map(|v| view! {
-                        <label class="choice">
-                            <input type="radio" name="token_type" value=v.as_str()
-                                checked=token_type.get_untracked() == v
-                                prop:checked=move || token_type.get() == v on:change=move |_| token_type.set(v)/>
-                            {v.label()}
-                        </label>
-                    }).collect_view()}
-                </fieldset>
-                <fieldset>
-                    <legend>"Auth Methods"</legend>
-                    {AuthMethod::ALL.into_iter().map(|v| view! {
-                        <label class="choice">
-                            <input type="checkbox" name="auth_methods" value=v.as_str()
-                                checked=methods.with_untracked(|m| m.contains(&v))
-                                prop:checked=move || methods.with(|m| m.contains(&v))
-                                on:change=move |ev| {
-                                    let on = event_target_checked(&ev);
-                                    methods.update(|m| { m.retain(|x| *x != v); if on { m.push(v); } });
-                                }/>
-                            {v.label()}
-                        </label>
-                    }).collect_view()}
-                    <p class="field-error" role="alert">{move || outcome.get().and_then(|f| f.field.filter(|x| x.starts_with("auth_methods")).map(|_| f.message))}</p>
-                </fieldset>
-                <LifetimeField label="Token Lifetime" id="token_lifetime" value=lifetime unit=lifetime_unit error=Signal::derive(move || err("token_lifetime_secs".into()))/>
-                <label class="choice"><input type="checkbox" name="issue_refresh_tokens" value="on" checked=refresh.get_untracked() bind:checked=refresh/>"Issue refresh tokens"</label>
-                // Shown while refresh tokens are on; otherwise carried along so a plain post
-                // keeps it.
-                <Show when=move || refresh.get() fallback=move || view! {
-                    <input type="hidden" name="refresh_lifetime" value=move || refresh_lifetime.get()/>
-                    <input type="hidden" name="refresh_lifetime_unit" value=move || refresh_unit.get()/>
-                }>
-                    <LifetimeField label="Refresh token lifetime" id="refresh_lifetime" value=refresh_lifetime unit=refresh_unit error=Signal::derive(move || err("refresh_token_lifetime_secs".into()))/>
-                </Show>
-            </section>
-            }.into_any()}
+                {view! {
+                <section id="user-access" aria-labelledby="h-access">
+                    <h2 id="h-access">"User Access"</h2>
+                    <fieldset>
+                        <legend>"Roles whose members may use this app"</legend>
+                        {all_roles.into_iter().map(|r| {
+                            let r2 = r.clone();
+                            let r3 = r.clone();
+                            let on = roles.with_untracked(|v| v.contains(&r));
+                            view! {
+                                <label class="choice">
+                                    <input type="checkbox" name="user_access_roles" value=r.clone() checked=on
+                                        prop:checked=move || roles.with(|v| v.iter().any(|x| x == &r2))
+                                        on:change=move |ev| {
+                                            let on = event_target_checked(&ev);
+                                            let r = r3.clone();
+                                            roles.update(|v| { v.retain(|x| x != &r); if on { v.push(r); } });
+                                        }/>
+                                    {r}
+                                </label>
+                            }
+                        }).collect_view()}
+                        <p class="field-error" role="alert">{move || outcome.get().and_then(|f| f.field.filter(|x| x.starts_with("user_access_roles")).map(|_| f.message))}</p>
+                    </fieldset>
+                </section>
+                }.into_any()}
 
-            {view! {
-            <section id="scope" aria-labelledby="h-scope">
-                <h2 id="h-scope">"Scope"</h2>
-                <label class="choice"><input type="checkbox" name="user_must_confirm" value="on" checked=must_confirm.get_untracked() bind:checked=must_confirm/>"User must confirm authorization request"</label>
-                <h3>"Scope Definitions"</h3>
-                <For each=move || scopes.get() key=|s| s.key let:scope>
-                    {
-                        let k = scope.key;
-                        let idx = move || scopes.with(|v| v.iter().position(|s| s.key == k).unwrap_or(0));
-                        let legend = move || format!("Scope {}", idx() + 1);
-                        let name_id = format!("scope-{k}-name");
-                        let desc_id = format!("scope-{k}-description");
-                        let name_err = Signal::derive(move || err(format!("scopes[{}].name", idx())));
-                        let regexes = scope.regexes;
-                        view! {
-                            <fieldset class="scope" aria-label=legend>
-                                <legend>{legend}</legend>
-                                <div class="field" class:has-error=move || name_err.get().is_some() on:input=move |_| touch(format!("scopes[{}].name", idx()))>
-                                    <label for=name_id.clone()>"Name"</label>
-                                    <input id=name_id name=move || format!("scopes[{}].name", idx()) value=scope.name.get_untracked() bind:value=scope.name autocomplete="off"/>
-                                    <p class="field-error" role="alert">{move || name_err.get()}</p>
-                                </div>
-                                <div class="field">
-                                    <label for=desc_id.clone()>"Description"</label>
-                                    <input id=desc_id name=move || format!("scopes[{}].description", idx()) value=scope.description.get_untracked() bind:value=scope.description autocomplete="off"/>
-                                </div>
-                                <For each=move || regexes.get() key=|r| r.key let:re>
-                                    {
-                                        let rk = re.key;
-                                        let j = move || position(regexes, rk);
-                                        let label = move || format!("REST regex {}", j() + 1);
-                                        let id = format!("regex-{rk}");
-                                        // Checked as it is typed with the server's own rule, and again on save.
-                                        let e = Signal::derive(move || {
-                                            let v = re.value.get();
-                                            RestRegex::parse(v.trim()).err().map(|e| e.message)
-                                                .or_else(|| err(format!("scopes[{}].rest_regexes[{}]", idx(), j())))
-                                        });
-                                        let typed = RwSignal::new(!re.value.get_untracked().is_empty());
-                                        view! {
-                                            <div class="row" on:input=move |_| touch(format!("scopes[{}].rest_regexes[{}]", idx(), j()))>
-                                                <label for=id.clone()>{label}</label>
-                                                <input id=id name=move || format!("scopes[{}].rest_regexes", idx()) value=re.value.get_untracked() bind:value=re.value on:input=move |_| typed.set(true) autocomplete="off"
-                                                    aria-invalid=move || (typed.get() && e.get().is_some()).to_string()/>
-                                                <RowButton op=Signal::derive(move || FormOp::RemoveRegex(idx(), j())) label=Signal::derive(move || format!("Remove {}", label()))
-                                                    in_place=move || regexes.update(|v| v.retain(|r| r.key != rk))/>
-                                                <span class="field-error" role="alert">{move || if typed.get() || outcome.get().is_some() { e.get() } else { None }}</span>
-                                            </div>
-                                        }
-                                    }
-                                </For>
-                                <RowButton op=Signal::derive(move || FormOp::AddRegex(idx())) label="Add REST regex".to_string() in_place=move || regexes.update(|v| v.push(keys.row("")))/>
-                                " "
-                                <RowButton op=Signal::derive(move || FormOp::RemoveScope(idx())) label=Signal::derive(move || format!("Remove {}", legend()))
-                                    in_place=move || scopes.update(|v| v.retain(|s| s.key != k))/>
-                            </fieldset>
+                <div class="actions sticky">
+                    <button type="submit" name="op" value="save" class="primary" disabled=move || save.pending().get()>"Save"</button>
+                    {move || outcome.get().map(|f| {
+                        if f.ok {
+                            view! { <p class="status ok" role="status">{f.message}</p> }.into_any()
+                        } else {
+                            view! { <p class="status error" role="alert">{if f.field.is_some() { "Please correct the errors above.".to_string() } else { f.message }}</p> }.into_any()
                         }
-                    }
-                </For>
-                <RowButton op=FormOp::AddScope label="Add scope".to_string() in_place=move || scopes.update(|v| v.push(keys.scope(&Scope {
-                    name: String::new(),
-                    description: String::new(),
-                    rest_regexes: vec![String::new()],
-                })))/>
-                <p class="field-error" role="alert">{move || outcome.get().and_then(|f| (f.field.as_deref() == Some("scopes")).then_some(f.message))}</p>
-            </section>
-            }.into_any()}
-
-            {view! {
-            <section id="user-access" aria-labelledby="h-access">
-                <h2 id="h-access">"User Access"</h2>
-                <fieldset>
-                    <legend>"Roles whose members may use this app"</legend>
-                    {all_roles.into_iter().map(|r| {
-                        let r2 = r.clone();
-                        let r3 = r.clone();
-                        let on = roles.with_untracked(|v| v.contains(&r));
-                        view! {
-                            <label class="choice">
-                                <input type="checkbox" name="user_access_roles" value=r.clone() checked=on
-                                    prop:checked=move || roles.with(|v| v.iter().any(|x| x == &r2))
-                                    on:change=move |ev| {
-                                        let on = event_target_checked(&ev);
-                                        let r = r3.clone();
-                                        roles.update(|v| { v.retain(|x| x != &r); if on { v.push(r); } });
-                                    }/>
-                                {r}
-                            </label>
-                        }
-                    }).collect_view()}
-                    <p class="field-error" role="alert">{move || outcome.get().and_then(|f| f.field.filter(|x| x.starts_with("user_access_roles")).map(|_| f.message))}</p>
-                </fieldset>
-            </section>
-            }.into_any()}
-
-            <div class="actions sticky">
-                <button type="submit" name="op" value="save" class="primary" disabled=move || save.pending().get()>"Save"</button>
-                {move || outcome.get().map(|f| {
-                    if f.ok {
-                        view! { <p class="status ok" role="status">{f.message}</p> }.into_any()
-                    } else {
-                        view! { <p class="status error" role="alert">{if f.field.is_some() { "Please correct the errors above.".to_string() } else { f.message }}</p> }.into_any()
-                    }
-                })}
-                {move || save.value().get().and_then(|r| r.err()).map(|e| view! { <p class="status error" role="alert">{error_text(&e)}</p> })}
-            </div>
-        </form>
-        {(!is_new).then(|| view! {
-            <Changelog app_id=a.app_id.clone() version=Signal::derive(move || save.version().get())/>
-            <DeleteAppSection app_id=a.app_id.clone()/>
-        })}
-    }
+                    })}
+                    {move || save.value().get().and_then(|r| r.err()).map(|e| view! { <p class="status error" role="alert">{error_text(&e)}</p> })}
+                </div>
+            </form>
+            {(!is_new).then(|| view! {
+                <Changelog app_id=a.app_id.clone() version=Signal::derive(move || save.version().get())/>
+                <DeleteAppSection app_id=a.app_id.clone()/>
+            })}
+        }
 }
 
 /// A labelled field with its error below it.

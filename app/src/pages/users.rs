@@ -7,7 +7,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::roles::{AddMember, RemoveMember};
 use crate::api::users::{get_user, list_users, CreateUser, DeleteUser, UpdateUser, PAGE_SIZE};
-use crate::components::{error_text, field_error, SaveStatus, Switch, TextField};
+use crate::components::{error_text, field_error, JwksField, SaveStatus, Switch, TextField};
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
@@ -91,6 +91,7 @@ pub fn NewUserPage() -> impl IntoView {
             <TextField label="Password" name="password" kind="password" autocomplete="new-password" error=field_error(outcome, "password")/>
             <TextField label="Confirm Password" name="confirm_password" kind="password" autocomplete="new-password" error=field_error(outcome, "confirm_password")/>
             <Switch label="Is OAuth confidential client" name="is_oauth_confidential_client" checked=confidential/>
+            <JwksField error=field_error(outcome, "jwks")/>
             <Switch label="Enabled" name="enabled" checked=true/>
             <SaveStatus outcome=outcome/>
             <div class="actions"><button type="submit" class="primary">"Create user"</button></div>
@@ -157,6 +158,7 @@ pub fn EditUserPage() -> impl IntoView {
                                     <TextField label="Confirm Password" name="confirm_password" kind="password" autocomplete="new-password" error=field_error(outcome, "confirm_password")/>
                                 </fieldset>
                                 <Switch label="Is OAuth confidential client" name="is_oauth_confidential_client" checked=u.is_oauth_confidential_client/>
+                                <JwksField value=u.jwks.as_ref().map(|j| j.to_string()).unwrap_or_default() error=field_error(outcome, "jwks")/>
                                 <Switch label="Enabled" name="enabled" checked=u.enabled/>
                                 <SaveStatus outcome=outcome/>
                                 <div class="actions"><button type="submit" class="primary">"Save"</button></div>

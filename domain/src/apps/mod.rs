@@ -37,6 +37,7 @@ pub struct AppFields {
     /// Empty resets to the default issuer.
     pub issuer: Option<String>,
     pub redirect_uris: Option<Vec<String>>,
+    pub post_logout_redirect_uris: Option<Vec<String>>,
     pub token_type: Option<String>,
     pub auth_methods: Option<Vec<String>>,
     #[serde(default, deserialize_with = "whole_number")]
@@ -88,6 +89,7 @@ impl From<App> for AppFields {
             client_id_type: Some(a.client_id_type.as_str().to_string()),
             allowed_clients: Some(a.allowed_clients),
             redirect_uris: Some(a.redirect_uris),
+            post_logout_redirect_uris: Some(a.post_logout_redirect_uris),
             token_type: Some(a.token_type.as_str().to_string()),
             auth_methods: Some(
                 a.auth_methods
@@ -132,7 +134,7 @@ impl Services {
         let a = &draft.app;
         let mut tx = self.store.pool.begin().await?;
         sqlx::query(&format!(
-            "INSERT INTO apps ({APP_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1, $16, $16)"
+            "INSERT INTO apps ({APP_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1, $16, $16, $17)"
         ))
         .bind(&a.app_id)
         .bind(&a.name)
@@ -150,6 +152,7 @@ impl Services {
         .bind(a.user_must_confirm as i64)
         .bind(to_json(&a.scopes))
         .bind(t)
+        .bind(to_json(&a.post_logout_redirect_uris))
         .execute(&mut *tx)
         .await
         .map_err(crate::store::on_unique("app_id", "an app with this Application ID already exists"))?;
@@ -292,8 +295,8 @@ impl Services {
             let done = sqlx::query(
                 "UPDATE apps SET name = $1, description = $2, category = $3, client_id_type = $4, allowed_clients = $5, issuer = $6, \
                  redirect_uris = $7, token_type = $8, auth_methods = $9, token_lifetime_secs = $10, issue_refresh_tokens = $11, \
-                 refresh_token_lifetime_secs = $12, user_must_confirm = $13, scopes = $14, version = $15, updated_at = $16 \
-                 WHERE app_id = $17 AND version = $18",
+                 refresh_token_lifetime_secs = $12, user_must_confirm = $13, scopes = $14, version = $15, updated_at = $16, \
+                 post_logout_redirect_uris = $19 WHERE app_id = $17 AND version = $18",
             )
             .bind(&a.name)
             .bind(&a.description)
@@ -313,6 +316,7 @@ impl Services {
             .bind(t)
             .bind(app_id)
             .bind(version)
+            .bind(to_json(&a.post_logout_redirect_uris))
             .execute(&mut *tx)
             .await?;
             if done.rows_affected() == 0 {

@@ -134,24 +134,13 @@ impl Draft {
             self.issuer_override = check_issuer(v)?;
         }
         if let Some(list) = f.redirect_uris {
-            let mut out = Vec::new();
-            for (i, u) in list.iter().enumerate() {
-                let u =
-                    RedirectUri::parse(u).map_err(|e| e.under(&format!("redirect_uris[{i}]")))?;
-                if !out.contains(&u.as_str().to_string()) {
-                    out.push(u.into_inner());
-                }
-            }
-            if out.len() > 100 {
-                return Err(DomainError::invalid(
-                    "redirect_uris",
-                    "at most 100 redirect URIs",
-                ));
-            }
-            a.redirect_uris = out;
+            a.redirect_uris = redirect_list("redirect_uris", &list)?;
+        }
+        if let Some(list) = f.post_logout_redirect_uris {
+            a.post_logout_redirect_uris = redirect_list("post_logout_redirect_uris", &list)?;
         }
         if let Some(v) = &f.token_type {
-            a.token_type = parse_enum("token_type", v, "jwt_rs256, opaque")?;
+            a.token_type = parse_enum("token_type", v, "jwt_rs256, jwt_es256, jwt_eddsa, opaque")?;
         }
         if let Some(list) = &f.auth_methods {
             let mut out = Vec::new();
@@ -191,6 +180,22 @@ impl Draft {
         a.issuer_is_default = self.issuer_override.is_none();
         Ok(())
     }
+}
+
+/// A list of redirect URIs (`redirect_uris`, `post_logout_redirect_uris`): each parses, none
+/// twice, at most 100.
+fn redirect_list(field: &str, list: &[String]) -> Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for (i, u) in list.iter().enumerate() {
+        let u = RedirectUri::parse(u).map_err(|e| e.under(&format!("{field}[{i}]")))?;
+        if !out.iter().any(|o| o == u.as_str()) {
+            out.push(u.into_inner());
+        }
+    }
+    if out.len() > 100 {
+        return Err(DomainError::invalid(field, "at most 100 redirect URIs"));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -21,10 +21,11 @@ pub(crate) struct NewToken {
     pub family: Option<String>,
     pub issued_at: i64,
     pub expires_at: i64,
+    pub auth_time: Option<i64>,
 }
 
-const INSERT: &str = "INSERT INTO tokens (token_hash, kind, app_id, client_id, user_id, username, scope, jti, family_id, issued_at, expires_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+const INSERT: &str = "INSERT INTO tokens (token_hash, kind, app_id, client_id, user_id, username, scope, jti, family_id, issued_at, expires_at, auth_time) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
 
 /// At most this many tokens per transaction (a bounded commit latency).
 const MAX_BATCH: usize = 256;
@@ -52,7 +53,7 @@ impl TokenWriter {
     /// Writes `t`; returns once it is committed. The error keeps the database's cause.
     pub(crate) async fn insert(&self, t: NewToken) -> Result<(), String> {
         match self {
-            TokenWriter::Direct(pool) => bind(sqlx::query(INSERT), t)
+            TokenWriter::Direct(pool) => bind(sqlx::query(INSERT), &t)
                 .execute(pool)
                 .await
                 .map(|_| ())
@@ -72,19 +73,20 @@ impl TokenWriter {
 
 fn bind<'q>(
     q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
-    t: NewToken,
+    t: &'q NewToken,
 ) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
-    q.bind(t.token_hash)
+    q.bind(t.token_hash.as_str())
         .bind(t.kind)
-        .bind(t.app_id)
-        .bind(t.client_id)
-        .bind(t.user_id)
-        .bind(t.username)
-        .bind(t.scope)
-        .bind(t.jti)
-        .bind(t.family)
+        .bind(t.app_id.as_str())
+        .bind(t.client_id.as_str())
+        .bind(t.user_id.as_str())
+        .bind(t.username.as_deref())
+        .bind(t.scope.as_str())
+        .bind(t.jti.as_str())
+        .bind(t.family.as_deref())
         .bind(t.issued_at)
         .bind(t.expires_at)
+        .bind(t.auth_time)
 }
 
 /// The batching task: takes what is queued (waiting only for the first), writes it in one
@@ -92,7 +94,7 @@ fn bind<'q>(
 async fn run(pool: AnyPool, mut rx: mpsc::Receiver<Job>) {
     let mut jobs: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
-        let outcome = write(&pool, &mut jobs).await;
+        let outcome = write(&pool, &jobs).await;
         for (i, (_, done)) in jobs.drain(..).enumerate() {
             let r = match &outcome {
                 Ok(failed) => match failed.iter().find(|(j, _)| *j == i) {
@@ -108,23 +110,10 @@ async fn run(pool: AnyPool, mut rx: mpsc::Receiver<Job>) {
 
 /// One transaction for the batch: `Ok` with the rows that failed on their own (the others are
 /// committed), `Err` when the transaction itself failed (nothing is committed).
-async fn write(pool: &AnyPool, jobs: &mut [Job]) -> Result<Vec<(usize, String)>, String> {
+async fn write(pool: &AnyPool, jobs: &[Job]) -> Result<Vec<(usize, String)>, String> {
     let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
     let mut failed = Vec::new();
-    for (i, (t, _)) in jobs.iter_mut().enumerate() {
-        let row = NewToken {
-            token_hash: std::mem::take(&mut t.token_hash),
-            kind: t.kind,
-            app_id: std::mem::take(&mut t.app_id),
-            client_id: std::mem::take(&mut t.client_id),
-            user_id: std::mem::take(&mut t.user_id),
-            username: t.username.take(),
-            scope: std::mem::take(&mut t.scope),
-            jti: std::mem::take(&mut t.jti),
-            family: t.family.take(),
-            issued_at: t.issued_at,
-            expires_at: t.expires_at,
-        };
+    for (i, (row, _)) in jobs.iter().enumerate() {
         // A failed statement is rolled back alone; the transaction goes on.
         if let Err(e) = bind(sqlx::query(INSERT), row).execute(&mut *tx).await {
             failed.push((i, e.to_string()));

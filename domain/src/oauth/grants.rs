@@ -13,6 +13,7 @@ use super::{TokenRequest, TokenResponse};
 use crate::apps::{App, AuthMethod, ClientIdType};
 use crate::clients::{has_access, Client};
 use crate::error::{OAuthError, OAuthErrorCode};
+use crate::oidc::{is_standard_scope, SignIn};
 use crate::store::now;
 use crate::tokens::sha256_hex;
 use crate::Services;
@@ -64,6 +65,9 @@ pub(crate) struct Grant {
     pub(crate) username: Option<String>,
     pub(crate) scopes: Vec<String>,
     pub(crate) family: Option<String>,
+    /// A person's sign-in, when the grant comes from one: with `openid` granted, the tokens
+    /// include an ID token about it.
+    pub(crate) sign_in: Option<SignIn>,
 }
 
 /// An authorization code row, read whole so a bad row refuses the exchange.
@@ -76,6 +80,8 @@ struct CodeRow {
     code_challenge: Option<String>,
     family_id: String,
     expires_at: i64,
+    nonce: Option<String>,
+    auth_time: Option<i64>,
 }
 
 /// Space-separated scopes → the granted list. None or empty: all of the app's scopes.
@@ -88,7 +94,7 @@ pub fn resolve_scopes(app: &App, requested: Option<&str>) -> Result<Vec<String>,
     }
     let mut out: Vec<String> = Vec::new();
     for n in names {
-        if app.scope(n).is_none() {
+        if app.scope(n).is_none() && !is_standard_scope(n) {
             return Err(OAuthError::new(
                 OAuthErrorCode::InvalidScope,
                 format!("scope {n:?} is not defined for this app"),
@@ -154,6 +160,7 @@ impl Services {
                     user_id: user_id.clone(),
                     username: None,
                     family: None,
+                    sign_in: None,
                     app: app.clone(),
                 }
             }
@@ -214,6 +221,10 @@ impl Services {
             username: Some(user.login_name),
             scopes,
             family: None,
+            sign_in: Some(SignIn {
+                auth_time: now(),
+                nonce: None,
+            }),
         })
     }
 
@@ -252,7 +263,7 @@ impl Services {
         .await
         .map_err(OAuthError::internal)?
         .rows_affected();
-        let row: CodeRow = sqlx::query_as("SELECT client_id, user_id, redirect_uri, scope, code_challenge, family_id, expires_at FROM auth_codes WHERE code_hash = $1 AND app_id = $2")
+        let row: CodeRow = sqlx::query_as("SELECT client_id, user_id, redirect_uri, scope, code_challenge, family_id, expires_at, nonce, auth_time FROM auth_codes WHERE code_hash = $1 AND app_id = $2")
             .bind(&hash)
             .bind(&app.app_id)
             .fetch_optional(&self.store.pool)
@@ -311,6 +322,10 @@ impl Services {
                 .map(str::to_string)
                 .collect(),
             family: Some(family),
+            sign_in: Some(SignIn {
+                auth_time: row.auth_time.unwrap_or(t),
+                nonce: row.nonce,
+            }),
         })
     }
 
@@ -405,6 +420,10 @@ impl Services {
                 username: row.username,
                 scopes,
                 family: Some(family),
+                sign_in: Some(SignIn {
+                    auth_time: row.auth_time.unwrap_or(row.issued_at),
+                    nonce: None,
+                }),
             },
             true,
         )

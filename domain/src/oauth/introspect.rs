@@ -1,7 +1,7 @@
 //! What a token stands for: signature or lookup, expiry, revocation — for introspection
 //! (RFC 7662) and for bearer tokens on Gatehouse's own API.
 
-use jsonwebtoken::{Algorithm, Validation};
+use jsonwebtoken::Validation;
 
 use super::{Claims, TokenInfo};
 use crate::apps::{App, ClientIdType};
@@ -31,6 +31,7 @@ pub(crate) struct TokenRow {
     pub expires_at: i64,
     pub used: i64,
     pub revoked: i64,
+    pub auth_time: Option<i64>,
 }
 
 /// `SELECT` of every `TokenRow` column from `tokens` with the given condition.
@@ -38,7 +39,7 @@ macro_rules! select_token_row {
     ($cond:literal) => {
         concat!(
             "SELECT kind, app_id, client_id, user_id, username, scope, jti, family_id, issued_at, \
-             expires_at, used, revoked FROM tokens WHERE ",
+             expires_at, used, revoked, auth_time FROM tokens WHERE ",
             $cond
         )
     };
@@ -97,10 +98,11 @@ impl Services {
             let Some(kid) = header.kid else {
                 return Ok(None);
             };
-            let Some(key) = self.decoding_key(&kid).await? else {
+            let Some((alg, key)) = self.decoding_key(&kid).await? else {
                 return Ok(None);
             };
-            let mut v = Validation::new(Algorithm::RS256);
+            // The key decides the algorithm, never the token's header (RFC 8725 §3.1).
+            let mut v = Validation::new(alg);
             v.validate_aud = false;
             v.validate_nbf = true;
             v.leeway = 0;

@@ -3,12 +3,13 @@
 
 use std::sync::Arc;
 
-use jsonwebtoken::{Algorithm, Header};
+use jsonwebtoken::Header;
 
 use super::grants::Grant;
 use super::{Claims, TokenResponse};
 use crate::apps::{App, TokenType};
 use crate::error::OAuthError;
+use crate::oidc::SignIn;
 use crate::store::now;
 use crate::tokens::{random_token, sha256_hex};
 use crate::Services;
@@ -28,10 +29,14 @@ impl Services {
             None => random_token(16),
         };
         let access_token = match g.app.token_type {
-            TokenType::JwtRs256 => {
+            TokenType::JwtRs256 | TokenType::JwtEs256 | TokenType::JwtEdDsa => {
+                let alg = crate::keys::algorithm_of(g.app.token_type);
                 let ring = self.key_ring().await?;
-                let mut header = Header::new(Algorithm::RS256);
-                header.kid = Some(ring.active_kid.clone());
+                let (kid, key) = ring.signer(alg).ok_or_else(|| {
+                    OAuthError::internal(format!("no active {alg:?} signing key"))
+                })?;
+                let mut header = Header::new(alg);
+                header.kid = Some(kid.to_string());
                 header.typ = Some("at+jwt".into());
                 let claims = Claims {
                     iss: g.app.issuer.clone(),
@@ -45,8 +50,7 @@ impl Services {
                     jti: jti.clone(),
                     username: g.username.clone(),
                 };
-                jsonwebtoken::encode(&header, &claims, &ring.encoding)
-                    .map_err(OAuthError::internal)?
+                jsonwebtoken::encode(&header, &claims, key).map_err(OAuthError::internal)?
             }
             TokenType::Opaque => {
                 let token = random_token(32);
@@ -54,6 +58,27 @@ impl Services {
                     .await?;
                 token
             }
+        };
+        let id_token = match &g.sign_in {
+            Some(sign_in) if g.scopes.iter().any(|s| s == "openid") => {
+                let user = self
+                    .user_row_by_id(&g.user_id)
+                    .await?
+                    .ok_or_else(|| OAuthError::grant("the user is gone"))?;
+                Some(
+                    self.id_token(
+                        &g.app,
+                        &g.client_id,
+                        &user.user,
+                        &g.scopes,
+                        sign_in,
+                        Some(&access_token),
+                        t,
+                    )
+                    .await?,
+                )
+            }
+            _ => None,
         };
         let refresh_token = if with_refresh {
             let token = random_token(32);
@@ -82,6 +107,7 @@ impl Services {
             expires_in: exp - t,
             scope,
             refresh_token,
+            id_token,
         })
     }
 
@@ -115,6 +141,7 @@ impl Services {
                 family: g.family.clone(),
                 issued_at: iat,
                 expires_at: exp,
+                auth_time: g.sign_in.as_ref().map(|s| s.auth_time),
             })
             .await
             .map_err(OAuthError::internal)
@@ -130,12 +157,12 @@ impl Services {
         redirect_uri: &str,
         scopes: &[String],
         challenge: Option<&str>,
-        nonce: Option<&str>,
+        sign_in: &SignIn,
     ) -> crate::Result<String> {
         let code = random_token(32);
         sqlx::query(
-            "INSERT INTO auth_codes (code_hash, app_id, client_id, user_id, redirect_uri, scope, code_challenge, nonce, family_id, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "INSERT INTO auth_codes (code_hash, app_id, client_id, user_id, redirect_uri, scope, code_challenge, nonce, family_id, expires_at, auth_time) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(sha256_hex(&code))
         .bind(&app.app_id)
@@ -144,30 +171,50 @@ impl Services {
         .bind(redirect_uri)
         .bind(scopes.join(" "))
         .bind(challenge)
-        .bind(nonce)
+        .bind(sign_in.nonce.as_deref())
         .bind(random_token(12))
         .bind(now() + 60)
+        .bind(sign_in.auth_time)
         .execute(&self.store.writer)
         .await?;
         Ok(code)
     }
 
-    /// An access token for the implicit flow (no refresh token).
+    /// The implicit flow's tokens (no refresh token): an access token, and an ID token when
+    /// `openid` is granted; `access_token: false` for `response_type=id_token` (the ID token
+    /// alone, without `at_hash`).
+    #[allow(clippy::too_many_arguments)]
     pub async fn issue_implicit(
         &self,
         app: &App,
         client_id: &str,
-        user_id: &str,
-        username: &str,
+        user: &crate::users::User,
         scopes: Vec<String>,
+        sign_in: SignIn,
+        access_token: bool,
     ) -> Result<TokenResponse, OAuthError> {
+        if !access_token {
+            let t = now();
+            let id_token = self
+                .id_token(app, client_id, user, &scopes, &sign_in, None, t)
+                .await?;
+            return Ok(TokenResponse {
+                access_token: String::new(),
+                token_type: "Bearer".into(),
+                expires_in: app.token_lifetime_secs,
+                scope: scopes.join(" "),
+                refresh_token: None,
+                id_token: Some(id_token),
+            });
+        }
         let g = Grant {
             app: Arc::new(app.clone()),
             client_id: client_id.to_string(),
-            user_id: user_id.to_string(),
-            username: Some(username.to_string()),
+            user_id: user.id.clone(),
+            username: Some(user.login_name.clone()),
             scopes,
             family: None,
+            sign_in: Some(sign_in),
         };
         self.issue(g, false).await
     }

@@ -41,6 +41,9 @@ pub struct TokenResponse {
     pub scope: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
+    /// With `openid` granted to a person's sign-in (OpenID Connect Core 1.0 §3.1.3.3).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub id_token: Option<String>,
 }
 
 /// JWT access token claims (RFC 9068).

@@ -55,6 +55,7 @@ pub async fn create_user(State(s): State<Services>, Actor(p): Actor, body: Bytes
         password: req.password,
         is_oauth_confidential_client: false,
         enabled: true,
+        jwks: None,
     };
     match s.create_user(&p, new).await {
         Ok(u) => Json(json!({"success": true, "Result": u.id})).into_response(),

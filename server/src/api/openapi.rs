@@ -203,7 +203,8 @@ fn constrained() -> Value {
                 "An absolute http(s) URL without query or fragment; empty resets to the default issuer.",
                 "pattern": trimmed("(?:/*|https?://[^#? ]*[^#? /][^#? ]*)")},
             "redirect_uris": {"type": "array", "maxItems": 100, "items": redirect},
-            "token_type": {"type": "string", "enum": ["jwt_rs256", "opaque"]},
+            "post_logout_redirect_uris": {"type": "array", "maxItems": 100, "items": redirect},
+            "token_type": {"type": "string", "enum": ["jwt_rs256", "jwt_es256", "jwt_eddsa", "opaque"]},
             "auth_methods": {"type": "array", "items": {"type": "string",
                 "enum": ["client_credentials", "authorization_code", "implicit", "password"]}},
             "token_lifetime_secs": lifetime(domain::apps::MAX_LIFETIME),
@@ -226,12 +227,41 @@ fn constrained() -> Value {
             input(props, &[], true)
         }
     };
+    // A JWK set as `check_jwks` takes it: public RSA, EC or OKP keys whose members decode as
+    // canonical unpadded base64url (the trailing bits of a partial group are zero).
+    let b64 = |max: usize| {
+        json!({"type": "string", "maxLength": max,
+        "pattern": "^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-][AQgw]|[A-Za-z0-9_-]{2}[AEIMQUYcgkosw048])?$"})
+    };
+    let common = |kty: &str, algs: &[&str]| {
+        json!({
+        "kty": {"type": "string", "enum": [kty]}, "kid": {"type": "string", "maxLength": 256},
+        "use": {"type": "string", "enum": ["sig"]}, "alg": {"type": "string", "enum": algs}})
+    };
+    let key = |kty: &str, algs: &[&str], members: Value, required: &[&str]| {
+        let mut props = common(kty, algs);
+        if let (Some(p), Some(m)) = (props.as_object_mut(), members.as_object()) {
+            p.extend(m.clone());
+        }
+        json!({"type": "object", "additionalProperties": false, "properties": props, "required": required})
+    };
+    let jwks = json!({"type": ["object", "null"], "additionalProperties": false, "required": ["keys"],
+    "description": "Public keys for private_key_jwt client authentication (RFC 7523); null removes them.",
+    "properties": {"keys": {"type": "array", "minItems": 1, "maxItems": 10, "items": {"oneOf": [
+        key("RSA", &["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"],
+            json!({"n": b64(1400), "e": b64(16)}), &["kty", "n", "e"]),
+        key("EC", &["ES256", "ES384"], json!({"crv": {"type": "string", "enum": ["P-256", "P-384"]},
+            "x": b64(96), "y": b64(96)}), &["kty", "crv", "x", "y"]),
+        key("OKP", &["EdDSA"], json!({"crv": {"type": "string", "enum": ["Ed25519"]}, "x": b64(64)}),
+            &["kty", "crv", "x"]),
+    ]}}}});
     let user = |creating: bool| {
         let props = json!({
             "login_name": login, "email": email, "password": password,
             "display_name": {"type": "string"},
             "is_oauth_confidential_client": {"type": "boolean"},
             "enabled": {"type": "boolean"},
+            "jwks": jwks,
         });
         if creating {
             input(props, &["login_name", "email", "password"], false)

@@ -9,7 +9,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use domain::authorize::{encode, AuthorizeOutcome, AuthorizeRequest};
+use domain::authorize::{encode, AuthorizeOutcome, AuthorizeRequest, Session as SignedIn};
 use domain::Services;
 use tower_sessions::Session;
 
@@ -25,6 +25,20 @@ async fn user_id(s: &Services, session: &Session) -> Result<Option<String>, Resp
         .await
         .map(|p| p.map(|p| p.user_id))
         .map_err(|e| failure_page(&e.to_string()))
+}
+
+/// The signed-in person and when they signed in. A sign-in without its time (from before
+/// OpenID Connect) counts as none, so the person signs in again rather than get a made-up
+/// `auth_time`.
+async fn signed_in(s: &Services, session: &Session) -> Result<Option<SignedIn>, Response> {
+    let Some(user_id) = user_id(s, session).await? else {
+        return Ok(None);
+    };
+    let auth_time = session
+        .get::<i64>(app::api::ssr::SESSION_AUTH_TIME)
+        .await
+        .map_err(|e| failure_page(&format!("session store: {e}")))?;
+    Ok(auth_time.map(|auth_time| SignedIn { user_id, auth_time }))
 }
 
 async fn csrf_ok(session: &Session, sent: Option<&String>) -> bool {
@@ -59,7 +73,22 @@ fn request_from(pairs: &[(String, String)]) -> Result<AuthorizeRequest, String> 
         code_challenge: g("code_challenge"),
         code_challenge_method: g("code_challenge_method"),
         nonce: g("nonce"),
+        prompt: g("prompt"),
+        max_age: g("max_age"),
+        login_hint: g("login_hint"),
     })
+}
+
+/// `back` (an authorize URL) without its `prompt` parameter.
+fn without_prompt(back: &str) -> String {
+    let Some((path, query)) = back.split_once('?') else {
+        return back.to_string();
+    };
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|p| p.split('=').next() != Some("prompt"))
+        .collect();
+    format!("{path}?{}", kept.join("&"))
 }
 
 fn error_page(message: &str) -> Response {
@@ -110,7 +139,21 @@ async fn render(
         }
         AuthorizeOutcome::Failed(e) => failure_page(e.cause.as_deref().unwrap_or(&e.description)),
         AuthorizeOutcome::Redirect(to) => see_other(&to),
-        AuthorizeOutcome::SignIn => see_other(&format!("/login?return_to={}", encode(back))),
+        AuthorizeOutcome::SignIn { login_hint, fresh } => {
+            // After a forced sign-in the request comes back without `prompt=login`, or it
+            // would ask again for ever; `max_age` is met by the new sign-in's time.
+            let back = if fresh {
+                without_prompt(back)
+            } else {
+                back.to_string()
+            };
+            let mut to = format!("/login?return_to={}", encode(&back));
+            if let Some(h) = login_hint {
+                to.push_str("&login_name=");
+                to.push_str(&encode(&h));
+            }
+            see_other(&to)
+        }
         AuthorizeOutcome::Consent { app_name, scopes } => {
             let csrf = match app::api::ssr::csrf_token(session).await {
                 Ok(t) => t,
@@ -125,6 +168,7 @@ async fn render(
                 ("code_challenge", &req.code_challenge),
                 ("code_challenge_method", &req.code_challenge_method),
                 ("nonce", &req.nonce),
+                ("max_age", &req.max_age),
             ]
             .into_iter()
             .filter_map(|(k, v)| v.clone().map(|v| (k.to_string(), v)))
@@ -173,11 +217,11 @@ pub async fn authorize(State(state): State<AppState>, req: axum::extract::Reques
         Err(m) => return error_page(&m),
     };
     let s = state.services.clone();
-    let uid = match user_id(&s, &session).await {
+    let who = match signed_in(&s, &session).await {
         Ok(u) => u,
         Err(res) => return res,
     };
-    let outcome = s.authorize(&app_id, &req, uid.as_deref(), None).await;
+    let outcome = s.authorize(&app_id, &req, who.as_ref(), None).await;
     let back = format!("/oauth2/authorize/{}?{raw}", encode(&app_id));
     render(
         &app_id,
@@ -208,7 +252,7 @@ pub async fn consent(
         Ok(r) => r,
         Err(m) => return error_page(&m),
     };
-    let Some(uid) = (match user_id(&s, &session).await {
+    let Some(who) = (match signed_in(&s, &session).await {
         Ok(u) => u,
         Err(res) => return res,
     }) else {
@@ -223,7 +267,7 @@ pub async fn consent(
             .filter(|(k, _)| k == "scope_choice")
             .map(|(_, v)| v.clone())
             .collect();
-        s.authorize(&app_id, &req, Some(&uid), Some(chosen)).await
+        s.authorize(&app_id, &req, Some(&who), Some(chosen)).await
     } else {
         s.deny_authorization(&app_id, &req).await
     };

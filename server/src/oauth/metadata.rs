@@ -3,10 +3,10 @@
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 use axum::Json;
-use domain::apps::{AuthMethod, ClientIdType, TokenType};
+use domain::apps::{App, AuthMethod, ClientIdType};
 use domain::oauth::OAuthError;
 use domain::Services;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::error::OAuthResponse;
 
@@ -18,7 +18,12 @@ pub async fn metadata(
         .cached_app(&app_id)
         .await?
         .ok_or_else(OAuthError::unknown_app)?;
-    let base = &s.public_url;
+    Ok(Json(document(&s.public_url, &app)))
+}
+
+/// The RFC 8414 document of `app`; OpenID discovery adds its fields to it.
+pub(super) fn document(base: &str, app: &App) -> Value {
+    let app_id = &app.app_id;
     let url = |p: &str| format!("{base}/oauth2/{p}/{app_id}");
     let mut grants: Vec<&str> = Vec::new();
     let mut responses: Vec<&str> = Vec::new();
@@ -34,7 +39,7 @@ pub async fn metadata(
             }
             AuthMethod::Implicit => {
                 grants.push("implicit");
-                responses.push("token");
+                responses.extend(["token", "id_token", "id_token token"]);
             }
             _ => {}
         }
@@ -43,7 +48,13 @@ pub async fn metadata(
         grants.push("refresh_token");
     }
     let auth_methods: Vec<&str> = match app.client_id_type {
-        ClientIdType::Confidential => vec!["client_secret_basic", "client_secret_post"],
+        ClientIdType::Confidential => {
+            vec![
+                "client_secret_basic",
+                "client_secret_post",
+                "private_key_jwt",
+            ]
+        }
         _ => vec!["none"],
     };
     let mut doc = json!({
@@ -54,11 +65,24 @@ pub async fn metadata(
         "revocation_endpoint": url("revoke"),
         "grant_types_supported": grants,
         "token_endpoint_auth_methods_supported": auth_methods,
-        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
         "revocation_endpoint_auth_methods_supported": auth_methods,
-        "scopes_supported": app.scopes.iter().map(|s| s.name.clone()).collect::<Vec<_>>(),
+        "scopes_supported": domain::oidc::STANDARD_SCOPES
+            .iter()
+            .map(|(n, _)| n.to_string())
+            .chain(
+                app.scopes
+                    .iter()
+                    .filter(|s| !domain::oidc::is_standard_scope(&s.name))
+                    .map(|s| s.name.clone()),
+            )
+            .collect::<Vec<_>>(),
         "authorization_response_iss_parameter_supported": true,
     });
+    if app.client_id_type == ClientIdType::Confidential {
+        doc["token_endpoint_auth_signing_alg_values_supported"] =
+            json!(["RS256", "PS256", "RS512", "ES256", "ES384", "EdDSA"]);
+    }
     if !responses.is_empty() {
         doc["authorization_endpoint"] = json!(url("authorize"));
         doc["response_types_supported"] = json!(responses);
@@ -69,8 +93,5 @@ pub async fn metadata(
         });
         doc["code_challenge_methods_supported"] = json!(["S256"]);
     }
-    if app.token_type == TokenType::JwtRs256 {
-        doc["token_endpoint_auth_signing_alg_values_supported"] = json!(["RS256"]);
-    }
-    Ok(Json(doc))
+    doc
 }

@@ -4,6 +4,7 @@ mod authorize;
 mod error;
 mod keys;
 mod metadata;
+mod oidc;
 mod params;
 mod token;
 
@@ -18,6 +19,10 @@ pub fn browser_router() -> Router<AppState> {
         .route("/oauth2/authorize/{app}", get(authorize::authorize))
         .route("/oauth2/consent/{app}", post(authorize::consent))
         .route("/account/apps/{app}/withdraw", post(authorize::withdraw))
+        .route(
+            "/oauth2/logout/{app}",
+            get(oidc::logout).post(oidc::logout_confirmed),
+        )
 }
 
 /// The endpoints programs call: no session, no cookie, no page middleware on the way.
@@ -34,5 +39,13 @@ pub fn machine_router() -> Router<AppState> {
         .route(
             "/.well-known/oauth-authorization-server/oauth2/{app}",
             get(metadata::metadata),
+        )
+        .route(
+            "/oauth2/{app}/.well-known/openid-configuration",
+            get(oidc::configuration),
+        )
+        .route(
+            "/oauth2/userinfo/{app}",
+            get(oidc::userinfo).post(oidc::userinfo),
         )
 }

@@ -61,11 +61,40 @@ impl Params {
         self.0.get(k).cloned()
     }
 
-    /// Client credentials from `Authorization: Basic` or `client_id`/`client_secret` in the body;
-    /// both at once is `invalid_request` (RFC 6749 §2.3).
-    pub fn credentials(&self, headers: &HeaderMap) -> Result<ClientCredentials, OAuthError> {
+    /// Client credentials from `Authorization: Basic`, `client_id`/`client_secret` in the body,
+    /// or a `private_key_jwt` assertion (RFC 7523 §2.2); more than one method at once is
+    /// `invalid_request` (RFC 6749 §2.3). `endpoint` names the endpoint called (`token`, `introspect`, `revoke`).
+    pub fn credentials(
+        &self,
+        headers: &HeaderMap,
+        endpoint: &'static str,
+    ) -> Result<ClientCredentials, OAuthError> {
         let body_id = self.get("client_id");
         let body_secret = self.get("client_secret");
+        if let Some(assertion) = self.get("client_assertion") {
+            if self.get("client_assertion_type").as_deref() != Some(JWT_BEARER) {
+                return Err(bad("client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer"));
+            }
+            if body_secret.is_some() || basic(headers)?.is_some() {
+                return Err(bad("use one client authentication method"));
+            }
+            // RFC 7521 §4.2: client_id is optional; the assertion's subject names the client.
+            let subject = assertion_subject(&assertion);
+            let client_id = match (body_id, subject) {
+                (Some(id), Some(sub)) if !id.eq_ignore_ascii_case(&sub) => {
+                    return Err(bad("client_id does not match the client assertion"))
+                }
+                (Some(id), _) => Some(id),
+                (None, sub) => sub,
+            };
+            return Ok(ClientCredentials {
+                client_id,
+                client_secret: None,
+                via_basic: false,
+                assertion: Some(assertion),
+                endpoint,
+            });
+        }
         match basic(headers)? {
             Some((id, secret)) => {
                 if body_secret.is_some() {
@@ -81,15 +110,31 @@ impl Params {
                     client_id: Some(id),
                     client_secret: Some(secret),
                     via_basic: true,
+                    assertion: None,
+                    endpoint,
                 })
             }
             None => Ok(ClientCredentials {
                 client_id: body_id,
                 client_secret: body_secret,
                 via_basic: false,
+                assertion: None,
+                endpoint,
             }),
         }
     }
+}
+
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// The `sub` of a JWT, read without verifying it (only to know which client's keys to verify
+/// it with).
+fn assertion_subject(jwt: &str) -> Option<String> {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let payload = jwt.split('.').nth(1)?;
+    let claims: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+    claims.get("sub")?.as_str().map(str::to_string)
 }
 
 /// Decodes `Authorization: Basic`. Malformed credentials are `invalid_client` with a challenge.
@@ -170,7 +215,7 @@ mod proptests {
         fn any_authorization_header_is_read_or_refused_as_invalid_client(auth in "\\PC{0,120}") {
             let p = Params::parse(&headers("application/x-www-form-urlencoded", None), &Bytes::new())
                 .map_err(|e| TestCaseError::fail(e.description))?;
-            if let Err(e) = p.credentials(&headers("", Some(&auth))) {
+            if let Err(e) = p.credentials(&headers("", Some(&auth)), "token") {
                 prop_assert!(matches!(e.code, OAuthErrorCode::InvalidClient | OAuthErrorCode::InvalidRequest));
             }
         }
@@ -182,7 +227,7 @@ mod proptests {
             let value = format!("Basic {}", STANDARD.encode(format!("{}:{}", enc(&id), enc(&secret))));
             let p = Params::parse(&headers("application/x-www-form-urlencoded", None), &Bytes::new())
                 .map_err(|e| TestCaseError::fail(e.description))?;
-            let c = p.credentials(&headers("", Some(&value))).map_err(|e| TestCaseError::fail(e.description))?;
+            let c = p.credentials(&headers("", Some(&value)), "token").map_err(|e| TestCaseError::fail(e.description))?;
             prop_assert_eq!(c.client_id.as_deref(), Some(id.as_str()));
             prop_assert_eq!(c.client_secret.as_deref(), Some(secret.as_str()));
             prop_assert!(c.via_basic);

@@ -29,7 +29,7 @@ pub async fn token(
         username: p.get("username"),
         password: p.get("password"),
         refresh_token: p.get("refresh_token"),
-        credentials: p.credentials(&headers)?,
+        credentials: p.credentials(&headers, "token")?,
         client_addr: addr.to_string(),
     };
     let issued = s.token(&app, req).await?;
@@ -44,7 +44,7 @@ pub async fn introspect(
     body: Bytes,
 ) -> Result<Response, OAuthResponse> {
     let p = Params::parse(&headers, &body)?;
-    let creds = p.credentials(&headers)?;
+    let creds = p.credentials(&headers, "introspect")?;
     let info = s
         .introspect(&app, &creds, p.get("token").as_deref(), &addr.to_string())
         .await?;
@@ -81,7 +81,7 @@ pub async fn revoke(
     body: Bytes,
 ) -> Result<Response, OAuthResponse> {
     let p = Params::parse(&headers, &body)?;
-    let creds = p.credentials(&headers)?;
+    let creds = p.credentials(&headers, "revoke")?;
     s.revoke(&app, &creds, p.get("token").as_deref(), &addr.to_string())
         .await?;
     let mut res = axum::http::StatusCode::OK.into_response();

@@ -8,15 +8,15 @@ use sha2::{Digest, Sha256};
 
 use crate::helpers::*;
 
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const CB: &str = "https://client.example/cb";
+pub(crate) const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub(crate) const CB: &str = "https://client.example/cb";
 
-fn challenge(v: &str) -> String {
+pub(crate) fn challenge(v: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(v.as_bytes()))
 }
 
 /// A person "alice" in role "People"; a confidential client "web-client" in it too; apps made by `app_json`.
-async fn setup(app: &TestApp) -> String {
+pub(crate) async fn setup(app: &TestApp) -> String {
     let rid = app.create_role("People", &[]).await;
     let alice = app.create_user("alice", "alice-password", false).await;
     app.add_member(&rid, &alice).await;
@@ -25,7 +25,7 @@ async fn setup(app: &TestApp) -> String {
     alice
 }
 
-async fn make_app(app: &TestApp, id: &str, extra: Value) -> Value {
+pub(crate) async fn make_app(app: &TestApp, id: &str, extra: Value) -> Value {
     let mut body = json!({
         "app_id": id, "name": format!("App {id}"), "client_id_type": "confidential",
         "redirect_uris": [CB, "http://127.0.0.1/loopback"], "token_type": "opaque",
@@ -43,14 +43,14 @@ async fn make_app(app: &TestApp, id: &str, extra: Value) -> Value {
     a
 }
 
-async fn alice(app: &TestApp) -> reqwest::Client {
+pub(crate) async fn alice(app: &TestApp) -> reqwest::Client {
     let c = client();
     let res = sign_in(&c, &app.url, "alice", "alice-password", "/").await;
     assert_eq!(res.status(), 302);
     c
 }
 
-async fn authorize(
+pub(crate) async fn authorize(
     c: &reqwest::Client,
     url: &str,
     app_id: &str,
@@ -63,12 +63,12 @@ async fn authorize(
         .expect("authorize")
 }
 
-fn query_of(loc: &str) -> std::collections::HashMap<String, String> {
+pub(crate) fn query_of(loc: &str) -> std::collections::HashMap<String, String> {
     let q = loc.split_once(['?', '#']).map(|x| x.1).unwrap_or("");
     serde_urlencoded::from_str(q).unwrap_or_default()
 }
 
-fn code_params<'a>(client_id: &'a str, ch: &'a str) -> Vec<(&'a str, &'a str)> {
+pub(crate) fn code_params<'a>(client_id: &'a str, ch: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
         ("response_type", "code"),
         ("client_id", client_id),
@@ -80,7 +80,7 @@ fn code_params<'a>(client_id: &'a str, ch: &'a str) -> Vec<(&'a str, &'a str)> {
     ]
 }
 
-async fn exchange(url: &str, app_id: &str, code: &str, verifier: &str) -> (u16, Value) {
+pub(crate) async fn exchange(url: &str, app_id: &str, code: &str, verifier: &str) -> (u16, Value) {
     let (s, b, _) = form_token(
         url,
         app_id,
@@ -97,7 +97,7 @@ async fn exchange(url: &str, app_id: &str, code: &str, verifier: &str) -> (u16, 
     (s, b)
 }
 
-async fn introspect(url: &str, app_id: &str, token: &str) -> Value {
+pub(crate) async fn introspect(url: &str, app_id: &str, token: &str) -> Value {
     client()
         .post(format!("{url}/oauth2/introspect/{app_id}"))
         .basic_auth("web-client", Some("web-secret-123"))
@@ -412,7 +412,7 @@ async fn the_documents_implicit_grant_type_exchanges_a_code() {
             CB,
             &["read".into()],
             None,
-            None,
+            &domain::oidc::SignIn::default(),
         )
         .await
         .expect("code");

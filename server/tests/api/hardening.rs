@@ -580,7 +580,7 @@ async fn signing_keys_are_sealed_at_rest_and_open_only_with_the_system_secret() 
     client_app(&app, "sealed", "jwt_rs256").await;
     let token = cc_token(&app.url, "sealed", None).await;
     let pool = &app.services.store.pool;
-    let stored: Vec<(String,)> = sqlx::query_as("SELECT private_pem FROM signing_keys")
+    let stored: Vec<(String,)> = sqlx::query_as("SELECT private_key FROM signing_keys")
         .fetch_all(pool)
         .await
         .expect("keys");

@@ -9,5 +9,6 @@ mod foundation;
 mod hardening;
 mod helpers;
 mod instances;
+mod oidc;
 mod portal_forms;
 mod token;

@@ -570,7 +570,8 @@ async fn key_rotation_keeps_old_tokens_valid_and_publishes_both_keys() {
         .json()
         .await
         .expect("json");
-    assert_eq!(jwks["keys"].as_array().map(|k| k.len()), Some(2));
+    // Three algorithms (RS256, ES256, EdDSA), each with its retired and its new key.
+    assert_eq!(jwks["keys"].as_array().map(|k| k.len()), Some(6));
     let fresh = cc_token(&app.url, "rot", Some("users")).await;
     let kid_of = |t: &str| -> String {
         let h: Value = serde_json::from_slice(

@@ -1,0 +1,319 @@
+//! OpenID Connect endpoints (SPEC §3a): discovery, UserInfo and RP-initiated logout. The rules
+//! are the domain's (`domain::oidc`); these doors parse and render.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use domain::keys::{alg_name, algorithm_of};
+use domain::oauth::OAuthError;
+use domain::oidc::{LogoutOutcome, UserInfo};
+use domain::Services;
+use serde_json::json;
+use tower_sessions::Session;
+
+use super::error::{json_no_store, OAuthResponse};
+use crate::html::{escape, page};
+
+/// `GET /oauth2/{app}/.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §3):
+/// the RFC 8414 document plus what an OpenID Provider states, only what the app allows.
+pub async fn configuration(
+    State(s): State<Services>,
+    Path(app_id): Path<String>,
+) -> Result<impl IntoResponse, OAuthResponse> {
+    let (app, _) = s
+        .cached_app(&app_id)
+        .await?
+        .ok_or_else(OAuthError::unknown_app)?;
+    let mut doc = super::metadata::document(&s.public_url, &app);
+    let url = |p: &str| format!("{}/oauth2/{p}/{}", s.public_url, app.app_id);
+    doc["userinfo_endpoint"] = json!(url("userinfo"));
+    doc["end_session_endpoint"] = json!(url("logout"));
+    doc["subject_types_supported"] = json!(["public"]);
+    doc["id_token_signing_alg_values_supported"] = json!([alg_name(algorithm_of(app.token_type))]);
+    doc["claims_supported"] = json!([
+        "sub",
+        "iss",
+        "aud",
+        "exp",
+        "iat",
+        "auth_time",
+        "nonce",
+        "at_hash",
+        "azp",
+        "name",
+        "preferred_username",
+        "email",
+        "email_verified"
+    ]);
+    doc["claims_parameter_supported"] = json!(false);
+    doc["request_parameter_supported"] = json!(false);
+    doc["request_uri_parameter_supported"] = json!(false);
+    if doc.get("response_types_supported").is_none() {
+        // Required by Discovery even when the app has no browser flow.
+        doc["response_types_supported"] = json!([]);
+    }
+    Ok(Json(doc))
+}
+
+fn bearer_challenge(status: StatusCode, error: Option<&str>, description: &str) -> Response {
+    let challenge = match error {
+        Some(e) => format!(
+            "Bearer realm=\"gatehouse\", error=\"{e}\", error_description=\"{description}\""
+        ),
+        None => "Bearer realm=\"gatehouse\"".to_string(),
+    };
+    let mut res = match error {
+        Some(e) => (
+            status,
+            Json(json!({"error": e, "error_description": description})),
+        )
+            .into_response(),
+        None => status.into_response(),
+    };
+    if let Ok(v) = HeaderValue::from_str(&challenge) {
+        res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    super::error::no_store(&mut res);
+    res
+}
+
+/// The access token of a UserInfo request: the Authorization header (RFC 6750 §2.1), or for
+/// a form POST the `access_token` field (§2.2). Both at once is a bad request.
+fn access_token(headers: &HeaderMap, body: &Bytes) -> Result<Option<String>, Response> {
+    let header = match headers.get(header::AUTHORIZATION) {
+        None => None,
+        Some(v) => {
+            let v = v.to_str().unwrap_or_default();
+            if v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer ") {
+                Some(v[7..].trim().to_string())
+            } else {
+                return Err(bearer_challenge(
+                    StatusCode::UNAUTHORIZED,
+                    Some("invalid_token"),
+                    "unsupported Authorization scheme",
+                ));
+            }
+        }
+    };
+    let form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let in_body = if form {
+        serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+            .unwrap_or_default()
+            .into_iter()
+            .find(|(k, _)| k == "access_token")
+            .map(|(_, v)| v)
+    } else {
+        None
+    };
+    match (header, in_body) {
+        (Some(_), Some(_)) => Err(bearer_challenge(
+            StatusCode::BAD_REQUEST,
+            Some("invalid_request"),
+            "the access token was sent twice",
+        )),
+        (h, b) => Ok(h.or(b).filter(|t| !t.is_empty())),
+    }
+}
+
+/// `GET`/`POST /oauth2/userinfo/{app}` (Core 1.0 §5.3).
+pub async fn userinfo(
+    State(s): State<Services>,
+    Path(app_id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match s.cached_app(&app_id).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return OAuthResponse(OAuthError::unknown_app()).into_response(),
+        Err(e) => return OAuthResponse(e).into_response(),
+    }
+    let token = match access_token(&headers, &body) {
+        Ok(Some(t)) => t,
+        Ok(None) => return bearer_challenge(StatusCode::UNAUTHORIZED, None, ""),
+        Err(res) => return res,
+    };
+    match s.userinfo(&app_id, &token).await {
+        Ok(UserInfo::Claims(c)) => json_no_store(c),
+        Ok(UserInfo::InvalidToken) => bearer_challenge(
+            StatusCode::UNAUTHORIZED,
+            Some("invalid_token"),
+            "the access token is not valid for this application",
+        ),
+        Ok(UserInfo::InsufficientScope) => bearer_challenge(
+            StatusCode::FORBIDDEN,
+            Some("insufficient_scope"),
+            "the access token was not granted openid",
+        ),
+        Err(e) => OAuthResponse(e).into_response(),
+    }
+}
+
+/// The parameters of a logout request, from the query (GET) or the confirmation form (POST).
+fn logout_params(raw: &[u8]) -> Vec<(String, String)> {
+    serde_urlencoded::from_bytes(raw).unwrap_or_default()
+}
+
+fn param<'a>(p: &'a [(String, String)], k: &str) -> Option<&'a str> {
+    p.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
+}
+
+fn logout_page(status: StatusCode, title: &str, body: &str) -> Response {
+    let mut res = (status, page(title, body)).into_response();
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+fn signed_out(redirect: Option<String>) -> Response {
+    match redirect {
+        Some(to) => (
+            StatusCode::SEE_OTHER,
+            [
+                (header::LOCATION, to),
+                (header::CACHE_CONTROL, "no-store".to_string()),
+            ],
+        )
+            .into_response(),
+        None => logout_page(
+            StatusCode::OK,
+            "Signed out",
+            "<h1>You are signed out</h1><p>You can close this window.</p>",
+        ),
+    }
+}
+
+async fn end_session(session: &Session) -> Result<(), Response> {
+    session.flush().await.map_err(|e| {
+        tracing::error!(error = %e, "session store failed while signing out");
+        logout_page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Sign-out failed",
+            "<h1>Sign-out failed</h1><p role=\"alert\">Something went wrong on our side. Try again in a moment.</p>",
+        )
+    })
+}
+
+async fn run_logout(
+    s: &Services,
+    app_id: &str,
+    p: &[(String, String)],
+    session: &Session,
+    confirmed: bool,
+) -> Response {
+    let who = match app::api::ssr::session_user_id(session).await {
+        Ok(u) => u,
+        Err(e) => {
+            tracing::error!(error = %e, "session store failed at logout");
+            return logout_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Sign-out failed",
+                "<h1>Sign-out failed</h1>",
+            );
+        }
+    };
+    let outcome = s
+        .logout(
+            app_id,
+            if confirmed {
+                None
+            } else {
+                param(p, "id_token_hint")
+            },
+            param(p, "post_logout_redirect_uri"),
+            param(p, "client_id"),
+            param(p, "state"),
+            who.as_deref(),
+        )
+        .await;
+    match outcome {
+        Err(e) => OAuthResponse(e).into_response(),
+        Ok(LogoutOutcome::ErrorPage(m)) => logout_page(
+            StatusCode::BAD_REQUEST,
+            "Sign-out error",
+            &format!(
+                "<h1>This sign-out request cannot be completed</h1><p role=\"alert\">{}</p>",
+                escape(&m)
+            ),
+        ),
+        Ok(LogoutOutcome::Done { redirect }) => match end_session(session).await {
+            Ok(()) => signed_out(redirect),
+            Err(res) => res,
+        },
+        Ok(LogoutOutcome::Confirm { redirect, .. }) if confirmed => {
+            match end_session(session).await {
+                Ok(()) => signed_out(redirect),
+                Err(res) => res,
+            }
+        }
+        Ok(LogoutOutcome::Confirm { app_name, .. }) => {
+            let csrf = match app::api::ssr::csrf_token(session).await {
+                Ok(t) => t,
+                Err(e) => {
+                    tracing::error!(error = %e, "session store failed at logout");
+                    return logout_page(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "Sign-out failed",
+                        "<h1>Sign-out failed</h1>",
+                    );
+                }
+            };
+            let hidden: String = ["post_logout_redirect_uri", "client_id", "state"]
+                .iter()
+                .filter_map(|k| param(p, k).map(|v| (k, v)))
+                .map(|(k, v)| {
+                    format!(
+                        "<input type=\"hidden\" name=\"{k}\" value=\"{}\">",
+                        escape(v)
+                    )
+                })
+                .collect();
+            logout_page(
+                StatusCode::OK,
+                "Sign out",
+                &format!(
+                    "<h1>Sign out of Gatehouse?</h1><p>{} asks to end your Gatehouse sign-in.</p>\
+                     <form method=\"post\" action=\"/oauth2/logout/{}\">{hidden}\
+                     <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+                     <button type=\"submit\" class=\"primary\">Sign out</button></form>",
+                    escape(&app_name),
+                    escape(&domain::authorize::encode(app_id)),
+                    escape(&csrf)
+                ),
+            )
+        }
+    }
+}
+
+/// `GET /oauth2/logout/{app}` (RP-Initiated Logout 1.0 §2).
+pub async fn logout(
+    State(s): State<Services>,
+    Path(app_id): Path<String>,
+    session: Session,
+    uri: axum::http::Uri,
+) -> Response {
+    let p = logout_params(uri.query().unwrap_or_default().as_bytes());
+    run_logout(&s, &app_id, &p, &session, false).await
+}
+
+/// `POST /oauth2/logout/{app}`: the person confirmed on the page above.
+pub async fn logout_confirmed(
+    State(s): State<Services>,
+    Path(app_id): Path<String>,
+    session: Session,
+    body: Bytes,
+) -> Response {
+    let p = logout_params(&body);
+    if !app::api::ssr::csrf_ok(&session, param(&p, "csrf")).await {
+        return logout_page(
+            StatusCode::BAD_REQUEST,
+            "Sign-out error",
+            "<h1>This form has expired</h1><p role=\"alert\">Start the sign-out again from the application.</p>",
+        );
+    }
+    run_logout(&s, &app_id, &p, &session, true).await
+}
