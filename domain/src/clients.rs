@@ -57,6 +57,15 @@ const ASSERTION_ALGORITHMS: [jsonwebtoken::Algorithm; 6] = [
 /// verify signatures. Returns it as stored.
 pub fn check_jwks(v: &serde_json::Value) -> crate::Result<String> {
     let bad = |m: &str| crate::DomainError::invalid("jwks", m);
+    // RFC 9864's fully-specified "Ed25519" (what WebCrypto exports) is EdDSA with Ed25519.
+    let mut v = v.clone();
+    if let Some(keys) = v.get_mut("keys").and_then(|k| k.as_array_mut()) {
+        for k in keys {
+            if k.get("alg").and_then(|a| a.as_str()) == Some("Ed25519") {
+                k["alg"] = serde_json::Value::String("EdDSA".into());
+            }
+        }
+    }
     let text = v.to_string();
     if text.len() > 32 * 1024 {
         return Err(bad("the key set is larger than 32 KiB"));

@@ -252,7 +252,7 @@ fn constrained() -> Value {
             json!({"n": b64(1400), "e": b64(16)}), &["kty", "n", "e"]),
         key("EC", &["ES256", "ES384"], json!({"crv": {"type": "string", "enum": ["P-256", "P-384"]},
             "x": b64(96), "y": b64(96)}), &["kty", "crv", "x", "y"]),
-        key("OKP", &["EdDSA"], json!({"crv": {"type": "string", "enum": ["Ed25519"]}, "x": b64(64)}),
+        key("OKP", &["EdDSA", "Ed25519"], json!({"crv": {"type": "string", "enum": ["Ed25519"]}, "x": b64(64)}),
             &["kty", "crv", "x"]),
     ]}}}});
     let user = |creating: bool| {
