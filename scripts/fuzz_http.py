@@ -17,11 +17,16 @@ rnd = random.Random(int(time.time()))
 NASTY = ["", " ", "\x00", "'", '"', "<script>", "%", "%zz", "../../etc/passwd", "a" * 5000,
          "é", "\u202e", "${jndi:x}", "{}", "[]", "null", "-1", "99999999999999999999",
          "client_credentials", "authorization_code", "refresh_token", "password", "implicit",
-         "code", "token", "S256", "plain", "openid", "admin", "Everybody", "http://127.0.0.1/cb"]
+         "code", "token", "S256", "plain", "openid", "admin", "Everybody", "http://127.0.0.1/cb",
+         "id_token", "id_token token", "none", "login", "consent", "openid profile email",
+         "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", "e30.e30.", "eyJhbGciOiJub25lIn0.e30.",
+         "eyJhbGciOiJFUzI1NiIsImtpZCI6IngifQ.eyJzdWIiOiJ4In0.AAAA"]
 FIELDS = ["grant_type", "client_id", "client_secret", "scope", "code", "redirect_uri",
           "code_verifier", "username", "password", "refresh_token", "token", "token_type_hint",
           "response_type", "state", "nonce", "code_challenge", "code_challenge_method", "csrf",
-          "decision", "scope_choice", "login_name", "return_to", "op", "app_id", "name"]
+          "decision", "scope_choice", "login_name", "return_to", "op", "app_id", "name",
+          "prompt", "max_age", "login_hint", "id_token_hint", "post_logout_redirect_uri",
+          "access_token", "client_assertion", "client_assertion_type"]
 APPS = ["x", "unknown", "", "%2e%2e", "a" * 300, "admin", "..", "%00"]
 
 
@@ -55,6 +60,9 @@ def request():
         ("POST", f"/oauth2/consent/{app}"), ("GET", f"/oauth2/keys/{app}"),
         ("GET", f"/oauth2/{app}/.well-known/oauth-authorization-server"),
         ("GET", f"/.well-known/oauth-authorization-server/oauth2/{app}"),
+        ("GET", f"/oauth2/{app}/.well-known/openid-configuration"),
+        ("GET", f"/oauth2/userinfo/{app}"), ("POST", f"/oauth2/userinfo/{app}"),
+        ("GET", f"/oauth2/logout/{app}"), ("POST", f"/oauth2/logout/{app}"),
         ("GET", "/login"), ("GET", "/admin"), ("GET", "/admin/apps/new"), ("POST", "/admin/apps/new"),
         ("POST", f"/admin/apps/{app}"), ("GET", "/account/apps"), ("POST", f"/account/apps/{app}/withdraw"),
         ("POST", "/sfn/login"), ("POST", "/sfn/logout"), ("POST", "/sfn/apps/save"),
