@@ -32,7 +32,10 @@ LUA = os.path.join(ROOT, "bench", "wrk", "request.lua")
 ADMIN_PASSWORD = "bench-admin-password"
 CLIENT, SECRET = "bench-client", "bench-client-secret-123"
 BASIC = "Basic " + base64.b64encode(f"{CLIENT}:{SECRET}".encode()).decode()
-TOKEN_TYPES = ["opaque", "jwt_rs256"]
+TOKEN_TYPES = ["opaque", "jwt_rs256", "jwt_es256", "jwt_eddsa"]
+# Bearer-protected GETs are measured with one opaque and one JWT type (a JWT is checked the
+# same way whatever its algorithm, apart from the verification itself).
+BEARER_TYPES = ["opaque", "jwt_rs256"]
 
 
 def free_port():
@@ -168,7 +171,7 @@ def gatehouse_cases(database_url, label, workdir):
         out["introspect_opaque"] = measure(
             f"{base}/oauth2/introspect/bench-opaque", proc.pid, method="POST",
             body="token=" + urllib.parse.quote(tokens["opaque"]), auth=BASIC)
-        for tt in TOKEN_TYPES:
+        for tt in BEARER_TYPES:
             out[f"bearer_get_{tt}"] = measure(f"{base}/api/v1/apps/bench-{tt}", proc.pid,
                                               auth="Bearer " + tokens[tt])
         out["healthz"] = measure(f"{base}/healthz", proc.pid)
@@ -238,6 +241,8 @@ def ratio(a, b):
 CASES = [
     ("cc_opaque", "client credentials, opaque"),
     ("cc_jwt_rs256", "client credentials, jwt_rs256"),
+    ("cc_jwt_es256", "client credentials, jwt_es256"),
+    ("cc_jwt_eddsa", "client credentials, jwt_eddsa"),
     ("introspect_opaque", "introspection of an opaque token"),
     ("bearer_get_opaque", "admin API GET, opaque bearer"),
     ("bearer_get_jwt_rs256", "admin API GET, JWT bearer"),
@@ -274,7 +279,11 @@ def main():
         ratios[name] = {
             "cc_opaque_vs_peer": ratio(g["cc_opaque"]["rps"], peer["cc_opaque"]["rps"]),
             "cc_jwt_rs256_vs_peer": ratio(g["cc_jwt_rs256"]["rps"], peer["cc_jwt_rs256"]["rps"]),
-            "cc_jwt_rs256_vs_raw_signing": ratio(g["cc_jwt_rs256"]["rps"], signing["per_sec"]),
+            "cc_jwt_rs256_vs_raw_signing": ratio(g["cc_jwt_rs256"]["rps"], signing["RS256"]),
+            "cc_jwt_es256_vs_raw_signing": ratio(g["cc_jwt_es256"]["rps"], signing["ES256"]),
+            "cc_jwt_eddsa_vs_raw_signing": ratio(g["cc_jwt_eddsa"]["rps"], signing["EdDSA"]),
+            "cc_jwt_es256_vs_peer_rs256": ratio(g["cc_jwt_es256"]["rps"], peer["cc_jwt_rs256"]["rps"]),
+            "cc_jwt_eddsa_vs_peer_rs256": ratio(g["cc_jwt_eddsa"]["rps"], peer["cc_jwt_rs256"]["rps"]),
             "introspect_vs_peer": ratio(g["introspect_opaque"]["rps"], peer["introspect_opaque"]["rps"]),
             "introspect_vs_healthz": ratio(g["introspect_opaque"]["rps"], g["healthz"]["rps"]),
             "bearer_get_opaque_vs_healthz": ratio(g["bearer_get_opaque"]["rps"], g["healthz"]["rps"]),
@@ -303,11 +312,14 @@ def main():
         r = ratio(backends[names[0]][key]["rps"], p["rps"]) if p else None
         print(f"| {label} | " + " | ".join(row) + f" | {fmt(p)} | {f'{r}x' if r else '—'} |")
     print(f"| bare axum `GET /healthz` (ceiling) | {fmt(bare)} |")
-    print(f"| raw RS256 signing, {signing['threads']} threads | {signing['per_sec']:,.0f} signatures/s |")
+    for alg in ("RS256", "ES256", "EdDSA"):
+        print(f"| raw {alg} signing (jsonwebtoken + ring), {signing['threads']} threads | {signing[alg]:,.0f} signatures/s |")
     print()
     for n in names:
         rr = ratios[n]
-        print(f"{n}: JWT/raw signing {rr['cc_jwt_rs256_vs_raw_signing']}, introspection/healthz "
+        print(f"{n}: JWT/raw signing RS256 {rr['cc_jwt_rs256_vs_raw_signing']}, ES256 "
+              f"{rr['cc_jwt_es256_vs_raw_signing']}, EdDSA {rr['cc_jwt_eddsa_vs_raw_signing']}; ES256 and "
+              f"EdDSA vs the peer's RS256 {rr['cc_jwt_es256_vs_peer_rs256']}x, {rr['cc_jwt_eddsa_vs_peer_rs256']}x; introspection/healthz "
               f"{rr['introspect_vs_healthz']}, bearer GET/healthz {rr['bearer_get_opaque_vs_healthz']} "
               f"(opaque) {rr['bearer_get_jwt_vs_healthz']} (JWT), healthz/bare axum "
               f"{rr['healthz_vs_bare_axum']}, peak RSS {rr['peak_rss_mb']} MB "

@@ -524,7 +524,9 @@ mod jwks_tests {
         let ec = json!({"kty": "EC", "crv": "P-256", "x": "AAAA", "y": "AAAA"});
         let okp = json!({"kty": "OKP", "crv": "Ed25519", "x": "AAAA", "alg": "Ed25519"});
         let stored = check_jwks(&json!({"keys": [rsa, ec, okp]}));
-        assert!(stored.as_deref().is_ok_and(|s| s.contains("\"EdDSA\"") && !s.contains("\"Ed25519\",\"kid")));
+        assert!(stored
+            .as_deref()
+            .is_ok_and(|s| s.contains("\"EdDSA\"") && !s.contains("\"Ed25519\",\"kid")));
         for bad in [
             json!({"keys": []}),
             json!({"keys": [{"kty": "RSA", "n": "AQAB", "e": "AQAB"}], "extra": 1}),

@@ -533,6 +533,12 @@ async fn prompt_max_age_and_login_hint_steer_the_sign_in() {
     assert_eq!(location(&res), return_to);
     let res = authorize(&c, &app.url, "pr", &params(&[("max_age", "60")])).await;
     assert_eq!(res.status(), 200, "the consent page");
+    // The standard scope is explained in plain words beside the app's own.
+    let html = res.text().await.unwrap_or_default();
+    assert!(
+        html.contains("Sign you in with your account") && html.contains("Read things"),
+        "{html}"
+    );
     // A bad prompt or max_age is an error for the client.
     for bad in [[("prompt", "none login")], [("max_age", "-1")]] {
         let res = authorize(&c, &app.url, "pr", &params(&bad)).await;
