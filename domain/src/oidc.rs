@@ -156,7 +156,29 @@ pub enum LogoutOutcome {
     Done { redirect: Option<String> },
 }
 
+/// The path of an issuer URL (`https://h/a/b/` → `/a/b`), without a trailing slash.
+fn issuer_path(issuer: &str) -> &str {
+    let rest = issuer.split_once("://").map_or(issuer, |(_, r)| r);
+    rest.find('/')
+        .map_or("", |i| &rest[i..])
+        .trim_end_matches('/')
+}
+
 impl Services {
+    /// The app whose overridden issuer has this path (its discovery document is served at
+    /// `{issuer path}/.well-known/openid-configuration`, SPEC §3a).
+    pub async fn app_id_by_issuer_path(&self, path: &str) -> crate::Result<Option<String>> {
+        let path = path.trim_end_matches('/');
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT app_id, issuer FROM apps WHERE issuer IS NOT NULL")
+                .fetch_all(&self.store.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .find(|(_, issuer)| !path.is_empty() && issuer_path(issuer) == path)
+            .map(|(id, _)| id))
+    }
+
     /// Signs an ID token for `user` in `app`, issued to `client_id`.
     pub(crate) async fn id_token(
         &self,
@@ -344,6 +366,16 @@ mod tests {
             at_hash(Algorithm::EdDSA, token),
             "9A9zwT0gpxxhGqzDKr4lqCd52_lk0vIQ3XImFzuDDJM"
         );
+    }
+
+    #[test]
+    fn an_issuers_path_is_what_follows_its_host() {
+        assert_eq!(
+            issuer_path("https://id.example.com/tenants/acme/"),
+            "/tenants/acme"
+        );
+        assert_eq!(issuer_path("http://127.0.0.1:3000/oauth2/x"), "/oauth2/x");
+        assert_eq!(issuer_path("https://id.example.com"), "");
     }
 
     #[test]

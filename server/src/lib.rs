@@ -16,7 +16,7 @@ pub mod sessions;
 
 use std::net::SocketAddr;
 
-use axum::extract::FromRef;
+use axum::extract::{FromRef, State};
 use axum::routing::get;
 use axum::Router;
 use domain::{Services, Store};
@@ -195,6 +195,18 @@ pub fn router(config: &Config, addr: SocketAddr, public_url: &str, services: Ser
         .route("/healthz", get(http::healthz))
         .route("/readyz", get(http::readyz))
         .merge(oauth::machine_router());
+    // Unknown paths render the app's "not found" page; the pages it may reach need the same
+    // context as routed ones.
+    let pages_fallback = leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+        {
+            let services = fallback_services;
+            move || {
+                provide_context(services.clone());
+                provide_context(policy);
+            }
+        },
+        app::shell,
+    );
     let inner = Router::new()
         .merge(api::router())
         .merge(oauth::browser_router())
@@ -216,19 +228,22 @@ pub fn router(config: &Config, addr: SocketAddr, public_url: &str, services: Ser
         )
         // Unknown paths render the app's "not found" page; the pages it may reach need the
         // same context as routed ones.
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            AppState,
-            _,
-        >(
-            {
-                let services = fallback_services;
-                move || {
-                    provide_context(services.clone());
-                    provide_context(policy);
+        // An OpenID discovery document under an overridden issuer's path is answered
+        // before the page fallback.
+        .fallback(move |state: State<AppState>, req: axum::extract::Request| {
+            let pages = pages_fallback.clone();
+            async move {
+                let path = req.uri().path();
+                if let Some(prefix) = path.strip_suffix("/.well-known/openid-configuration") {
+                    if let Some(res) =
+                        oauth::configuration_at_issuer_path(&state.services, prefix).await
+                    {
+                        return res;
+                    }
                 }
-            },
-            app::shell,
-        ))
+                pages(req.uri().clone(), state, req).await
+            }
+        })
         .layer(axum::middleware::from_fn_with_state(
             http_state.clone(),
             http::admin_guard,

@@ -5,6 +5,8 @@ mod error;
 mod keys;
 mod metadata;
 mod oidc;
+
+pub use oidc::configuration_at_issuer_path;
 mod params;
 mod token;
 

@@ -57,6 +57,20 @@ pub async fn configuration(
     Ok(Json(doc))
 }
 
+/// `{issuer path}/.well-known/openid-configuration` for an app whose issuer is overridden to
+/// another path (the page fallback asks here first); None when no app has that issuer path.
+pub async fn configuration_at_issuer_path(s: &Services, prefix: &str) -> Option<Response> {
+    match s.app_id_by_issuer_path(prefix).await {
+        Ok(Some(app_id)) => Some(
+            configuration(State(s.clone()), Path(app_id))
+                .await
+                .into_response(),
+        ),
+        Ok(None) => None,
+        Err(e) => Some(OAuthResponse(OAuthError::from(e)).into_response()),
+    }
+}
+
 fn bearer_challenge(status: StatusCode, error: Option<&str>, description: &str) -> Response {
     let challenge = match error {
         Some(e) => format!(
