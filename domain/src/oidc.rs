@@ -188,8 +188,8 @@ impl Services {
         scopes: &[String],
         sign_in: &SignIn,
         access_token: Option<&str>,
-        now: i64,
     ) -> Result<String, OAuthError> {
+        let now = crate::store::now();
         let alg = algorithm_of(app.token_type);
         let ring = self.key_ring().await?;
         let (kid, key) = ring

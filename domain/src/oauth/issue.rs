@@ -73,7 +73,6 @@ impl Services {
                         &g.scopes,
                         sign_in,
                         Some(&access_token),
-                        t,
                     )
                     .await?,
                 )
@@ -194,9 +193,8 @@ impl Services {
         access_token: bool,
     ) -> Result<TokenResponse, OAuthError> {
         if !access_token {
-            let t = now();
             let id_token = self
-                .id_token(app, client_id, user, &scopes, &sign_in, None, t)
+                .id_token(app, client_id, user, &scopes, &sign_in, None)
                 .await?;
             return Ok(TokenResponse {
                 access_token: String::new(),

@@ -95,7 +95,10 @@ fn bearer_challenge(status: StatusCode, error: Option<&str>, description: &str) 
 
 /// The access token of a UserInfo request: the Authorization header (RFC 6750 §2.1), or for
 /// a form POST the `access_token` field (§2.2). Both at once is a bad request.
-fn access_token(headers: &HeaderMap, body: &Bytes) -> Result<Option<String>, Response> {
+/// A refusal: the status, the RFC 6750 error code and its description.
+type Refusal = (StatusCode, &'static str, &'static str);
+
+fn access_token(headers: &HeaderMap, body: &Bytes) -> Result<Option<String>, Refusal> {
     let header = match headers.get(header::AUTHORIZATION) {
         None => None,
         Some(v) => {
@@ -103,9 +106,9 @@ fn access_token(headers: &HeaderMap, body: &Bytes) -> Result<Option<String>, Res
             if v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer ") {
                 Some(v[7..].trim().to_string())
             } else {
-                return Err(bearer_challenge(
+                return Err((
                     StatusCode::UNAUTHORIZED,
-                    Some("invalid_token"),
+                    "invalid_token",
                     "unsupported Authorization scheme",
                 ));
             }
@@ -125,9 +128,9 @@ fn access_token(headers: &HeaderMap, body: &Bytes) -> Result<Option<String>, Res
         None
     };
     match (header, in_body) {
-        (Some(_), Some(_)) => Err(bearer_challenge(
+        (Some(_), Some(_)) => Err((
             StatusCode::BAD_REQUEST,
-            Some("invalid_request"),
+            "invalid_request",
             "the access token was sent twice",
         )),
         (h, b) => Ok(h.or(b).filter(|t| !t.is_empty())),
@@ -149,7 +152,7 @@ pub async fn userinfo(
     let token = match access_token(&headers, &body) {
         Ok(Some(t)) => t,
         Ok(None) => return bearer_challenge(StatusCode::UNAUTHORIZED, None, ""),
-        Err(res) => return res,
+        Err((status, code, why)) => return bearer_challenge(status, Some(code), why),
     };
     match s.userinfo(&app_id, &token).await {
         Ok(UserInfo::Claims(c)) => json_no_store(c),
