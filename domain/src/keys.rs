@@ -347,6 +347,15 @@ impl Services {
         Ok(None)
     }
 
+    /// The algorithm and key that verify `jwt`, from the `kid` in its header; None when the
+    /// token is malformed or names no key of ours.
+    pub async fn verifier_of(&self, jwt: &str) -> Result<Option<(Algorithm, DecodingKey)>> {
+        match jsonwebtoken::decode_header(jwt).ok().and_then(|h| h.kid) {
+            Some(kid) => self.decoding_key(&kid).await,
+            None => Ok(None),
+        }
+    }
+
     /// Every key a still-valid token may be signed with, of every algorithm, read fresh from the
     /// database.
     pub async fn jwks(&self) -> Result<Vec<Jwk>> {

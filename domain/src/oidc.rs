@@ -219,13 +219,7 @@ impl Services {
         app: &App,
         token: &str,
     ) -> Result<Option<IdClaims>, OAuthError> {
-        let Ok(header) = jsonwebtoken::decode_header(token) else {
-            return Ok(None);
-        };
-        let Some(kid) = header.kid else {
-            return Ok(None);
-        };
-        let Some((alg, key)) = self.decoding_key(&kid).await? else {
+        let Some((alg, key)) = self.verifier_of(token).await? else {
             return Ok(None);
         };
         let mut v = Validation::new(alg);

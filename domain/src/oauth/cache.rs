@@ -55,7 +55,7 @@ impl Services {
         Ok(Some((app, matcher)))
     }
 
-    pub(crate) async fn app_or_404(&self, app_id: &str) -> Result<Arc<App>, OAuthError> {
+    pub async fn app_or_404(&self, app_id: &str) -> Result<Arc<App>, OAuthError> {
         Ok(self
             .cached_app(app_id)
             .await?

@@ -92,13 +92,7 @@ impl Services {
     /// What a token stands for if it is valid now: signature or lookup, expiry, not revoked.
     pub async fn inspect_token(&self, token: &str) -> Result<Option<TokenInfo>, OAuthError> {
         if looks_like_jwt(token) {
-            let Ok(header) = jsonwebtoken::decode_header(token) else {
-                return Ok(None);
-            };
-            let Some(kid) = header.kid else {
-                return Ok(None);
-            };
-            let Some((alg, key)) = self.decoding_key(&kid).await? else {
+            let Some((alg, key)) = self.verifier_of(token).await? else {
                 return Ok(None);
             };
             // The key decides the algorithm, never the token's header (RFC 8725 §3.1).

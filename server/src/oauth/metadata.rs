@@ -4,7 +4,6 @@ use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 use axum::Json;
 use domain::apps::{App, AuthMethod, ClientIdType};
-use domain::oauth::OAuthError;
 use domain::Services;
 use serde_json::{json, Value};
 
@@ -14,10 +13,7 @@ pub async fn metadata(
     State(s): State<Services>,
     Path(app_id): Path<String>,
 ) -> Result<impl IntoResponse, OAuthResponse> {
-    let (app, _) = s
-        .cached_app(&app_id)
-        .await?
-        .ok_or_else(OAuthError::unknown_app)?;
+    let app = s.app_or_404(&app_id).await?;
     Ok(Json(document(&s.public_url, &app)))
 }
 

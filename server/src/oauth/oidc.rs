@@ -22,10 +22,7 @@ pub async fn configuration(
     State(s): State<Services>,
     Path(app_id): Path<String>,
 ) -> Result<impl IntoResponse, OAuthResponse> {
-    let (app, _) = s
-        .cached_app(&app_id)
-        .await?
-        .ok_or_else(OAuthError::unknown_app)?;
+    let app = s.app_or_404(&app_id).await?;
     let mut doc = super::metadata::document(&s.public_url, &app);
     let url = |p: &str| format!("{}/oauth2/{p}/{}", s.public_url, app.app_id);
     doc["userinfo_endpoint"] = json!(url("userinfo"));
@@ -204,15 +201,18 @@ fn signed_out(redirect: Option<String>) -> Response {
     }
 }
 
+/// The session store failed: logged here, once; the person sees a bare 500 page.
+fn session_failed(e: &dyn std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "session store failed at logout");
+    logout_page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Sign-out failed",
+        "<h1>Sign-out failed</h1><p role=\"alert\">Something went wrong on our side. Try again in a moment.</p>",
+    )
+}
+
 async fn end_session(session: &Session) -> Result<(), Response> {
-    session.flush().await.map_err(|e| {
-        tracing::error!(error = %e, "session store failed while signing out");
-        logout_page(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Sign-out failed",
-            "<h1>Sign-out failed</h1><p role=\"alert\">Something went wrong on our side. Try again in a moment.</p>",
-        )
-    })
+    session.flush().await.map_err(|e| session_failed(&e))
 }
 
 async fn run_logout(
@@ -224,14 +224,7 @@ async fn run_logout(
 ) -> Response {
     let who = match app::api::ssr::session_user_id(session).await {
         Ok(u) => u,
-        Err(e) => {
-            tracing::error!(error = %e, "session store failed at logout");
-            return logout_page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Sign-out failed",
-                "<h1>Sign-out failed</h1>",
-            );
-        }
+        Err(e) => return session_failed(&e),
     };
     let outcome = s
         .logout(
@@ -270,14 +263,7 @@ async fn run_logout(
         Ok(LogoutOutcome::Confirm { app_name, .. }) => {
             let csrf = match app::api::ssr::csrf_token(session).await {
                 Ok(t) => t,
-                Err(e) => {
-                    tracing::error!(error = %e, "session store failed at logout");
-                    return logout_page(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "Sign-out failed",
-                        "<h1>Sign-out failed</h1>",
-                    );
-                }
+                Err(e) => return session_failed(&e),
             };
             let hidden: String = ["post_logout_redirect_uri", "client_id", "state"]
                 .iter()
