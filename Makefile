@@ -11,7 +11,7 @@ setup:
 ## Release build of server and wasm, then serve with the SQLite file ./gatehouse.db.
 run:
 	@bash scripts/setup.sh release
-	cargo leptos build --release
+	cargo leptos build --release --precompress
 	LEPTOS_SITE_ROOT=target/site ./target/release/gatehouse
 
 ## Debug build, faster to produce.

@@ -14,6 +14,7 @@ Environment: BENCH_SECONDS (10), BENCH_CONNECTIONS (32), BENCH_WARMUP (2), BENCH
 import base64
 import http.cookiejar
 import json
+import re
 import os
 import platform
 import socket
@@ -175,11 +176,30 @@ def gatehouse_cases(database_url, label, workdir):
             out[f"bearer_get_{tt}"] = measure(f"{base}/api/v1/apps/bench-{tt}", proc.pid,
                                               auth="Bearer " + tokens[tt])
         out["healthz"] = measure(f"{base}/healthz", proc.pid)
+        if label == "sqlite":
+            out["first_load"] = first_load(base)
         return out
     finally:
         proc.terminate()
         proc.wait(timeout=30)
         log.close()
+
+
+def first_load(base):
+    """Bytes a browser transfers for a first visit to the sign-in page: the HTML and every /pkg
+    asset it names, asking for brotli or gzip as browsers do."""
+    def get(path):
+        req = urllib.request.Request(base + path, headers={"Accept-Encoding": "br, gzip"})
+        with urllib.request.urlopen(req, timeout=30) as res:
+            return res.read(), res.headers.get("Content-Encoding") or "identity", res.headers.get("Cache-Control")
+    html, _, _ = get("/login")
+    assets = sorted(set(re.findall(r'/pkg/[^"\'\s)]+', html.decode("utf-8", "replace"))))
+    files = {}
+    for a in assets:
+        body, enc, cache = get(a)
+        files[a] = {"bytes": len(body), "encoding": enc, "cache_control": cache}
+    total = len(html) + sum(f["bytes"] for f in files.values())
+    return {"total_kb": round(total / 1024, 1), "html_bytes": len(html), "assets": files}
 
 
 def peer_cases():
@@ -289,7 +309,7 @@ def main():
             "bearer_get_opaque_vs_healthz": ratio(g["bearer_get_opaque"]["rps"], g["healthz"]["rps"]),
             "bearer_get_jwt_vs_healthz": ratio(g["bearer_get_jwt_rs256"]["rps"], g["healthz"]["rps"]),
             "healthz_vs_bare_axum": ratio(g["healthz"]["rps"], bare["rps"]),
-            "peak_rss_mb": max(r.get("peak_rss_mb") or 0 for r in g.values()),
+            "peak_rss_mb": max(r.get("peak_rss_mb") or 0 for r in g.values() if "rps" in r),
         }
     results["ratios"] = ratios
     results["peer_peak_rss_mb"] = max(r.get("peak_rss_mb") or 0 for r in peer.values())
@@ -312,6 +332,9 @@ def main():
         r = ratio(backends[names[0]][key]["rps"], p["rps"]) if p else None
         print(f"| {label} | " + " | ".join(row) + f" | {fmt(p)} | {f'{r}x' if r else '—'} |")
     print(f"| bare axum `GET /healthz` (ceiling) | {fmt(bare)} |")
+    fl = backends.get("sqlite", {}).get("first_load")
+    if fl:
+        print(f"| portal first load (sign-in page + /pkg, br/gzip) | {fl['total_kb']:,} KB |")
     for alg in ("RS256", "ES256", "EdDSA"):
         print(f"| raw {alg} signing (jsonwebtoken + ring), {signing['threads']} threads | {signing[alg]:,.0f} signatures/s |")
     print()

@@ -7,7 +7,7 @@ pub mod components;
 pub mod pages;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, Link, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
@@ -18,6 +18,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <HashedStylesheet id="leptos" options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -40,7 +41,6 @@ pub fn App() -> impl IntoView {
     });
     // Async SSR everywhere: every page is complete HTML, so it works without JavaScript.
     view! {
-        <Stylesheet id="leptos" href="/pkg/gatehouse.css"/>
         <Link rel="icon" href="data:,"/>
         <Title text="Gatehouse"/>
         <Router>

@@ -108,6 +108,11 @@ pub fn check_jwks(v: &serde_json::Value) -> crate::Result<String> {
             let known = ["kty", "kid", "use", "alg"].contains(&name.as_str())
                 || (name == "crv" && !curves.is_empty())
                 || members.iter().any(|(m, _)| m == name);
+            if ["d", "p", "q", "dp", "dq", "qi", "k"].contains(&name.as_str()) {
+                return Err(at(&format!(
+                    "only public keys belong here (the private member {name:?} was given)"
+                )));
+            }
             if !known {
                 return Err(at(&format!(
                     "{name:?} does not belong in a public {kty} key"

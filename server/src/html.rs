@@ -21,8 +21,9 @@ pub fn escape(s: &str) -> String {
 pub fn page(title: &str, body: &str) -> Html<String> {
     Html(format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{} · Gatehouse</title><link rel=\"stylesheet\" href=\"/pkg/gatehouse.css\"><link rel=\"icon\" href=\"data:,\"></head>\
+         <title>{} · Gatehouse</title><link rel=\"stylesheet\" href=\"{}\"><link rel=\"icon\" href=\"data:,\"></head>\
          <body><main class=\"center\">{body}</main></body></html>",
-        escape(title)
+        escape(title),
+        crate::assets::stylesheet()
     ))
 }

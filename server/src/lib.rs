@@ -3,6 +3,7 @@
 #![recursion_limit = "512"]
 
 pub mod api;
+pub mod assets;
 pub mod auth;
 pub mod client_addr;
 pub mod config;
@@ -120,6 +121,7 @@ pub fn router(config: &Config, addr: SocketAddr, public_url: &str, services: Ser
         .site_root(config.site_root.as_str())
         .site_pkg_dir("pkg")
         .site_addr(addr)
+        .hash_files(assets::hashed())
         .build();
     let state = AppState {
         leptos_options,
@@ -244,6 +246,7 @@ pub fn router(config: &Config, addr: SocketAddr, public_url: &str, services: Ser
                 pages(req.uri().clone(), state, req).await
             }
         })
+        .layer(axum::middleware::from_fn(assets::cache_headers))
         .layer(axum::middleware::from_fn_with_state(
             http_state.clone(),
             http::admin_guard,
