@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(CURDIR)/tools/node_modules/.bin:$(PATH)
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: setup run dev build test test-rust test-e2e test-fuzz fuzz bench bench-users fmt lint
+.PHONY: setup run dev build test test-rust test-e2e test-fuzz fuzz bench bench-users bench-purge fmt lint
 
 setup:
 	@bash scripts/setup.sh
@@ -44,6 +44,11 @@ fuzz:
 ## Gatehouse and node-oidc-provider side by side, from outside (wrk); writes bench/results.json.
 bench:
 	bash scripts/bench.sh
+
+## A million opaque tokens issued and expired: RSS and the database's size before and after the purge.
+bench-purge:
+	cargo build --release -p gatehouse --bin gatehouse
+	python3 bench/purge.py
 
 ## The Users list with 100,000 users.
 bench-users:

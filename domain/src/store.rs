@@ -54,6 +54,24 @@ pub enum StoreOpenError {
     NotWritable(sqlx::Error),
 }
 
+/// Puts a SQLite database in `auto_vacuum = INCREMENTAL`, so the pages of purged rows can be
+/// returned to the file system (housekeeping does it). A database made before this setting takes
+/// it through one `VACUUM` (a rewrite of the file, once); a new one at once.
+async fn incremental_vacuum_mode(writer: &AnyPool) -> Result<(), sqlx::Error> {
+    let mode: i64 = sqlx::query_scalar("PRAGMA auto_vacuum")
+        .fetch_one(writer)
+        .await?;
+    if mode != 2 {
+        let mut conn = writer.acquire().await?;
+        sqlx::query("PRAGMA auto_vacuum = INCREMENTAL")
+            .execute(&mut *conn)
+            .await?;
+        tracing::info!("switching the SQLite database to incremental auto-vacuum (one VACUUM)");
+        sqlx::query("VACUUM").execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Opens the pool, sets SQLite to WAL with a busy timeout, and applies the migrations.
     pub async fn open(url: &str) -> Result<Store, StoreOpenError> {
@@ -128,6 +146,12 @@ impl Store {
             .probe_write()
             .await
             .map_err(StoreOpenError::NotWritable)?;
+        if backend == Backend::Sqlite {
+            // Not fatal: the database works without it, only purged space stays in the file.
+            if let Err(e) = incremental_vacuum_mode(&store.writer).await {
+                tracing::warn!(error = %e, "could not switch SQLite to incremental auto-vacuum");
+            }
+        }
         Ok(store)
     }
 

@@ -166,14 +166,20 @@ pub fn router(config: &Config, addr: SocketAddr, public_url: &str, services: Ser
         let jitter = u64::from(std::process::id() % 30);
         tokio::time::sleep(std::time::Duration::from_secs(5 + jitter)).await;
         loop {
+            // At full load tokens expire faster than one round deletes: go again after a
+            // second while rows are left, otherwise once a minute.
+            let mut pause = 60;
             match purger.purge_expired(200).await {
                 Ok(r) if r.total() > 0 => {
+                    if r.more_left {
+                        pause = 1;
+                    }
                     tracing::info!(deleted = r.total(), ?r, "purged expired rows")
                 }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "purging expired rows failed; retrying later"),
             }
-            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+            tokio::time::sleep(std::time::Duration::from_secs(pause)).await;
         }
     });
     let session_layer = tower_sessions::SessionManagerLayer::new(session_store)

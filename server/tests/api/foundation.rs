@@ -342,3 +342,48 @@ async fn without_an_admin_password_one_is_generated() {
         "only on an empty database"
     );
 }
+
+/// The portal's built assets: brotli when the browser takes it and a `.br` sibling exists,
+/// a year's immutable caching for content-hashed names, revalidation for the others.
+#[tokio::test]
+async fn pkg_assets_are_served_precompressed_and_cached_by_their_hashed_names() {
+    let site = tempfile::tempdir().expect("site dir");
+    let pkg = site.path().join("pkg");
+    std::fs::create_dir_all(&pkg).expect("pkg");
+    let wasm = "gatehouse.Yk3nA9dW2xZq1bCd.wasm";
+    std::fs::write(pkg.join(wasm), vec![0u8; 4096]).expect("wasm");
+    std::fs::write(pkg.join(format!("{wasm}.br")), b"brotli-bytes").expect("br");
+    std::fs::write(pkg.join("gatehouse.css"), b"body{}").expect("css");
+    let (db, _dir) = fresh_database().await;
+    let mut cfg = config(&db);
+    cfg.site_root = site.path().to_string_lossy().into_owned();
+    let (url, _) = start(cfg).await;
+    let get = |path: String, enc: &'static str| {
+        let url = url.clone();
+        async move {
+            client()
+                .get(format!("{url}{path}"))
+                .header("Accept-Encoding", enc)
+                .send()
+                .await
+                .expect("get")
+        }
+    };
+    let res = get(format!("/pkg/{wasm}"), "br, gzip").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-encoding"], "br");
+    assert_eq!(res.headers()["content-type"], "application/wasm");
+    assert_eq!(
+        res.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(res.bytes().await.expect("body").as_ref(), b"brotli-bytes");
+    // A client that takes no compression gets the file itself.
+    let res = get(format!("/pkg/{wasm}"), "identity").await;
+    assert!(res.headers().get("content-encoding").is_none());
+    assert_eq!(res.bytes().await.expect("body").len(), 4096);
+    // A name without a content hash must be revalidated.
+    let res = get("/pkg/gatehouse.css".into(), "br").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], "no-cache");
+}
