@@ -11,7 +11,6 @@ writes to bench/purge-results.json the resident memory and the database's size o
 import json
 import os
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -47,23 +46,9 @@ def rows(db):
 def main():
     with tempfile.TemporaryDirectory() as work:
         db = os.path.join(work, "purge.db")
-        port = run.free_port()
-        base = f"http://127.0.0.1:{port}"
-        env = dict(os.environ, DATABASE_URL="sqlite://" + db, GATEHOUSE_BIND=f"127.0.0.1:{port}",
-                   GATEHOUSE_ADMIN_PASSWORD=run.ADMIN_PASSWORD,
-                   GATEHOUSE_SECRET_KEY="bench-system-secret-0123456789abcdefghij",
-                   LEPTOS_SITE_ROOT=os.path.join(run.ROOT, "target", "site"), RUST_LOG="warn")
-        log = open(os.path.join(work, "server.log"), "w")
-        proc = subprocess.Popen([os.path.join(run.ROOT, "target", "release", "gatehouse")],
-                                env=env, stdout=log, stderr=log)
+        proc, base, log = run.start_gatehouse("sqlite://" + db, "purge", work, [])
         try:
-            run.wait_for(f"{base}/readyz")
             admin = run.Admin(base)
-            role = admin.call("POST", "/api/v1/roles", {"name": "Bench clients"})
-            user = admin.call("POST", "/api/v1/users", {
-                "login_name": run.CLIENT, "email": "bench@example.com", "password": run.SECRET,
-                "is_oauth_confidential_client": True})
-            admin.call("PUT", f"/api/v1/roles/{role['id']}/members/{user['id']}")
             admin.call("POST", "/api/v1/apps", {
                 "app_id": "purge", "name": "Purge", "token_type": "opaque",
                 "auth_methods": ["client_credentials"], "token_lifetime_secs": 60,

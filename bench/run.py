@@ -138,30 +138,64 @@ class Admin:
             return json.loads(raw) if raw else None
 
 
-def gatehouse_cases(database_url, label, workdir):
+def start_gatehouse(database_url, label, workdir, token_types, extra_env=None):
+    """Starts the release server and sets it up; returns (process, base URL, log file)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = dict(os.environ, DATABASE_URL=database_url, GATEHOUSE_BIND=f"127.0.0.1:{port}",
                GATEHOUSE_ADMIN_PASSWORD=ADMIN_PASSWORD,
                GATEHOUSE_SECRET_KEY="bench-system-secret-0123456789abcdefghij",
-               LEPTOS_SITE_ROOT=os.path.join(ROOT, "target", "site"), RUST_LOG="warn")
+               LEPTOS_SITE_ROOT=os.path.join(ROOT, "target", "site"), RUST_LOG="warn",
+               **(extra_env or {}))
     log = open(os.path.join(workdir, f"gatehouse-{label}.log"), "w")
     proc = subprocess.Popen([os.path.join(ROOT, "target", "release", "gatehouse")], env=env,
                             stdout=log, stderr=log)
+    wait_for(f"{base}/readyz")
+    admin = Admin(base)
+    role = admin.call("POST", "/api/v1/roles", {"name": "Bench clients", "admin_rights": ["apps"]})
+    user = admin.call("POST", "/api/v1/users", {
+        "login_name": CLIENT, "email": "bench@example.com", "password": SECRET,
+        "is_oauth_confidential_client": True})
+    admin.call("PUT", f"/api/v1/roles/{role['id']}/members/{user['id']}")
+    for tt in token_types:
+        admin.call("POST", "/api/v1/apps", {
+            "app_id": f"bench-{tt}", "name": f"Bench {tt}", "token_type": tt,
+            "auth_methods": ["client_credentials"], "token_lifetime_secs": 3600,
+            "scopes": [{"name": "api", "rest_regexes": ["api/v1/apps/.*"]}],
+            "user_access_roles": ["Bench clients"]})
+    return proc, base, log
+
+
+def metrics_cost(workdir):
+    """Client credentials (opaque) with metrics on and off, two servers measured in turn
+    (three rounds each, so drift on this VM hits both alike); the ratio on/off."""
+    cc = "grant_type=client_credentials&scope=api"
+    servers = {}
     try:
-        wait_for(f"{base}/readyz")
-        admin = Admin(base)
-        role = admin.call("POST", "/api/v1/roles", {"name": "Bench clients", "admin_rights": ["apps"]})
-        user = admin.call("POST", "/api/v1/users", {
-            "login_name": CLIENT, "email": "bench@example.com", "password": SECRET,
-            "is_oauth_confidential_client": True})
-        admin.call("PUT", f"/api/v1/roles/{role['id']}/members/{user['id']}")
-        for tt in TOKEN_TYPES:
-            admin.call("POST", "/api/v1/apps", {
-                "app_id": f"bench-{tt}", "name": f"Bench {tt}", "token_type": tt,
-                "auth_methods": ["client_credentials"], "token_lifetime_secs": 3600,
-                "scopes": [{"name": "api", "rest_regexes": ["api/v1/apps/.*"]}],
-                "user_access_roles": ["Bench clients"]})
+        for name, flag in (("on", "true"), ("off", "false")):
+            servers[name] = start_gatehouse("sqlite://" + os.path.join(workdir, f"metrics-{name}.db"),
+                                            f"metrics-{name}", workdir, ["opaque"],
+                                            {"GATEHOUSE_METRICS": flag})
+        totals = {"on": 0, "off": 0}
+        for _ in range(3):
+            for name, (proc, base, _) in servers.items():
+                url = f"{base}/oauth2/token/bench-opaque"
+                check(url, "POST", cc, BASIC)
+                wrk(url, method="POST", body=cc, auth=BASIC, secs=1)
+                totals[name] += wrk(url, method="POST", body=cc, auth=BASIC, secs=5)["rps"]
+        return {"cc_opaque_rps_metrics_on": round(totals["on"] / 3),
+                "cc_opaque_rps_metrics_off": round(totals["off"] / 3),
+                "on_vs_off": ratio(totals["on"], totals["off"])}
+    finally:
+        for proc, _, log in servers.values():
+            proc.terminate()
+            proc.wait(timeout=30)
+            log.close()
+
+
+def gatehouse_cases(database_url, label, workdir):
+    proc, base, log = start_gatehouse(database_url, label, workdir, TOKEN_TYPES)
+    try:
         cc = "grant_type=client_credentials&scope=api"
         tokens = {tt: check(f"{base}/oauth2/token/bench-{tt}", "POST", cc, BASIC)["access_token"]
                   for tt in TOKEN_TYPES}
@@ -290,6 +324,7 @@ def main():
                 stop()
         results["peer"] = peer_cases()
         results["bare_axum_healthz"] = bare_ceiling()
+        results["metrics_cost"] = metrics_cost(work)
         results["raw_signing"] = sign_rate()
 
     backends = results["backends"]
@@ -337,6 +372,9 @@ def main():
         print(f"| portal first load (sign-in page + /pkg, br/gzip) | {fl['total_kb']:,} KB |")
     for alg in ("RS256", "ES256", "EdDSA"):
         print(f"| raw {alg} signing (jsonwebtoken + ring), {signing['threads']} threads | {signing[alg]:,.0f} signatures/s |")
+    mc = results["metrics_cost"]
+    print(f"| client credentials, opaque: metrics on / off (SQLite, alternating rounds) | "
+          f"{mc['cc_opaque_rps_metrics_on']:,} / {mc['cc_opaque_rps_metrics_off']:,} req/s = {mc['on_vs_off']} |")
     print()
     for n in names:
         rr = ratios[n]

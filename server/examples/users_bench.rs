@@ -43,6 +43,8 @@ async fn main() -> anyhow::Result<()> {
         header_timeout: 10,
         body_timeout: 30,
         max_connections: 4096,
+        metrics_bind: None,
+        metrics: true,
         site_root: "target/site".into(),
     };
     let prepared = gatehouse::prepare(config).await?;

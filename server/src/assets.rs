@@ -54,11 +54,7 @@ fn has_content_hash(file: &str) -> bool {
 /// Cache headers for `/pkg/…`: a year and `immutable` for content-hashed names, otherwise
 /// `no-cache` (the browser revalidates with `If-Modified-Since`).
 pub async fn cache_headers(req: Request, next: Next) -> Response {
-    let file = req
-        .uri()
-        .path()
-        .strip_prefix("/pkg/")
-        .map(|f| has_content_hash(f));
+    let file = req.uri().path().strip_prefix("/pkg/").map(has_content_hash);
     let mut res = next.run(req).await;
     if let Some(immutable) = file {
         if res.status() == StatusCode::OK || res.status() == StatusCode::NOT_MODIFIED {

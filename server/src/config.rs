@@ -69,6 +69,13 @@ pub struct Config {
     /// Connections served at once; more wait in the accept queue.
     #[arg(long, env = "GATEHOUSE_MAX_CONNECTIONS", default_value_t = 4096)]
     pub max_connections: usize,
+    /// Address for `GET /metrics` (Prometheus). Unset: the main address answers it, to
+    /// loopback peers only.
+    #[arg(long, env = "GATEHOUSE_METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
+    /// Record metrics (on by default; off only to measure what they cost).
+    #[arg(long, env = "GATEHOUSE_METRICS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub metrics: bool,
     /// Where the built site (the /pkg wasm, js and css) lives.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,

@@ -69,24 +69,78 @@ pub async fn readyz(State(services): State<Services>) -> Response {
 
 /// One line per request: method, path (never the query, which may carry codes), status, latency.
 pub async fn access_log(req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    // The route template, never the raw path: a bounded set of label values.
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|m| m.as_str().to_string());
+    let method = req.method().clone();
     // Free when the access log is filtered out; otherwise no copy of the path (a `Uri` clone
     // shares its bytes).
-    if !tracing::enabled!(target: "gatehouse::access", tracing::Level::INFO) {
-        return next.run(req).await;
-    }
-    let start = Instant::now();
-    let method = req.method().clone();
-    let uri = req.uri().clone();
+    let logged = tracing::enabled!(target: "gatehouse::access", tracing::Level::INFO)
+        .then(|| req.uri().clone());
     let res = next.run(req).await;
+    let status = res.status().as_u16();
+    let route = route.unwrap_or_else(|| "other".to_string());
+    metrics::histogram!("gatehouse_http_request_duration_seconds", "route" => route.clone())
+        .record(start.elapsed().as_secs_f64());
+    metrics::counter!("gatehouse_http_requests_total", "route" => route, "method" => method_label(&method), "status" => status_label(status))
+        .increment(1);
+    let Some(uri) = logged else {
+        return res;
+    };
     tracing::info!(
         target: "gatehouse::access",
         method = %method,
         path = uri.path(),
-        status = res.status().as_u16(),
+        status,
         latency_ms = (start.elapsed().as_secs_f64() * 1e5).round() / 100.0,
         "request"
     );
     res
+}
+
+fn method_label(m: &axum::http::Method) -> &'static str {
+    match *m {
+        axum::http::Method::GET => "GET",
+        axum::http::Method::POST => "POST",
+        axum::http::Method::PUT => "PUT",
+        axum::http::Method::PATCH => "PATCH",
+        axum::http::Method::DELETE => "DELETE",
+        axum::http::Method::HEAD => "HEAD",
+        axum::http::Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// The status as a static label (no allocation per request).
+fn status_label(s: u16) -> &'static str {
+    const KNOWN: [(u16, &str); 17] = [
+        (200, "200"),
+        (201, "201"),
+        (204, "204"),
+        (301, "301"),
+        (302, "302"),
+        (303, "303"),
+        (304, "304"),
+        (400, "400"),
+        (401, "401"),
+        (403, "403"),
+        (404, "404"),
+        (405, "405"),
+        (409, "409"),
+        (413, "413"),
+        (422, "422"),
+        (429, "429"),
+        (500, "500"),
+    ];
+    match KNOWN.iter().find(|(c, _)| *c == s) {
+        Some((_, l)) => l,
+        None if s >= 500 => "5xx",
+        None if s >= 400 => "4xx",
+        None => "other",
+    }
 }
 
 /// Scripts from our origin only; Leptos' inline hydration scripts carry a per-response nonce

@@ -32,6 +32,7 @@ pub async fn login(
         .await
     {
         Ok(user) => {
+            metrics::counter!("gatehouse_sign_ins_total", "outcome" => "succeeded").increment(1);
             let session = session().await?;
             // A new id on sign-in defeats session fixation.
             session.cycle_id().await.map_err(internal)?;
@@ -59,8 +60,12 @@ pub async fn login(
             }
             return Ok(LoginResult::GoTo(target));
         }
-        Err(AuthError::InvalidCredentials) => "Invalid login name or password.".to_string(),
+        Err(AuthError::InvalidCredentials) => {
+            metrics::counter!("gatehouse_sign_ins_total", "outcome" => "failed").increment(1);
+            "Invalid login name or password.".to_string()
+        }
         Err(AuthError::Throttled(secs)) => {
+            metrics::counter!("gatehouse_sign_ins_total", "outcome" => "throttled").increment(1);
             format!(
                 "Too many failed attempts. Try again in {} minute(s).",
                 (secs + 59) / 60

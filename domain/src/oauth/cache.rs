@@ -34,9 +34,13 @@ impl Services {
     ) -> Result<Option<(Arc<App>, Arc<ScopeMatcher>)>, OAuthError> {
         if let Some((a, m, t)) = self.apps.0.read().ok().and_then(|c| c.get(app_id).cloned()) {
             if t.elapsed() < CACHE_TTL {
+                metrics::counter!("gatehouse_cache_lookups_total", "cache" => "app", "result" => "hit")
+                    .increment(1);
                 return Ok(Some((a, m)));
             }
         }
+        metrics::counter!("gatehouse_cache_lookups_total", "cache" => "app", "result" => "miss")
+            .increment(1);
         let Some(app) = self.app(app_id).await? else {
             self.apps.invalidate(app_id);
             return Ok(None);

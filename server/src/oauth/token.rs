@@ -20,6 +20,7 @@ pub async fn token(
     body: Bytes,
 ) -> Result<Response, OAuthResponse> {
     let p = Params::parse(&headers, &body)?;
+    let grant = grant_label(p.get("grant_type").as_deref());
     let req = TokenRequest {
         grant_type: p.get("grant_type"),
         scope: p.get("scope"),
@@ -32,8 +33,37 @@ pub async fn token(
         credentials: p.credentials(&headers, "token")?,
         client_addr: addr.to_string(),
     };
-    let issued = s.token(&app, req).await?;
-    Ok(json_no_store(issued))
+    match s.token(&app, req).await {
+        Ok(issued) => {
+            metrics::counter!("gatehouse_tokens_issued_total", "app" => app, "grant_type" => grant)
+                .increment(1);
+            Ok(json_no_store(issued))
+        }
+        Err(e) => {
+            // An unknown app is one label, not one per name tried.
+            let app = if e.not_found {
+                "(unknown)".to_string()
+            } else {
+                app
+            };
+            metrics::counter!("gatehouse_tokens_refused_total", "app" => app, "grant_type" => grant, "error" => e.code.as_str())
+                .increment(1);
+            Err(e.into())
+        }
+    }
+}
+
+/// The grant type as a bounded label.
+fn grant_label(g: Option<&str>) -> &'static str {
+    match g {
+        Some("client_credentials") => "client_credentials",
+        Some("authorization_code") => "authorization_code",
+        Some("refresh_token") => "refresh_token",
+        Some("password") => "password",
+        Some("implicit") => "implicit",
+        None => "none",
+        Some(_) => "other",
+    }
 }
 
 pub async fn introspect(

@@ -387,3 +387,116 @@ async fn pkg_assets_are_served_precompressed_and_cached_by_their_hashed_names() 
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["cache-control"], "no-cache");
 }
+
+/// The value of the series of `name` whose labels include every one of `labels`.
+fn series(text: &str, name: &str, labels: &[&str]) -> Option<f64> {
+    text.lines()
+        .filter(|l| l.starts_with(&format!("{name}{{")))
+        .find(|l| labels.iter().all(|want| l.contains(want)))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+/// `GET /metrics` counts what happened: tokens issued and refused per app, grant and error,
+/// requests by route and status, sign-ins; only to loopback peers on the main address, and not
+/// there at all when a separate metrics address is set.
+#[tokio::test]
+async fn metrics_count_tokens_requests_and_sign_ins() {
+    let app = spawn_app().await;
+    client_app(&app, "metered", "opaque").await;
+    for _ in 0..3 {
+        cc_token(&app.url, "metered", None).await;
+    }
+    let (s, _, _) = form_token(
+        &app.url,
+        "metered",
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", CLIENT),
+            ("client_secret", SECRET),
+            ("scope", "nope"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 400);
+    let res = client()
+        .get(format!("{}/metrics", app.url))
+        .send()
+        .await
+        .expect("metrics");
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap_or("")
+        .starts_with("text/plain"));
+    let text = res.text().await.expect("text");
+    assert_eq!(
+        series(
+            &text,
+            "gatehouse_tokens_issued_total",
+            &["app=\"metered\"", "grant_type=\"client_credentials\""]
+        ),
+        Some(3.0),
+        "{text}"
+    );
+    assert_eq!(
+        series(
+            &text,
+            "gatehouse_tokens_refused_total",
+            &["app=\"metered\"", "error=\"invalid_scope\""]
+        ),
+        Some(1.0)
+    );
+    assert!(series(
+        &text,
+        "gatehouse_http_requests_total",
+        &["route=\"/oauth2/token/{app}\"", "status=\"200\""]
+    )
+    .is_some_and(|n| n >= 3.0));
+    assert!(text.contains("gatehouse_http_request_duration_seconds_bucket"));
+    assert!(series(
+        &text,
+        "gatehouse_sign_ins_total",
+        &["outcome=\"succeeded\""]
+    )
+    .is_some_and(|n| n >= 1.0));
+    assert!(series(
+        &text,
+        "gatehouse_cache_lookups_total",
+        &["cache=\"client_secret\"", "result=\"hit\""]
+    )
+    .is_some());
+    assert!(series(&text, "gatehouse_db_pool_connections", &["pool=\"main\""]).is_some());
+    assert!(text.contains("gatehouse_build_info{version="));
+    assert!(!text.contains(SECRET), "no secret in metrics");
+
+    // With a metrics address of its own, the main address does not answer /metrics.
+    let (db, _dir) = fresh_database().await;
+    let mut cfg = config(&db);
+    cfg.metrics_bind = Some("127.0.0.1:0".parse().expect("addr"));
+    let prepared = gatehouse::prepare(cfg).await.expect("starts");
+    let url = prepared.public_url.clone();
+    let metrics_addr = prepared
+        .metrics
+        .as_ref()
+        .and_then(|(l, _)| l.local_addr().ok())
+        .expect("a metrics listener");
+    tokio::spawn(gatehouse::serve(prepared));
+    let res = client()
+        .get(format!("{url}/metrics"))
+        .send()
+        .await
+        .expect("metrics");
+    assert_eq!(res.status(), 404);
+    let res = client()
+        .get(format!("http://{metrics_addr}/metrics"))
+        .send()
+        .await
+        .expect("metrics");
+    assert_eq!(res.status(), 200);
+    assert!(res
+        .text()
+        .await
+        .unwrap_or_default()
+        .contains("gatehouse_build_info"));
+}

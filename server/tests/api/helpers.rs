@@ -69,6 +69,8 @@ pub fn config(database_url: &str) -> Config {
         header_timeout: 10,
         body_timeout: 30,
         max_connections: 4096,
+        metrics_bind: None,
+        metrics: true,
         site_root: "target/site".into(),
     }
 }
