@@ -343,13 +343,9 @@ impl Services {
         via_basic: bool,
         client_addr: &str,
     ) -> Result<Client, OAuthError> {
-        let login_lower = client_id.to_lowercase();
-        let keys = crate::throttle::AttemptKeys::new(&login_lower, client_addr);
         // The throttle comes before the cache: a locked account (or address) is refused even
         // when this very secret was proven before the lockout began.
-        if let Some(secs) = self.blocks.blocked(&keys) {
-            return Err(AuthError::Throttled(secs).into());
-        }
+        let (login_lower, keys) = self.unless_blocked(client_id, client_addr)?;
         let key = ClientCache::key(&login_lower, secret);
         let generation = self.clients.generation.load(Ordering::Relaxed);
         let cached = self
@@ -413,11 +409,7 @@ impl Services {
         endpoint: &'static str,
         client_addr: &str,
     ) -> Result<Client, OAuthError> {
-        let login_lower = client_id.to_lowercase();
-        let keys = crate::throttle::AttemptKeys::new(&login_lower, client_addr);
-        if let Some(secs) = self.blocks.blocked(&keys) {
-            return Err(AuthError::Throttled(secs).into());
-        }
+        let (login_lower, keys) = self.unless_blocked(client_id, client_addr)?;
         self.throttle_begin(&keys).await?;
         let fail = |why: &str| {
             tracing::info!(client_id, why, "client assertion refused");
@@ -488,6 +480,20 @@ impl Services {
             login_name: row.user.login_name,
             roles,
         })
+    }
+
+    /// The client's throttling keys, or the refusal when its account or address is locked.
+    fn unless_blocked(
+        &self,
+        client_id: &str,
+        client_addr: &str,
+    ) -> Result<(String, crate::throttle::AttemptKeys), OAuthError> {
+        let login_lower = client_id.to_lowercase();
+        let keys = crate::throttle::AttemptKeys::new(&login_lower, client_addr);
+        match self.blocks.blocked(&keys) {
+            Some(secs) => Err(AuthError::Throttled(secs).into()),
+            None => Ok((login_lower, keys)),
+        }
     }
 
     /// Caches a proven secret and answers with the client it proves.
