@@ -45,6 +45,7 @@ async fn main() -> anyhow::Result<()> {
         max_connections: 4096,
         metrics_bind: None,
         metrics: true,
+        log_format: gatehouse::config::LogFormat::Text,
         site_root: "target/site".into(),
     };
     let prepared = gatehouse::prepare(config).await?;

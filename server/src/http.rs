@@ -68,7 +68,37 @@ pub async fn readyz(State(services): State<Services>) -> Response {
 }
 
 /// One line per request: method, path (never the query, which may carry codes), status, latency.
+/// A request's id: the caller's `X-Request-Id` when it is a plain token (so a proxy's id carries
+/// through), otherwise 128 random bits (URL-safe base64).
+fn request_id(req: &Request) -> String {
+    if let Some(given) = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            (8..=64).contains(&v.len())
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+    {
+        return given.to_string();
+    }
+    domain::tokens::random_token(16)
+}
+
+/// Every request gets an id, answered in `X-Request-Id` and carried by a span on every log line
+/// written while it is served; then the access line and the request metrics.
 pub async fn access_log(req: Request, next: Next) -> Response {
+    let id = request_id(&req);
+    let span = tracing::info_span!("request", id = %id);
+    let mut res = tracing::Instrument::instrument(timed(req, next), span).await;
+    if let Ok(v) = axum::http::HeaderValue::from_str(&id) {
+        res.headers_mut().insert("x-request-id", v);
+    }
+    res
+}
+
+async fn timed(req: Request, next: Next) -> Response {
     let start = Instant::now();
     // The route template, never the raw path: a bounded set of label values.
     let route = req

@@ -4,14 +4,21 @@ use clap::Parser;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn,tower_sessions=warn".into()),
-        )
-        .with_target(false)
-        .init();
     let config = gatehouse::Config::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,sqlx=warn,tower_sessions=warn".into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
+    match config.log_format {
+        // One object per line; the request span (with its id) on every line of the request.
+        gatehouse::config::LogFormat::Json => logs
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+        gatehouse::config::LogFormat::Text => logs.init(),
+    }
     gatehouse::serve::raise_open_file_limit();
     let prepared = match gatehouse::prepare(config).await {
         Ok(p) => p,

@@ -31,8 +31,17 @@ fn log_file(dir: &std::path::Path) -> Stdio {
 
 /// Starts the binary on `db` and waits until it is ready. (The child is handed to the caller,
 /// which kills and reaps it; clippy cannot follow that.)
-#[allow(clippy::zombie_processes)]
 async fn start_process(db: &str, dir: &std::path::Path) -> (Child, String) {
+    start_process_with(db, dir, &[]).await
+}
+
+/// `start_process` with more environment (which may override the defaults above).
+#[allow(clippy::zombie_processes)]
+async fn start_process_with(
+    db: &str,
+    dir: &std::path::Path,
+    env: &[(&str, &str)],
+) -> (Child, String) {
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
     let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
@@ -46,6 +55,7 @@ async fn start_process(db: &str, dir: &std::path::Path) -> (Child, String) {
         .env("LEPTOS_SITE_ROOT", dir.join("site"))
         .env("RUST_LOG", "error")
         .env("NO_COLOR", "1")
+        .envs(env.iter().copied())
         .stdout(log_file(dir))
         .stderr(log_file(dir))
         .spawn()
@@ -462,4 +472,66 @@ async fn a_postgresql_restart_is_a_logged_500_and_not_ready_and_recovers_by_itse
         "internal error at an OAuth endpoint",
     )
     .await;
+}
+
+/// `GATEHOUSE_LOG_FORMAT=json`: every line one JSON object; the lines written while a request
+/// is served carry its id, which the response returns in `X-Request-Id`; no secret in any line.
+#[tokio::test]
+async fn json_logs_carry_the_request_id_and_no_secret() {
+    let (db, _keep) = fresh_database().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let (mut child, url) = start_process_with(
+        &db,
+        dir.path(),
+        &[("GATEHOUSE_LOG_FORMAT", "json"), ("RUST_LOG", "info")],
+    )
+    .await;
+    let admin = client();
+    sign_in(&admin, &url, "admin", ADMIN_PASSWORD, "/admin").await;
+    let app = TestAppRef {
+        url: url.clone(),
+        admin: admin.clone(),
+    };
+    app.setup().await;
+    let res = client()
+        .post(format!("{url}/oauth2/token/faults"))
+        .basic_auth(CLIENT, Some(SECRET))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(res.status(), 200);
+    let id = res.headers()["x-request-id"]
+        .to_str()
+        .expect("id")
+        .to_string();
+    let token: serde_json::Value = res.json().await.expect("json");
+    let access = token["access_token"].as_str().expect("token").to_string();
+    // A wrong secret, so the log has a refusal too.
+    let res = client()
+        .post(format!("{url}/oauth2/token/faults"))
+        .basic_auth(CLIENT, Some("wrong-secret-0000"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(res.status(), 401);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    let log = std::fs::read_to_string(dir.path().join("server.log")).expect("log");
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(
+        lines.iter().any(
+            |l| l["span"]["id"] == id.as_str() && l["fields"]["path"] == "/oauth2/token/faults"
+        ),
+        "the access line of the request carries its id: {log}"
+    );
+    for secret in [SECRET, ADMIN_PASSWORD, "wrong-secret-0000", access.as_str()] {
+        assert!(!log.contains(secret), "a secret reached the log");
+    }
 }

@@ -500,3 +500,28 @@ async fn metrics_count_tokens_requests_and_sign_ins() {
         .unwrap_or_default()
         .contains("gatehouse_build_info"));
 }
+
+/// Every answer carries an `X-Request-Id`: a fresh one per request, or the caller's when it is
+/// a plain token (a proxy's id carries through); anything else is replaced.
+#[tokio::test]
+async fn every_response_has_a_request_id() {
+    let app = spawn_app().await;
+    let get = |id: Option<&'static str>| {
+        let url = app.url.clone();
+        async move {
+            let mut r = client().get(format!("{url}/healthz"));
+            if let Some(id) = id {
+                r = r.header("X-Request-Id", id);
+            }
+            r.send().await.expect("get").headers()["x-request-id"]
+                .to_str()
+                .unwrap_or("")
+                .to_string()
+        }
+    };
+    let (a, b) = (get(None).await, get(None).await);
+    assert!(a.len() >= 16 && a != b, "{a} {b}");
+    assert_eq!(get(Some("proxy-id-1234")).await, "proxy-id-1234");
+    let forged = get(Some("bad id <script>")).await;
+    assert!(forged.len() >= 16 && !forged.contains(' '));
+}

@@ -71,6 +71,7 @@ pub fn config(database_url: &str) -> Config {
         max_connections: 4096,
         metrics_bind: None,
         metrics: true,
+        log_format: gatehouse::config::LogFormat::Text,
         site_root: "target/site".into(),
     }
 }
