@@ -476,6 +476,8 @@ impl Services {
         app_id: &str,
         scopes: &[String],
     ) -> crate::Result<()> {
+        let before = self.consent_of(user_id, app_id).await?;
+        let mut tx = self.store.pool.begin().await?;
         sqlx::query(
             "INSERT INTO consents (user_id, app_id, scopes, granted_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (user_id, app_id) DO UPDATE SET scopes = $3, granted_at = $4",
@@ -484,8 +486,12 @@ impl Services {
         .bind(app_id)
         .bind(scopes.join(" "))
         .bind(now())
-        .execute(&self.store.pool)
+        .execute(&mut *tx)
         .await?;
+        let change = ("scopes".into(), before.map(|b| b.join(" ")), Some(scopes.join(" ")));
+        self.audit_consent(&mut tx, "consent.grant", user_id, app_id, None, change)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -511,12 +517,25 @@ impl Services {
     }
 
     /// Withdraws a person's consent to an app; the next authorization asks again.
-    pub async fn withdraw_consent(&self, user_id: &str, app_id: &str) -> crate::Result<()> {
+    pub async fn withdraw_consent(
+        &self,
+        user_id: &str,
+        app_id: &str,
+        address: &str,
+    ) -> crate::Result<()> {
+        let Some(before) = self.consent_of(user_id, app_id).await? else {
+            return Ok(());
+        };
+        let mut tx = self.store.pool.begin().await?;
         sqlx::query("DELETE FROM consents WHERE user_id = $1 AND app_id = $2")
             .bind(user_id)
             .bind(app_id)
-            .execute(&self.store.pool)
+            .execute(&mut *tx)
             .await?;
+        let change = ("scopes".into(), Some(before.join(" ")), None);
+        self.audit_consent(&mut tx, "consent.withdraw", user_id, app_id, Some(address), change)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 }

@@ -57,17 +57,21 @@ impl Services {
         if !matcher.allows(info.scope.split(' '), path) {
             return Err(BearerError::InsufficientScope);
         }
-        if let Some(p) = self.principals.get(&info.sub) {
-            return Ok(p);
-        }
-        let generation = self.principals.generation();
-        let p = self
-            .principal(&info.sub)
-            .await?
-            .ok_or(BearerError::InvalidToken(
-                "the token's user is gone or disabled",
-            ))?;
-        self.principals.put(p.clone(), generation);
+        let mut p = match self.principals.get(&info.sub) {
+            Some(p) => p,
+            None => {
+                let generation = self.principals.generation();
+                let p = self
+                    .principal(&info.sub)
+                    .await?
+                    .ok_or(BearerError::InvalidToken(
+                        "the token's user is gone or disabled",
+                    ))?;
+                self.principals.put(p.clone(), generation);
+                p
+            }
+        };
+        p.origin.client_id = Some(info.client_id);
         Ok(p)
     }
 }

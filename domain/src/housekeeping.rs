@@ -110,6 +110,7 @@ impl Services {
                 }
             }
         }
+        self.purge_activity().await?;
         let more_left = counts
             .iter()
             .any(|c| *c >= u64::from(max_batches) * BATCH as u64);

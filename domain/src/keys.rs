@@ -398,14 +398,23 @@ impl Services {
         for alg in ALGORITHMS {
             new.push(self.insert_new_key(alg).await?);
         }
+        let mut tx = self.store.pool.begin().await?;
         sqlx::query("UPDATE signing_keys SET retired_at = $1, publish_until = $2 WHERE retired_at IS NULL AND kid NOT IN ($3, $4, $5)")
             .bind(t)
             .bind(t + longest + 60)
             .bind(&new[0])
             .bind(&new[1])
             .bind(&new[2])
-            .execute(&self.store.pool)
+            .execute(&mut *tx)
             .await?;
+        crate::audit::write(
+            &mut tx,
+            crate::audit::Who::Principal(actor),
+            &crate::audit::Entry::new("keys.rotate", "keys", "signing")
+                .changes(vec![("active_kids".into(), None, Some(new.join(" ")))]),
+        )
+        .await?;
+        tx.commit().await?;
         self.reload_keys().await?;
         Ok(new.swap_remove(0))
     }

@@ -2,10 +2,13 @@
 //! One set of services used by the portal's server functions and by the HTTP endpoints.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod activity;
 pub mod apps;
+pub mod audit;
 pub mod authorize;
 pub mod bearer;
 pub mod clients;
+pub mod config_doc;
 pub mod error;
 pub mod housekeeping;
 pub mod keys;
@@ -43,6 +46,8 @@ pub struct Services {
     /// Writes issued tokens (group commit on SQLite); started on first use, inside the runtime.
     pub(crate) token_writer: std::sync::Arc<std::sync::OnceLock<oauth::TokenWriter>>,
     pub(crate) principals: bearer::PrincipalCache,
+    /// Activity counts for the dashboard, flushed to the database every few seconds.
+    pub activity: activity::Counters,
 }
 
 impl Services {
@@ -57,6 +62,7 @@ impl Services {
             secrets: std::sync::Arc::new(secrets),
             token_writer: Default::default(),
             principals: Default::default(),
+            activity: Default::default(),
         }
     }
 

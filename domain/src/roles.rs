@@ -4,6 +4,7 @@ use serde::Deserialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use crate::audit::{self, Entry, Who};
 use crate::error::{DomainError, Result};
 use crate::names::RoleName;
 use crate::rights::{parse_rights, rights_from_db, rights_to_db, Principal, Right};
@@ -45,6 +46,22 @@ fn role_row(row: &AnyRow) -> Result<Role, sqlx::Error> {
     })
 }
 
+/// The role's fields that differ, for the audit log (members have their own records).
+fn role_diff(old: Option<&Role>, new: &Role) -> Vec<audit::FieldChange> {
+    let value = |r: &Role| {
+        serde_json::json!({
+            "name": r.name,
+            "description": r.description,
+            "admin_rights": r.admin_rights,
+        })
+    };
+    audit::json_diff(
+        &old.map(value).unwrap_or_default(),
+        &value(new),
+        &[],
+    )
+}
+
 const ROLE_COLS: &str = "id, name, description, admin_rights, builtin, created_at";
 
 fn check_description(d: &str) -> Result<String> {
@@ -63,7 +80,8 @@ impl Services {
         let name = RoleName::parse(&new.name)?;
         let description = check_description(&new.description)?;
         let rights = parse_rights("admin_rights", &new.admin_rights)?;
-        self.insert_role(&name, &description, &rights, None).await
+        self.insert_role(&name, &description, &rights, None, Who::Principal(actor))
+            .await
     }
 
     pub(crate) async fn insert_role(
@@ -72,9 +90,11 @@ impl Services {
         description: &str,
         rights: &[Right],
         builtin: Option<&str>,
+        who: Who<'_>,
     ) -> Result<Role> {
         let id = uuid::Uuid::new_v4().to_string();
         let t = now();
+        let mut tx = self.store.pool.begin().await?;
         sqlx::query("INSERT INTO roles (id, name, name_lower, description, admin_rights, builtin, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(&id)
             .bind(name.as_str())
@@ -83,10 +103,10 @@ impl Services {
             .bind(rights_to_db(rights))
             .bind(builtin)
             .bind(t)
-            .execute(&self.store.pool)
+            .execute(&mut *tx)
             .await
             .map_err(on_unique("name", "a role with this name already exists"))?;
-        Ok(Role {
+        let role = Role {
             id,
             name: name.to_string(),
             description: description.to_string(),
@@ -94,7 +114,17 @@ impl Services {
             builtin: builtin.map(str::to_string),
             members: Vec::new(),
             created_at: rfc3339(t),
-        })
+        };
+        audit::write(
+            &mut tx,
+            who,
+            &Entry::new("role.create", "role", &role.id)
+                .named(&role.name)
+                .changes(role_diff(None, &role)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(role)
     }
 
     pub async fn get_role(&self, actor: &Principal, id: &str) -> Result<Role> {
@@ -174,6 +204,7 @@ impl Services {
     pub async fn update_role(&self, actor: &Principal, id: &str, patch: RolePatch) -> Result<Role> {
         actor.require(Right::Roles)?;
         let mut role = self.role_by_id(id).await?;
+        let before = role.clone();
         if let Some(n) = &patch.name {
             let n = RoleName::parse(n)?;
             if role.builtin.is_some() && n.as_str() != role.name {
@@ -192,15 +223,27 @@ impl Services {
                 role.admin_rights = Right::ALL.to_vec();
             }
         }
-        sqlx::query("UPDATE roles SET name = $1, name_lower = $2, description = $3, admin_rights = $4 WHERE id = $5")
+        let changes = role_diff(Some(&before), &role);
+        if changes.is_empty() {
+            return Ok(role);
+        }
+        let entry = Entry::new("role.update", "role", id)
+            .named(&role.name)
+            .changes(changes);
+        let update = sqlx::query("UPDATE roles SET name = $1, name_lower = $2, description = $3, admin_rights = $4 WHERE id = $5")
             .bind(&role.name)
             .bind(role.name.to_lowercase())
             .bind(&role.description)
             .bind(rights_to_db(&role.admin_rights))
-            .bind(id)
-            .execute(&self.store.pool)
-            .await
-            .map_err(on_unique("name", "a role with this name already exists"))?;
+            .bind(id);
+        self.audited_change(
+            update,
+            on_unique("name", "a role with this name already exists"),
+            Who::Principal(actor),
+            &entry,
+            false,
+        )
+        .await?;
         self.on_roles_changed().await?;
         Ok(role)
     }
@@ -214,10 +257,14 @@ impl Services {
                 role.name
             )));
         }
-        sqlx::query("DELETE FROM roles WHERE id = $1")
-            .bind(id)
-            .execute(&self.store.pool)
-            .await?;
+        self.audited_change(
+            sqlx::query("DELETE FROM roles WHERE id = $1").bind(id),
+            DomainError::from,
+            Who::Principal(actor),
+            &Entry::new("role.delete", "role", id).named(&role.name),
+            false,
+        )
+        .await?;
         self.on_role_deleted(&role.name).await?;
         self.on_roles_changed().await?;
         Ok(())
@@ -236,15 +283,21 @@ impl Services {
                 "Everybody contains every enabled user already".into(),
             ));
         }
-        if self.user_row_by_id(user_id).await?.is_none() {
+        let Some(member) = self.user_row_by_id(user_id).await? else {
             return Err(DomainError::NotFound("user"));
-        }
+        };
         let sql = "INSERT INTO role_members (role_id, user_id) VALUES ($1, $2) ON CONFLICT (role_id, user_id) DO NOTHING";
-        sqlx::query(sql)
-            .bind(role_id)
-            .bind(user_id)
-            .execute(&self.store.pool)
-            .await?;
+        let entry = Entry::new("role.member_add", "role", role_id)
+            .named(&role.name)
+            .changes(vec![("member".into(), None, Some(member.user.login_name.clone()))]);
+        self.audited_change(
+            sqlx::query(sql).bind(role_id).bind(user_id),
+            DomainError::from,
+            Who::Principal(actor),
+            &entry,
+            false,
+        )
+        .await?;
         self.on_roles_changed().await?;
         Ok(())
     }
@@ -260,14 +313,25 @@ impl Services {
         if !role.members.iter().any(|m| m == user_id) {
             return Err(DomainError::NotFound("member"));
         }
+        let login = self
+            .user_row_by_id(user_id)
+            .await?
+            .map(|r| r.user.login_name)
+            .unwrap_or_else(|| user_id.to_string());
         let remove = sqlx::query("DELETE FROM role_members WHERE role_id = $1 AND user_id = $2")
             .bind(role_id)
             .bind(user_id);
-        if role.builtin.as_deref() == Some("sysadmin") {
-            self.keeping_a_sysadmin(remove, DomainError::from).await?;
-        } else {
-            remove.execute(&self.store.pool).await?;
-        }
+        let entry = Entry::new("role.member_remove", "role", role_id)
+            .named(&role.name)
+            .changes(vec![("member".into(), Some(login), None)]);
+        self.audited_change(
+            remove,
+            DomainError::from,
+            Who::Principal(actor),
+            &entry,
+            role.builtin.as_deref() == Some("sysadmin"),
+        )
+        .await?;
         self.on_roles_changed().await?;
         Ok(())
     }
@@ -308,36 +372,47 @@ impl Services {
             .collect::<Result<_, sqlx::Error>>()?)
     }
 
-    /// Runs `change` (a statement that may take an administrator away: removing a membership,
-    /// disabling or deleting a user) in one transaction with the last-administrator rule, so
-    /// two concurrent removals cannot leave System Administrator without an enabled member.
-    /// The transaction first writes the System Administrator row: on PostgreSQL that locks it,
-    /// on SQLite it takes the write lock, so such changes run one after the other.
-    pub(crate) async fn keeping_a_sysadmin<'q>(
+    /// Runs `change` and writes its audit record in one transaction. With `last_admin_rule`
+    /// (a statement that may take an administrator away: removing a membership, disabling or
+    /// deleting a user) the transaction also keeps System Administrator with an enabled member,
+    /// so two concurrent removals cannot leave it empty: it first writes the System
+    /// Administrator row, which on PostgreSQL locks it and on SQLite takes the write lock, so
+    /// such changes run one after the other.
+    pub(crate) async fn audited_change<'q>(
         &self,
         change: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
         on_error: impl FnOnce(sqlx::Error) -> DomainError,
+        who: Who<'_>,
+        entry: &Entry<'_>,
+        last_admin_rule: bool,
     ) -> Result<u64> {
         let mut tx = self.store.pool.begin().await?;
-        sqlx::query("UPDATE roles SET builtin = builtin WHERE builtin = 'sysadmin'")
-            .execute(&mut *tx)
-            .await?;
+        if last_admin_rule {
+            sqlx::query("UPDATE roles SET builtin = builtin WHERE builtin = 'sysadmin'")
+                .execute(&mut *tx)
+                .await?;
+        }
         let changed = change
             .execute(&mut *tx)
             .await
             .map_err(on_error)?
             .rows_affected();
-        let (left,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM role_members m JOIN roles r ON r.id = m.role_id JOIN users u ON u.id = m.user_id \
-             WHERE r.builtin = 'sysadmin' AND u.enabled = 1",
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        if left == 0 {
-            tx.rollback().await?;
-            return Err(DomainError::Conflict(
-                "System Administrator cannot lose its last member".into(),
-            ));
+        if last_admin_rule {
+            let (left,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM role_members m JOIN roles r ON r.id = m.role_id JOIN users u ON u.id = m.user_id \
+                 WHERE r.builtin = 'sysadmin' AND u.enabled = 1",
+            )
+            .fetch_one(&mut *tx)
+            .await?;
+            if left == 0 {
+                tx.rollback().await?;
+                return Err(DomainError::Conflict(
+                    "System Administrator cannot lose its last member".into(),
+                ));
+            }
+        }
+        if changed > 0 {
+            audit::write(&mut tx, who, entry).await?;
         }
         tx.commit().await?;
         Ok(changed)
@@ -350,6 +425,19 @@ impl Services {
         admin_login: &str,
         admin_password: Option<&str>,
     ) -> Result<Option<String>> {
+        self.ensure_builtin_roles().await?;
+        let users: i64 = sqlx::query("SELECT COUNT(*) AS n FROM users")
+            .fetch_one(&self.store.pool)
+            .await?
+            .try_get("n")?;
+        if users > 0 {
+            return Ok(None);
+        }
+        self.create_first_admin(admin_login, admin_password).await
+    }
+
+    /// Creates System Administrator and Everybody when missing.
+    pub async fn ensure_builtin_roles(&self) -> Result<()> {
         for (name, builtin, rights) in [
             (SYSADMIN, "sysadmin", Right::ALL.to_vec()),
             (EVERYBODY, "everybody", vec![]),
@@ -365,7 +453,13 @@ impl Services {
                     "Every enabled user, implicitly"
                 };
                 match self
-                    .insert_role(&RoleName::parse(name)?, desc, &rights, Some(builtin))
+                    .insert_role(
+                        &RoleName::parse(name)?,
+                        desc,
+                        &rights,
+                        Some(builtin),
+                        Who::System,
+                    )
                     .await
                 {
                     Ok(_) | Err(DomainError::Duplicate { .. }) => {}
@@ -373,13 +467,14 @@ impl Services {
                 }
             }
         }
-        let users: i64 = sqlx::query("SELECT COUNT(*) AS n FROM users")
-            .fetch_one(&self.store.pool)
-            .await?
-            .try_get("n")?;
-        if users > 0 {
-            return Ok(None);
-        }
+        Ok(())
+    }
+
+    async fn create_first_admin(
+        &self,
+        admin_login: &str,
+        admin_password: Option<&str>,
+    ) -> Result<Option<String>> {
         let (password, generated) = match admin_password {
             Some(p) if !p.is_empty() => (p.to_string(), None),
             _ => {
@@ -399,7 +494,7 @@ impl Services {
                 is_oauth_confidential_client: false,
                 enabled: true,
                 jwks: None,
-            })
+            }, Who::System)
             .await
         {
             Ok(u) => u,
@@ -411,11 +506,19 @@ impl Services {
             .fetch_one(&self.store.pool)
             .await?
             .try_get("id")?;
-        sqlx::query("INSERT INTO role_members (role_id, user_id) VALUES ($1, $2)")
-            .bind(sys)
-            .bind(&user.id)
-            .execute(&self.store.pool)
-            .await?;
+        let entry = Entry::new("role.member_add", "role", &sys)
+            .named(SYSADMIN)
+            .changes(vec![("member".into(), None, Some(user.login_name.clone()))]);
+        self.audited_change(
+            sqlx::query("INSERT INTO role_members (role_id, user_id) VALUES ($1, $2)")
+                .bind(&sys)
+                .bind(&user.id),
+            DomainError::from,
+            Who::System,
+            &entry,
+            false,
+        )
+        .await?;
         Ok(generated)
     }
 }

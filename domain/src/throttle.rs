@@ -80,6 +80,18 @@ impl BlockMirror {
 }
 
 impl Services {
+    /// Lifts the block on an account (a password reset from the command line). Other
+    /// instances keep their mirror of the block until it expires.
+    pub(crate) async fn lift_throttle(&self, login: &str) -> crate::Result<()> {
+        let key = AttemptKeys::new(login, "").account;
+        sqlx::query("DELETE FROM auth_failures WHERE key = $1")
+            .bind(&key)
+            .execute(&self.store.pool)
+            .await?;
+        self.blocks.clear(&key);
+        Ok(())
+    }
+
     /// Counts one attempt on each key before the secret is verified. Refuses (without counting
     /// the address) when the account is already over its limit, or when the address is.
     pub async fn throttle_begin(&self, keys: &AttemptKeys) -> Result<(), AuthError> {

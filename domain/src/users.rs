@@ -4,6 +4,7 @@ use serde::Deserialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use crate::audit::{self, Entry, Who};
 use crate::error::{DomainError, Result};
 use crate::names::{check_password, Email, LoginName};
 use crate::rights::{Principal, Right};
@@ -99,6 +100,19 @@ pub(crate) fn user_row(row: &AnyRow) -> Result<UserRow, sqlx::Error> {
     })
 }
 
+/// What the audit log shows for a secret that was set or changed (never its value).
+const SET: &str = "(set)";
+const CHANGED: &str = "(changed)";
+
+/// The user's fields that differ, for the audit log (the password is never among them).
+fn user_diff(old: Option<&User>, new: &User) -> Vec<crate::audit::FieldChange> {
+    let o = old
+        .and_then(|o| serde_json::to_value(o).ok())
+        .unwrap_or_default();
+    let n = serde_json::to_value(new).unwrap_or_default();
+    crate::audit::json_diff(&o, &n, &["id", "created_at"])
+}
+
 pub fn rfc3339(unix: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix)
         .ok()
@@ -122,11 +136,11 @@ impl Services {
     /// Creates a user; needs the `users` right.
     pub async fn create_user(&self, actor: &Principal, new: NewUser) -> Result<User> {
         actor.require(Right::Users)?;
-        self.create_user_unchecked(new).await
+        self.create_user_unchecked(new, Who::Principal(actor)).await
     }
 
     /// Creates a user without a rights check: for bootstrap and the doors that checked already.
-    pub(crate) async fn create_user_unchecked(&self, new: NewUser) -> Result<User> {
+    pub(crate) async fn create_user_unchecked(&self, new: NewUser, who: Who<'_>) -> Result<User> {
         let login = LoginName::parse(&new.login_name)?;
         let email = Email::parse(&new.email)?;
         check_password("password", &new.password)?;
@@ -135,6 +149,7 @@ impl Services {
         let hash = crate::passwords::hash(new.password).await?;
         let id = uuid::Uuid::new_v4().to_string();
         let t = now();
+        let mut tx = self.store.pool.begin().await?;
         sqlx::query(
             "INSERT INTO users (id, login_name, login_name_lower, email, display_name, password_hash, is_oauth_confidential_client, enabled, secret_version, created_at, updated_at, jwks) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $9, $10)",
@@ -149,10 +164,10 @@ impl Services {
         .bind(new.enabled as i64)
         .bind(t)
         .bind(&jwks)
-        .execute(&self.store.pool)
+        .execute(&mut *tx)
         .await
         .map_err(on_unique("login_name", "a user with this Login Name already exists"))?;
-        Ok(User {
+        let user = User {
             id,
             login_name: login.into_inner(),
             email: email.into_inner(),
@@ -161,7 +176,19 @@ impl Services {
             enabled: new.enabled,
             created_at: rfc3339(t),
             jwks: jwks.and_then(|t| serde_json::from_str(&t).ok()),
-        })
+        };
+        let mut changes = user_diff(None, &user);
+        changes.push(("password".into(), None, Some(SET.into())));
+        audit::write(
+            &mut tx,
+            who,
+            &Entry::new("user.create", "user", &user.id)
+                .named(&user.login_name)
+                .changes(changes),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(user)
     }
 
     pub async fn get_user(&self, actor: &Principal, id: &str) -> Result<User> {
@@ -297,12 +324,17 @@ impl Services {
         .bind(id)
         .bind(jwks);
         let duplicate = on_unique("login_name", "a user with this Login Name already exists");
-        if current.user.enabled && !u.enabled {
-            // Disabling may take the last administrator away: checked in the same transaction.
-            self.keeping_a_sysadmin(update, duplicate).await?;
-        } else {
-            update.execute(&self.store.pool).await.map_err(duplicate)?;
+        let mut changes = user_diff(Some(&current.user), &u);
+        if hash != current.password_hash {
+            changes.push(("password".into(), None, Some(CHANGED.into())));
         }
+        let entry = Entry::new("user.update", "user", id)
+            .named(&u.login_name)
+            .changes(changes);
+        // Disabling may take the last administrator away: checked in the same transaction.
+        let last_admin_rule = current.user.enabled && !u.enabled;
+        self.audited_change(update, duplicate, Who::Principal(actor), &entry, last_admin_rule)
+            .await?;
         if secret_changed || !u.enabled {
             self.on_user_credentials_changed(id).await?;
         }
@@ -315,10 +347,17 @@ impl Services {
         if actor.user_id == id {
             return Err(DomainError::Conflict("you cannot delete yourself".into()));
         }
+        let Some(gone) = self.user_row_by_id(id).await? else {
+            return Err(DomainError::NotFound("user"));
+        };
+        let entry = Entry::new("user.delete", "user", id).named(&gone.user.login_name);
         let deleted = self
-            .keeping_a_sysadmin(
+            .audited_change(
                 sqlx::query("DELETE FROM users WHERE id = $1").bind(id),
                 DomainError::from,
+                Who::Principal(actor),
+                &entry,
+                true,
             )
             .await?;
         if deleted == 0 {
@@ -327,6 +366,71 @@ impl Services {
         // Everything issued to or for the user stops working.
         self.before_user_deleted(id).await?;
         Ok(())
+    }
+
+    /// Sets a user's password hash as it is (an import made `--with-secrets`); needs System
+    /// Administrator.
+    pub async fn set_password_hash(&self, actor: &Principal, id: &str, hash: &str) -> Result<()> {
+        actor.require_sysadmin()?;
+        if argon2::PasswordHash::new(hash).is_err() {
+            return Err(DomainError::invalid(
+                "password_hash",
+                "not an Argon2 PHC string",
+            ));
+        }
+        self.replace_password_hash(Who::Principal(actor), id, hash).await
+    }
+
+    async fn replace_password_hash(&self, who: Who<'_>, id: &str, hash: &str) -> Result<()> {
+        let row = self
+            .user_row_by_id(id)
+            .await?
+            .ok_or(DomainError::NotFound("user"))?;
+        let entry = Entry::new("user.update", "user", id)
+            .named(&row.user.login_name)
+            .changes(vec![("password".into(), None, Some(CHANGED.into()))]);
+        self.audited_change(
+            sqlx::query(
+                "UPDATE users SET password_hash = $1, secret_version = secret_version + 1, updated_at = $2 WHERE id = $3",
+            )
+            .bind(hash)
+            .bind(now())
+            .bind(id),
+            DomainError::from,
+            who,
+            &entry,
+            false,
+        )
+        .await?;
+        self.on_user_credentials_changed(id).await
+    }
+
+    /// For an administrator locked out (the command line): gives the user a new password,
+    /// enables them and lifts the sign-in throttle on their login name. Returns the user id.
+    pub async fn reset_password(&self, login: &str, password: &str) -> Result<String> {
+        check_password("password", password)?;
+        let row = self
+            .user_row_by_login(login)
+            .await?
+            .ok_or(DomainError::NotFound("user"))?;
+        let hash = crate::passwords::hash(password.to_string()).await?;
+        self.replace_password_hash(Who::System, &row.user.id, &hash)
+            .await?;
+        if !row.user.enabled {
+            let entry = Entry::new("user.update", "user", &row.user.id)
+                .named(&row.user.login_name)
+                .changes(vec![("enabled".into(), Some("false".into()), Some("true".into()))]);
+            self.audited_change(
+                sqlx::query("UPDATE users SET enabled = 1 WHERE id = $1").bind(&row.user.id),
+                DomainError::from,
+                Who::System,
+                &entry,
+                false,
+            )
+            .await?;
+        }
+        self.lift_throttle(&row.user.login_name).await?;
+        Ok(row.user.id)
     }
 
     /// The id of the user with this login name (case-insensitive).
@@ -402,6 +506,7 @@ impl Services {
             display_name: row.user.display_name,
             rights,
             sysadmin,
+            origin: Default::default(),
         }))
     }
 }

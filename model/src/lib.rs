@@ -5,6 +5,7 @@
 
 pub mod apps;
 pub mod names;
+pub mod operations;
 pub mod rights;
 pub mod roles;
 pub mod scopes;

@@ -61,9 +61,31 @@ pub struct Principal {
     pub display_name: String,
     pub rights: Vec<Right>,
     pub sysadmin: bool,
+    /// Where the request came from, for the audit log; never sent to the browser.
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+/// Where an acting principal's request came from: the client address, and the OAuth2 client
+/// whose bearer token it presented (none for the portal's session or the command line).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Origin {
+    pub address: Option<String>,
+    pub client_id: Option<String>,
 }
 
 impl Principal {
+    /// The command line acting on the database directly: every right, no user behind it.
+    pub fn system() -> Principal {
+        Principal {
+            user_id: String::new(),
+            login_name: "system".into(),
+            display_name: "Gatehouse command line".into(),
+            rights: Right::ALL.to_vec(),
+            sysadmin: true,
+            origin: Origin::default(),
+        }
+    }
     pub fn has(&self, r: Right) -> bool {
         self.sysadmin || self.rights.contains(&r)
     }
@@ -115,6 +137,7 @@ mod tests {
             display_name: String::new(),
             rights: vec![],
             sysadmin: true,
+            origin: Origin::default(),
         };
         assert!(Right::ALL.iter().all(|r| p.has(*r)));
         let q = Principal {

@@ -74,6 +74,7 @@ fn root() -> domain::Principal {
         display_name: String::new(),
         rights: vec![],
         sysadmin: true,
+        origin: Default::default(),
     }
 }
 

@@ -47,7 +47,10 @@ pub async fn bearer_principal(
         .bearer_principal(token, parts.uri.path())
         .await
     {
-        Ok(p) => Ok(Some(p)),
+        Ok(mut p) => {
+            p.origin.address = Some(crate::client_addr::ClientAddr::of(parts).0.to_string());
+            Ok(Some(p))
+        }
         Err(BearerError::InvalidToken(why)) => Err(invalid_token(why)),
         Err(BearerError::InsufficientScope) => {
             let mut e = ApiError::new(

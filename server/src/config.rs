@@ -11,15 +11,16 @@ use clap::Parser;
     about = "Self-hosted OAuth2 authorization server with its own admin portal"
 )]
 pub struct Config {
+    // The settings the admin commands use too are `global`: `gatehouse export --database-url …`.
     /// Address to listen on.
     #[arg(long, env = "GATEHOUSE_BIND", default_value = "127.0.0.1:3000")]
     pub bind: SocketAddr,
     /// The externally visible base URL (issuer base, cookie security, Origin checks).
     /// Default: http://{bind}.
-    #[arg(long, env = "GATEHOUSE_PUBLIC_URL")]
+    #[arg(long, global = true, env = "GATEHOUSE_PUBLIC_URL")]
     pub public_url: Option<String>,
     /// sqlite://path (created on first start) or postgres://…
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://gatehouse.db")]
+    #[arg(long, global = true, env = "DATABASE_URL", default_value = "sqlite://gatehouse.db")]
     pub database_url: String,
     /// Login name of the first administrator, created on an empty database.
     #[arg(long, env = "GATEHOUSE_ADMIN_USER", default_value = "admin")]
@@ -50,6 +51,7 @@ pub struct Config {
     /// instance the same.
     #[arg(
         long,
+        global = true,
         env = "GATEHOUSE_SECRET_KEY",
         value_delimiter = ',',
         hide_env_values = true
@@ -57,7 +59,7 @@ pub struct Config {
     pub secret_key: Vec<String>,
     /// A file with the system secret on its first line and old secrets on the next ones. With
     /// neither setting and SQLite, `{database file}.secret` is used, made on first start.
-    #[arg(long, env = "GATEHOUSE_SECRET_KEY_FILE")]
+    #[arg(long, global = true, env = "GATEHOUSE_SECRET_KEY_FILE")]
     pub secret_key_file: Option<std::path::PathBuf>,
     /// Seconds a client has to send a request's headers (and, on a kept-alive connection, to
     /// start the next request) before the connection is closed.
@@ -77,7 +79,7 @@ pub struct Config {
     #[arg(long, env = "GATEHOUSE_METRICS", default_value_t = true, action = clap::ArgAction::Set)]
     pub metrics: bool,
     /// Log lines as plain text (default) or one JSON object per line.
-    #[arg(long, env = "GATEHOUSE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    #[arg(long, global = true, env = "GATEHOUSE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
     /// Where the built site (the /pkg wasm, js and css) lives.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]

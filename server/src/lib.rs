@@ -5,6 +5,7 @@
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod cli;
 pub mod client_addr;
 pub mod config;
 pub mod html;
@@ -195,6 +196,17 @@ pub fn router(
                     tracing::info!("the database takes writes again");
                 }
                 _ => {}
+            }
+        }
+    });
+    let flusher = services.clone();
+    tokio::spawn(async move {
+        let mut tick =
+            tokio::time::interval(std::time::Duration::from_secs(domain::activity::FLUSH_SECS));
+        loop {
+            tick.tick().await;
+            if let Err(e) = flusher.flush_activity().await {
+                tracing::warn!(error = %e, "writing the activity counts failed; kept for the next try");
             }
         }
     });

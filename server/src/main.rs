@@ -4,7 +4,8 @@ use clap::Parser;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let config = gatehouse::Config::parse();
+    let cli = gatehouse::cli::Cli::parse();
+    let config = cli.config;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| "info,sqlx=warn,tower_sessions=warn".into());
     let logs = tracing_subscriber::fmt()
@@ -18,6 +19,10 @@ async fn main() -> std::process::ExitCode {
             .with_span_list(false)
             .init(),
         gatehouse::config::LogFormat::Text => logs.init(),
+    }
+    match cli.command {
+        None | Some(gatehouse::cli::Command::Serve) => {}
+        Some(command) => return gatehouse::cli::run(config, command).await,
     }
     gatehouse::serve::raise_open_file_limit();
     let prepared = match gatehouse::prepare(config).await {

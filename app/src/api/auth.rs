@@ -33,6 +33,11 @@ pub async fn login(
     {
         Ok(user) => {
             metrics::counter!("gatehouse_sign_ins_total", "outcome" => "succeeded").increment(1);
+            services.activity.sign_in("succeeded");
+            services
+                .audit_session("session.sign_in", &user.login_name, Some(&user.id), &addr)
+                .await
+                .map_err(map_err)?;
             let session = session().await?;
             // A new id on sign-in defeats session fixation.
             session.cycle_id().await.map_err(internal)?;
@@ -62,10 +67,16 @@ pub async fn login(
         }
         Err(AuthError::InvalidCredentials) => {
             metrics::counter!("gatehouse_sign_ins_total", "outcome" => "failed").increment(1);
+            services.activity.sign_in("failed");
+            services
+                .audit_session("session.sign_in_failed", &login_name, None, &addr)
+                .await
+                .map_err(map_err)?;
             "Invalid login name or password.".to_string()
         }
         Err(AuthError::Throttled(secs)) => {
             metrics::counter!("gatehouse_sign_ins_total", "outcome" => "throttled").increment(1);
+            services.activity.sign_in("throttled");
             format!(
                 "Too many failed attempts. Try again in {} minute(s).",
                 (secs + 59) / 60
@@ -86,8 +97,16 @@ pub async fn login(
 
 #[server(prefix = "/sfn", endpoint = "logout")]
 pub async fn logout() -> Result<(), ServerFnError> {
-    let session = super::ssr::session().await?;
-    session.flush().await.map_err(super::ssr::internal)?;
+    use super::ssr::*;
+    let session = session().await?;
+    let who = session_user_id(&session).await.map_err(map_err)?;
+    session.flush().await.map_err(internal)?;
+    if let Some(uid) = who {
+        services()?
+            .audit_sign_out(&uid, &client_addr())
+            .await
+            .map_err(map_err)?;
+    }
     leptos_axum::redirect("/login");
     Ok(())
 }

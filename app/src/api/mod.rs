@@ -195,9 +195,11 @@ pub mod ssr {
 
     /// The signed-in principal, or a 401 for the page to show.
     pub async fn principal() -> Result<Principal, ServerFnError> {
-        current()
+        let mut p = current()
             .await?
-            .ok_or_else(|| fail(http::StatusCode::UNAUTHORIZED, "You are not signed in."))
+            .ok_or_else(|| fail(http::StatusCode::UNAUTHORIZED, "You are not signed in."))?;
+        p.origin.address = Some(client_addr());
+        Ok(p)
     }
 
     /// Domain errors the page cannot attribute to a field, each with its status.

@@ -18,7 +18,7 @@ use crate::users::rfc3339;
 use crate::{Page, Services};
 
 pub use changelog::diff;
-use changelog::insert_change;
+use crate::audit::{self, Entry, Who};
 pub use model::apps::*;
 use store::{enum_text, to_json, APP_COLS};
 use validate::Draft;
@@ -163,15 +163,17 @@ impl Services {
                 .execute(&mut *tx)
                 .await?;
         }
-        insert_change(
+        let initial = serde_json::to_value(a).unwrap_or_default();
+        audit::write(
             &mut tx,
-            &a.app_id,
-            1,
-            t,
-            &actor.login_name,
-            "app",
-            None,
-            Some("created"),
+            Who::Principal(actor),
+            &Entry::new("app.create", "app", &a.app_id)
+                .named(&a.app_id)
+                .changes(audit::json_diff(
+                    &serde_json::Value::Null,
+                    &initial,
+                    &["created_at", "updated_at", "issuer_is_default"],
+                )),
         )
         .await?;
         tx.commit().await?;
@@ -337,19 +339,14 @@ impl Services {
                         .await?;
                 }
             }
-            for (field, o, n) in &changes {
-                insert_change(
-                    &mut tx,
-                    app_id,
-                    version + 1,
-                    t,
-                    &actor.login_name,
-                    field,
-                    o.as_deref(),
-                    n.as_deref(),
-                )
-                .await?;
-            }
+            audit::write(
+                &mut tx,
+                Who::Principal(actor),
+                &Entry::new("app.update", "app", app_id)
+                    .named(app_id)
+                    .changes(changes),
+            )
+            .await?;
             tx.commit().await?;
             let mut app = draft.app;
             app.updated_at = rfc3339(t);
@@ -365,13 +362,21 @@ impl Services {
     pub async fn delete_app(&self, actor: &Principal, app_id: &str) -> Result<()> {
         actor.require(Right::Apps)?;
         self.before_app_deleted(app_id).await?;
+        let mut tx = self.store.pool.begin().await?;
         let done = sqlx::query("DELETE FROM apps WHERE app_id = $1")
             .bind(app_id)
-            .execute(&self.store.pool)
+            .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
             return Err(DomainError::NotFound("app"));
         }
+        audit::write(
+            &mut tx,
+            Who::Principal(actor),
+            &Entry::new("app.delete", "app", app_id).named(app_id),
+        )
+        .await?;
+        tx.commit().await?;
         self.on_app_changed(app_id).await;
         Ok(())
     }

@@ -102,9 +102,10 @@ impl FromRequestParts<AppState> for Actor {
         let Some(session) = parts.extensions.get::<tower_sessions::Session>() else {
             return Err(ApiError::unauthorized());
         };
-        let p = app::api::ssr::session_principal(session, &state.services)
+        let mut p = app::api::ssr::session_principal(session, &state.services)
             .await?
             .ok_or_else(ApiError::unauthorized)?;
+        p.origin.address = Some(crate::client_addr::ClientAddr::of(parts).0.to_string());
         Ok(Actor(p))
     }
 }

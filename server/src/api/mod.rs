@@ -6,6 +6,7 @@ pub mod error;
 pub mod extract;
 mod keys;
 pub mod openapi;
+mod operations;
 mod roles;
 mod users;
 
@@ -22,4 +23,5 @@ pub fn router() -> Router<AppState> {
         .merge(apps::router())
         .merge(users::router())
         .merge(roles::router())
+        .merge(operations::router())
 }

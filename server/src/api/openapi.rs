@@ -24,13 +24,14 @@ pub struct KeyRotated {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Gatehouse admin API", description = "Apps, users, roles and keys of a Gatehouse OAuth2 server. \
+    info(title = "Gatehouse admin API", description = "Apps, users, roles, keys, the audit log and configuration as code of a Gatehouse OAuth2 server. \
 Authenticate with the portal's session cookie (unsafe methods need an Origin equal to the public URL) or a bearer token whose scope's REST regex matches the path."),
     paths(
         super::apps::list, super::apps::create, super::apps::read, super::apps::update, super::apps::delete, super::apps::changelog,
         super::users::list, super::users::create, super::users::read, super::users::update, super::users::delete,
         super::roles::list, super::roles::create, super::roles::read, super::roles::update, super::roles::delete,
         super::roles::add_member, super::roles::remove_member, super::keys::rotate,
+        super::operations::audit, super::operations::export, super::operations::import,
     ),
     components(schemas(ErrorBody, KeyRotated)),
     modifiers(&Security, &ErrorResponses),
@@ -392,4 +393,37 @@ mod tests {
             "#/components/schemas/NewApp"
         );
     }
+}
+
+/// The JSON Schema (2020-12) of the configuration document (`gatehouse export --schema`): the
+/// OpenAPI 3.1 schemas utoipa derives from the document's types, with only those the document
+/// reaches, under `$defs`.
+pub fn config_schema() -> Value {
+    let doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_else(|_| json!({}));
+    let all = doc["components"]["schemas"].clone();
+    let prefix = "#/components/schemas/";
+    let mut defs = serde_json::Map::new();
+    let mut todo = vec!["ConfigDocument".to_string()];
+    while let Some(name) = todo.pop() {
+        if defs.contains_key(&name) {
+            continue;
+        }
+        let Some(schema) = all.get(&name) else {
+            continue;
+        };
+        let text = schema.to_string();
+        for part in text.split(prefix).skip(1) {
+            if let Some(end) = part.find('"') {
+                todo.push(part[..end].to_string());
+            }
+        }
+        defs.insert(name, schema.clone());
+    }
+    let out = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Gatehouse configuration document",
+        "$ref": "#/$defs/ConfigDocument",
+        "$defs": defs,
+    });
+    serde_json::from_str(&out.to_string().replace(prefix, "#/$defs/")).unwrap_or(out)
 }

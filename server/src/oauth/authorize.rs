@@ -13,6 +13,7 @@ use domain::authorize::{encode, AuthorizeOutcome, AuthorizeRequest, Session as S
 use domain::Services;
 use tower_sessions::Session;
 
+use crate::client_addr::ClientAddr;
 use crate::html::{escape, page};
 use crate::AppState;
 
@@ -278,6 +279,7 @@ pub async fn withdraw(
     State(s): State<Services>,
     Path(app_id): Path<String>,
     session: Session,
+    ClientAddr(addr): ClientAddr,
     body: Bytes,
 ) -> Response {
     let p = pairs(&body).unwrap_or_default();
@@ -291,7 +293,7 @@ pub async fn withdraw(
     if !csrf_ok(&session, csrf.as_ref()).await {
         return error_page("This form has expired. Reload the page and try again.");
     }
-    if let Err(e) = s.withdraw_consent(&uid, &app_id).await {
+    if let Err(e) = s.withdraw_consent(&uid, &app_id, &addr.to_string()).await {
         return failure_page(&e.to_string());
     }
     see_other("/account/apps")

@@ -14,6 +14,7 @@ use serde_json::json;
 use tower_sessions::Session;
 
 use super::error::{json_no_store, OAuthResponse};
+use crate::client_addr::ClientAddr;
 use crate::html::{escape, page};
 
 /// `GET /oauth2/{app}/.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §3):
@@ -211,8 +212,20 @@ fn session_failed(e: &dyn std::fmt::Display) -> Response {
     )
 }
 
-async fn end_session(session: &Session) -> Result<(), Response> {
-    session.flush().await.map_err(|e| session_failed(&e))
+/// Ends the Gatehouse session and records the sign-out.
+async fn end_session(
+    s: &Services,
+    session: &Session,
+    who: Option<&str>,
+    addr: &str,
+) -> Result<(), Response> {
+    session.flush().await.map_err(|e| session_failed(&e))?;
+    if let Some(uid) = who {
+        if let Err(e) = s.audit_sign_out(uid, addr).await {
+            tracing::error!(error = %e, "the sign-out was not recorded in the audit log");
+        }
+    }
+    Ok(())
 }
 
 async fn run_logout(
@@ -221,6 +234,7 @@ async fn run_logout(
     p: &[(String, String)],
     session: &Session,
     confirmed: bool,
+    addr: &str,
 ) -> Response {
     let who = match app::api::ssr::session_user_id(session).await {
         Ok(u) => u,
@@ -250,12 +264,12 @@ async fn run_logout(
                 escape(&m)
             ),
         ),
-        Ok(LogoutOutcome::Done { redirect }) => match end_session(session).await {
+        Ok(LogoutOutcome::Done { redirect }) => match end_session(s, session, who.as_deref(), addr).await {
             Ok(()) => signed_out(redirect),
             Err(res) => res,
         },
         Ok(LogoutOutcome::Confirm { redirect, .. }) if confirmed => {
-            match end_session(session).await {
+            match end_session(s, session, who.as_deref(), addr).await {
                 Ok(()) => signed_out(redirect),
                 Err(res) => res,
             }
@@ -297,10 +311,11 @@ pub async fn logout(
     State(s): State<Services>,
     Path(app_id): Path<String>,
     session: Session,
+    ClientAddr(addr): ClientAddr,
     uri: axum::http::Uri,
 ) -> Response {
     let p = logout_params(uri.query().unwrap_or_default().as_bytes());
-    run_logout(&s, &app_id, &p, &session, false).await
+    run_logout(&s, &app_id, &p, &session, false, &addr.to_string()).await
 }
 
 /// `POST /oauth2/logout/{app}`: the person confirmed on the page above.
@@ -308,6 +323,7 @@ pub async fn logout_confirmed(
     State(s): State<Services>,
     Path(app_id): Path<String>,
     session: Session,
+    ClientAddr(addr): ClientAddr,
     body: Bytes,
 ) -> Response {
     let p = logout_params(&body);
@@ -318,5 +334,5 @@ pub async fn logout_confirmed(
             "<h1>This form has expired</h1><p role=\"alert\">Start the sign-out again from the application.</p>",
         );
     }
-    run_logout(&s, &app_id, &p, &session, true).await
+    run_logout(&s, &app_id, &p, &session, true, &addr.to_string()).await
 }

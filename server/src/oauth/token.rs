@@ -35,6 +35,7 @@ pub async fn token(
     };
     match s.token(&app, req).await {
         Ok(issued) => {
+            s.activity.issued(&app, grant);
             metrics::counter!("gatehouse_tokens_issued_total", "app" => app, "grant_type" => grant)
                 .increment(1);
             Ok(json_no_store(issued))
@@ -44,6 +45,7 @@ pub async fn token(
             let app = if e.not_found {
                 "(unknown)".to_string()
             } else {
+                s.activity.refused(&app, e.code.as_str());
                 app
             };
             metrics::counter!("gatehouse_tokens_refused_total", "app" => app, "grant_type" => grant, "error" => e.code.as_str())

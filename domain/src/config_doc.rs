@@ -1,0 +1,557 @@
+//! Configuration as code (SPEC §7a): every app, role and user as one JSON document, and that
+//! document applied back idempotently — created or updated by natural key (app id, role name,
+//! login name), optionally pruning what it does not name. The CLI and the admin API use these.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use crate::apps::AppFields;
+use crate::error::{DomainError, Result};
+use crate::rights::Principal;
+use crate::roles::{NewRole, RolePatch};
+use crate::scopes::Scope;
+use crate::users::{user_row, NewUser, UserPatch, USER_COLS};
+use crate::Services;
+
+/// The format version written in every document.
+pub const FORMAT: u32 = 1;
+
+/// Every app, role and user, sorted by natural key.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConfigDocument {
+    /// Format version: 1.
+    pub gatehouse_config: u32,
+    #[serde(default)]
+    pub apps: Vec<AppConfig>,
+    #[serde(default)]
+    pub roles: Vec<RoleConfig>,
+    #[serde(default)]
+    pub users: Vec<UserConfig>,
+}
+
+/// An app with every setting (SPEC §2), its scopes, redirects and the roles with user access.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AppConfig {
+    pub app_id: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub category: String,
+    pub client_id_type: String,
+    #[serde(default)]
+    pub allowed_clients: Vec<String>,
+    /// Empty: the default issuer.
+    #[serde(default)]
+    pub issuer: String,
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    pub token_type: String,
+    pub auth_methods: Vec<String>,
+    pub token_lifetime_secs: i64,
+    pub issue_refresh_tokens: bool,
+    pub refresh_token_lifetime_secs: i64,
+    pub user_must_confirm: bool,
+    #[serde(default)]
+    pub scopes: Vec<Scope>,
+    #[serde(default)]
+    pub user_access_roles: Vec<String>,
+}
+
+/// A role with its admin rights and its members' login names.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RoleConfig {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub admin_rights: Vec<String>,
+    #[serde(default)]
+    pub members: Vec<String>,
+}
+
+/// A user; the password hash only in an export made `--with-secrets`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UserConfig {
+    pub login_name: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub display_name: String,
+    #[serde(default)]
+    pub is_oauth_confidential_client: bool,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub jwks: Option<serde_json::Value>,
+    /// An Argon2 PHC string. Without it a new user gets an unusable random password (set one
+    /// with `gatehouse users reset-password`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_hash: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// One step of an import.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PlanStep {
+    /// `create`, `update` or `delete`.
+    pub action: String,
+    /// `app`, `role` or `user`.
+    pub kind: String,
+    /// The natural key: app id, role name or login name.
+    pub key: String,
+}
+
+/// What an import did (or, dry, would do); `unchanged` counts what already matched.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImportPlan {
+    pub dry_run: bool,
+    pub steps: Vec<PlanStep>,
+    pub unchanged: usize,
+}
+
+impl From<crate::apps::App> for AppConfig {
+    fn from(a: crate::apps::App) -> Self {
+        let mut roles = a.user_access_roles;
+        roles.sort_by_key(|r| r.to_lowercase());
+        AppConfig {
+            issuer: if a.issuer_is_default {
+                String::new()
+            } else {
+                a.issuer
+            },
+            app_id: a.app_id,
+            name: a.name,
+            description: a.description,
+            category: a.category,
+            client_id_type: a.client_id_type.as_str().to_string(),
+            allowed_clients: a.allowed_clients,
+            redirect_uris: a.redirect_uris,
+            post_logout_redirect_uris: a.post_logout_redirect_uris,
+            token_type: a.token_type.as_str().to_string(),
+            auth_methods: a
+                .auth_methods
+                .iter()
+                .map(|m| m.as_str().to_string())
+                .collect(),
+            token_lifetime_secs: a.token_lifetime_secs,
+            issue_refresh_tokens: a.issue_refresh_tokens,
+            refresh_token_lifetime_secs: a.refresh_token_lifetime_secs,
+            user_must_confirm: a.user_must_confirm,
+            scopes: a.scopes,
+            user_access_roles: roles,
+        }
+    }
+}
+
+impl From<AppConfig> for AppFields {
+    fn from(a: AppConfig) -> Self {
+        AppFields {
+            app_id: Some(a.app_id),
+            name: Some(a.name),
+            description: Some(a.description),
+            category: Some(a.category),
+            client_id_type: Some(a.client_id_type),
+            allowed_clients: Some(a.allowed_clients),
+            issuer: Some(a.issuer),
+            redirect_uris: Some(a.redirect_uris),
+            post_logout_redirect_uris: Some(a.post_logout_redirect_uris),
+            token_type: Some(a.token_type),
+            auth_methods: Some(a.auth_methods),
+            token_lifetime_secs: Some(a.token_lifetime_secs),
+            issue_refresh_tokens: Some(a.issue_refresh_tokens),
+            refresh_token_lifetime_secs: Some(a.refresh_token_lifetime_secs),
+            user_must_confirm: Some(a.user_must_confirm),
+            scopes: Some(a.scopes),
+            user_access_roles: Some(a.user_access_roles),
+            ..Default::default()
+        }
+    }
+}
+
+/// What the document says of a user, without the password (compared apart).
+fn user_fields(u: &UserConfig) -> (&str, &str, &str, bool, bool, &Option<serde_json::Value>) {
+    (
+        &u.login_name,
+        &u.email,
+        &u.display_name,
+        u.is_oauth_confidential_client,
+        u.enabled,
+        &u.jwks,
+    )
+}
+
+fn lower(s: &str) -> String {
+    s.trim().to_lowercase()
+}
+
+impl Services {
+    /// The configuration as one document. Needs System Administrator; password hashes only
+    /// `with_secrets`.
+    pub async fn export_config(
+        &self,
+        actor: &Principal,
+        with_secrets: bool,
+    ) -> Result<ConfigDocument> {
+        actor.require_sysadmin()?;
+        let ids = sqlx::query("SELECT app_id FROM apps ORDER BY app_id")
+            .fetch_all(&self.store.pool)
+            .await?;
+        let mut apps = Vec::with_capacity(ids.len());
+        for r in &ids {
+            let id: String = r.try_get("app_id")?;
+            if let Some(a) = self.app(&id).await? {
+                apps.push(AppConfig::from(a));
+            }
+        }
+        let rows = sqlx::query(
+            "SELECT r.name, r.description, r.admin_rights, u.login_name FROM roles r \
+             LEFT JOIN role_members m ON m.role_id = r.id LEFT JOIN users u ON u.id = m.user_id",
+        )
+        .fetch_all(&self.store.pool)
+        .await?;
+        let mut roles: BTreeMap<String, RoleConfig> = BTreeMap::new();
+        for r in &rows {
+            let name: String = r.try_get("name")?;
+            let role = roles.entry(lower(&name)).or_insert_with(|| RoleConfig {
+                name: name.clone(),
+                description: String::new(),
+                admin_rights: Vec::new(),
+                members: Vec::new(),
+            });
+            role.description = r.try_get("description")?;
+            role.admin_rights = crate::rights::rights_from_db(&r.try_get::<String, _>("admin_rights")?)
+                .iter()
+                .map(|x| x.as_str().to_string())
+                .collect();
+            if let Some(l) = r.try_get::<Option<String>, _>("login_name")? {
+                role.members.push(l);
+            }
+        }
+        let mut roles: Vec<RoleConfig> = roles.into_values().collect();
+        for r in &mut roles {
+            r.members.sort_by_key(|m| lower(m));
+        }
+        let rows = sqlx::query(&format!(
+            "SELECT {USER_COLS} FROM users ORDER BY login_name_lower"
+        ))
+        .fetch_all(&self.store.pool)
+        .await?;
+        let users = rows
+            .iter()
+            .map(|r| {
+                let row = user_row(r)?;
+                Ok(UserConfig {
+                    login_name: row.user.login_name,
+                    email: row.user.email,
+                    display_name: row.user.display_name,
+                    is_oauth_confidential_client: row.user.is_oauth_confidential_client,
+                    enabled: row.user.enabled,
+                    jwks: row.user.jwks,
+                    password_hash: with_secrets.then_some(row.password_hash),
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        Ok(ConfigDocument {
+            gatehouse_config: FORMAT,
+            apps,
+            roles,
+            users,
+        })
+    }
+
+    /// Applies a document: users first (roles name them), then roles and their members, then
+    /// apps (they name roles); with `prune`, what the document does not name is deleted (apps,
+    /// then roles, then users; never a built-in role, never the acting user). Every change goes
+    /// through the same rules and audit records as one made in the portal. `dry_run` only plans.
+    pub async fn import_config(
+        &self,
+        actor: &Principal,
+        doc: ConfigDocument,
+        dry_run: bool,
+        prune: bool,
+    ) -> Result<ImportPlan> {
+        actor.require_sysadmin()?;
+        if doc.gatehouse_config != FORMAT {
+            return Err(DomainError::invalid(
+                "gatehouse_config",
+                format!("this Gatehouse reads format {FORMAT}"),
+            ));
+        }
+        check_unique(doc.apps.iter().map(|a| lower(&a.app_id)), "apps")?;
+        check_unique(doc.roles.iter().map(|r| lower(&r.name)), "roles")?;
+        check_unique(doc.users.iter().map(|u| lower(&u.login_name)), "users")?;
+        for u in &doc.users {
+            if let Some(h) = &u.password_hash {
+                if !h.starts_with("$argon2") {
+                    return Err(DomainError::invalid(
+                        "users[].password_hash",
+                        format!("the password hash of {} is not an Argon2 PHC string", u.login_name),
+                    ));
+                }
+            }
+        }
+        let now = self.export_config(actor, true).await?;
+        let mut plan = ImportPlan {
+            dry_run,
+            steps: Vec::new(),
+            unchanged: 0,
+        };
+        let step = |plan: &mut ImportPlan, action: &str, kind: &str, key: &str| {
+            plan.steps.push(PlanStep {
+                action: action.into(),
+                kind: kind.into(),
+                key: key.into(),
+            })
+        };
+
+        // Users.
+        let have_users: BTreeMap<String, &UserConfig> =
+            now.users.iter().map(|u| (lower(&u.login_name), u)).collect();
+        for u in &doc.users {
+            match have_users.get(&lower(&u.login_name)) {
+                None => {
+                    step(&mut plan, "create", "user", &u.login_name);
+                    if !dry_run {
+                        let created = self
+                            .create_user(
+                                actor,
+                                NewUser {
+                                    login_name: u.login_name.clone(),
+                                    email: u.email.clone(),
+                                    display_name: u.display_name.clone(),
+                                    password: crate::tokens::random_token(24),
+                                    is_oauth_confidential_client: u.is_oauth_confidential_client,
+                                    enabled: u.enabled,
+                                    jwks: u.jwks.clone(),
+                                },
+                            )
+                            .await?;
+                        if let Some(h) = &u.password_hash {
+                            self.set_password_hash(actor, &created.id, h).await?;
+                        }
+                    }
+                }
+                Some(have) => {
+                    let hash_differs = u
+                        .password_hash
+                        .as_ref()
+                        .is_some_and(|h| Some(h) != have.password_hash.as_ref());
+                    let differs = user_fields(u) != user_fields(have);
+                    if !differs && !hash_differs {
+                        plan.unchanged += 1;
+                        continue;
+                    }
+                    step(&mut plan, "update", "user", &u.login_name);
+                    if dry_run {
+                        continue;
+                    }
+                    let id = self
+                        .user_row_by_login(&u.login_name)
+                        .await?
+                        .ok_or(DomainError::NotFound("user"))?
+                        .user
+                        .id;
+                    if differs {
+                        self.update_user(
+                            actor,
+                            &id,
+                            UserPatch {
+                                login_name: Some(u.login_name.clone()),
+                                email: Some(u.email.clone()),
+                                display_name: Some(u.display_name.clone()),
+                                password: None,
+                                is_oauth_confidential_client: Some(u.is_oauth_confidential_client),
+                                enabled: Some(u.enabled),
+                                jwks: Some(u.jwks.clone().unwrap_or(serde_json::Value::Null)),
+                            },
+                        )
+                        .await?;
+                    }
+                    if let (true, Some(h)) = (hash_differs, &u.password_hash) {
+                        self.set_password_hash(actor, &id, h).await?;
+                    }
+                }
+            }
+        }
+
+        // Roles and members.
+        let have_roles: BTreeMap<String, &RoleConfig> =
+            now.roles.iter().map(|r| (lower(&r.name), r)).collect();
+        for r in &doc.roles {
+            let have = have_roles.get(&lower(&r.name));
+            let mut rights: Vec<String> = r.admin_rights.iter().map(|x| lower(x)).collect();
+            rights.sort();
+            let same_role = have.is_some_and(|h| {
+                let mut hr: Vec<String> = h.admin_rights.clone();
+                hr.sort();
+                h.name == r.name && h.description == r.description.trim() && hr == rights
+            });
+            let want: BTreeSet<String> = r.members.iter().map(|m| lower(m)).collect();
+            let had: BTreeSet<String> = have
+                .map(|h| h.members.iter().map(|m| lower(m)).collect())
+                .unwrap_or_default();
+            if same_role && want == had {
+                plan.unchanged += 1;
+                continue;
+            }
+            step(
+                &mut plan,
+                if have.is_some() { "update" } else { "create" },
+                "role",
+                &r.name,
+            );
+            if dry_run {
+                continue;
+            }
+            let role_id = match have {
+                None => {
+                    self.create_role(
+                        actor,
+                        NewRole {
+                            name: r.name.clone(),
+                            description: r.description.clone(),
+                            admin_rights: r.admin_rights.clone(),
+                        },
+                    )
+                    .await?
+                    .id
+                }
+                Some(_) => {
+                    let id = self.role_id_by_name(&r.name).await?;
+                    if !same_role {
+                        self.update_role(
+                            actor,
+                            &id,
+                            RolePatch {
+                                name: Some(r.name.clone()),
+                                description: Some(r.description.clone()),
+                                admin_rights: Some(r.admin_rights.clone()),
+                            },
+                        )
+                        .await?;
+                    }
+                    id
+                }
+            };
+            // Add before removing, so System Administrator never passes through empty.
+            for m in want.difference(&had) {
+                let uid = self
+                    .user_row_by_login(m)
+                    .await?
+                    .ok_or_else(|| {
+                        DomainError::invalid(
+                            "roles[].members",
+                            format!("{} names the unknown user {m}", r.name),
+                        )
+                    })?
+                    .user
+                    .id;
+                self.add_role_member(actor, &role_id, &uid).await?;
+            }
+            for m in had.difference(&want) {
+                if let Some(row) = self.user_row_by_login(m).await? {
+                    self.remove_role_member(actor, &role_id, &row.user.id).await?;
+                }
+            }
+        }
+
+        // Apps.
+        let have_apps: BTreeMap<String, &AppConfig> =
+            now.apps.iter().map(|a| (lower(&a.app_id), a)).collect();
+        for a in &doc.apps {
+            match have_apps.get(&lower(&a.app_id)) {
+                Some(have) if *have == a => plan.unchanged += 1,
+                Some(_) => {
+                    step(&mut plan, "update", "app", &a.app_id);
+                    if !dry_run {
+                        let mut fields = AppFields::from(a.clone());
+                        fields.app_id = None;
+                        self.update_app(actor, &a.app_id, fields).await?;
+                    }
+                }
+                None => {
+                    step(&mut plan, "create", "app", &a.app_id);
+                    if !dry_run {
+                        self.create_app(actor, AppFields::from(a.clone())).await?;
+                    }
+                }
+            }
+        }
+
+        if prune {
+            let named: BTreeSet<String> = doc.apps.iter().map(|a| lower(&a.app_id)).collect();
+            for a in now.apps.iter().filter(|a| !named.contains(&lower(&a.app_id))) {
+                step(&mut plan, "delete", "app", &a.app_id);
+                if !dry_run {
+                    self.delete_app(actor, &a.app_id).await?;
+                }
+            }
+            let named: BTreeSet<String> = doc.roles.iter().map(|r| lower(&r.name)).collect();
+            let builtin = [lower(crate::roles::SYSADMIN), lower(crate::roles::EVERYBODY)];
+            for r in now
+                .roles
+                .iter()
+                .filter(|r| !named.contains(&lower(&r.name)) && !builtin.contains(&lower(&r.name)))
+            {
+                step(&mut plan, "delete", "role", &r.name);
+                if !dry_run {
+                    let id = self.role_id_by_name(&r.name).await?;
+                    self.delete_role(actor, &id).await?;
+                }
+            }
+            let named: BTreeSet<String> = doc.users.iter().map(|u| lower(&u.login_name)).collect();
+            for u in now.users.iter().filter(|u| {
+                !named.contains(&lower(&u.login_name)) && lower(&u.login_name) != lower(&actor.login_name)
+            }) {
+                step(&mut plan, "delete", "user", &u.login_name);
+                if !dry_run {
+                    if let Some(row) = self.user_row_by_login(&u.login_name).await? {
+                        self.delete_user(actor, &row.user.id).await?;
+                    }
+                }
+            }
+        }
+        Ok(plan)
+    }
+
+    async fn role_id_by_name(&self, name: &str) -> Result<String> {
+        Ok(sqlx::query("SELECT id FROM roles WHERE name_lower = $1")
+            .bind(lower(name))
+            .fetch_optional(&self.store.pool)
+            .await?
+            .ok_or(DomainError::NotFound("role"))?
+            .try_get("id")?)
+    }
+}
+
+fn check_unique(keys: impl Iterator<Item = String>, what: &'static str) -> Result<()> {
+    let mut seen = BTreeSet::new();
+    for k in keys {
+        if !seen.insert(k.clone()) {
+            return Err(DomainError::invalid(
+                what,
+                format!("{what} names {k} twice"),
+            ));
+        }
+    }
+    Ok(())
+}
