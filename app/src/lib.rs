@@ -59,6 +59,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("users/:id") view=users::EditUserPage/>
                     <Route path=path!("roles") view=roles::RolesPage/>
                     <Route path=path!("roles/:id") view=roles::RolePage/>
+                    <Route path=path!("audit") view=audit::AuditPage/>
                 </ParentRoute>
             </Routes>
         </Router>

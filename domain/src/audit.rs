@@ -149,7 +149,13 @@ fn parse_time(field: &str, v: &str) -> Result<i64> {
     if let Ok(n) = v.parse::<i64>() {
         return Ok(n);
     }
-    time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339)
+    // What a browser's date and datetime-local inputs send, taken as UTC.
+    let full = match v.len() {
+        10 => format!("{v}T00:00:00Z"),
+        16 => format!("{v}:00Z"),
+        _ => v.to_string(),
+    };
+    time::OffsetDateTime::parse(&full, &time::format_description::well_known::Rfc3339)
         .map(|t| t.unix_timestamp())
         .map_err(|_| {
             DomainError::invalid(field, format!("{field} must be an RFC 3339 time or Unix seconds"))
@@ -446,6 +452,8 @@ mod tests {
         assert!(matches!(&args[3], Arg::Text(a) if a == "app.%"));
         assert!(matches!(args[4], Arg::Int(1767225600)));
         assert!(matches!(args[5], Arg::Int(1800000000)));
+        assert_eq!(parse_time("since", "2026-01-01").ok(), Some(1767225600));
+        assert_eq!(parse_time("since", "2026-01-01T00:01").ok(), Some(1767225660));
         assert!(conditions(&AuditFilter {
             since: Some("yesterday".into()),
             ..Default::default()

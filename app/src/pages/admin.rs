@@ -41,6 +41,7 @@ pub fn AdminShell() -> impl IntoView {
                             view! {
                                 {has(Right::Users).then(|| view! { <li><A href="/admin/users">"Users"</A></li> })}
                                 {has(Right::Roles).then(|| view! { <li><A href="/admin/roles">"Roles"</A></li> })}
+                                {me.as_ref().is_some_and(|m| m.sysadmin).then(|| view! { <li><A href="/admin/audit">"Audit"</A></li> })}
                             }
                         })}
                     </Suspense>
@@ -62,6 +63,8 @@ pub fn AdminHome() -> impl IntoView {
             <li><a href="/admin/apps">"Apps"</a>" — OAuth2 clients, their scopes, tokens and user access."</li>
             <li><a href="/admin/users">"Users"</a>" — people and OAuth confidential clients."</li>
             <li><a href="/admin/roles">"Roles"</a>" — members and admin rights."</li>
+            <li><a href="/admin/audit">"Audit"</a>" — who changed what, sign-ins and consents."</li>
         </ul>
+        <super::activity::ActivityPanel/>
     }
 }

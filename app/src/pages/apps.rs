@@ -404,7 +404,7 @@ fn AppEditor(data: EditorData) -> impl IntoView {
                 <a href="#tokens">"Tokens"</a>
                 <a href="#scope">"Scope"</a>
                 <a href="#user-access">"User Access"</a>
-                {(!is_new).then(|| view! { <a href="#changelog">"Changelog"</a> })}
+                {(!is_new).then(|| view! { <a href="#activity">"Activity"</a><a href="#changelog">"Changelog"</a> })}
             </nav>
             <form class="app-form" method="post" action=action on:submit=on_save novalidate data-ready=move || ready.get().to_string()>
                 // Enter in a field saves: the first submit button of a form is its default.
@@ -617,6 +617,7 @@ fn AppEditor(data: EditorData) -> impl IntoView {
                 </div>
             </form>
             {(!is_new).then(|| view! {
+                <super::activity::ActivityPanel app_id=a.app_id.clone()/>
                 <Changelog app_id=a.app_id.clone() version=Signal::derive(move || save.version().get())/>
                 <DeleteAppSection app_id=a.app_id.clone()/>
             })}

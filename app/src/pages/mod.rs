@@ -1,7 +1,9 @@
 //! One module per screen.
 pub mod account;
+pub mod activity;
 pub mod admin;
 pub mod apps;
+pub mod audit;
 pub mod login;
 pub mod roles;
 pub mod users;

@@ -24,4 +24,14 @@ pub fn router() -> Router<AppState> {
         .merge(users::router())
         .merge(roles::router())
         .merge(operations::router())
+        .merge(docs())
+}
+
+/// `/api/v1/docs`: Swagger UI on the OpenAPI document, served from files inside the binary
+/// (`utoipa-swagger-ui`'s `vendored` feature: nothing is fetched from a CDN, so the portal's
+/// CSP, scripts from our origin only, holds).
+fn docs() -> Router<AppState> {
+    utoipa_swagger_ui::SwaggerUi::new("/api/v1/docs")
+        .config(utoipa_swagger_ui::Config::from("/api/v1/openapi.json"))
+        .into()
 }

@@ -1,0 +1,208 @@
+//! The activity dashboard: tokens issued and refused (by grant type and by error) and sign-ins
+//! over the last hour, day or 30 days, as server-rendered SVG bar charts that need no
+//! JavaScript, each with its numbers as a table.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::operations::{load_activity, Activity, Window};
+use crate::components::error_text;
+
+/// Bar colours, one per series (a colour-blind-safe palette).
+const PALETTE: [&str; 8] = [
+    "#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000",
+];
+const WIDTH: f64 = 600.0;
+const HEIGHT: f64 = 140.0;
+
+/// The charts of one app (`app_id`) or of everything (None: every app plus sign-ins). The
+/// window comes from the page's `window` query parameter (`hour`, `day`, `30d`).
+#[component]
+pub fn ActivityPanel(#[prop(optional)] app_id: Option<String>) -> impl IntoView {
+    let query = use_query_map();
+    let window = move || {
+        query
+            .read()
+            .get("window")
+            .and_then(|w| Window::parse(&w))
+            .unwrap_or(Window::Hour)
+    };
+    let app = app_id.clone();
+    let data = Resource::new(window, move |w| load_activity(app.clone(), w.as_str().to_string()));
+    let whole = app_id.is_none();
+    view! {
+        <section id="activity" aria-labelledby="h-activity" class="activity">
+            <h2 id="h-activity">"Activity"</h2>
+            <nav class="tabs" aria-label="Time window">
+                {Window::ALL.into_iter().map(|w| {
+                    let current = move || window() == w;
+                    view! {
+                        <a href=format!("?window={}#activity", w.as_str())
+                            aria-current=move || if current() { "page" } else { "false" }>{w.label()}</a>
+                    }
+                }).collect_view()}
+            </nav>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(a) => view! {
+                            <Chart activity=a.clone() kind="issued" title="Tokens issued" by="Grant type"/>
+                            <Chart activity=a.clone() kind="refused" title="Tokens refused" by="Error"/>
+                            {whole.then(|| view! { <Chart activity=a kind="sign_in" title="Sign-ins" by="Outcome"/> })}
+                        }.into_any(),
+                        Err(e) => view! { <p class="status error" role="alert">{error_text(&e)}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+/// When a bucket starts, as the window shows it (UTC): minutes, hours or days.
+fn bucket_label(window: Window, start: i64) -> String {
+    let day = start.div_euclid(86_400);
+    let secs = start.rem_euclid(86_400);
+    match window {
+        Window::Month => {
+            let (y, m, d) = civil_from_days(day);
+            format!("{y:04}-{m:02}-{d:02}")
+        }
+        _ => format!("{:02}:{:02}", secs / 3600, secs % 3600 / 60),
+    }
+}
+
+/// (year, month, day) of a day number since 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// A stacked bar chart of one kind's series, with a legend of totals and the numbers per bucket.
+#[component]
+fn Chart(
+    activity: Activity,
+    kind: &'static str,
+    title: &'static str,
+    by: &'static str,
+) -> impl IntoView {
+    let series: Vec<_> = activity
+        .series
+        .iter()
+        .filter(|s| s.kind == kind)
+        .cloned()
+        .collect();
+    let totals = activity.per_bucket(kind);
+    let total: i64 = totals.iter().sum();
+    let max = totals.iter().copied().max().unwrap_or(0).max(1) as f64;
+    let n = activity.starts.len().max(1);
+    let slot = WIDTH / n as f64;
+    let bar = (slot * 0.8).max(1.0);
+    let id = format!("chart-{kind}");
+    let caption = format!("{title}, {}: {total}", activity.window.label().to_lowercase());
+    let mut rects = Vec::new();
+    for (i, start) in activity.starts.iter().enumerate() {
+        let mut y = HEIGHT;
+        for (k, s) in series.iter().enumerate() {
+            let c = s.counts.get(i).copied().unwrap_or(0);
+            if c == 0 {
+                continue;
+            }
+            let h = c as f64 / max * HEIGHT;
+            y -= h;
+            rects.push(view! {
+                <rect x=format!("{:.1}", i as f64 * slot) y=format!("{y:.1}") width=format!("{bar:.1}")
+                    height=format!("{h:.1}") fill=PALETTE[k % PALETTE.len()]>
+                    <title>{format!("{} {}: {c}", bucket_label(activity.window, *start), s.detail)}</title>
+                </rect>
+            });
+        }
+    }
+    let first = activity
+        .starts
+        .first()
+        .map(|s| bucket_label(activity.window, *s))
+        .unwrap_or_default();
+    let last = activity
+        .starts
+        .last()
+        .map(|s| bucket_label(activity.window, *s))
+        .unwrap_or_default();
+    let rows: Vec<_> = activity
+        .starts
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| totals.get(*i).copied().unwrap_or(0) > 0)
+        .map(|(i, start)| {
+            let cells: Vec<_> = series
+                .iter()
+                .map(|s| view! { <td>{s.counts.get(i).copied().unwrap_or(0)}</td> })
+                .collect();
+            view! { <tr><th scope="row">{bucket_label(activity.window, *start)}</th>{cells}<td>{totals[i]}</td></tr> }
+        })
+        .collect();
+    let heads: Vec<_> = series
+        .iter()
+        .map(|s| view! { <th scope="col">{s.detail.clone()}</th> })
+        .collect();
+    let legend: Vec<_> = series
+        .iter()
+        .enumerate()
+        .map(|(k, s)| {
+            let sum: i64 = s.counts.iter().sum();
+            view! {
+                <tr>
+                    <td><svg width="12" height="12" aria-hidden="true"><rect width="12" height="12" fill=PALETTE[k % PALETTE.len()]/></svg>" "{s.detail.clone()}</td>
+                    <td>{sum}</td>
+                </tr>
+            }
+        })
+        .collect();
+    let empty = series.is_empty();
+    view! {
+        <figure class="chart" id=id.clone() data-total=total.to_string()>
+            <figcaption>{caption.clone()}</figcaption>
+            <svg viewBox=format!("0 0 {WIDTH} {}", HEIGHT + 1.0) role="img" aria-label=caption preserveAspectRatio="none" class="bars">
+                <line x1="0" y1=HEIGHT.to_string() x2=WIDTH.to_string() y2=HEIGHT.to_string() stroke="#888"/>
+                {rects}
+            </svg>
+            <p class="axis"><span>{first}</span><span>{last}</span></p>
+            {if empty {
+                view! { <p class="muted">"Nothing in this window."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="legend">
+                        <thead><tr><th scope="col">{by}</th><th scope="col">"Count"</th></tr></thead>
+                        <tbody>{legend}</tbody>
+                    </table>
+                    <details>
+                        <summary>{format!("{title}: the numbers")}</summary>
+                        <table class="grid">
+                            <thead><tr><th scope="col">"From (UTC)"</th>{heads}<th scope="col">"Total"</th></tr></thead>
+                            <tbody>{rows}</tbody>
+                        </table>
+                    </details>
+                }.into_any()
+            }}
+        </figure>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_are_labelled_in_utc() {
+        assert_eq!(bucket_label(Window::Hour, 1_767_225_660), "00:01");
+        assert_eq!(bucket_label(Window::Month, 1_767_225_600), "2026-01-01");
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
+    }
+}
