@@ -30,6 +30,8 @@ pub struct Counters {
     counts: Arc<Mutex<HashMap<String, HashMap<Key, u64>>>>,
     /// This instance's rows in `activity`.
     instance: Arc<str>,
+    /// Off only to measure what counting costs (`GATEHOUSE_METRICS=false`).
+    off: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Default for Counters {
@@ -37,6 +39,7 @@ impl Default for Counters {
         Counters {
             counts: Default::default(),
             instance: uuid::Uuid::new_v4().to_string().into(),
+            off: Default::default(),
         }
     }
 }
@@ -55,7 +58,15 @@ impl Counters {
         self.add("", ("sign_in", outcome), 1);
     }
 
+    /// Stops (or restarts) counting.
+    pub fn set_enabled(&self, on: bool) {
+        self.off.store(!on, std::sync::atomic::Ordering::Relaxed);
+    }
+
     fn add(&self, app: &str, key: Key, n: u64) {
+        if self.off.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
         let Ok(mut m) = self.counts.lock() else {
             return;
         };

@@ -75,7 +75,8 @@ pub struct Config {
     /// loopback peers only.
     #[arg(long, env = "GATEHOUSE_METRICS_BIND")]
     pub metrics_bind: Option<SocketAddr>,
-    /// Record metrics (on by default; off only to measure what they cost).
+    /// Record metrics and the dashboard's activity counts (on by default; off only to measure
+    /// what they cost).
     #[arg(long, env = "GATEHOUSE_METRICS", default_value_t = true, action = clap::ArgAction::Set)]
     pub metrics: bool,
     /// Log lines as plain text (default) or one JSON object per line.

@@ -110,6 +110,7 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
             config.admin_user
         );
     }
+    services.activity.set_enabled(config.metrics);
     let handle = if config.metrics {
         metrics::install()
     } else {
@@ -186,7 +187,11 @@ pub fn router(
         let mut failing = false;
         loop {
             tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-            match watched.store.probe_write().await {
+            let started = std::time::Instant::now();
+            let probe = watched.store.probe_write().await;
+            metrics::histogram!("gatehouse_db_query_duration_seconds", "query" => "write_probe")
+                .record(started.elapsed().as_secs_f64());
+            match probe {
                 Err(e) if !failing => {
                     failing = true;
                     tracing::error!(error = %e, "the database stopped taking writes");

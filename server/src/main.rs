@@ -8,9 +8,18 @@ async fn main() -> std::process::ExitCode {
     let config = cli.config;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| "info,sqlx=warn,tower_sessions=warn".into());
+    // An admin command's standard output is its result (an export is JSON): logs go to stderr.
+    let serving = matches!(cli.command, None | Some(gatehouse::cli::Command::Serve));
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false);
+        .with_target(false)
+        .with_writer(move || -> Box<dyn std::io::Write> {
+            if serving {
+                Box::new(std::io::stdout())
+            } else {
+                Box::new(std::io::stderr())
+            }
+        });
     match config.log_format {
         // One object per line; the request span (with its id) on every line of the request.
         gatehouse::config::LogFormat::Json => logs

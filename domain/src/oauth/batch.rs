@@ -53,11 +53,17 @@ impl TokenWriter {
     /// Writes `t`; returns once it is committed. The error keeps the database's cause.
     pub(crate) async fn insert(&self, t: NewToken) -> Result<(), String> {
         match self {
-            TokenWriter::Direct(pool) => bind(sqlx::query(INSERT), &t)
-                .execute(pool)
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string()),
+            TokenWriter::Direct(pool) => {
+                let started = std::time::Instant::now();
+                let r = bind(sqlx::query(INSERT), &t)
+                    .execute(pool)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string());
+                metrics::histogram!("gatehouse_db_query_duration_seconds", "query" => "token_insert")
+                    .record(started.elapsed().as_secs_f64());
+                r
+            }
             TokenWriter::Batched(tx) => {
                 let (done, answer) = oneshot::channel();
                 tx.send((t, done))
@@ -94,7 +100,11 @@ fn bind<'q>(
 async fn run(pool: AnyPool, mut rx: mpsc::Receiver<Job>) {
     let mut jobs: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+        let started = std::time::Instant::now();
         let outcome = write(&pool, &jobs).await;
+        // One sample per transaction: the commit latency every token in the batch waited for.
+        metrics::histogram!("gatehouse_db_query_duration_seconds", "query" => "token_batch_commit")
+            .record(started.elapsed().as_secs_f64());
         for (i, (_, done)) in jobs.drain(..).enumerate() {
             let r = match &outcome {
                 Ok(failed) => match failed.iter().find(|(j, _)| *j == i) {
