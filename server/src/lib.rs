@@ -189,7 +189,7 @@ pub fn router(
             tokio::time::sleep(std::time::Duration::from_secs(5)).await;
             let started = std::time::Instant::now();
             let probe = watched.store.probe_write().await;
-            metrics::histogram!("gatehouse_db_query_duration_seconds", "query" => "write_probe")
+            ::metrics::histogram!("gatehouse_db_query_duration_seconds", "query" => "write_probe")
                 .record(started.elapsed().as_secs_f64());
             match probe {
                 Err(e) if !failing => {

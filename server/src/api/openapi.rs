@@ -307,6 +307,39 @@ fn input(mut props: Value, required: &[&str], null_ok: bool) -> Value {
         "properties": props})
 }
 
+/// The JSON Schema (2020-12) of the configuration document (`gatehouse export --schema`): the
+/// OpenAPI 3.1 schemas utoipa derives from the document's types, with only those the document
+/// reaches, under `$defs`.
+pub fn config_schema() -> Value {
+    let doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_else(|_| json!({}));
+    let all = doc["components"]["schemas"].clone();
+    let prefix = "#/components/schemas/";
+    let mut defs = serde_json::Map::new();
+    let mut todo = vec!["ConfigDocument".to_string()];
+    while let Some(name) = todo.pop() {
+        if defs.contains_key(&name) {
+            continue;
+        }
+        let Some(schema) = all.get(&name) else {
+            continue;
+        };
+        let text = schema.to_string();
+        for part in text.split(prefix).skip(1) {
+            if let Some(end) = part.find('"') {
+                todo.push(part[..end].to_string());
+            }
+        }
+        defs.insert(name, schema.clone());
+    }
+    let out = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Gatehouse configuration document",
+        "$ref": "#/$defs/ConfigDocument",
+        "$defs": defs,
+    });
+    serde_json::from_str(&out.to_string().replace(prefix, "#/$defs/")).unwrap_or(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -395,35 +428,3 @@ mod tests {
     }
 }
 
-/// The JSON Schema (2020-12) of the configuration document (`gatehouse export --schema`): the
-/// OpenAPI 3.1 schemas utoipa derives from the document's types, with only those the document
-/// reaches, under `$defs`.
-pub fn config_schema() -> Value {
-    let doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_else(|_| json!({}));
-    let all = doc["components"]["schemas"].clone();
-    let prefix = "#/components/schemas/";
-    let mut defs = serde_json::Map::new();
-    let mut todo = vec!["ConfigDocument".to_string()];
-    while let Some(name) = todo.pop() {
-        if defs.contains_key(&name) {
-            continue;
-        }
-        let Some(schema) = all.get(&name) else {
-            continue;
-        };
-        let text = schema.to_string();
-        for part in text.split(prefix).skip(1) {
-            if let Some(end) = part.find('"') {
-                todo.push(part[..end].to_string());
-            }
-        }
-        defs.insert(name, schema.clone());
-    }
-    let out = json!({
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "Gatehouse configuration document",
-        "$ref": "#/$defs/ConfigDocument",
-        "$defs": defs,
-    });
-    serde_json::from_str(&out.to_string().replace(prefix, "#/$defs/")).unwrap_or(out)
-}
