@@ -5,7 +5,8 @@
 # 5xx, the log has no panic and the server is healthy afterwards.
 #   FUZZ_SECONDS  how long the hostile-input part runs (make fuzz: 600; make test: 45)
 #   FUZZ_EXAMPLES schemathesis examples per operation (make fuzz: 500; make test: 25)
-#   FUZZ_EXCLUDE  schemathesis checks left out (none by default)
+#   FUZZ_EXCLUDE  schemathesis checks left out (none by default; every check is on, see
+#                 schemathesis.toml for the two operations that relax one)
 #   FUZZ_KEEP     a path to copy schemathesis's whole report to
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,7 +44,7 @@ cookie=$(awk '$6 == "gatehouse_session" {print $7}' "$dir/jar")
 st_status=0
 "$venv/bin/schemathesis" run "$url/api/v1/openapi.json" \
   -H "Cookie: gatehouse_session=$cookie" -H "Origin: $url" \
-  --checks all --max-examples "$examples" --no-color ${FUZZ_EXCLUDE:+--exclude-checks "$FUZZ_EXCLUDE"} \
+  --max-examples "$examples" --no-color ${FUZZ_EXCLUDE:+--exclude-checks "$FUZZ_EXCLUDE"} \
   > "$dir/schemathesis.log" 2>&1 || st_status=$?
 # The failures (with a curl line to reproduce each), then the summary.
 sed -n '/FAILURES/,/SUMMARY/p' "$dir/schemathesis.log" | head -${FUZZ_SHOW:-80}

@@ -146,8 +146,11 @@ pub async fn write(conn: &mut sqlx::AnyConnection, who: Who<'_>, e: &Entry<'_>) 
 /// A time filter value: RFC 3339 or Unix seconds.
 fn parse_time(field: &str, v: &str) -> Result<i64> {
     let v = v.trim();
-    if let Ok(n) = v.parse::<i64>() {
-        return Ok(n);
+    let digits = v.strip_prefix('-').unwrap_or(v);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return v.parse::<i64>().map_err(|_| {
+            DomainError::invalid(field, format!("{field} is out of range"))
+        });
     }
     // What a browser's date and datetime-local inputs send, taken as UTC.
     let full = match v.len() {

@@ -296,20 +296,40 @@ impl Services {
                 format!("this Gatehouse reads format {FORMAT}"),
             ));
         }
+        self.check_document(&doc)?;
         check_unique(doc.apps.iter().map(|a| lower(&a.app_id)), "apps")?;
         check_unique(doc.roles.iter().map(|r| lower(&r.name)), "roles")?;
         check_unique(doc.users.iter().map(|u| lower(&u.login_name)), "users")?;
-        for u in &doc.users {
-            if let Some(h) = &u.password_hash {
-                if !h.starts_with("$argon2") {
-                    return Err(DomainError::invalid(
-                        "users[].password_hash",
-                        format!("the password hash of {} is not an Argon2 PHC string", u.login_name),
-                    ));
-                }
+        let now = self.export_config(actor, true).await?;
+        // Names a document may refer to: its own and those already here.
+        let users: BTreeSet<String> = doc
+            .users
+            .iter()
+            .map(|u| lower(&u.login_name))
+            .chain(now.users.iter().map(|u| lower(&u.login_name)))
+            .collect();
+        let roles: BTreeSet<String> = doc
+            .roles
+            .iter()
+            .map(|r| lower(&r.name))
+            .chain(now.roles.iter().map(|r| lower(&r.name)))
+            .collect();
+        for (i, r) in doc.roles.iter().enumerate() {
+            if let Some(m) = r.members.iter().find(|m| !users.contains(&lower(m))) {
+                return Err(DomainError::invalid(
+                    format!("roles[{i}].members"),
+                    format!("{m} is no user here or in the document"),
+                ));
             }
         }
-        let now = self.export_config(actor, true).await?;
+        for (i, a) in doc.apps.iter().enumerate() {
+            if let Some(r) = a.user_access_roles.iter().find(|r| !roles.contains(&lower(r))) {
+                return Err(DomainError::invalid(
+                    format!("apps[{i}].user_access_roles"),
+                    format!("{r} is no role here or in the document"),
+                ));
+            }
+        }
         let mut plan = ImportPlan {
             dry_run,
             steps: Vec::new(),
@@ -531,6 +551,58 @@ impl Services {
             }
         }
         Ok(plan)
+    }
+
+    /// Every rule that needs no database, checked before anything is applied (a dry run
+    /// reports the same errors as the real one); the error's field is the document path.
+    fn check_document(&self, doc: &ConfigDocument) -> Result<()> {
+        let at = |path: String| {
+            move |e: DomainError| match e {
+                DomainError::Validation { field, message } => DomainError::Validation {
+                    field: format!("{path}.{field}"),
+                    message,
+                },
+                other => other,
+            }
+        };
+        for (i, u) in doc.users.iter().enumerate() {
+            let path = format!("users[{i}]");
+            crate::names::LoginName::parse(&u.login_name)
+                .map_err(DomainError::from)
+                .map_err(at(path.clone()))?;
+            crate::names::Email::parse(&u.email)
+                .map_err(DomainError::from)
+                .map_err(at(path.clone()))?;
+            crate::users::jwks_text(u.jwks.as_ref()).map_err(at(path.clone()))?;
+            if let Some(h) = &u.password_hash {
+                if argon2::PasswordHash::new(h).is_err() {
+                    return Err(DomainError::invalid(
+                        format!("{path}.password_hash"),
+                        "not an Argon2 PHC string",
+                    ));
+                }
+            }
+        }
+        for (i, r) in doc.roles.iter().enumerate() {
+            let path = format!("roles[{i}]");
+            crate::names::RoleName::parse(&r.name)
+                .map_err(DomainError::from)
+                .map_err(at(path.clone()))?;
+            crate::rights::parse_rights("admin_rights", &r.admin_rights)
+                .map_err(DomainError::from)
+                .map_err(at(path.clone()))?;
+            if r.description.chars().count() > 1024 {
+                return Err(DomainError::invalid(
+                    format!("{path}.description"),
+                    "Description is at most 1024 characters",
+                ));
+            }
+        }
+        for (i, a) in doc.apps.iter().enumerate() {
+            crate::apps::check_fields(AppFields::from(a.clone()), &self.public_url)
+                .map_err(at(format!("apps[{i}]")))?;
+        }
+        Ok(())
     }
 
     async fn role_id_by_name(&self, name: &str) -> Result<String> {

@@ -59,7 +59,7 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<serde_json::
 }
 
 /// The stored form of a `jwks` field: checked, or None for null.
-fn jwks_text(v: Option<&serde_json::Value>) -> Result<Option<String>> {
+pub(crate) fn jwks_text(v: Option<&serde_json::Value>) -> Result<Option<String>> {
     match v {
         None | Some(serde_json::Value::Null) => Ok(None),
         Some(v) => crate::clients::check_jwks(v).map(Some),

@@ -44,12 +44,23 @@ async function barSum(page, kind, detail) {
     .reduce((s, m) => s + Number(m[1]), 0);
 }
 
-/** Reloads `path` until a chart states `want` (the counters are flushed every few seconds). */
-async function reloadUntilTotal(page, path, kind, want) {
+/** Reloads `path` until its charts state `want` ({kind: total}): the counters are flushed every
+ * few seconds, so this is "wait and reload", without guessing how long. */
+async function reloadUntilTotals(page, path, want) {
   await expect.poll(async () => {
     await page.goto(path);
-    return chartTotal(page, kind);
-  }, { timeout: 25_000, intervals: [1_000] }).toBe(want);
+    const got = {};
+    for (const kind of Object.keys(want)) got[kind] = await chartTotal(page, kind);
+    return got;
+  }, { timeout: 25_000, intervals: [1_000] }).toEqual(want);
+}
+
+/** Collects the page's console errors and uncaught exceptions (a hydration mismatch shows here). */
+function consoleErrors(page) {
+  const errors = [];
+  page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+  page.on("pageerror", (e) => errors.push(String(e)));
+  return errors;
 }
 
 /** One failed sign-in with a login name nobody has, in a context of its own. */
@@ -82,6 +93,7 @@ async function tokenSetup(page) {
 }
 
 test("the activity charts count tokens issued and refused and failed sign-ins, overall and per app", async ({ page, browser }) => {
+  const errors = consoleErrors(page);
   await signIn(page);
   const { appId, client } = await tokenSetup(page);
   const quietApp = unique("ops-quiet");
@@ -120,9 +132,7 @@ test("the activity charts count tokens issued and refused and failed sign-ins, o
   await failedSignIn(browser, unique("ops-nobody"));
 
   // Overall: exactly those numbers more.
-  await reloadUntilTotal(page, "/admin", "issued", base.issued + 3);
-  await expect(page.locator("#chart-refused")).toHaveAttribute("data-total", String(base.refused + 2));
-  await expect(page.locator("#chart-sign_in")).toHaveAttribute("data-total", String(base.signIn + 1));
+  await reloadUntilTotals(page, "/admin", { issued: base.issued + 3, refused: base.refused + 2, sign_in: base.signIn + 1 });
   expect(await legendCount(page, "issued", "client_credentials")).toBe(base.cc + 3);
   expect(await legendCount(page, "refused", "invalid_client")).toBe(base.invalid + 2);
   expect(await legendCount(page, "sign_in", "failed")).toBe(base.failed + 1);
@@ -133,6 +143,7 @@ test("the activity charts count tokens issued and refused and failed sign-ins, o
   await expect(page.locator("#chart-sign_in figcaption")).toHaveText(`Sign-ins, last hour: ${base.signIn + 1}`);
   await expect(page.locator("#chart-sign_in table.legend")).toContainText("failed");
   expect(await barSum(page, "sign_in", "failed")).toBe(base.failed + 1);
+  await hydrated(page);
 
   // The app's screen: its own charts only, exactly these numbers.
   await page.goto(`/admin/apps/${appId}`);
@@ -177,6 +188,8 @@ test("the activity charts count tokens issued and refused and failed sign-ins, o
   await expect(page.locator("#chart-refused")).toContainText("Nothing in this window.");
   await expect(page.locator("#chart-issued rect")).toHaveCount(0);
   await expect(page.locator("#chart-issued table.legend")).toHaveCount(0);
+  await hydrated(page);
+  expect(errors, errors.join("\n")).toEqual([]);
 
   // Without JavaScript: the same SVG, legend and numbers, and the tabs are plain links.
   const nojs = await browser.newContext({ javaScriptEnabled: false });
@@ -209,6 +222,7 @@ test("the Audit page filters by action, object and actor, shows changes and neve
   const password = `Pw-${unique("secret")}-not-shown`;
   const nobody = unique("audit-nobody");
   await failedSignIn(browser, nobody);
+  const errors = consoleErrors(page);
   await signIn(page);
 
   // An app created and renamed in the portal.
@@ -324,9 +338,10 @@ test("the Audit page filters by action, object and actor, shows changes and neve
   await expect(row).toContainText("name");
   await expect(row).toContainText(before);
   await expect(row).toContainText(ADMIN.login);
+  expect(errors, errors.join("\n")).toEqual([]);
 });
 
-test("the Audit page pages through 50 records at a time", async ({ page }) => {
+test("the Audit page pages through 50 records at a time, with and without JavaScript", async ({ page, browser }) => {
   await signIn(page);
   const prefix = unique("Paged");
   for (let i = 0; i < 51; i++) await api(page, "POST", "/api/v1/roles", { name: `${prefix}-${i}` });
@@ -349,6 +364,19 @@ test("the Audit page pages through 50 records at a time", async ({ page }) => {
   await pager.getByRole("link", { name: "Previous" }).click();
   await expect(page).toHaveURL(/[?&]offset=0$/);
   await expect(table.locator("tbody tr")).toHaveCount(50);
+  await expect(table.locator("tbody tr").first().locator("td").nth(4)).toHaveText(`role ${prefix}-50`);
+
+  // The same links as plain page loads.
+  const nojs = await browser.newContext({ javaScriptEnabled: false });
+  const p = await nojs.newPage();
+  await signIn(p, undefined, undefined, "/admin/audit?action=role.create");
+  await expect(p).toHaveURL(/\/admin\/audit\?action=role\.create$/);
+  await expect(p.locator("table.grid.audit tbody tr")).toHaveCount(50);
+  await p.locator("p.pager").getByRole("link", { name: "Next" }).click();
+  await expect(p).toHaveURL(/[?&]offset=50$/);
+  await expect(p.locator("table.grid.audit tbody tr")).toHaveCount(Math.min(total - 50, 50));
+  await expect(p.locator("p.pager")).toHaveText(new RegExp(`^${total} record\\(s\\) Previous`));
+  await nojs.close();
 });
 
 test.describe("without JavaScript", () => {

@@ -108,6 +108,15 @@ impl From<App> for AppFields {
     }
 }
 
+/// Checks every field of a whole app as `create_app` would, without the database (roles named
+/// in `user_access_roles` are not looked up).
+pub(crate) fn check_fields(fields: AppFields, public_url: &str) -> Result<()> {
+    let raw_id = fields.app_id.clone().unwrap_or_default();
+    let app_id = AppId::parse(raw_id.trim())?;
+    let mut draft = Draft::defaults(app_id.as_str(), public_url);
+    draft.apply(fields, public_url)
+}
+
 impl Services {
     /// The app, without a rights check: for the OAuth2 endpoints.
     pub async fn app(&self, app_id: &str) -> Result<Option<App>> {

@@ -3,6 +3,7 @@
 
 mod apps;
 mod authorize;
+mod cli;
 mod directory;
 mod faults;
 mod foundation;
@@ -10,5 +11,6 @@ mod hardening;
 mod helpers;
 mod instances;
 mod oidc;
+mod operations;
 mod portal_forms;
 mod token;
