@@ -12,6 +12,7 @@ Gatehouse signs with. Prints one table and writes bench/results.json.
 Environment: BENCH_SECONDS (10), BENCH_CONNECTIONS (32), BENCH_WARMUP (2), BENCH_POSTGRES (1).
 """
 import base64
+import hashlib
 import http.cookiejar
 import json
 import re
@@ -37,6 +38,8 @@ TOKEN_TYPES = ["opaque", "jwt_rs256", "jwt_es256", "jwt_eddsa"]
 # Bearer-protected GETs are measured with one opaque and one JWT type (a JWT is checked the
 # same way whatever its algorithm, apart from the verification itself).
 BEARER_TYPES = ["opaque", "jwt_rs256"]
+CALLBACK = "http://127.0.0.1/bench-callback"
+VERIFIER = "bench-pkce-verifier-0123456789-abcdefghijklmnopq"
 
 
 def free_port():
@@ -70,9 +73,10 @@ def peak_rss_mb(pid):
     return None
 
 
-def wrk(url, method="GET", body="", auth="", secs=SECS):
-    env = dict(os.environ, METHOD=method, BODY=body, AUTH=auth)
-    cmd = ["wrk", "-t1", f"-c{CONN}", f"-d{secs}s", "--timeout", "5s", "-s", LUA, url]
+def wrk(url, method="GET", body="", auth="", secs=SECS, script=LUA, env=None):
+    env = dict(os.environ, METHOD=method, BODY=body, AUTH=auth,
+               BENCH_WRK_DIR=os.path.dirname(LUA), **(env or {}))
+    cmd = ["wrk", "-t1", f"-c{CONN}", f"-d{secs}s", "--timeout", "5s", "-s", script, url]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=secs + 60).stdout
     line = next((l for l in out.splitlines() if l.startswith("JSON ")), None)
     if line is None:
@@ -209,6 +213,7 @@ def gatehouse_cases(database_url, label, workdir):
         for tt in BEARER_TYPES:
             out[f"bearer_get_{tt}"] = measure(f"{base}/api/v1/apps/bench-{tt}", proc.pid,
                                               auth="Bearer " + tokens[tt])
+        out["code_exchange"] = code_exchange(base, proc.pid, workdir, label)
         out["healthz"] = measure(f"{base}/healthz", proc.pid)
         if label == "sqlite":
             out["first_load"] = first_load(base)
@@ -217,6 +222,52 @@ def gatehouse_cases(database_url, label, workdir):
         proc.terminate()
         proc.wait(timeout=30)
         log.close()
+
+
+def code_exchange(base, pid, workdir, label):
+    """The authorization-code exchange: a person signs in; wrk collects codes from the authorize
+    endpoint for twice the case's duration (codes live 60 s), then exchanges each once (client
+    authentication, PKCE, an access and a refresh token per request)."""
+    admin = Admin(base)
+    role = next(r for r in admin.call("GET", "/api/v1/roles?limit=500")["items"]
+                if r["name"] == "Bench clients")
+    person = admin.call("POST", "/api/v1/users", {
+        "login_name": "bench-person", "email": "person@example.com", "password": SECRET})
+    admin.call("PUT", f"/api/v1/roles/{role['id']}/members/{person['id']}")
+    admin.call("POST", "/api/v1/apps", {
+        "app_id": "bench-code", "name": "Bench code", "client_id_type": "confidential",
+        "token_type": "opaque", "auth_methods": ["authorization_code"],
+        "redirect_uris": [CALLBACK], "issue_refresh_tokens": True, "user_must_confirm": False,
+        "scopes": [{"name": "api"}], "user_access_roles": ["Bench clients"]})
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    form = urllib.parse.urlencode({"login_name": "bench-person", "password": SECRET,
+                                   "return_to": "/account/apps"}).encode()
+    req = urllib.request.Request(f"{base}/sfn/login", data=form, method="POST")
+    req.add_header("Origin", base)
+    req.add_header("Accept", "text/html")
+    opener.open(req, timeout=30)
+    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(VERIFIER.encode()).digest()).rstrip(b"=").decode()
+    authorize = f"{base}/oauth2/authorize/bench-code?" + urllib.parse.urlencode({
+        "response_type": "code", "client_id": CLIENT, "redirect_uri": CALLBACK, "scope": "api",
+        "state": "s", "code_challenge": challenge, "code_challenge_method": "S256"})
+    codes = os.path.join(workdir, f"codes-{label}.txt")
+    env = {"COOKIE": cookie, "CODES_FILE": codes}
+    made = wrk(authorize, secs=2 * SECS, script=os.path.join(os.path.dirname(LUA), "codes.lua"),
+               env=env)
+    with open(codes) as f:
+        count = sum(1 for _ in f)
+    if count == 0:
+        raise SystemExit(f"bench: the authorize endpoint gave no codes ({made})")
+    rest = "grant_type=authorization_code&redirect_uri=" + urllib.parse.quote(CALLBACK, safe="") + \
+        "&code_verifier=" + VERIFIER
+    result = wrk(f"{base}/oauth2/token/bench-code", secs=SECS, auth=BASIC, body=rest,
+                 script=os.path.join(os.path.dirname(LUA), "exchange.lua"), env=env)
+    result["codes_made"] = count
+    result["authorize_rps"] = made["rps"]
+    result["peak_rss_mb"] = peak_rss_mb(pid)
+    return result
 
 
 def first_load(base):
@@ -300,6 +351,7 @@ CASES = [
     ("introspect_opaque", "introspection of an opaque token"),
     ("bearer_get_opaque", "admin API GET, opaque bearer"),
     ("bearer_get_jwt_rs256", "admin API GET, JWT bearer"),
+    ("code_exchange", "authorization-code exchange (PKCE; access + refresh token)"),
     ("healthz", "GET /healthz"),
 ]
 

@@ -123,9 +123,7 @@ fn public_jwks() -> Value {
 
 /// Users, roles with members, and apps with most settings away from their defaults.
 async fn populate(app: &TestApp) {
-    let jwks = tokio::task::spawn_blocking(public_jwks)
-        .await
-        .expect("key");
+    let jwks = tokio::task::spawn_blocking(public_jwks).await.expect("key");
     let (s, b) = app
         .api(
             Method::POST,
@@ -167,9 +165,7 @@ async fn populate(app: &TestApp) {
     billing["post_logout_redirect_uris"] = json!(["https://client.example/bye"]);
     billing["user_access_roles"] = json!(["Billing Admins", "Readers"]);
     billing["auth_methods"] = json!(["authorization_code"]);
-    let (s, b) = app
-        .api(Method::POST, "/api/v1/apps", Some(billing))
-        .await;
+    let (s, b) = app.api(Method::POST, "/api/v1/apps", Some(billing)).await;
     assert_eq!(s, 201, "{b}");
     let (s, b) = app
         .api(
@@ -190,7 +186,11 @@ async fn export_then_import_into_an_empty_database_gives_the_same_document() {
     assert_eq!(first.code, 0, "{first}");
     let doc: Value = serde_json::from_str(&first.stdout)
         .unwrap_or_else(|e| panic!("export prints only JSON ({e}): {first}"));
-    assert_eq!(doc, api_export(&app).await, "the same document as the API's");
+    assert_eq!(
+        doc,
+        api_export(&app).await,
+        "the same document as the API's"
+    );
     assert!(!first.stdout.contains("password_hash"));
     assert_eq!(
         doc["apps"][0]["issuer"], "https://id.example/oauth2/billing",
@@ -253,7 +253,10 @@ async fn an_export_with_secrets_carries_the_passwords_to_a_new_database() {
         .filter_map(|u| u["password_hash"].as_str())
         .collect();
     assert_eq!(hashes.len(), 2, "admin and alice: {doc}");
-    assert!(hashes.iter().all(|h| h.starts_with("$argon2")), "{hashes:?}");
+    assert!(
+        hashes.iter().all(|h| h.starts_with("$argon2")),
+        "{hashes:?}"
+    );
     assert!(!plain.stdout.contains("password_hash"));
     assert!(!secret.stdout.contains("alice-password-1"));
 
@@ -293,7 +296,13 @@ async fn export_schema_is_a_json_schema_of_the_config_document() {
     );
     assert_eq!(schema["$ref"], "#/$defs/ConfigDocument");
     let defs = schema["$defs"].as_object().expect("$defs");
-    for name in ["ConfigDocument", "AppConfig", "RoleConfig", "UserConfig", "Scope"] {
+    for name in [
+        "ConfigDocument",
+        "AppConfig",
+        "RoleConfig",
+        "UserConfig",
+        "Scope",
+    ] {
         assert!(defs.contains_key(name), "{name} in {:?}", defs.keys());
     }
     let doc = &defs["ConfigDocument"];
@@ -443,9 +452,16 @@ async fn reset_password_lets_the_user_sign_in_with_the_new_one() {
     assert!(generated.len() >= 12, "{generated}");
 
     let res = sign_in(&client(), &app.url, "erin", &generated, "/").await;
-    assert_eq!(location(&res), "/", "the new password works and erin is enabled again");
+    assert_eq!(
+        location(&res),
+        "/",
+        "the new password works and erin is enabled again"
+    );
     let res = sign_in(&client(), &app.url, "erin", "erin-old-password", "/").await;
-    assert!(location(&res).starts_with("/login?error="), "the old one does not");
+    assert!(
+        location(&res).starts_with("/login?error="),
+        "the old one does not"
+    );
     let (_, user) = app
         .api(Method::GET, &format!("/api/v1/users/{uid}"), None)
         .await;
@@ -495,10 +511,11 @@ async fn reset_password_lifts_the_sign_in_block_of_a_locked_out_administrator() 
         "locked out first"
     );
     let failures = || async {
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM auth_failures WHERE key = 'acct:admin'")
-            .fetch_one(&app.services.store.pool)
-            .await
-            .expect("count");
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM auth_failures WHERE key = 'acct:admin'")
+                .fetch_one(&app.services.store.pool)
+                .await
+                .expect("count");
         n
     };
     assert_eq!(failures().await, 1, "the account's failure counter");
@@ -596,7 +613,10 @@ async fn keys_rotate_publishes_a_new_signing_key() {
     let now = jwks_kids(&url, "jwt-app").await;
     assert_eq!(now.len(), 6, "{now:?}");
     assert!(now.contains(&kid), "{kid} in {now:?}");
-    assert!(old.iter().all(|k| now.contains(k)), "old keys stay published");
+    assert!(
+        old.iter().all(|k| now.contains(k)),
+        "old keys stay published"
+    );
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM signing_keys WHERE retired_at IS NULL")
         .fetch_one(&app.services.store.pool)
         .await
@@ -631,7 +651,10 @@ async fn migrate_prepares_an_empty_database_from_the_environment() {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&secret).expect("meta").permissions().mode();
+            let mode = std::fs::metadata(&secret)
+                .expect("meta")
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o077, 0, "owner only: {mode:o}");
         }
     }
@@ -758,6 +781,27 @@ async fn a_malformed_or_refused_import_file_exits_3_and_changes_nothing() {
     let out = gh(&app.db, &["import", &file]).await;
     assert_eq!(out.code, 3, "{out}");
     assert!(out.stderr.contains("casper"), "{out}");
+    // So is an app naming a role nobody knows.
+    let file = write_file(
+        &files,
+        "role.json",
+        &json!({"gatehouse_config": 1, "apps": [{
+            "app_id": "orphan", "name": "Orphan", "client_id_type": "confidential",
+            "token_type": "opaque", "auth_methods": ["client_credentials"],
+            "token_lifetime_secs": 3600, "issue_refresh_tokens": false,
+            "refresh_token_lifetime_secs": 2592000, "user_must_confirm": false,
+            "user_access_roles": ["No Such Role"]
+        }]})
+        .to_string(),
+    );
+    let out = gh(&app.db, &["import", &file]).await;
+    assert_eq!(out.code, 3, "{out}");
+    assert!(out.stderr.contains("No Such Role"), "{out}");
+    assert_eq!(
+        gh(&app.db, &["export", "--with-secrets"]).await.stdout,
+        before,
+        "a refused document is refused before any of it is applied"
+    );
 
     // A missing file or a database that cannot be opened is 1; a missing argument is 2.
     let missing = files.path().join("no-such-file.json").display().to_string();

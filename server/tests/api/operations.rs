@@ -356,19 +356,13 @@ async fn user_role_and_member_changes_are_audited_without_any_password() {
     let recs = items(&page);
     assert_eq!(recs[0]["object_name"], "Readers");
     assert_eq!(recs[1]["object_name"], "Readers");
-    assert_eq!(
-        changes(&recs[1]),
-        vec![ch("member", Some("carol"), None)]
-    );
+    assert_eq!(changes(&recs[1]), vec![ch("member", Some("carol"), None)]);
     assert_eq!(
         changes(&recs[2]),
         vec![ch("name", Some("Auditors"), Some("Readers"))]
     );
     assert_eq!(recs[3]["object_name"], "Auditors");
-    assert_eq!(
-        changes(&recs[3]),
-        vec![ch("member", None, Some("carol"))]
-    );
+    assert_eq!(changes(&recs[3]), vec![ch("member", None, Some("carol"))]);
     assert_eq!(
         changes(&recs[4]),
         vec![
@@ -400,7 +394,11 @@ async fn sign_in_success_failure_and_sign_out_are_audited() {
     let uid = app.create_user("dana", "dana-password-1", false).await;
     let c = client();
     let res = sign_in(&c, &app.url, "dana", "wrong-password-x", "/").await;
-    assert!(location(&res).starts_with("/login?error="), "{}", location(&res));
+    assert!(
+        location(&res).starts_with("/login?error="),
+        "{}",
+        location(&res)
+    );
     let res = sign_in(&c, &app.url, "Nobody-Here", "whatever-pass-1", "/").await;
     assert!(location(&res).starts_with("/login?error="));
     let res = sign_in(&c, &app.url, "dana", "dana-password-1", "/").await;
@@ -451,7 +449,10 @@ async fn sign_in_success_failure_and_sign_out_are_audited() {
         ],
         "a failed sign-in names the login name tried; the others the user"
     );
-    assert_ne!(admin_id, "admin", "a successful sign-in records the user id");
+    assert_ne!(
+        admin_id, "admin",
+        "a successful sign-in records the user id"
+    );
     for r in &recs {
         assert_eq!(r["actor_kind"], "user", "{r}");
         assert_eq!(r["object_type"], "session", "{r}");
@@ -527,13 +528,20 @@ async fn filters_narrow_the_log_and_paging_keeps_the_total() {
     }
     assert_eq!(audit(&app, "actor=Admin").await["total"], 6);
     assert_eq!(audit(&app, "actor=nobody").await["total"], 0);
-    assert_eq!(audit(&app, "actor=system&action=role.create").await["total"], 2);
+    assert_eq!(
+        audit(&app, "actor=system&action=role.create").await["total"],
+        2
+    );
 
     // Actions: exact, or a whole group.
     assert_eq!(audit(&app, "action=app").await["total"], 3);
     assert_eq!(audit(&app, "action=app.create").await["total"], 2);
     assert_eq!(audit(&app, "action=app.update").await["total"], 1);
-    assert_eq!(audit(&app, "action=ap").await["total"], 0, "a group is a whole word");
+    assert_eq!(
+        audit(&app, "action=ap").await["total"],
+        0,
+        "a group is a whole word"
+    );
     assert_eq!(audit(&app, "action=user").await["total"], 2);
 
     // Objects: a type, an id, a name, or type:id.
@@ -606,10 +614,7 @@ async fn filters_narrow_the_log_and_paging_keeps_the_total() {
         "since t and until t split the log"
     );
 
-    for (q, field) in [
-        ("since=yesterday", "since"),
-        ("until=2026-13-45", "until"),
-    ] {
+    for (q, field) in [("since=yesterday", "since"), ("until=2026-13-45", "until")] {
         let (status, body) = app
             .api(Method::GET, &format!("/api/v1/audit?{q}"), None)
             .await;
@@ -732,7 +737,12 @@ async fn export_lists_apps_roles_and_users_sorted_with_hashes_only_when_asked() 
     assert_eq!(names(&doc["apps"], "app_id"), ["alpha", "zulu"]);
     assert_eq!(
         names(&doc["roles"], "name"),
-        ["Alpha Team", "Everybody", "System Administrator", "Zeta Team"]
+        [
+            "Alpha Team",
+            "Everybody",
+            "System Administrator",
+            "Zeta Team"
+        ]
     );
     assert_eq!(names(&doc["users"], "login_name"), ["admin", "bob", "zed"]);
 
@@ -798,7 +808,10 @@ async fn export_lists_apps_roles_and_users_sorted_with_hashes_only_when_asked() 
             "{hash}"
         );
     }
-    assert_eq!(stripped, doc, "with_secrets adds the hashes and nothing else");
+    assert_eq!(
+        stripped, doc,
+        "with_secrets adds the hashes and nothing else"
+    );
     assert!(!secret.to_string().contains("zed-password-1"));
 }
 
