@@ -71,7 +71,7 @@ impl Services {
                 p
             }
         };
-        p.origin.client_id = Some(info.client_id);
+        p.origin.client_id = Some(info.client_id.clone());
         Ok(p)
     }
 }

@@ -268,6 +268,18 @@ impl Services {
         creds: &ClientCredentials,
         client_addr: &str,
     ) -> Result<Client, OAuthError> {
+        self.authenticate_client_as(app, app.client_id_type, creds, client_addr)
+            .await
+    }
+
+    /// As `authenticate_client`, with `id_type` in place of the app's Client ID Type.
+    async fn authenticate_client_as(
+        &self,
+        app: &App,
+        id_type: ClientIdType,
+        creds: &ClientCredentials,
+        client_addr: &str,
+    ) -> Result<Client, OAuthError> {
         let Some(client_id) = creds
             .client_id
             .as_deref()
@@ -280,13 +292,13 @@ impl Services {
             ));
         };
         if let (ClientIdType::Confidential, Some(assertion)) =
-            (app.client_id_type, creds.assertion.as_deref())
+            (id_type, creds.assertion.as_deref())
         {
             return self
                 .verify_assertion(app, client_id, assertion, creds.endpoint, client_addr)
                 .await;
         }
-        match (app.client_id_type, creds.client_secret.as_deref()) {
+        match (id_type, creds.client_secret.as_deref()) {
             (ClientIdType::Confidential, Some(secret)) => {
                 self.verify_confidential(client_id, secret, creds.via_basic, client_addr)
                     .await
@@ -316,13 +328,18 @@ impl Services {
     /// Authenticates a client of `app` for introspection and revocation: a confidential client
     /// must also be in one of the app's User Access roles, else it is `invalid_client` (401) — a
     /// client of another app learns nothing about this app's tokens.
+    /// `id_type` is the app's Client ID Type, or `Confidential` where only a confidential
+    /// client may call (introspection).
     pub async fn authenticate_app_client(
         &self,
         app: &App,
+        id_type: ClientIdType,
         creds: &ClientCredentials,
         client_addr: &str,
     ) -> Result<Client, OAuthError> {
-        let client = self.authenticate_client(app, creds, client_addr).await?;
+        let client = self
+            .authenticate_client_as(app, id_type, creds, client_addr)
+            .await?;
         if let Client::Confidential { roles, .. } = &client {
             if !has_access(app, roles) {
                 return Err(invalid_client(

@@ -48,6 +48,8 @@ pub struct Services {
     pub(crate) principals: bearer::PrincipalCache,
     /// Activity counts for the dashboard, flushed to the database every few seconds.
     pub activity: activity::Counters,
+    /// Tokens recently found valid (introspection and bearer calls).
+    pub seen: oauth::seen::SeenTokens,
 }
 
 impl Services {
@@ -63,6 +65,7 @@ impl Services {
             token_writer: Default::default(),
             principals: Default::default(),
             activity: Default::default(),
+            seen: Default::default(),
         }
     }
 

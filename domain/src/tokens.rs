@@ -14,10 +14,16 @@ pub fn random_token(bytes: usize) -> String {
 
 /// Hex SHA-256, the form in which tokens, codes and session ids are stored.
 pub fn sha256_hex(s: &str) -> String {
-    let d = Sha256::digest(s.as_bytes());
-    let mut out = String::with_capacity(64);
-    for b in d {
-        out.push_str(&format!("{b:02x}"));
+    hex(&Sha256::digest(s.as_bytes()))
+}
+
+/// Lowercase hex, in one allocation.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 15)] as char);
     }
     out
 }

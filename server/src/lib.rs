@@ -111,6 +111,10 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
         );
     }
     services.activity.set_enabled(config.metrics);
+    if services.store.backend == domain::store::Backend::Postgres {
+        services.seen.set_enabled(false);
+        tokio::spawn(hear_revocations(services.clone(), config.database_url.clone()));
+    }
     let handle = if config.metrics {
         metrics::install()
     } else {
@@ -146,6 +150,42 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
         public_url,
         services,
     })
+}
+
+/// Listens for revocations announced by other instances (PostgreSQL `NOTIFY`) and forgets the
+/// tokens this one remembers as valid. The memory is used only while the channel is up: when it
+/// drops (a notification could be missed) lookups go to the database until it is back.
+async fn hear_revocations(services: Services, url: String) {
+    use sqlx::postgres::PgListener;
+    let channel = domain::oauth::seen::CHANNEL;
+    let mut down_logged = false;
+    loop {
+        let listener = async {
+            let mut l = PgListener::connect(&url).await?;
+            l.listen(channel).await?;
+            Ok::<_, sqlx::Error>(l)
+        }
+        .await;
+        let mut l = match listener {
+            Ok(l) => l,
+            Err(e) => {
+                if !down_logged {
+                    tracing::warn!(error = %e, "cannot listen for revocations; tokens are looked up every time");
+                    down_logged = true;
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                continue;
+            }
+        };
+        down_logged = false;
+        services.seen.set_enabled(true);
+        // `try_recv` answers None when the connection was lost: anything announced meanwhile
+        // is unknown, so the memory goes off and is cleared before listening again.
+        while let Ok(Some(_)) = l.try_recv().await {
+            services.seen.invalidate_all();
+        }
+        services.seen.set_enabled(false);
+    }
 }
 
 pub fn router(

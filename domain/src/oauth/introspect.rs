@@ -1,14 +1,17 @@
 //! What a token stands for: signature or lookup, expiry, revocation — for introspection
 //! (RFC 7662) and for bearer tokens on Gatehouse's own API.
 
+use std::sync::Arc;
+
 use jsonwebtoken::Validation;
+use sha2::{Digest, Sha256};
 
 use super::{Claims, TokenInfo};
-use crate::apps::{App, ClientIdType};
+use crate::apps::ClientIdType;
 use crate::clients::ClientCredentials;
 use crate::error::OAuthError;
 use crate::store::now;
-use crate::tokens::sha256_hex;
+use crate::tokens::hex;
 use crate::Services;
 
 pub(crate) fn looks_like_jwt(t: &str) -> bool {
@@ -90,7 +93,33 @@ impl Services {
     }
 
     /// What a token stands for if it is valid now: signature or lookup, expiry, not revoked.
-    pub async fn inspect_token(&self, token: &str) -> Result<Option<TokenInfo>, OAuthError> {
+    /// Repeated lookups of a valid access token are answered from memory (see `seen`).
+    pub async fn inspect_token(&self, token: &str) -> Result<Option<Arc<TokenInfo>>, OAuthError> {
+        if token.is_empty() || token.len() > 16 * 1024 {
+            return Ok(None);
+        }
+        let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        if let Some(info) = self.seen.get(&key, now()) {
+            metrics::counter!("gatehouse_cache_lookups_total", "cache" => "token", "result" => "hit")
+                .increment(1);
+            return Ok(Some(info));
+        }
+        metrics::counter!("gatehouse_cache_lookups_total", "cache" => "token", "result" => "miss")
+            .increment(1);
+        let generation = self.seen.generation();
+        let Some(info) = self.inspect_uncached(token, &key).await? else {
+            return Ok(None);
+        };
+        let info = Arc::new(info);
+        self.seen.put(key, info.clone(), generation);
+        Ok(Some(info))
+    }
+
+    async fn inspect_uncached(
+        &self,
+        token: &str,
+        key: &[u8; 32],
+    ) -> Result<Option<TokenInfo>, OAuthError> {
         if looks_like_jwt(token) {
             let Some((alg, key)) = self.verifier_of(token).await? else {
                 return Ok(None);
@@ -129,7 +158,7 @@ impl Services {
             return Ok(None);
         }
         let Some(r) = sqlx::query_as::<_, TokenRow>(TokenRow::SELECT)
-            .bind(sha256_hex(token))
+            .bind(hex(key))
             .fetch_optional(&self.store.pool)
             .await
             .map_err(OAuthError::internal)?
@@ -178,14 +207,10 @@ impl Services {
         creds: &ClientCredentials,
         token: Option<&str>,
         addr: &str,
-    ) -> Result<Option<TokenInfo>, OAuthError> {
+    ) -> Result<Option<Arc<TokenInfo>>, OAuthError> {
         let app = self.app_or_404(app_id).await?;
-        let confidential_app = App {
-            client_id_type: ClientIdType::Confidential,
-            ..(*app).clone()
-        };
-        // Only a client of *this* app may look at its tokens.
-        self.authenticate_app_client(&confidential_app, creds, addr)
+        // Only a confidential client of *this* app may look at its tokens.
+        self.authenticate_app_client(&app, ClientIdType::Confidential, creds, addr)
             .await?;
         let token = token
             .filter(|t| !t.is_empty())

@@ -8,6 +8,7 @@ mod grants;
 mod introspect;
 mod issue;
 mod revoke;
+pub mod seen;
 
 use serde::{Deserialize, Serialize};
 

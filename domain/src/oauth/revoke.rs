@@ -18,7 +18,9 @@ impl Services {
         addr: &str,
     ) -> Result<(), OAuthError> {
         let app = self.app_or_404(app_id).await?;
-        let client = self.authenticate_app_client(&app, creds, addr).await?;
+        let client = self
+            .authenticate_app_client(&app, app.client_id_type, creds, addr)
+            .await?;
         let token = token
             .filter(|t| !t.is_empty())
             .ok_or_else(|| OAuthError::request("token is required"))?;
@@ -33,6 +35,9 @@ impl Services {
                 .bind(&info.jti)
                 .bind(info.exp)
                 .execute(&self.store.pool)
+                .await
+                .map_err(OAuthError::internal)?;
+            self.announce_revocation()
                 .await
                 .map_err(OAuthError::internal)?;
         } else if info.is_refresh {
@@ -60,7 +65,9 @@ impl Services {
             .execute(&self.store.pool)
             .await
             .map_err(OAuthError::internal)?;
-        Ok(())
+        self.announce_revocation()
+            .await
+            .map_err(OAuthError::internal)
     }
 
     /// Revokes every token of a code/refresh family.
@@ -87,6 +94,19 @@ impl Services {
         .bind(now() + 1)
         .execute(&self.store.pool)
         .await?;
+        self.announce_revocation().await
+    }
+
+    /// After any revocation: tokens this instance remembers as valid are looked up again, and
+    /// on PostgreSQL every other instance is told to do the same (`seen::CHANNEL`).
+    pub(crate) async fn announce_revocation(&self) -> crate::Result<()> {
+        self.seen.invalidate_all();
+        if self.store.backend == crate::store::Backend::Postgres {
+            sqlx::query("SELECT pg_notify($1, '')")
+                .bind(super::seen::CHANNEL)
+                .execute(&self.store.pool)
+                .await?;
+        }
         Ok(())
     }
 }

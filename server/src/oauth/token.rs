@@ -96,7 +96,7 @@ pub async fn introspect(
                 "iss": i.iss,
                 "jti": i.jti,
             });
-            if let Some(u) = i.username {
+            if let Some(u) = &i.username {
                 v["username"] = json!(u);
             }
             v

@@ -120,3 +120,64 @@ async fn two_instances_share_apps_tokens_secrets_keys_and_sessions() {
     let res = sign_in(&c, &b_url, "admin", ADMIN_PASSWORD, "/admin").await;
     assert!(location(&res).contains("Too%20many"), "{}", location(&res));
 }
+
+/// A token another instance remembers as valid (it introspected it) is refused there once it
+/// is revoked here: at once on PostgreSQL (the revocation is announced), within the cache bound
+/// on SQLite shared by two processes. On the instance that revoked, at once everywhere.
+#[tokio::test]
+async fn a_revocation_reaches_an_instance_that_remembers_the_token() {
+    let a = spawn_app().await;
+    let (b_url, b) = start(config(&a.db)).await;
+    client_app(&a, "shared", "opaque").await;
+    let introspect = |url: String, t: String| async move {
+        client()
+            .post(format!("{url}/oauth2/introspect/shared"))
+            .basic_auth(CLIENT, Some(SECRET))
+            .form(&[("token", t)])
+            .send()
+            .await
+            .expect("introspect")
+            .json::<Value>()
+            .await
+            .expect("json")["active"]
+            .clone()
+    };
+    let postgres = std::env::var("GATEHOUSE_TEST_POSTGRES").is_ok();
+    for (revoke_on, label) in [(a.url.clone(), "the other instance"), (b_url.clone(), "itself")] {
+        let token = cc_token(&a.url, "shared", None).await;
+        // B looks it up twice: the second answer comes from its memory.
+        assert_eq!(introspect(b_url.clone(), token.clone()).await, true);
+        assert_eq!(introspect(b_url.clone(), token.clone()).await, true);
+        let res = client()
+            .post(format!("{revoke_on}/oauth2/revoke/shared"))
+            .basic_auth(CLIENT, Some(SECRET))
+            .form(&[("token", token.as_str())])
+            .send()
+            .await
+            .expect("revoke");
+        assert_eq!(res.status(), 200);
+        let revoked = Instant::now();
+        let bound = if postgres || revoke_on == b_url {
+            Duration::from_millis(500)
+        } else {
+            Duration::from_secs(6)
+        };
+        while introspect(b_url.clone(), token.clone()).await != false {
+            assert!(
+                revoked.elapsed() < bound,
+                "B still answers active {:?} after a revocation on {label}",
+                revoked.elapsed()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        // And a bearer call with it is refused on B as well.
+        let res = client()
+            .get(format!("{b_url}/api/v1/apps/shared"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("bearer");
+        assert_eq!(res.status(), 401, "revoked on {label}");
+    }
+    drop(b);
+}
