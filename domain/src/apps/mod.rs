@@ -72,39 +72,11 @@ fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D
         .ok_or_else(|| serde::de::Error::custom(format!("expected a whole number, not {n}")))
 }
 
-/// Every setting of an app, as a whole replacement (the portal saves the whole app). The
-/// issuer is sent only when it overrides the default.
+/// Every setting of an app, as a whole replacement (the portal saves the whole app): the same
+/// fields as the app in a configuration document.
 impl From<App> for AppFields {
     fn from(a: App) -> Self {
-        AppFields {
-            issuer: Some(if a.issuer_is_default {
-                String::new()
-            } else {
-                a.issuer
-            }),
-            app_id: Some(a.app_id),
-            name: Some(a.name),
-            description: Some(a.description),
-            category: Some(a.category),
-            client_id_type: Some(a.client_id_type.as_str().to_string()),
-            allowed_clients: Some(a.allowed_clients),
-            redirect_uris: Some(a.redirect_uris),
-            post_logout_redirect_uris: Some(a.post_logout_redirect_uris),
-            token_type: Some(a.token_type.as_str().to_string()),
-            auth_methods: Some(
-                a.auth_methods
-                    .iter()
-                    .map(|m| m.as_str().to_string())
-                    .collect(),
-            ),
-            token_lifetime_secs: Some(a.token_lifetime_secs),
-            issue_refresh_tokens: Some(a.issue_refresh_tokens),
-            refresh_token_lifetime_secs: Some(a.refresh_token_lifetime_secs),
-            user_must_confirm: Some(a.user_must_confirm),
-            scopes: Some(a.scopes),
-            user_access_roles: Some(a.user_access_roles),
-            ..Default::default()
-        }
+        crate::config_doc::AppConfig::from(a).into()
     }
 }
 
