@@ -396,3 +396,18 @@ test.describe("without JavaScript", () => {
     await expect(page.getByLabel("Actor")).toHaveValue(ADMIN.login);
   });
 });
+
+test("the admin API's documentation is browsable at /api/v1/docs under the portal's CSP", async ({ page }) => {
+  const errors = consoleErrors(page);
+  const blocked = [];
+  page.on("console", (m) => { if (/Content Security Policy/i.test(m.text())) blocked.push(m.text()); });
+  const res = await page.goto("/api/v1/docs/");
+  expect(res.headers()["content-security-policy"]).toContain("script-src 'self'");
+  // Swagger UI renders the document: its title, the operations of each tag, the audit call.
+  await expect(page.getByRole("heading", { name: /Gatehouse admin API/ })).toBeVisible({ timeout: 15_000 });
+  await expect(page.locator(".opblock-summary-path").filter({ hasText: /^\/api\/v1\/audit$/ })).toHaveCount(1);
+  await expect(page.locator(".opblock-summary-path").filter({ hasText: /^\/api\/v1\/import$/ })).toHaveCount(1);
+  // Every file came from Gatehouse itself; nothing was blocked by the policy.
+  expect(blocked).toEqual([]);
+  expect(errors).toEqual([]);
+});
