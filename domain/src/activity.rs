@@ -108,7 +108,9 @@ impl Services {
         }
         let bucket = now() / 60 * 60;
         let written = async {
-            let mut tx = self.store.pool.begin().await?;
+            // Through the writer pool: on SQLite it queues behind the token writer instead of
+            // meeting it in SQLite's busy handler.
+            let mut tx = self.store.writer.begin().await?;
             for (app, (kind, detail), n) in &counts {
                 sqlx::query(
                     "INSERT INTO activity (bucket, instance, app_id, kind, detail, n) VALUES ($1, $2, $3, $4, $5, $6) \
