@@ -148,9 +148,9 @@ fn parse_time(field: &str, v: &str) -> Result<i64> {
     let v = v.trim();
     let digits = v.strip_prefix('-').unwrap_or(v);
     if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-        return v.parse::<i64>().map_err(|_| {
-            DomainError::invalid(field, format!("{field} is out of range"))
-        });
+        return v
+            .parse::<i64>()
+            .map_err(|_| DomainError::invalid(field, format!("{field} is out of range")));
     }
     // What a browser's date and datetime-local inputs send, taken as UTC.
     let full = match v.len() {
@@ -161,7 +161,10 @@ fn parse_time(field: &str, v: &str) -> Result<i64> {
     time::OffsetDateTime::parse(&full, &time::format_description::well_known::Rfc3339)
         .map(|t| t.unix_timestamp())
         .map_err(|_| {
-            DomainError::invalid(field, format!("{field} must be an RFC 3339 time or Unix seconds"))
+            DomainError::invalid(
+                field,
+                format!("{field} must be an RFC 3339 time or Unix seconds"),
+            )
         })
 }
 
@@ -431,7 +434,11 @@ mod tests {
             vec![
                 ("added".to_string(), None, Some("[1]".to_string())),
                 ("gone".to_string(), Some("true".to_string()), None),
-                ("name".to_string(), Some("A".to_string()), Some("B".to_string())),
+                (
+                    "name".to_string(),
+                    Some("A".to_string()),
+                    Some("B".to_string())
+                ),
             ]
         );
     }
@@ -456,12 +463,18 @@ mod tests {
         assert!(matches!(args[4], Arg::Int(1767225600)));
         assert!(matches!(args[5], Arg::Int(1800000000)));
         assert_eq!(parse_time("since", "2026-01-01").ok(), Some(1767225600));
-        assert_eq!(parse_time("since", "2026-01-01T00:01").ok(), Some(1767225660));
+        assert_eq!(
+            parse_time("since", "2026-01-01T00:01").ok(),
+            Some(1767225660)
+        );
         assert!(conditions(&AuditFilter {
             since: Some("yesterday".into()),
             ..Default::default()
         })
         .is_err());
-        assert_eq!(conditions(&AuditFilter::default()).map(|c| c.0).ok(), Some(String::new()));
+        assert_eq!(
+            conditions(&AuditFilter::default()).map(|c| c.0).ok(),
+            Some(String::new())
+        );
     }
 }

@@ -488,7 +488,11 @@ impl Services {
         .bind(now())
         .execute(&mut *tx)
         .await?;
-        let change = ("scopes".into(), before.map(|b| b.join(" ")), Some(scopes.join(" ")));
+        let change = (
+            "scopes".into(),
+            before.map(|b| b.join(" ")),
+            Some(scopes.join(" ")),
+        );
         self.audit_consent(&mut tx, "consent.grant", user_id, app_id, None, change)
             .await?;
         tx.commit().await?;
@@ -533,8 +537,15 @@ impl Services {
             .execute(&mut *tx)
             .await?;
         let change = ("scopes".into(), Some(before.join(" ")), None);
-        self.audit_consent(&mut tx, "consent.withdraw", user_id, app_id, Some(address), change)
-            .await?;
+        self.audit_consent(
+            &mut tx,
+            "consent.withdraw",
+            user_id,
+            app_id,
+            Some(address),
+            change,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

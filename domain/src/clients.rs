@@ -291,8 +291,7 @@ impl Services {
                 "client authentication is required",
             ));
         };
-        if let (ClientIdType::Confidential, Some(assertion)) =
-            (id_type, creds.assertion.as_deref())
+        if let (ClientIdType::Confidential, Some(assertion)) = (id_type, creds.assertion.as_deref())
         {
             return self
                 .verify_assertion(app, client_id, assertion, creds.endpoint, client_addr)

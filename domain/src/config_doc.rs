@@ -238,10 +238,11 @@ impl Services {
                 members: Vec::new(),
             });
             role.description = r.try_get("description")?;
-            role.admin_rights = crate::rights::rights_from_db(&r.try_get::<String, _>("admin_rights")?)
-                .iter()
-                .map(|x| x.as_str().to_string())
-                .collect();
+            role.admin_rights =
+                crate::rights::rights_from_db(&r.try_get::<String, _>("admin_rights")?)
+                    .iter()
+                    .map(|x| x.as_str().to_string())
+                    .collect();
             if let Some(l) = r.try_get::<Option<String>, _>("login_name")? {
                 role.members.push(l);
             }
@@ -323,7 +324,11 @@ impl Services {
             }
         }
         for (i, a) in doc.apps.iter().enumerate() {
-            if let Some(r) = a.user_access_roles.iter().find(|r| !roles.contains(&lower(r))) {
+            if let Some(r) = a
+                .user_access_roles
+                .iter()
+                .find(|r| !roles.contains(&lower(r)))
+            {
                 return Err(DomainError::invalid(
                     format!("apps[{i}].user_access_roles"),
                     format!("{r} is no role here or in the document"),
@@ -344,8 +349,11 @@ impl Services {
         };
 
         // Users.
-        let have_users: BTreeMap<String, &UserConfig> =
-            now.users.iter().map(|u| (lower(&u.login_name), u)).collect();
+        let have_users: BTreeMap<String, &UserConfig> = now
+            .users
+            .iter()
+            .map(|u| (lower(&u.login_name), u))
+            .collect();
         for u in &doc.users {
             match have_users.get(&lower(&u.login_name)) {
                 None => {
@@ -489,7 +497,8 @@ impl Services {
             }
             for m in had.difference(&want) {
                 if let Some(row) = self.user_row_by_login(m).await? {
-                    self.remove_role_member(actor, &role_id, &row.user.id).await?;
+                    self.remove_role_member(actor, &role_id, &row.user.id)
+                        .await?;
                 }
             }
         }
@@ -519,14 +528,21 @@ impl Services {
 
         if prune {
             let named: BTreeSet<String> = doc.apps.iter().map(|a| lower(&a.app_id)).collect();
-            for a in now.apps.iter().filter(|a| !named.contains(&lower(&a.app_id))) {
+            for a in now
+                .apps
+                .iter()
+                .filter(|a| !named.contains(&lower(&a.app_id)))
+            {
                 step(&mut plan, "delete", "app", &a.app_id);
                 if !dry_run {
                     self.delete_app(actor, &a.app_id).await?;
                 }
             }
             let named: BTreeSet<String> = doc.roles.iter().map(|r| lower(&r.name)).collect();
-            let builtin = [lower(crate::roles::SYSADMIN), lower(crate::roles::EVERYBODY)];
+            let builtin = [
+                lower(crate::roles::SYSADMIN),
+                lower(crate::roles::EVERYBODY),
+            ];
             for r in now
                 .roles
                 .iter()
@@ -540,7 +556,8 @@ impl Services {
             }
             let named: BTreeSet<String> = doc.users.iter().map(|u| lower(&u.login_name)).collect();
             for u in now.users.iter().filter(|u| {
-                !named.contains(&lower(&u.login_name)) && lower(&u.login_name) != lower(&actor.login_name)
+                !named.contains(&lower(&u.login_name))
+                    && lower(&u.login_name) != lower(&actor.login_name)
             }) {
                 step(&mut plan, "delete", "user", &u.login_name);
                 if !dry_run {

@@ -410,8 +410,11 @@ impl Services {
         crate::audit::write(
             &mut tx,
             crate::audit::Who::Principal(actor),
-            &crate::audit::Entry::new("keys.rotate", "keys", "signing")
-                .changes(vec![("active_kids".into(), None, Some(new.join(" ")))]),
+            &crate::audit::Entry::new("keys.rotate", "keys", "signing").changes(vec![(
+                "active_kids".into(),
+                None,
+                Some(new.join(" ")),
+            )]),
         )
         .await?;
         tx.commit().await?;

@@ -55,11 +55,7 @@ fn role_diff(old: Option<&Role>, new: &Role) -> Vec<audit::FieldChange> {
             "admin_rights": r.admin_rights,
         })
     };
-    audit::json_diff(
-        &old.map(value).unwrap_or_default(),
-        &value(new),
-        &[],
-    )
+    audit::json_diff(&old.map(value).unwrap_or_default(), &value(new), &[])
 }
 
 const ROLE_COLS: &str = "id, name, description, admin_rights, builtin, created_at";
@@ -289,7 +285,11 @@ impl Services {
         let sql = "INSERT INTO role_members (role_id, user_id) VALUES ($1, $2) ON CONFLICT (role_id, user_id) DO NOTHING";
         let entry = Entry::new("role.member_add", "role", role_id)
             .named(&role.name)
-            .changes(vec![("member".into(), None, Some(member.user.login_name.clone()))]);
+            .changes(vec![(
+                "member".into(),
+                None,
+                Some(member.user.login_name.clone()),
+            )]);
         self.audited_change(
             sqlx::query(sql).bind(role_id).bind(user_id),
             DomainError::from,
@@ -483,18 +483,21 @@ impl Services {
             }
         };
         let user = match self
-            .create_user_unchecked(crate::users::NewUser {
-                login_name: admin_login.to_string(),
-                email: format!(
-                    "{}@localhost",
-                    admin_login.split('@').next().unwrap_or("admin")
-                ),
-                display_name: "Administrator".into(),
-                password,
-                is_oauth_confidential_client: false,
-                enabled: true,
-                jwks: None,
-            }, Who::System)
+            .create_user_unchecked(
+                crate::users::NewUser {
+                    login_name: admin_login.to_string(),
+                    email: format!(
+                        "{}@localhost",
+                        admin_login.split('@').next().unwrap_or("admin")
+                    ),
+                    display_name: "Administrator".into(),
+                    password,
+                    is_oauth_confidential_client: false,
+                    enabled: true,
+                    jwks: None,
+                },
+                Who::System,
+            )
             .await
         {
             Ok(u) => u,

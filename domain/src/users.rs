@@ -333,8 +333,14 @@ impl Services {
             .changes(changes);
         // Disabling may take the last administrator away: checked in the same transaction.
         let last_admin_rule = current.user.enabled && !u.enabled;
-        self.audited_change(update, duplicate, Who::Principal(actor), &entry, last_admin_rule)
-            .await?;
+        self.audited_change(
+            update,
+            duplicate,
+            Who::Principal(actor),
+            &entry,
+            last_admin_rule,
+        )
+        .await?;
         if secret_changed || !u.enabled {
             self.on_user_credentials_changed(id).await?;
         }
@@ -378,7 +384,8 @@ impl Services {
                 "not an Argon2 PHC string",
             ));
         }
-        self.replace_password_hash(Who::Principal(actor), id, hash).await
+        self.replace_password_hash(Who::Principal(actor), id, hash)
+            .await
     }
 
     async fn replace_password_hash(&self, who: Who<'_>, id: &str, hash: &str) -> Result<()> {
@@ -419,7 +426,11 @@ impl Services {
         if !row.user.enabled {
             let entry = Entry::new("user.update", "user", &row.user.id)
                 .named(&row.user.login_name)
-                .changes(vec![("enabled".into(), Some("false".into()), Some("true".into()))]);
+                .changes(vec![(
+                    "enabled".into(),
+                    Some("false".into()),
+                    Some("true".into()),
+                )]);
             self.audited_change(
                 sqlx::query("UPDATE users SET enabled = 1 WHERE id = $1").bind(&row.user.id),
                 DomainError::from,

@@ -133,9 +133,7 @@ async fn services(config: &Config) -> Result<Services, Failure> {
         .secrets()
         .and_then(|s| domain::secrets::SecretBox::new(&s))
         .map_err(failed)?;
-    let public_url = config
-        .checked_public_url(config.bind)
-        .map_err(failed)?;
+    let public_url = config.checked_public_url(config.bind).map_err(failed)?;
     let services = Services::new(store, &public_url, secrets);
     services.ensure_builtin_roles().await?;
     Ok(services)
@@ -173,7 +171,10 @@ async fn execute(config: Config, command: Command) -> Result<(), Failure> {
             };
             let doc: domain::config_doc::ConfigDocument =
                 serde_json::from_str(&text).map_err(|e| Failure {
-                    message: format!("{}: not a Gatehouse configuration document: {e}", file.display()),
+                    message: format!(
+                        "{}: not a Gatehouse configuration document: {e}",
+                        file.display()
+                    ),
                     code: 3,
                 })?;
             let s = services(&config).await?;
@@ -184,7 +185,11 @@ async fn execute(config: Config, command: Command) -> Result<(), Failure> {
             println!(
                 "{} change(s){}, {} unchanged",
                 plan.steps.len(),
-                if dry_run { " planned (dry run)" } else { " applied" },
+                if dry_run {
+                    " planned (dry run)"
+                } else {
+                    " applied"
+                },
                 plan.unchanged
             );
             Ok(())

@@ -20,7 +20,12 @@ pub struct Config {
     #[arg(long, global = true, env = "GATEHOUSE_PUBLIC_URL")]
     pub public_url: Option<String>,
     /// sqlite://path (created on first start) or postgres://…
-    #[arg(long, global = true, env = "DATABASE_URL", default_value = "sqlite://gatehouse.db")]
+    #[arg(
+        long,
+        global = true,
+        env = "DATABASE_URL",
+        default_value = "sqlite://gatehouse.db"
+    )]
     pub database_url: String,
     /// Login name of the first administrator, created on an empty database.
     #[arg(long, env = "GATEHOUSE_ADMIN_USER", default_value = "admin")]

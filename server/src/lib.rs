@@ -113,7 +113,10 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
     services.activity.set_enabled(config.metrics);
     if services.store.backend == domain::store::Backend::Postgres {
         services.seen.set_enabled(false);
-        tokio::spawn(hear_revocations(services.clone(), config.database_url.clone()));
+        tokio::spawn(hear_revocations(
+            services.clone(),
+            config.database_url.clone(),
+        ));
     }
     let handle = if config.metrics {
         metrics::install()

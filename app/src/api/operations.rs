@@ -9,7 +9,10 @@ pub const AUDIT_PAGE: i64 = 50;
 
 /// Activity over a window: of one app, or (without `app_id`) of every app and the sign-ins.
 #[server(prefix = "/sfn", endpoint = "activity")]
-pub async fn load_activity(app_id: Option<String>, window: String) -> Result<Activity, ServerFnError> {
+pub async fn load_activity(
+    app_id: Option<String>,
+    window: String,
+) -> Result<Activity, ServerFnError> {
     use super::ssr::*;
     let p = principal().await?;
     let window = Window::parse(&window).unwrap_or(Window::Hour);

@@ -28,7 +28,9 @@ pub fn ActivityPanel(#[prop(optional)] app_id: Option<String>) -> impl IntoView 
             .unwrap_or(Window::Hour)
     };
     let app = app_id.clone();
-    let data = Resource::new(window, move |w| load_activity(app.clone(), w.as_str().to_string()));
+    let data = Resource::new(window, move |w| {
+        load_activity(app.clone(), w.as_str().to_string())
+    });
     let whole = app_id.is_none();
     view! {
         <section id="activity" aria-labelledby="h-activity" class="activity">
@@ -105,7 +107,10 @@ fn Chart(
     let slot = WIDTH / n as f64;
     let bar = (slot * 0.8).max(1.0);
     let id = format!("chart-{kind}");
-    let caption = format!("{title}, {}: {total}", activity.window.label().to_lowercase());
+    let caption = format!(
+        "{title}, {}: {total}",
+        activity.window.label().to_lowercase()
+    );
     let mut rects = Vec::new();
     for (i, start) in activity.starts.iter().enumerate() {
         let mut y = HEIGHT;

@@ -17,8 +17,8 @@ use crate::store::now;
 use crate::users::rfc3339;
 use crate::{Page, Services};
 
-pub use changelog::diff;
 use crate::audit::{self, Entry, Who};
+pub use changelog::diff;
 pub use model::apps::*;
 use store::{enum_text, to_json, APP_COLS};
 use validate::Draft;

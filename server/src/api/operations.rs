@@ -33,10 +33,14 @@ pub struct AuditQuery {
     /// An action (`app.update`) or all of one kind (`app`).
     pub action: Option<String>,
     /// From this time on (RFC 3339, `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM` in UTC, or Unix seconds).
-    #[param(pattern = r"^\s*(-?[0-9]+|[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}:[0-9]{2})?)?)?\s*$")]
+    #[param(
+        pattern = r"^\s*(-?[0-9]+|[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}:[0-9]{2})?)?)?\s*$"
+    )]
     pub since: Option<String>,
     /// Before this time (same forms as `since`).
-    #[param(pattern = r"^\s*(-?[0-9]+|[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}:[0-9]{2})?)?)?\s*$")]
+    #[param(
+        pattern = r"^\s*(-?[0-9]+|[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}:[0-9]{2})?)?)?\s*$"
+    )]
     pub until: Option<String>,
 }
 

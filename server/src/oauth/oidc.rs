@@ -264,10 +264,12 @@ async fn run_logout(
                 escape(&m)
             ),
         ),
-        Ok(LogoutOutcome::Done { redirect }) => match end_session(s, session, who.as_deref(), addr).await {
-            Ok(()) => signed_out(redirect),
-            Err(res) => res,
-        },
+        Ok(LogoutOutcome::Done { redirect }) => {
+            match end_session(s, session, who.as_deref(), addr).await {
+                Ok(()) => signed_out(redirect),
+                Err(res) => res,
+            }
+        }
         Ok(LogoutOutcome::Confirm { redirect, .. }) if confirmed => {
             match end_session(s, session, who.as_deref(), addr).await {
                 Ok(()) => signed_out(redirect),

@@ -143,7 +143,10 @@ async fn a_revocation_reaches_an_instance_that_remembers_the_token() {
             .clone()
     };
     let postgres = std::env::var("GATEHOUSE_TEST_POSTGRES").is_ok();
-    for (revoke_on, label) in [(a.url.clone(), "the other instance"), (b_url.clone(), "itself")] {
+    for (revoke_on, label) in [
+        (a.url.clone(), "the other instance"),
+        (b_url.clone(), "itself"),
+    ] {
         let token = cc_token(&a.url, "shared", None).await;
         // B looks it up twice: the second answer comes from its memory.
         assert_eq!(introspect(b_url.clone(), token.clone()).await, true);
