@@ -367,11 +367,7 @@ impl Services {
         address: Option<&str>,
         change: FieldChange,
     ) -> Result<()> {
-        let login = self
-            .user_row_by_id(user_id)
-            .await?
-            .map(|r| r.user.login_name)
-            .unwrap_or_else(|| user_id.to_string());
+        let login = self.login_or_id(user_id).await?;
         let object = format!("{user_id}/{app_id}");
         write(
             conn,
@@ -386,13 +382,17 @@ impl Services {
         .await
     }
 
-    /// Records that a person signed out.
-    pub async fn audit_sign_out(&self, user_id: &str, address: &str) -> Result<()> {
-        let login = self
+    /// The login name of a user for a record, or the id when the user is gone.
+    pub(crate) async fn login_or_id(&self, user_id: &str) -> Result<String> {
+        Ok(self
             .user_row_by_id(user_id)
             .await?
-            .map(|r| r.user.login_name)
-            .unwrap_or_else(|| user_id.to_string());
+            .map_or_else(|| user_id.to_string(), |r| r.user.login_name))
+    }
+
+    /// Records that a person signed out.
+    pub async fn audit_sign_out(&self, user_id: &str, address: &str) -> Result<()> {
+        let login = self.login_or_id(user_id).await?;
         self.audit_session("session.sign_out", &login, Some(user_id), address)
             .await
     }

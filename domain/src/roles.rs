@@ -313,11 +313,7 @@ impl Services {
         if !role.members.iter().any(|m| m == user_id) {
             return Err(DomainError::NotFound("member"));
         }
-        let login = self
-            .user_row_by_id(user_id)
-            .await?
-            .map(|r| r.user.login_name)
-            .unwrap_or_else(|| user_id.to_string());
+        let login = self.login_or_id(user_id).await?;
         let remove = sqlx::query("DELETE FROM role_members WHERE role_id = $1 AND user_id = $2")
             .bind(role_id)
             .bind(user_id);
