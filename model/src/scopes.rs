@@ -1,6 +1,9 @@
 //! Scopes and their REST regexes: which request paths a token's scopes allow (SPEC §2, §4).
 
+#[cfg(not(target_arch = "wasm32"))]
 use regex::{Regex, RegexBuilder};
+#[cfg(target_arch = "wasm32")]
+use regex_lite::{Regex, RegexBuilder};
 use serde::{Deserialize, Serialize};
 
 use crate::names::ScopeName;
@@ -22,7 +25,10 @@ pub struct Scope {
 #[derive(Clone, Debug)]
 pub struct RestRegex {
     source: String,
-    compiled: Regex,
+    /// In the browser this is regex-lite (same syntax, ASCII-only classes and case folding),
+    /// and `None` for a regex using a Unicode class it does not have: the server, with every
+    /// table, checks those on save. A `None` regex allows nothing (fail closed).
+    compiled: Option<Regex>,
 }
 
 impl RestRegex {
@@ -36,10 +42,17 @@ impl RestRegex {
         let compiled = RegexBuilder::new(&format!("^(?:{source})$"))
             .case_insensitive(true)
             .size_limit(1 << 20)
-            .build()
-            .map_err(|e| {
-                Invalid::new("", format!("invalid regex: {}", first_line(&e.to_string())))
-            })?;
+            .build();
+        let compiled = match compiled {
+            Ok(re) => Some(re),
+            Err(e) if cfg!(target_arch = "wasm32") && unicode_data_missing(&e) => None,
+            Err(e) => {
+                return Err(Invalid::new(
+                    "",
+                    format!("invalid regex: {}", first_line(&e.to_string())),
+                ))
+            }
+        };
         Ok(RestRegex {
             source: source.to_string(),
             compiled,
@@ -50,8 +63,22 @@ impl RestRegex {
     }
     /// Whether `path` (with or without its leading `/`, with or without a query) is allowed.
     pub fn allows(&self, path: &str) -> bool {
-        self.compiled.is_match(normalize_path(path))
+        self.compiled
+            .as_ref()
+            .is_some_and(|re| re.is_match(normalize_path(path)))
     }
+}
+
+/// Whether compiling failed only because the browser's engine has no Unicode classes (the server,
+/// which has every table, tells a real property from a misspelt one).
+#[cfg(target_arch = "wasm32")]
+fn unicode_data_missing(e: &regex_lite::Error) -> bool {
+    e.to_string()
+        .contains("Unicode character classes are not supported")
+}
+#[cfg(not(target_arch = "wasm32"))]
+fn unicode_data_missing(_: &regex::Error) -> bool {
+    false
 }
 
 /// The request path as regexes see it: no leading `/`, no query.

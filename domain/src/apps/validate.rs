@@ -224,6 +224,17 @@ mod tests {
         assert_eq!(d.app.refresh_token_lifetime_secs, 30 * 24 * 3600);
     }
 
+    /// The server has every Unicode table (the browser's lean regex leaves property classes
+    /// to this check): a real property compiles and matches, a misspelt one is refused.
+    #[test]
+    fn rest_regexes_with_unicode_properties_are_checked_on_the_server() {
+        let re = crate::scopes::RestRegex::parse(r"api/\p{Greek}+").expect("a real property");
+        assert!(re.allows("/api/αβγ"));
+        assert!(!re.allows("/api/abc"));
+        let bad = crate::scopes::RestRegex::parse(r"api/\p{Greekish}+");
+        assert!(bad.is_err(), "a property that does not exist is refused");
+    }
+
     #[test]
     fn every_field_is_validated_with_its_name() {
         let cases: Vec<(AppFields, &str)> = vec![
