@@ -7,6 +7,7 @@ pub mod apps;
 pub mod audit;
 pub mod authorize;
 pub mod bearer;
+pub mod changes;
 pub mod clients;
 pub mod config_doc;
 pub mod error;
@@ -31,9 +32,20 @@ pub use store::Store;
 
 pub use model::{clamp_page, Page};
 
-/// The one handle the doors hold.
+/// The one handle the doors hold: one `Arc`, so the clone every layer and extractor makes per
+/// request is a reference count, not a copy of every cache handle.
 #[derive(Clone)]
-pub struct Services {
+pub struct Services(std::sync::Arc<ServicesInner>);
+
+impl std::ops::Deref for Services {
+    type Target = ServicesInner;
+    fn deref(&self) -> &ServicesInner {
+        &self.0
+    }
+}
+
+/// What `Services` holds.
+pub struct ServicesInner {
     pub store: Store,
     /// The externally visible base URL, without a trailing slash.
     pub public_url: String,
@@ -54,7 +66,7 @@ pub struct Services {
 
 impl Services {
     pub fn new(store: Store, public_url: &str, secrets: secrets::SecretBox) -> Services {
-        Services {
+        Services(std::sync::Arc::new(ServicesInner {
             store,
             public_url: public_url.trim_end_matches('/').to_string(),
             keys: Default::default(),
@@ -66,7 +78,7 @@ impl Services {
             principals: Default::default(),
             activity: Default::default(),
             seen: Default::default(),
-        }
+        }))
     }
 
     /// Called when a user's password, enabled flag or client flag changed, or before it is
@@ -74,6 +86,7 @@ impl Services {
     pub(crate) async fn on_user_credentials_changed(&self, user_id: &str) -> Result<()> {
         self.clients.invalidate_user(user_id);
         self.principals.invalidate_all();
+        self.announce_change(changes::Change::User(user_id)).await;
         Ok(())
     }
 
@@ -81,6 +94,7 @@ impl Services {
     pub(crate) async fn before_user_deleted(&self, user_id: &str) -> Result<()> {
         self.clients.invalidate_user(user_id);
         self.principals.invalidate_all();
+        self.announce_change(changes::Change::User(user_id)).await;
         self.revoke_subject(&format!("user:{user_id}")).await
     }
 
@@ -88,6 +102,9 @@ impl Services {
     pub(crate) async fn on_roles_changed(&self) -> Result<()> {
         self.clients.invalidate_all();
         self.principals.invalidate_all();
+        // Apps name the roles whose members may use them.
+        self.apps.invalidate_all();
+        self.announce_change(changes::Change::Roles).await;
         Ok(())
     }
 
@@ -100,6 +117,7 @@ impl Services {
     /// Called after an app was created, changed or deleted.
     pub(crate) async fn on_app_changed(&self, app_id: &str) {
         self.apps.invalidate(app_id);
+        self.announce_change(changes::Change::App(app_id)).await;
     }
 
     /// Called before an app is deleted: its tokens, codes and grants go.

@@ -28,10 +28,24 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 
 pub use config::Config;
 
-#[derive(Clone, FromRef)]
+/// The router's state. Axum clones it for every request; the Leptos options (several strings)
+/// sit behind an `Arc` and are copied out only for the page routes that ask for them.
+#[derive(Clone)]
 pub struct AppState {
-    pub leptos_options: LeptosOptions,
+    pub leptos_options: std::sync::Arc<LeptosOptions>,
     pub services: Services,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(s: &AppState) -> Self {
+        (*s.leptos_options).clone()
+    }
+}
+
+impl FromRef<AppState> for Services {
+    fn from_ref(s: &AppState) -> Self {
+        s.services.clone()
+    }
 }
 
 /// What start-up produced: the bound listener and the router to serve on it.
@@ -113,7 +127,7 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
     services.activity.set_enabled(config.metrics);
     if services.store.backend == domain::store::Backend::Postgres {
         services.seen.set_enabled(false);
-        tokio::spawn(hear_revocations(
+        tokio::spawn(hear_announcements(
             services.clone(),
             config.database_url.clone(),
         ));
@@ -155,17 +169,19 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
     })
 }
 
-/// Listens for revocations announced by other instances (PostgreSQL `NOTIFY`) and forgets the
-/// tokens this one remembers as valid. The memory is used only while the channel is up: when it
-/// drops (a notification could be missed) lookups go to the database until it is back.
-async fn hear_revocations(services: Services, url: String) {
+/// Listens for what other instances announce (PostgreSQL `NOTIFY`): revocations (tokens this
+/// one remembers as valid are forgotten) and changes to apps, roles and users (the caches forget
+/// them). The token memory is used only while the channel is up: when it drops (a notification
+/// could be missed) lookups go to the database until it is back, and the other caches start
+/// over.
+async fn hear_announcements(services: Services, url: String) {
     use sqlx::postgres::PgListener;
-    let channel = domain::oauth::seen::CHANNEL;
+    let revoked = domain::oauth::seen::CHANNEL;
     let mut down_logged = false;
     loop {
         let listener = async {
             let mut l = PgListener::connect(&url).await?;
-            l.listen(channel).await?;
+            l.listen_all([revoked, domain::changes::CHANNEL]).await?;
             Ok::<_, sqlx::Error>(l)
         }
         .await;
@@ -173,7 +189,7 @@ async fn hear_revocations(services: Services, url: String) {
             Ok(l) => l,
             Err(e) => {
                 if !down_logged {
-                    tracing::warn!(error = %e, "cannot listen for revocations; tokens are looked up every time");
+                    tracing::warn!(error = %e, "cannot listen for other instances' changes; tokens are looked up every time");
                     down_logged = true;
                 }
                 tokio::time::sleep(std::time::Duration::from_secs(2)).await;
@@ -181,11 +197,16 @@ async fn hear_revocations(services: Services, url: String) {
             }
         };
         down_logged = false;
+        services.forget_shared();
         services.seen.set_enabled(true);
         // `try_recv` answers None when the connection was lost: anything announced meanwhile
         // is unknown, so the memory goes off and is cleared before listening again.
-        while let Ok(Some(_)) = l.try_recv().await {
-            services.seen.invalidate_all();
+        while let Ok(Some(n)) = l.try_recv().await {
+            if n.channel() == revoked {
+                services.seen.invalidate_all();
+            } else {
+                services.hear_change(n.payload());
+            }
         }
         services.seen.set_enabled(false);
     }
@@ -206,7 +227,7 @@ pub fn router(
         .hash_files(assets::hashed())
         .build();
     let state = AppState {
-        leptos_options,
+        leptos_options: std::sync::Arc::new(leptos_options),
         services: services.clone(),
     };
     let mut routes = generate_route_list(app::App);
@@ -334,7 +355,7 @@ pub fn router(
                 provide_context(policy);
             },
             {
-                let options = state.leptos_options.clone();
+                let options = (*state.leptos_options).clone();
                 move || app::shell(options.clone())
             },
         )

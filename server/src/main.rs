@@ -2,8 +2,22 @@
 
 use clap::Parser;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    // Freed memory goes back to the system after 10 ms idle instead of mimalloc 3's 1 s: under
+    // load the resident size stays near what is live. `mi_option_purge_delay` (15 in mimalloc.h,
+    // not exported by the -sys crate) is changed only while it holds its 1000 ms default, so a
+    // MIMALLOC_PURGE_DELAY setting wins and a different option layout changes nothing.
+    const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+    // SAFETY: reads and sets one of mimalloc's runtime options; both may be called at any time.
+    unsafe {
+        if libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) == 1000 {
+            libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 10);
+        }
+    }
     let cli = gatehouse::cli::Cli::parse();
     let config = cli.config;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

@@ -90,7 +90,7 @@ pub async fn render_with<T: Clone + Send + Sync + 'static>(
     context: T,
 ) -> Response {
     let services = state.services.clone();
-    let options = state.leptos_options.clone();
+    let options = (*state.leptos_options).clone();
     let render = leptos_axum::render_app_async_with_context(
         {
             let options = options.clone();

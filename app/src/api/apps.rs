@@ -327,7 +327,7 @@ pub async fn load_editor(app_id: Option<String>) -> Result<EditorData, ServerFnE
     let p = principal().await?;
     let s = services()?;
     let form = match app_id.filter(|a| !a.is_empty()) {
-        Some(id) => AppForm::from_app(s.get_app(&p, &id).await.map_err(map_err)?, false),
+        Some(id) => AppForm::from_app((*s.get_app(&p, &id).await.map_err(map_err)?).clone(), false),
         None => AppForm::from_app(App::new_app(), true),
     };
     editor_data(&s, &p, form, None).await.map_err(map_err)

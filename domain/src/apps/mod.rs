@@ -6,6 +6,8 @@ mod changelog;
 mod store;
 mod validate;
 
+use std::sync::Arc;
+
 use serde::Deserialize;
 use sqlx::Row;
 
@@ -165,9 +167,14 @@ impl Services {
         Ok(app)
     }
 
-    pub async fn get_app(&self, actor: &Principal, app_id: &str) -> Result<App> {
+    /// One app, through the app cache (a change on this instance is seen at once, one on
+    /// another as the cache says).
+    pub async fn get_app(&self, actor: &Principal, app_id: &str) -> Result<Arc<App>> {
         actor.require(Right::Apps)?;
-        self.app(app_id).await?.ok_or(DomainError::NotFound("app"))
+        self.app_through_cache(app_id)
+            .await?
+            .map(|(app, _)| app)
+            .ok_or(DomainError::NotFound("app"))
     }
 
     /// Apps by name; `category` filters exactly (case-insensitively), `search` matches name or id.

@@ -1,7 +1,9 @@
-//! Apps as the endpoints need them, with their compiled scope regexes, re-read after
-//! `CACHE_TTL` so a change made on another instance is seen within that bound.
+//! Apps as the endpoints and the admin API's reads need them, with their compiled scope
+//! regexes: invalidated at once by a change here or (PostgreSQL) announced by another instance,
+//! and re-read after `CACHE_TTL` in any case.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
@@ -11,18 +13,57 @@ use crate::error::OAuthError;
 use crate::scopes::ScopeMatcher;
 use crate::Services;
 
-/// Apps by id, each with its compiled scopes and when it was read.
+/// Apps by id, each with its compiled scopes and when it was read, and a generation that every
+/// change bumps: a read that started before a change never stores what it read, so a change made
+/// on this instance is seen at once (an admin reads back what it wrote). One made on another
+/// instance arrives through PostgreSQL `NOTIFY` (`changes`), or within `CACHE_TTL`.
 #[derive(Clone, Default)]
-pub struct AppCache(Arc<RwLock<HashMap<String, CachedApp>>>);
+pub struct AppCache {
+    entries: Arc<RwLock<HashMap<String, CachedApp>>>,
+    generation: Arc<AtomicU64>,
+}
 
 /// An app, its compiled scope regexes, and when they were read.
 type CachedApp = (Arc<App>, Arc<ScopeMatcher>, Instant);
 
 impl AppCache {
     pub fn invalidate(&self, app_id: &str) {
-        if let Ok(mut m) = self.0.write() {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        if let Ok(mut m) = self.entries.write() {
             m.remove(app_id);
         }
+    }
+    /// Every app is read again (roles were renamed or deleted, or a notification was missed).
+    pub fn invalidate_all(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        if let Ok(mut m) = self.entries.write() {
+            m.clear();
+        }
+    }
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+    fn fresh(&self, app_id: &str) -> Option<(Arc<App>, Arc<ScopeMatcher>)> {
+        let m = self.entries.read().ok()?;
+        let (a, matcher, at) = m.get(app_id)?;
+        (at.elapsed() < CACHE_TTL).then(|| (a.clone(), matcher.clone()))
+    }
+    /// Keeps `app` (read after `generation` was taken) unless something changed meanwhile.
+    fn put(&self, app: App, generation: u64) -> (Arc<App>, Arc<ScopeMatcher>) {
+        let matcher = Arc::new(ScopeMatcher::new(&app.scopes));
+        let app = Arc::new(app);
+        if let Ok(mut c) = self.entries.write() {
+            if generation == self.generation() {
+                if c.len() > 10_000 {
+                    c.clear();
+                }
+                c.insert(
+                    app.app_id.clone(),
+                    (app.clone(), matcher.clone(), Instant::now()),
+                );
+            }
+        }
+        (app, matcher)
     }
 }
 
@@ -32,31 +73,26 @@ impl Services {
         &self,
         app_id: &str,
     ) -> Result<Option<(Arc<App>, Arc<ScopeMatcher>)>, OAuthError> {
-        if let Some((a, m, t)) = self.apps.0.read().ok().and_then(|c| c.get(app_id).cloned()) {
-            if t.elapsed() < CACHE_TTL {
-                metrics::counter!("gatehouse_cache_lookups_total", "cache" => "app", "result" => "hit")
-                    .increment(1);
-                return Ok(Some((a, m)));
-            }
+        Ok(self.app_through_cache(app_id).await?)
+    }
+
+    /// The app (cached as `cached_app`), for the endpoints and the admin API alike.
+    pub(crate) async fn app_through_cache(
+        &self,
+        app_id: &str,
+    ) -> crate::Result<Option<(Arc<App>, Arc<ScopeMatcher>)>> {
+        if let Some(hit) = self.apps.fresh(app_id) {
+            metrics::counter!("gatehouse_cache_lookups_total", "cache" => "app", "result" => "hit")
+                .increment(1);
+            return Ok(Some(hit));
         }
         metrics::counter!("gatehouse_cache_lookups_total", "cache" => "app", "result" => "miss")
             .increment(1);
-        let Some(app) = self.app(app_id).await? else {
-            self.apps.invalidate(app_id);
-            return Ok(None);
-        };
-        let app = Arc::new(app);
-        let matcher = Arc::new(ScopeMatcher::new(&app.scopes));
-        if let Ok(mut c) = self.apps.0.write() {
-            if c.len() > 10_000 {
-                c.clear();
-            }
-            c.insert(
-                app_id.to_string(),
-                (app.clone(), matcher.clone(), Instant::now()),
-            );
-        }
-        Ok(Some((app, matcher)))
+        let generation = self.apps.generation();
+        Ok(self
+            .app(app_id)
+            .await?
+            .map(|app| self.apps.put(app, generation)))
     }
 
     pub async fn app_or_404(&self, app_id: &str) -> Result<Arc<App>, OAuthError> {

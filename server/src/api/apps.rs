@@ -57,7 +57,8 @@ pub async fn read(
     Actor(p): Actor,
     Path(app): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(s.get_app(&p, &app).await?))
+    let app = s.get_app(&p, &app).await?;
+    Ok(Json(&*app).into_response())
 }
 
 #[utoipa::path(patch, path = "/api/v1/apps/{app}", tag = "apps", params(("app" = String, Path)), request_body = AppFields,

@@ -184,3 +184,96 @@ async fn a_revocation_reaches_an_instance_that_remembers_the_token() {
     }
     drop(b);
 }
+
+/// An app another instance has read (and keeps in its app cache) is read there as changed: at
+/// once on PostgreSQL (the change is announced), within the cache bound on SQLite shared by two
+/// processes; on the instance that made the change, at once everywhere (an admin reads back what
+/// it wrote). A deleted role leaves the apps that named it the same way.
+#[tokio::test]
+async fn an_app_change_reaches_an_instance_that_read_the_app() {
+    let a = spawn_app().await;
+    let (b_url, b) = start(config(&a.db)).await;
+    client_app(&a, "shared", "opaque").await;
+    let postgres = std::env::var("GATEHOUSE_TEST_POSTGRES").is_ok();
+    let read_on_b = || async {
+        let (s, app) = api_call(&a.admin, &b_url, Method::GET, "/api/v1/apps/shared", None).await;
+        assert_eq!(s, 200, "{app}");
+        app
+    };
+    let wait_on_b = |what: &'static str, changed_on: String, done: fn(&Value) -> bool| {
+        let read_on_b = &read_on_b;
+        let b_url = b_url.clone();
+        async move {
+            let changed = Instant::now();
+            let bound = if postgres || changed_on == b_url {
+                Duration::from_millis(500)
+            } else {
+                Duration::from_secs(6)
+            };
+            loop {
+                let app = read_on_b().await;
+                if done(&app) {
+                    return;
+                }
+                assert!(
+                    changed.elapsed() < bound,
+                    "B still reads the app without {what} {:?} after the change: {app}",
+                    changed.elapsed()
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+    for (changed_on, name) in [
+        (a.url.clone(), "Renamed on A"),
+        (b_url.clone(), "Renamed on B"),
+    ] {
+        read_on_b().await;
+        read_on_b().await;
+        let (s, body) = api_call(
+            &a.admin,
+            &changed_on,
+            Method::PATCH,
+            "/api/v1/apps/shared",
+            Some(json!({"name": name})),
+        )
+        .await;
+        assert_eq!(s, 200, "{body}");
+        if changed_on == b_url {
+            assert_eq!(
+                read_on_b().await["name"],
+                name,
+                "read back on the same instance"
+            );
+        }
+        let done: fn(&Value) -> bool = if name.ends_with('A') {
+            |app| app["name"] == "Renamed on A"
+        } else {
+            |app| app["name"] == "Renamed on B"
+        };
+        wait_on_b("the new name", changed_on.clone(), done).await;
+    }
+
+    let role = a.create_role("Readers", &[]).await;
+    let (s, body) = a
+        .api(
+            Method::PATCH,
+            "/api/v1/apps/shared",
+            Some(json!({"user_access_roles": ["Readers"]})),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    wait_on_b("the role", a.url.clone(), |app| {
+        app["user_access_roles"] == json!(["Readers"])
+    })
+    .await;
+    let (s, body) = a
+        .api(Method::DELETE, &format!("/api/v1/roles/{role}"), None)
+        .await;
+    assert!(s == 200 || s == 204, "{s} {body}");
+    wait_on_b("the role gone", a.url.clone(), |app| {
+        app["user_access_roles"] == json!([])
+    })
+    .await;
+    drop(b);
+}
