@@ -152,7 +152,7 @@ def start_gatehouse(database_url, label, workdir, token_types, extra_env=None):
                LEPTOS_SITE_ROOT=os.path.join(ROOT, "target", "site"), RUST_LOG="warn",
                **(extra_env or {}))
     log = open(os.path.join(workdir, f"gatehouse-{label}.log"), "w")
-    proc = subprocess.Popen([os.path.join(ROOT, "target", "release", "gatehouse")], env=env,
+    proc = subprocess.Popen([os.environ.get("GH_BIN", os.path.join(ROOT, "target", "release", "gatehouse"))], env=env,
                             stdout=log, stderr=log)
     wait_for(f"{base}/readyz")
     admin = Admin(base)

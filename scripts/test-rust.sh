@@ -9,4 +9,7 @@ cargo test -p model -p domain -p app -p gatehouse
 echo "== integration tests (PostgreSQL)"
 # The same package list as above, so cargo resolves the same features and reuses every artifact
 # (with `-p gatehouse` alone the dev-dependencies of the other crates drop out and it rebuilds all).
-bash scripts/with-postgres.sh cargo test -p model -p domain -p app -p gatehouse --test api
+# The token batch writer's unit test runs there too (its SQL differs per backend).
+bash scripts/with-postgres.sh bash -c 'cargo test -p model -p domain -p app -p gatehouse --test api &&
+  cargo test -p model -p domain -p app -p gatehouse --lib -- oauth::batch'
+

@@ -35,8 +35,15 @@ pub struct Store {
     /// The last probe failed: the next success marks the recovery too, so connections opened
     /// while the fault lasted are replaced as well.
     failing: Arc<std::sync::atomic::AtomicBool>,
+    /// When the token writer last failed to write anything it was given (unix ms; 0: never).
+    /// The probe alone can miss a full disk: a one-row update may still fit where a batch of
+    /// new tokens does not.
+    pub(crate) hot_write_failed_at_ms: Arc<AtomicI64>,
     instance: Arc<str>,
 }
+
+/// How long a failed token write keeps the instance not ready.
+const HOT_WRITE_FAILURE_MS: i64 = 5_000;
 
 fn now_ms() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
@@ -70,6 +77,79 @@ async fn incremental_vacuum_mode(writer: &AnyPool) -> Result<(), sqlx::Error> {
         sqlx::query("VACUUM").execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// Every SQLite connection's settings. WAL with `synchronous=NORMAL`: a commit appends to the WAL
+/// without waiting for the disk. WAL checkpoints are `checkpoint_wal`'s work: a commit past
+/// `wal_autocheckpoint` pages would copy the WAL into the database and wait for two fsyncs
+/// before its requests are answered (most of the token endpoint's p99); the limit stays as a
+/// backstop should the checkpointer stop. `journal_size_limit=0`: the first commit after the
+/// WAL starts over truncates its file, so the WAL holds no disk space it is not using (a full
+/// disk then fails writes as it should, instead of small writes going on into space the WAL
+/// kept from before).
+const SQLITE_PRAGMAS: &str =
+    "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; \
+     PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=16384; PRAGMA journal_size_limit=0;";
+
+/// WAL pages (4 KiB) past which the checkpointer also restarts the WAL from its beginning.
+const WAL_RESTART_PAGES: i64 = 4096;
+
+/// The SQLite checkpointer. A passive checkpoint on its own connection, every 20 ms while
+/// commits come, copies committed pages into the database beside the writer, never blocking
+/// it. Under steady writes the WAL would still grow (a passive checkpoint never catches up with
+/// a writer that never pauses), so past `WAL_RESTART_PAGES` `restart_wal` starts it over. Ends
+/// when the store closes; a failure (a full disk) is logged once per change.
+async fn checkpoint_wal(mut conn: sqlx::AnyConnection, writer: AnyPool) {
+    let mut failing = false;
+    let mut last = (0, 0);
+    let mut pause = Duration::from_millis(250);
+    while !writer.is_closed() {
+        tokio::time::sleep(pause).await;
+        let started = std::time::Instant::now();
+        let mut r = sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(&mut conn)
+            .await;
+        if let Ok((_, log, done)) = r {
+            // Every 20 ms while commits come, every 250 ms while none do.
+            pause = Duration::from_millis(if (log, done) == last { 250 } else { 20 });
+            last = (log, done);
+            if log >= WAL_RESTART_PAGES {
+                r = restart_wal(&writer).await;
+            }
+        }
+        metrics::histogram!("gatehouse_db_query_duration_seconds", "query" => "wal_checkpoint")
+            .record(started.elapsed().as_secs_f64());
+        match r {
+            Err(e) if !failing => {
+                failing = true;
+                tracing::warn!(error = %e, "WAL checkpoint failed; retrying");
+            }
+            Ok(_) if failing => {
+                failing = false;
+                tracing::info!("WAL checkpoints work again");
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A RESTART checkpoint: copies the pages written since the last pass, waits for readers of the
+/// old WAL, and makes the next commit write the WAL from its beginning. It holds the write lock
+/// meanwhile, so it runs on the writer connection, between two of the token writer's batches:
+/// they wait their turn in the pool's queue, not in SQLite's busy handler (which sleeps 1, 2,
+/// 5 … ms and would stretch a 2 ms checkpoint into a 10 ms stall). Readers are waited for 20 ms
+/// at most (a long reader would otherwise hold every writer); the next pass tries again.
+async fn restart_wal(writer: &AnyPool) -> Result<(i64, i64, i64), sqlx::Error> {
+    let mut conn = writer.acquire().await?;
+    conn.execute("PRAGMA busy_timeout=20").await?;
+    let r = sqlx::query_as("PRAGMA wal_checkpoint(RESTART)")
+        .fetch_one(&mut *conn)
+        .await;
+    if conn.execute("PRAGMA busy_timeout=10000").await.is_err() {
+        // Never hand out a connection that gives up on a lock after 20 ms.
+        conn.close_on_drop();
+    }
+    r
 }
 
 impl Store {
@@ -116,8 +196,7 @@ impl Store {
                 .after_connect(move |conn, _meta| {
                     Box::pin(async move {
                         if backend == Backend::Sqlite {
-                            conn.execute("PRAGMA journal_mode=WAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;")
-                                .await?;
+                            conn.execute(SQLITE_PRAGMAS).await?;
                         }
                         Ok(())
                     })
@@ -140,6 +219,7 @@ impl Store {
             backend,
             fault_at_ms,
             failing: Default::default(),
+            hot_write_failed_at_ms: Default::default(),
             instance: crate::tokens::random_token(12).into(),
         };
         store
@@ -151,6 +231,10 @@ impl Store {
             if let Err(e) = incremental_vacuum_mode(&store.writer).await {
                 tracing::warn!(error = %e, "could not switch SQLite to incremental auto-vacuum");
             }
+            let checkpointer = <sqlx::AnyConnection as sqlx::Connection>::connect(&url)
+                .await
+                .map_err(StoreOpenError::Connect)?;
+            tokio::spawn(checkpoint_wal(checkpointer, store.writer.clone()));
         }
         Ok(store)
     }
@@ -164,6 +248,12 @@ impl Store {
     /// `SELECT 1`, for readiness.
     pub async fn ping(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    /// Whether the token writer failed in the last few seconds (readiness reports it).
+    pub fn hot_write_failed_recently(&self) -> bool {
+        let at = self.hot_write_failed_at_ms.load(Ordering::Relaxed);
+        at != 0 && now_ms() - at < HOT_WRITE_FAILURE_MS
     }
 
     /// Writes this instance's probe row. A failure marks the pool's current connections for
@@ -221,4 +311,64 @@ pub fn like_escape(s: &str) -> String {
         out.push(c);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (busy, pages in the WAL, pages copied to the database) on a connection of its own.
+    async fn wal_state(url: &str) -> (i64, i64, i64) {
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(url)
+            .await
+            .expect("connect");
+        sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(&mut conn)
+            .await
+            .expect("state")
+    }
+
+    /// Writes far past `WAL_RESTART_PAGES` (but short of the commits' own backstop) are copied
+    /// into the database and the WAL starts over, with no commit doing it: the checkpointer
+    /// did. Without it the WAL would hold every page written.
+    #[tokio::test]
+    async fn the_checkpointer_copies_the_wal_and_starts_it_over() {
+        let dir = tempfile::tempdir().expect("dir");
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let store = Store::open(&url).await.expect("store");
+        sqlx::query("CREATE TABLE filler (n BIGINT, b TEXT)")
+            .execute(&store.writer)
+            .await
+            .expect("table");
+        let chunk = "x".repeat(1 << 20);
+        for n in 0..(WAL_RESTART_PAGES / 256 + 8) {
+            sqlx::query("INSERT INTO filler (n, b) VALUES ($1, $2)")
+                .bind(n)
+                .bind(&chunk)
+                .execute(&store.writer)
+                .await
+                .expect("insert");
+        }
+        let mut state = (0, 0, 0);
+        for _ in 0..100 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            sqlx::query("INSERT INTO filler (n, b) VALUES (-1, 'small')")
+                .execute(&store.writer)
+                .await
+                .expect("insert");
+            state = wal_state(&url).await;
+            if state.1 < 64 {
+                break;
+            }
+        }
+        assert!(state.1 < 64, "the WAL started over: {state:?}");
+        let in_file = std::fs::metadata(dir.path().join("t.db"))
+            .expect("db")
+            .len();
+        assert!(
+            in_file > (WAL_RESTART_PAGES as u64) * 4096,
+            "copied into the database: {in_file} bytes"
+        );
+        store.close().await;
+    }
 }

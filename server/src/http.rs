@@ -64,6 +64,10 @@ pub async fn readyz(State(services): State<Services>) -> Response {
         tracing::error!(error = %e, "the database does not take writes");
         return unavailable("database not writable");
     }
+    // The cause was logged where the tokens were refused.
+    if services.store.hot_write_failed_recently() {
+        return unavailable("database not writable");
+    }
     Json(serde_json::json!({"status": "ready"})).into_response()
 }
 

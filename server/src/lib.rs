@@ -419,9 +419,14 @@ pub fn router(
     )
 }
 
-/// After a large purge glibc keeps the freed heap (arenas grown under load) mapped; hand it
-/// back so the resident size returns near where it was. A no-op elsewhere.
+/// After a large purge, hand freed memory back so the resident size returns near where it was:
+/// mimalloc (the binary's allocator) purges its free pages, glibc (tests) trims its heaps.
 fn give_back_memory() {
+    // SAFETY: mi_collect only frees mimalloc's own unused pages and may be called from any
+    // thread at any time; it is a no-op for memory mimalloc did not allocate.
+    unsafe {
+        libmimalloc_sys::mi_collect(true);
+    }
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only releases free memory at the top of glibc's heaps and arenas; it
     // touches no live allocation and may be called from any thread at any time.

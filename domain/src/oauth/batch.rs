@@ -1,11 +1,17 @@
-//! Group commit of issued tokens on SQLite. SQLite has one writer at a time: one transaction per
-//! token made concurrent requests queue for the lock (and sleep in its busy handler), so the
-//! token endpoint was slower than its peers. Here one task owns the writer connection and
-//! INSERTs every token queued meanwhile in one transaction; each request is answered only after
-//! the transaction holding its token has committed, so nothing acknowledged can be lost.
-//! PostgreSQL takes concurrent writers well and inserts directly.
+//! Group commit of issued tokens. SQLite has one writer at a time: one transaction per token made
+//! concurrent requests queue for the lock (and sleep in its busy handler), so the token endpoint
+//! was slower than its peers. On PostgreSQL each token's transaction was a round trip and a
+//! WAL flush of its own. Here one task INSERTs every token queued meanwhile in one statement;
+//! each request is answered only after the statement holding its token has committed, so
+//! nothing acknowledged can be lost. Each instance batches its own tokens: nothing is shared
+//! between instances but the database.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 
 use sqlx::{Any, AnyPool};
+
+use crate::store::Backend;
 use tokio::sync::{mpsc, oneshot};
 
 /// One `tokens` row.
@@ -27,28 +33,32 @@ pub(crate) struct NewToken {
 const INSERT: &str = "INSERT INTO tokens (token_hash, kind, app_id, client_id, user_id, username, scope, jti, family_id, issued_at, expires_at, auth_time) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
 /// The same for a batch: its rows are a JSON array of arrays (`as_json_row`), one parameter.
-const INSERT_JSON: &str = "INSERT INTO tokens (token_hash, kind, app_id, client_id, user_id, username, scope, jti, family_id, issued_at, expires_at, auth_time) \
+const INSERT_JSON_SQLITE: &str = "INSERT INTO tokens (token_hash, kind, app_id, client_id, user_id, username, scope, jti, family_id, issued_at, expires_at, auth_time) \
      SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11 \
      FROM json_each($1)";
+/// PostgreSQL's `->>` yields text: the integer columns are cast back.
+const INSERT_JSON_POSTGRES: &str = "INSERT INTO tokens (token_hash, kind, app_id, client_id, user_id, username, scope, jti, family_id, issued_at, expires_at, auth_time) \
+     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, \
+            (value ->> 9)::BIGINT, (value ->> 10)::BIGINT, (value ->> 11)::BIGINT \
+     FROM json_array_elements($1::json)";
 
 /// At most this many tokens per transaction (a bounded commit latency).
 const MAX_BATCH: usize = 256;
 
 type Job = (NewToken, oneshot::Sender<Result<(), String>>);
 
-/// Where issued tokens are written.
+/// Where issued tokens are written: the queue of the batching task.
 #[derive(Clone)]
-pub(crate) enum TokenWriter {
-    Direct(AnyPool),
-    Batched(mpsc::Sender<Job>),
-}
+pub(crate) struct TokenWriter(mpsc::Sender<Job>);
 
 impl TokenWriter {
-    /// Batched on SQLite (`batched`), direct otherwise. Starts the batching task.
-    pub(crate) fn new(pool: AnyPool, batched: bool) -> TokenWriter {
-        if !batched {
-            return TokenWriter::Direct(pool);
-        }
+    /// Starts the batching task.
+    /// A batch it could not write at all is noted in `failed_at_ms` (unix ms).
+    pub(crate) fn new(
+        pool: AnyPool,
+        backend: Backend,
+        failed_at_ms: Arc<AtomicI64>,
+    ) -> TokenWriter {
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
         // Its own thread: on the shared workers the task waited behind every HTTP request
         // for each round trip to the database, and that wait was most of a batch's latency.
@@ -59,40 +69,26 @@ impl TokenWriter {
                     .enable_all()
                     .build()
                 {
-                    Ok(rt) => rt.block_on(run(pool, rx)),
+                    Ok(rt) => rt.block_on(run(pool, backend, rx, failed_at_ms)),
                     Err(e) => tracing::error!(error = %e, "cannot start the token writer"),
                 }
             });
         if let Err(e) = spawned {
             tracing::error!(error = %e, "cannot start the token writer thread");
         }
-        TokenWriter::Batched(tx)
+        TokenWriter(tx)
     }
 
     /// Writes `t`; returns once it is committed. The error keeps the database's cause.
     pub(crate) async fn insert(&self, t: NewToken) -> Result<(), String> {
-        match self {
-            TokenWriter::Direct(pool) => {
-                let started = std::time::Instant::now();
-                let r = bind(sqlx::query(INSERT), &t)
-                    .execute(pool)
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| e.to_string());
-                metrics::histogram!("gatehouse_db_query_duration_seconds", "query" => "token_insert")
-                    .record(started.elapsed().as_secs_f64());
-                r
-            }
-            TokenWriter::Batched(tx) => {
-                let (done, answer) = oneshot::channel();
-                tx.send((t, done))
-                    .await
-                    .map_err(|_| "the token writer has stopped".to_string())?;
-                answer
-                    .await
-                    .map_err(|_| "the token writer has stopped".to_string())?
-            }
-        }
+        let (done, answer) = oneshot::channel();
+        self.0
+            .send((t, done))
+            .await
+            .map_err(|_| "the token writer has stopped".to_string())?;
+        answer
+            .await
+            .map_err(|_| "the token writer has stopped".to_string())?
     }
 }
 
@@ -116,11 +112,24 @@ fn bind<'q>(
 
 /// The batching task: takes what is queued (waiting only for the first), writes it in one
 /// transaction, answers everyone in it. Ends when every sender is gone.
-async fn run(pool: AnyPool, mut rx: mpsc::Receiver<Job>) {
+async fn run(
+    pool: AnyPool,
+    backend: Backend,
+    mut rx: mpsc::Receiver<Job>,
+    failed_at_ms: Arc<AtomicI64>,
+) {
     let mut jobs: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
         let started = std::time::Instant::now();
-        let outcome = write(&pool, &jobs).await;
+        let outcome = write(&pool, backend, &jobs).await;
+        let nothing_written = match &outcome {
+            Ok(failed) => failed.len() == jobs.len(),
+            Err(_) => true,
+        };
+        if nothing_written {
+            let ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
+            failed_at_ms.store(ms as i64, Ordering::Relaxed);
+        }
         // One sample per transaction: the commit latency every token in the batch waited for.
         metrics::histogram!("gatehouse_db_query_duration_seconds", "query" => "token_batch_commit")
             .record(started.elapsed().as_secs_f64());
@@ -139,26 +148,39 @@ async fn run(pool: AnyPool, mut rx: mpsc::Receiver<Job>) {
 
 /// Writes the batch: `Ok` with the rows that failed on their own (the others are committed),
 /// `Err` when nothing could be committed. The whole batch is one INSERT reading its rows from
-/// one JSON parameter (`json_each`): one statement, cached once, one round trip to the
-/// connection's thread and one implicit transaction, however many rows; each round trip waits
-/// for this task to be scheduled again among the HTTP tasks, so their number is the batch's
-/// latency. Should that statement fail, the rows are written again one by one in a transaction,
-/// so a bad row fails alone.
-async fn write(pool: &AnyPool, jobs: &[Job]) -> Result<Vec<(usize, String)>, String> {
+/// one JSON parameter: one statement, prepared once, one round trip and one implicit
+/// transaction, however many rows. Should it fail, the rows are written again one by one, so a
+/// bad row fails alone: on SQLite in one transaction (a failed statement is rolled back alone),
+/// on PostgreSQL each in its own (a failed statement aborts the transaction it is in).
+async fn write(
+    pool: &AnyPool,
+    backend: Backend,
+    jobs: &[Job],
+) -> Result<Vec<(usize, String)>, String> {
     if jobs.len() > 1 {
         let rows: Vec<_> = jobs.iter().map(|(t, _)| as_json_row(t)).collect();
         let rows = serde_json::to_string(&rows).map_err(|e| e.to_string())?;
-        if sqlx::query(INSERT_JSON)
-            .bind(rows)
-            .execute(pool)
-            .await
-            .is_ok()
-        {
-            return Ok(Vec::new());
+        let insert = match backend {
+            Backend::Sqlite => INSERT_JSON_SQLITE,
+            Backend::Postgres => INSERT_JSON_POSTGRES,
+        };
+        match sqlx::query(insert).bind(rows).execute(pool).await {
+            Ok(_) => return Ok(Vec::new()),
+            Err(e) => {
+                tracing::debug!(error = %e, "a token batch failed; writing its rows one by one")
+            }
         }
     }
-    let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
     let mut failed = Vec::new();
+    if backend == Backend::Postgres {
+        for (i, (row, _)) in jobs.iter().enumerate() {
+            if let Err(e) = bind(sqlx::query(INSERT), row).execute(pool).await {
+                failed.push((i, e.to_string()));
+            }
+        }
+        return Ok(failed);
+    }
+    let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
     for (i, (row, _)) in jobs.iter().enumerate() {
         // A failed statement is rolled back alone; the transaction goes on.
         if let Err(e) = bind(sqlx::query(INSERT), row).execute(&mut *tx).await {
@@ -214,14 +236,39 @@ mod tests {
             app_id: "app-\"quoted\"".into(),
             client_id: "client".into(),
             user_id: format!("user-{i}"),
-            username: (i % 2 == 0).then(|| format!("name {i} é")),
+            username: i.is_multiple_of(2).then(|| format!("name {i} é")),
             scope: "a b".into(),
             jti: format!("jti-{i}"),
             family: None,
             issued_at: 1_000 + i as i64,
             expires_at: 2_000_000_000,
-            auth_time: (i % 3 == 0).then_some(i as i64),
+            auth_time: i.is_multiple_of(3).then_some(i as i64),
         }
+    }
+
+    /// A fresh database: SQLite, or PostgreSQL when GATEHOUSE_TEST_POSTGRES names a server
+    /// (`scripts/test-rust.sh` runs this module's tests there too).
+    async fn fresh_store(dir: &std::path::Path) -> crate::store::Store {
+        let url = match std::env::var("GATEHOUSE_TEST_POSTGRES") {
+            Ok(base) => {
+                sqlx::any::install_default_drivers();
+                let name = format!("gh_batch_{}", crate::tokens::random_token(8).to_lowercase());
+                let name: String = name
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                let mut admin =
+                    <sqlx::AnyConnection as sqlx::Connection>::connect(&format!("{base}/postgres"))
+                        .await
+                        .expect("connect to test PostgreSQL");
+                sqlx::Executor::execute(&mut admin, format!("CREATE DATABASE {name}").as_str())
+                    .await
+                    .expect("create database");
+                format!("{base}/{name}")
+            }
+            Err(_) => format!("sqlite://{}", dir.join("t.db").display()),
+        };
+        crate::store::Store::open(&url).await.expect("store")
     }
 
     /// Concurrent tokens land in batches, every column as given (text with quotes and
@@ -229,9 +276,12 @@ mod tests {
     #[tokio::test]
     async fn a_batch_writes_every_row_and_a_bad_row_fails_alone() {
         let dir = tempfile::tempdir().expect("dir");
-        let url = format!("sqlite://{}", dir.path().join("t.db").display());
-        let store = crate::store::Store::open(&url).await.expect("store");
-        let writer = TokenWriter::new(store.writer.clone(), true);
+        let store = fresh_store(dir.path()).await;
+        let writer = TokenWriter::new(
+            store.writer.clone(),
+            store.backend,
+            store.hot_write_failed_at_ms.clone(),
+        );
         let mut tasks = tokio::task::JoinSet::new();
         for i in 0..200 {
             let w = writer.clone();

@@ -340,7 +340,7 @@ impl Services {
             .as_deref()
             .filter(|t| !t.is_empty())
             .ok_or_else(|| OAuthError::request("refresh_token is required"))?;
-        let hash = sha256_hex(token);
+        let hash = crate::tokens::opaque_token_key_of(token);
         let row: TokenRow = sqlx::query_as(TokenRow::SELECT_REFRESH)
             .bind(&hash)
             .bind(&app.app_id)

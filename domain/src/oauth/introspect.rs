@@ -11,7 +11,6 @@ use crate::apps::ClientIdType;
 use crate::clients::ClientCredentials;
 use crate::error::OAuthError;
 use crate::store::now;
-use crate::tokens::hex;
 use crate::Services;
 
 pub(crate) fn looks_like_jwt(t: &str) -> bool {
@@ -158,7 +157,7 @@ impl Services {
             return Ok(None);
         }
         let Some(r) = sqlx::query_as::<_, TokenRow>(TokenRow::SELECT)
-            .bind(hex(key))
+            .bind(crate::tokens::opaque_token_key(token, key))
             .fetch_optional(&self.store.pool)
             .await
             .map_err(OAuthError::internal)?

@@ -11,7 +11,7 @@ use crate::apps::{App, TokenType};
 use crate::error::OAuthError;
 use crate::oidc::SignIn;
 use crate::store::now;
-use crate::tokens::{random_token, sha256_hex};
+use crate::tokens::{opaque_token, opaque_token_key_of, random_token, sha256_hex};
 use crate::Services;
 
 impl Services {
@@ -53,7 +53,7 @@ impl Services {
                 jsonwebtoken::encode(&header, &claims, key).map_err(OAuthError::internal)?
             }
             TokenType::Opaque => {
-                let token = random_token(32);
+                let token = opaque_token();
                 self.store_token(&token, "access", &g, &scope, &jti, t, exp)
                     .await?;
                 token
@@ -80,7 +80,7 @@ impl Services {
             _ => None,
         };
         let refresh_token = if with_refresh {
-            let token = random_token(32);
+            let token = opaque_token();
             let family = g.family.clone().unwrap_or_else(|| random_token(12));
             let g = Grant {
                 family: Some(family),
@@ -124,12 +124,13 @@ impl Services {
         let writer = self.token_writer.get_or_init(|| {
             super::TokenWriter::new(
                 self.store.writer.clone(),
-                self.store.backend == crate::store::Backend::Sqlite,
+                self.store.backend,
+                self.store.hot_write_failed_at_ms.clone(),
             )
         });
         writer
             .insert(super::batch::NewToken {
-                token_hash: sha256_hex(token),
+                token_hash: opaque_token_key_of(token),
                 kind,
                 app_id: g.app.app_id.clone(),
                 client_id: g.client_id.clone(),

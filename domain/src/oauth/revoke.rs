@@ -5,7 +5,7 @@ use super::introspect::looks_like_jwt;
 use crate::clients::ClientCredentials;
 use crate::error::OAuthError;
 use crate::store::now;
-use crate::tokens::sha256_hex;
+use crate::tokens::opaque_token_key_of;
 use crate::Services;
 
 impl Services {
@@ -44,7 +44,7 @@ impl Services {
             let family: Option<String> = sqlx::query_as::<_, (Option<String>,)>(
                 "SELECT family_id FROM tokens WHERE token_hash = $1",
             )
-            .bind(sha256_hex(token))
+            .bind(opaque_token_key_of(token))
             .fetch_optional(&self.store.pool)
             .await
             .map_err(OAuthError::internal)?
@@ -61,7 +61,7 @@ impl Services {
 
     async fn revoke_opaque(&self, token: &str) -> Result<(), OAuthError> {
         sqlx::query("UPDATE tokens SET revoked = 1 WHERE token_hash = $1")
-            .bind(sha256_hex(token))
+            .bind(opaque_token_key_of(token))
             .execute(&self.store.pool)
             .await
             .map_err(OAuthError::internal)?;

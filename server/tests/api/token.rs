@@ -768,3 +768,48 @@ async fn a_bearer_loses_a_right_the_moment_its_role_does() {
     assert_eq!(s, 200);
     assert_eq!(bearer_status(&app.url, "/api/v1/users", &token).await, 401);
 }
+
+/// Opaque tokens carry their issue time first (their storage key sorts in issue order); tokens
+/// issued before that, stored under the bare hash of the token, still introspect, authorize
+/// and revoke.
+#[tokio::test]
+async fn opaque_tokens_issued_before_the_time_prefix_still_work() {
+    let app = spawn_app().await;
+    client_app(&app, "legacy-app", "opaque").await;
+    let new = cc_token(&app.url, "legacy-app", Some("users")).await;
+    assert_eq!(new.len(), 54, "{new}");
+    assert!(new[..11].bytes().all(|b| b.is_ascii_hexdigit()), "{new}");
+    // The same row under an earlier token's form: 43 characters, its hex SHA-256 as the key.
+    let legacy = domain::tokens::random_token(32);
+    let moved = sqlx::query("UPDATE tokens SET token_hash = $1 WHERE token_hash = $2")
+        .bind(domain::tokens::sha256_hex(&legacy))
+        .bind(domain::tokens::opaque_token_key_of(&new))
+        .execute(&app.services.store.pool)
+        .await
+        .expect("update")
+        .rows_affected();
+    assert_eq!(
+        moved, 1,
+        "the new token is stored under its time-ordered key"
+    );
+    let (_, b) = introspect_with(&app.url, "legacy-app", Some((CLIENT, SECRET)), &legacy).await;
+    assert_eq!(b["active"], true, "{b}");
+    assert_eq!(b["scope"], "users");
+    assert_eq!(bearer_status(&app.url, "/api/v1/users", &legacy).await, 200);
+    let res = client()
+        .post(format!("{}/oauth2/revoke/legacy-app", app.url))
+        .basic_auth(CLIENT, Some(SECRET))
+        .form(&[("token", legacy.as_str())])
+        .send()
+        .await
+        .expect("revoke");
+    assert_eq!(res.status(), 200);
+    let (_, b) = introspect_with(&app.url, "legacy-app", Some((CLIENT, SECRET)), &legacy).await;
+    assert_eq!(b, json!({"active": false}), "revoked");
+    let revoked: i64 = sqlx::query_scalar("SELECT revoked FROM tokens WHERE token_hash = $1")
+        .bind(domain::tokens::sha256_hex(&legacy))
+        .fetch_one(&app.services.store.pool)
+        .await
+        .expect("row");
+    assert_eq!(revoked, 1);
+}
