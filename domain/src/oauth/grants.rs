@@ -253,13 +253,14 @@ impl Services {
             .ok_or_else(|| OAuthError::request("code is required"))?;
         let hash = sha256_hex(code);
         let t = now();
-        // Single use: the update wins for exactly one request.
+        // Single use: the update wins for exactly one request. On the writer pool: on SQLite it
+        // queues behind the token writer instead of meeting it in SQLite's sleeping busy handler.
         let claimed = sqlx::query(
             "UPDATE auth_codes SET used = 1 WHERE code_hash = $1 AND used = 0 AND app_id = $2",
         )
         .bind(&hash)
         .bind(&app.app_id)
-        .execute(&self.store.pool)
+        .execute(&self.store.writer)
         .await
         .map_err(OAuthError::internal)?
         .rows_affected();
@@ -392,7 +393,7 @@ impl Services {
             "UPDATE tokens SET used = 1 WHERE token_hash = $1 AND used = 0 AND revoked = 0",
         )
         .bind(&hash)
-        .execute(&self.store.pool)
+        .execute(&self.store.writer)
         .await
         .map_err(OAuthError::internal)?
         .rows_affected();
