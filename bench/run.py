@@ -423,7 +423,7 @@ def main():
     if fl:
         print(f"| portal first load (sign-in page + /pkg, br/gzip) | {fl['total_kb']:,} KB |")
     for alg in ("RS256", "ES256", "EdDSA"):
-        print(f"| raw {alg} signing (jsonwebtoken + aws-lc-rs), {signing['threads']} threads | {signing[alg]:,.0f} signatures/s |")
+        print(f"| raw {alg} signing (jsonwebtoken + ring), {signing['threads']} threads | {signing[alg]:,.0f} signatures/s |")
     mc = results["metrics_cost"]
     print(f"| client credentials, opaque: metrics on / off (SQLite, alternating rounds) | "
           f"{mc['cc_opaque_rps_metrics_on']:,} / {mc['cc_opaque_rps_metrics_off']:,} req/s = {mc['on_vs_off']} |")

@@ -1,5 +1,5 @@
 //! Raw signing rates for `make bench`: signatures of a token-sized claim set per second with
-//! `jsonwebtoken` (the crate and backend, aws-lc-rs, Gatehouse signs with; ring only makes the EC and Ed25519 keys) for each algorithm
+//! `jsonwebtoken` (the crate and backend, ring, Gatehouse signs with) for each algorithm
 //! Gatehouse offers — RS256 (RSA-2048), ES256 (P-256) and EdDSA (Ed25519) — one thread per core,
 //! so each JWT token type can be compared with the physical limit of the same cores.
 //!
