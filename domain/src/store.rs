@@ -45,7 +45,8 @@ pub struct Store {
 /// How long a failed token write keeps the instance not ready.
 const HOT_WRITE_FAILURE_MS: i64 = 5_000;
 
-fn now_ms() -> i64 {
+/// Unix milliseconds now.
+pub(crate) fn now_ms() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
 }
 

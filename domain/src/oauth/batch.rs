@@ -127,8 +127,7 @@ async fn run(
             Err(_) => true,
         };
         if nothing_written {
-            let ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
-            failed_at_ms.store(ms as i64, Ordering::Relaxed);
+            failed_at_ms.store(crate::store::now_ms(), Ordering::Relaxed);
         }
         // One sample per transaction: the commit latency every token in the batch waited for.
         metrics::histogram!("gatehouse_db_query_duration_seconds", "query" => "token_batch_commit")
