@@ -65,9 +65,10 @@ impl LoginName {
 }
 
 impl Email {
-    pub fn parse(s: &str) -> Result<Self> {
-        let s = s.trim();
-        let ok = char_len(s) <= 254
+    /// At most 254 characters as sent (the API's schema counts the whitespace it trims).
+    pub fn parse(raw: &str) -> Result<Self> {
+        let s = raw.trim();
+        let ok = char_len(raw) <= 254
             && s.split_once('@').is_some_and(|(local, host)| {
                 !local.is_empty() && !host.is_empty() && !host.contains('@')
             })
@@ -141,10 +142,11 @@ impl ScopeName {
 
 impl RedirectUri {
     /// An absolute URI with a scheme and no fragment.
-    pub fn parse(s: &str) -> Result<Self> {
-        let s = s.trim();
+    /// At most 2048 characters as sent: the API's schema counts the whitespace it trims.
+    pub fn parse(raw: &str) -> Result<Self> {
+        let s = raw.trim();
         let bad = |m: &str| Invalid::new("", m.to_string());
-        if s.is_empty() || char_len(s) > 2048 {
+        if s.is_empty() || char_len(raw) > 2048 {
             return Err(bad("Redirect URI must be 1-2048 characters"));
         }
         if s.contains('#') {
@@ -244,6 +246,21 @@ mod tests {
                 .as_deref(),
             Some("alice@example.com")
         );
+    }
+
+    #[test]
+    fn a_redirect_uri_is_at_most_2048_characters_as_sent() {
+        let uri = format!("https://a.example/{}", "x".repeat(2048 - 18));
+        assert!(RedirectUri::parse(&uri).is_ok());
+        assert!(RedirectUri::parse(&format!(" {uri}")).is_err());
+        assert!(RedirectUri::parse(&format!("{uri}x")).is_err());
+    }
+
+    #[test]
+    fn an_email_is_at_most_254_characters_as_sent() {
+        let email = format!("{}@example.com", "a".repeat(254 - 12));
+        assert!(Email::parse(&email).is_ok());
+        assert!(Email::parse(&format!(" {email}")).is_err());
     }
 
     #[test]

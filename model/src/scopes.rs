@@ -118,9 +118,17 @@ pub fn validate_scopes(scopes: Vec<Scope>) -> Result<Vec<Scope>> {
             ));
         }
         let mut regexes = Vec::new();
-        for (j, r) in s.rest_regexes.iter().enumerate() {
-            let r = r.trim();
-            RestRegex::parse(r).map_err(|e| e.under(&format!("scopes[{i}].rest_regexes[{j}]")))?;
+        for (j, raw) in s.rest_regexes.iter().enumerate() {
+            let field = || format!("scopes[{i}].rest_regexes[{j}]");
+            // At most 1024 characters as sent (the schema's `maxLength` counts what is trimmed).
+            if raw.chars().count() > 1024 {
+                return Err(Invalid::new(
+                    field(),
+                    "a REST regex is at most 1024 characters",
+                ));
+            }
+            let r = raw.trim();
+            RestRegex::parse(r).map_err(|e| e.under(&field()))?;
             regexes.push(r.to_string());
         }
         out.push(Scope {
@@ -206,6 +214,22 @@ mod tests {
             other => unreachable!("{other:?}"),
         }
         assert!(RestRegex::parse("").is_err());
+    }
+
+    #[test]
+    fn a_rest_regex_is_at_most_1024_characters_as_sent() {
+        let scope = |r: String| Scope {
+            name: "s".into(),
+            description: String::new(),
+            rest_regexes: vec![r],
+        };
+        let full = format!(" {} ", "a".repeat(1022));
+        let ok = validate_scopes(vec![scope(full.clone())]);
+        assert_eq!(ok.map(|s| s[0].rest_regexes[0].len()).ok(), Some(1022));
+        let over = validate_scopes(vec![scope(format!(" {full}"))]);
+        assert!(
+            matches!(over, Err(Invalid { ref field, .. }) if field == "scopes[0].rest_regexes[0]")
+        );
     }
 
     #[test]

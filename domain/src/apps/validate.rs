@@ -58,14 +58,19 @@ pub(super) fn check_lifetime(field: &str, v: i64, max: i64) -> Result<i64> {
     Ok(v)
 }
 
-pub(super) fn check_issuer(s: &str) -> Result<Option<String>> {
-    let s = s.trim().trim_end_matches('/');
-    if s.is_empty() {
+/// An issuer override: at most 1024 characters as sent (the schema's `maxLength` counts the
+/// whitespace the API trims), an absolute http(s) URL without query, fragment, whitespace or
+/// control characters; empty (or only slashes) resets to the default issuer.
+pub(super) fn check_issuer(raw: &str) -> Result<Option<String>> {
+    let s = raw.trim().trim_end_matches('/');
+    if s.is_empty() && raw.chars().count() <= 1024 {
         return Ok(None);
     }
     let ok = (s.starts_with("https://") || s.starts_with("http://"))
-        && !s.contains(['#', '?', ' '])
-        && s.chars().count() <= 1024;
+        && !s
+            .chars()
+            .any(|c| matches!(c, '#' | '?') || c.is_whitespace() || c.is_control())
+        && raw.chars().count() <= 1024;
     if !ok {
         return Err(DomainError::invalid(
             "issuer",
@@ -363,6 +368,32 @@ mod tests {
             )
             .is_ok());
         assert_eq!(d.app.issuer, "https://id.example/oauth2/my-app");
+    }
+
+    #[test]
+    fn an_issuer_is_at_most_1024_characters_as_sent_and_has_no_control_characters() {
+        let padded = format!("  https://issuer.example/{}", "a".repeat(1024 - 25));
+        assert_eq!(padded.chars().count(), 1024);
+        assert_eq!(
+            check_issuer(&padded).unwrap().as_deref(),
+            Some(padded.trim())
+        );
+        // The same URL with one more space around it is over the limit, though trimmed it is not.
+        assert_eq!(
+            err_field(check_issuer(&format!(" {padded}")).map(drop)),
+            "issuer"
+        );
+        assert_eq!(
+            err_field(check_issuer(&format!("{}/", " ".repeat(1024))).map(drop)),
+            "issuer"
+        );
+        for bad in [
+            "https://a.example/\u{1a}x",
+            "https://a.example/a\u{2009}b",
+            "https://a.example/a\tb",
+        ] {
+            assert_eq!(err_field(check_issuer(bad).map(drop)), "issuer", "{bad:?}");
+        }
     }
 
     #[test]

@@ -205,7 +205,8 @@ fn constrained() -> Value {
                 "pattern": trimmed(&format!("[^{WS}]{{1,128}}"))}},
             "issuer": {"type": "string", "maxLength": 1024, "description":
                 "An absolute http(s) URL without query or fragment; empty resets to the default issuer.",
-                "pattern": trimmed("(?:/*|https?://[^#? ]*[^#? /][^#? ]*)")},
+                "pattern": trimmed(&format!(
+                    "(?:/*|https?://[^#?{WS}{CC}]*[^#?/{WS}{CC}][^#?{WS}{CC}]*)"))},
             "redirect_uris": {"type": "array", "maxItems": 100, "items": redirect},
             "post_logout_redirect_uris": {"type": "array", "maxItems": 100, "items": redirect},
             "token_type": {"type": "string", "enum": ["jwt_rs256", "jwt_es256", "jwt_eddsa", "opaque"]},
