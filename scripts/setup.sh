@@ -10,6 +10,8 @@ export PATH="$HOME/.cargo/bin:$PATH"
 need_apt=()
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 command -v pg_ctlcluster >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+# OpenSSL signs RS256 tokens (the openssl crate links Debian's libssl; found with pkg-config).
+pkg-config --exists openssl 2>/dev/null || need_apt+=(libssl-dev pkg-config)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: apt-get install ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

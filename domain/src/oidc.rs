@@ -192,11 +192,11 @@ impl Services {
         let now = crate::store::now();
         let alg = algorithm_of(app.token_type);
         let ring = self.key_ring().await?;
-        let (kid, key) = ring
+        let key = ring
             .signer(alg)
             .ok_or_else(|| OAuthError::internal(format!("no active {alg:?} signing key")))?;
         let mut header = Header::new(alg);
-        header.kid = Some(kid.to_string());
+        header.kid = Some(key.kid().to_string());
         let claims = IdClaims {
             iss: app.issuer.clone(),
             sub: user.id.clone(),
@@ -209,7 +209,7 @@ impl Services {
             azp: client_id.to_string(),
             person: PersonClaims::of(user, scopes),
         };
-        jsonwebtoken::encode(&header, &claims, key).map_err(OAuthError::internal)
+        key.sign(&header, &claims).map_err(OAuthError::internal)
     }
 
     /// The user an ID token of this app names, if the token is one this server signed for the

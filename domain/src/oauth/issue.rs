@@ -32,11 +32,11 @@ impl Services {
             TokenType::JwtRs256 | TokenType::JwtEs256 | TokenType::JwtEdDsa => {
                 let alg = crate::keys::algorithm_of(g.app.token_type);
                 let ring = self.key_ring().await?;
-                let (kid, key) = ring.signer(alg).ok_or_else(|| {
+                let key = ring.signer(alg).ok_or_else(|| {
                     OAuthError::internal(format!("no active {alg:?} signing key"))
                 })?;
                 let mut header = Header::new(alg);
-                header.kid = Some(kid.to_string());
+                header.kid = Some(key.kid().to_string());
                 header.typ = Some("at+jwt".into());
                 let claims = Claims {
                     iss: g.app.issuer.clone(),
@@ -50,7 +50,7 @@ impl Services {
                     jti: jti.clone(),
                     username: g.username.clone(),
                 };
-                jsonwebtoken::encode(&header, &claims, key).map_err(OAuthError::internal)?
+                key.sign(&header, &claims).map_err(OAuthError::internal)?
             }
             TokenType::Opaque => {
                 let token = opaque_token();
