@@ -10,10 +10,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, Request, State};
 use axum::http::HeaderMap;
-use axum::middleware::Next;
-use axum::response::Response;
 use ipnet::IpNet;
 
 pub use app::api::ssr::ClientAddr;
@@ -101,19 +98,6 @@ fn forwarded_hops(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
             })
         })
         .collect()
-}
-
-/// Resolves the client address once per request and leaves it in the extensions.
-pub async fn layer(
-    State(trusted): State<TrustedProxies>,
-    mut req: Request,
-    next: Next,
-) -> Response {
-    if let Some(ConnectInfo(peer)) = req.extensions().get::<ConnectInfo<SocketAddr>>().copied() {
-        let ip = trusted.resolve(peer.ip(), req.headers());
-        req.extensions_mut().insert(ClientAddr(ip));
-    }
-    next.run(req).await
 }
 
 #[cfg(test)]

@@ -389,7 +389,6 @@ pub fn router(
         ))
         .layer(axum::middleware::from_fn(http::server_fn_status))
         .merge(machine)
-        .layer(axum::middleware::from_fn(http::security_headers))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             http::MAX_BODY,
         ))
@@ -407,9 +406,8 @@ pub fn router(
     let inner = inner
         .layer(axum::middleware::from_fn_with_state(
             client_addr::TrustedProxies(std::sync::Arc::new(config.trusted_proxies.clone())),
-            client_addr::layer,
+            http::edge,
         ))
-        .layer(axum::middleware::from_fn(http::access_log))
         .with_state(state);
     // The documents' compatibility call is matched case-insensitively, before routing.
     Router::new().fallback_service(

@@ -453,7 +453,19 @@ async fn metrics_count_tokens_requests_and_sign_ins() {
         &["route=\"/oauth2/token/{app}\"", "status=\"200\""]
     )
     .is_some_and(|n| n >= 3.0));
-    assert!(text.contains("gatehouse_http_request_duration_seconds_bucket"));
+    // The same route's other status and method are series of their own (per-route handles).
+    assert!(series(
+        &text,
+        "gatehouse_http_requests_total",
+        &[
+            "route=\"/oauth2/token/{app}\"",
+            "method=\"POST\"",
+            "status=\"400\""
+        ]
+    )
+    .is_some_and(|n| n >= 1.0));
+    assert!(text
+        .contains("gatehouse_http_request_duration_seconds_bucket{route=\"/oauth2/token/{app}\""));
     assert!(series(
         &text,
         "gatehouse_sign_ins_total",
