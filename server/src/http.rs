@@ -303,6 +303,13 @@ fn is_unsafe(m: &Method) -> bool {
 pub const SESSION_COOKIE: &str = "gatehouse_session";
 
 /// The request carries the portal's session cookie (ambient authority a foreign page can use).
+/// An admin API request (`/api/v1/…` or the compatibility call) that carries no cookie at all.
+pub fn is_cookieless_api(req: &Request) -> bool {
+    let path = req.uri().path();
+    (path.starts_with("/api/v1/") || path == crate::api::compat::PATH)
+        && !req.headers().contains_key(header::COOKIE)
+}
+
 fn has_session_cookie(req: &Request) -> bool {
     req.headers()
         .get_all(header::COOKIE)

@@ -388,33 +388,62 @@ pub fn router(
             http::origin_check,
         ))
         .layer(axum::middleware::from_fn(http::server_fn_status))
-        .merge(machine)
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(
-            http::MAX_BODY,
-        ))
-        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
-            std::time::Duration::from_secs(config.body_timeout.max(1)),
-        ));
-    // Only when configured: no layer at all on the hot path otherwise.
-    let inner = match rate_limit::RateLimit::new(config.token_rate_limit) {
-        Some(limit) => inner.layer(axum::middleware::from_fn_with_state(
-            limit,
-            rate_limit::layer,
-        )),
-        None => inner,
-    };
-    let inner = inner
-        .layer(axum::middleware::from_fn_with_state(
-            client_addr::TrustedProxies(std::sync::Arc::new(config.trusted_proxies.clone())),
-            http::edge,
-        ))
+        .merge(machine);
+    // What every route gets, as one layer (one boxed route level per request, not four): the
+    // edge (request id, client address, security headers, access log, metrics), the rate limit
+    // when configured (no layer at all on the hot path otherwise), the body timeout and limit.
+    let edge = tower::ServiceBuilder::new().layer(axum::middleware::from_fn_with_state(
+        client_addr::TrustedProxies(std::sync::Arc::new(config.trusted_proxies.clone())),
+        http::edge,
+    ));
+    let body_timeout = tower_http::timeout::RequestBodyTimeoutLayer::new(
+        std::time::Duration::from_secs(config.body_timeout.max(1)),
+    );
+    let body_limit = tower_http::limit::RequestBodyLimitLayer::new(http::MAX_BODY);
+    match rate_limit::RateLimit::new(config.token_rate_limit) {
+        Some(limit) => with_edge(
+            inner,
+            state,
+            edge.layer(axum::middleware::from_fn_with_state(
+                limit,
+                rate_limit::layer,
+            ))
+            .layer(body_timeout)
+            .layer(body_limit),
+        ),
+        None => with_edge(inner, state, edge.layer(body_timeout).layer(body_limit)),
+    }
+}
+
+/// The whole router: `edge` on every route. An admin API request without any cookie (a program
+/// with a bearer token) skips the session, Origin and page layers, which do nothing for it: no
+/// session cookie means no session, and the Origin check guards cookie-authenticated requests
+/// only. Any other request, or a path no API route matches, goes through the whole stack.
+fn with_edge<L>(inner: Router<AppState>, state: AppState, edge: L) -> Router
+where
+    L: tower::Layer<axum::routing::Route> + Clone + Send + Sync + 'static,
+    L::Service: tower::Service<axum::extract::Request> + Clone + Send + Sync + 'static,
+    <L::Service as tower::Service<axum::extract::Request>>::Response:
+        axum::response::IntoResponse + 'static,
+    <L::Service as tower::Service<axum::extract::Request>>::Error:
+        Into<std::convert::Infallible> + 'static,
+    <L::Service as tower::Service<axum::extract::Request>>::Future: Send + 'static,
+{
+    let inner = inner.layer(edge.clone()).with_state(state.clone());
+    let cookieless_api = api::router()
+        .route_layer(edge)
+        .fallback_service(inner.clone())
         .with_state(state);
     // The documents' compatibility call is matched case-insensitively, before routing.
-    Router::new().fallback_service(
-        tower::ServiceBuilder::new()
-            .map_request(http::fold_compat_path)
-            .service(inner),
-    )
+    Router::new().fallback_service(tower::service_fn(move |req: axum::extract::Request| {
+        let req = http::fold_compat_path(req);
+        let router = if http::is_cookieless_api(&req) {
+            cookieless_api.clone()
+        } else {
+            inner.clone()
+        };
+        tower::ServiceExt::oneshot(router, req)
+    }))
 }
 
 /// After a large purge, hand freed memory back so the resident size returns near where it was:

@@ -537,3 +537,58 @@ async fn every_response_has_a_request_id() {
     let forged = get(Some("bad id <script>")).await;
     assert!(forged.len() >= 16 && !forged.contains(' '));
 }
+
+/// A program's bearer request to the admin API carries no cookie, so it skips the portal's
+/// session, Origin and page layers — but not the edge every route has (request id, security
+/// headers) — and its answers are the ones a request through the whole stack gets: the same
+/// data for a known route, the same "not found" for a path no API route knows, the same refusal
+/// without a token.
+#[tokio::test]
+async fn a_cookieless_api_request_keeps_the_edge_and_gets_the_same_answers() {
+    let app = spawn_app().await;
+    client_app(&app, "edge", "opaque").await;
+    let token = cc_token(&app.url, "edge", Some("users")).await;
+    let get = |path: &str, cookie: Option<&str>, bearer: bool| {
+        let mut req = client().get(format!("{}{path}", app.url));
+        if bearer {
+            req = req.bearer_auth(&token);
+        }
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        async move { req.send().await.expect("request") }
+    };
+    let mut answers = Vec::new();
+    for cookie in [None, Some("theme=dark")] {
+        let res = get(&format!("/api/v1/users?login_name={CLIENT}"), cookie, true).await;
+        assert_eq!(res.status(), 200, "cookie {cookie:?}");
+        let id = res
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok());
+        assert!(id.is_some_and(|v| v.len() >= 16), "cookie {cookie:?}");
+        assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+        assert_eq!(res.headers()["x-frame-options"], "DENY");
+        let users: serde_json::Value = res.json().await.expect("json");
+        assert_eq!(users["items"][0]["login_name"], CLIENT, "{users}");
+        let unknown = get("/api/v1/no-such-thing", cookie, true).await;
+        let unknown = (
+            unknown.status().as_u16(),
+            unknown.headers().get("content-type").cloned(),
+            unknown.headers().contains_key("x-request-id"),
+        );
+        let anonymous = get("/api/v1/users", cookie, false).await;
+        let anonymous = (
+            anonymous.status().as_u16(),
+            anonymous.text().await.unwrap_or_default(),
+        );
+        answers.push((users["total"].clone(), unknown, anonymous));
+    }
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(answers[0].1 .0, 404);
+    assert!(
+        answers[0].1 .2,
+        "a path no API route knows still gets a request id"
+    );
+    assert_eq!(answers[0].2 .0, 401);
+}
