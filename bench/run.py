@@ -359,8 +359,9 @@ CASES = [
 def fmt(r):
     if not r:
         return "—"
-    bad = "" if r["errors"] == 0 and r["non_2xx"] == 0 else f", {r['errors']} err, {r['non_2xx']} non-2xx"
-    return f"{r['rps']:,} req/s, p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms{bad}"
+    rss = f", RSS {r['peak_rss_mb']} MB" if r.get("peak_rss_mb") else ""
+    return (f"{r['rps']:,} req/s, p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, "
+            f"{r['errors']} errors, {r['non_2xx']} non-2xx{rss}")
 
 
 def main():
@@ -378,7 +379,11 @@ def main():
         results["bare_axum_healthz"] = bare_ceiling()
         results["metrics_cost"] = metrics_cost(work)
         results["raw_signing"] = sign_rate()
+    report(results, measured=True)
 
+
+def report(results, measured=False):
+    """Computes the ratios, prints the table and (after a measurement) writes results.json."""
     backends = results["backends"]
     peer, bare, signing = results["peer"], results["bare_axum_healthz"], results["raw_signing"]
     ratios = {}
@@ -402,7 +407,19 @@ def main():
         }
     results["ratios"] = ratios
     results["peer_peak_rss_mb"] = max(r.get("peak_rss_mb") or 0 for r in peer.values())
-    results["machine"] = {
+    if measured:
+        results["machine"] = machine()
+    print_table(results)
+    if measured:
+        os.makedirs(os.path.join(ROOT, "bench"), exist_ok=True)
+        with open(os.path.join(ROOT, "bench", "results.json"), "w") as f:
+            json.dump(results, f, indent=2)
+            f.write("\n")
+        print("\nfigures written to bench/results.json")
+
+
+def machine():
+    return {
         "cpus": os.cpu_count(), "kernel": platform.release(),
         "load_generator": f"wrk -t1 -c{CONN} -d{SECS}s (warm-up {WARMUP}s), on the same cores",
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -411,15 +428,42 @@ def main():
             + " (tokens in memory, its default adapter; Gatehouse persists every token)",
     }
 
+
+# What each case is compared with besides the peer: (key of the reference, its name).
+AGAINST = {
+    "introspect_opaque": "healthz", "bearer_get_opaque": "healthz",
+    "bearer_get_jwt_rs256": "healthz", "healthz": "bare",
+}
+
+
+def print_table(results):
+    backends, peer, bare = results["backends"], results["peer"], results["bare_axum_healthz"]
+    signing, ratios = results["raw_signing"], results["ratios"]
     names = list(backends)
-    head = "| case | " + " | ".join(f"Gatehouse, {n}" for n in names) + " | node-oidc-provider | ratio (" + names[0] + " / peer) |"
+    head = ("| case | " + " | ".join(f"Gatehouse, {n}" for n in names)
+            + " | node-oidc-provider | ratios (" + ", ".join(names) + ") |")
     print(head)
     print("|" + " --- |" * (3 + len(names)))
     for key, label in CASES:
         row = [fmt(backends[n].get(key)) for n in names]
         p = peer.get(key)
-        r = ratio(backends[names[0]][key]["rps"], p["rps"]) if p else None
-        print(f"| {label} | " + " | ".join(row) + f" | {fmt(p)} | {f'{r}x' if r else '—'} |")
+        said = []
+        for n in names:
+            g = backends[n][key]["rps"]
+            parts = []
+            if p:
+                parts.append(f"{ratio(g, p['rps'])}x peer")
+            ref = AGAINST.get(key)
+            if ref:
+                base = bare["rps"] if ref == "bare" else backends[n][ref]["rps"]
+                parts.append(f"{ratio(g, base)} of {'bare axum' if ref == 'bare' else '/healthz'}")
+            if key == "cc_jwt_rs256":
+                parts.append(f"{ratios[n]['cc_jwt_rs256_vs_raw_signing']} of raw signing")
+            if key in ("cc_jwt_es256", "cc_jwt_eddsa"):
+                parts.append(f"{ratios[n][key + '_vs_peer_rs256']}x peer RS256")
+            if parts:
+                said.append(f"{n}: " + ", ".join(parts))
+        print(f"| {label} | " + " | ".join(row) + f" | {fmt(p)} | {'; '.join(said) or '—'} |")
     print(f"| bare axum `GET /healthz` (ceiling) | {fmt(bare)} |")
     fl = backends.get("sqlite", {}).get("first_load")
     if fl:
@@ -441,12 +485,11 @@ def main():
               f"(opaque) {rr['bearer_get_jwt_vs_healthz']} (JWT), healthz/bare axum "
               f"{rr['healthz_vs_bare_axum']}, peak RSS {rr['peak_rss_mb']} MB "
               f"(peer {results['peer_peak_rss_mb']} MB)")
-    os.makedirs(os.path.join(ROOT, "bench"), exist_ok=True)
-    with open(os.path.join(ROOT, "bench", "results.json"), "w") as f:
-        json.dump(results, f, indent=2)
-        f.write("\n")
-    print("\nfigures written to bench/results.json")
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--report"]:
+        # Prints the table of the last run again from bench/results.json.
+        with open(os.path.join(ROOT, "bench", "results.json")) as f:
+            sys.exit(report(json.load(f)))
     sys.exit(main())
