@@ -15,29 +15,61 @@ const PALETTE: [&str; 8] = [
 const WIDTH: f64 = 600.0;
 const HEIGHT: f64 = 140.0;
 
-/// The charts of one app (`app_id`) or of everything (None: every app plus sign-ins). The
-/// window comes from the page's `window` query parameter (`hour`, `day`, `30d`).
-#[component]
-pub fn ActivityPanel(#[prop(optional)] app_id: Option<String>) -> impl IntoView {
+/// What an activity panel shows: everything (`whole`, with sign-ins) or the app `app()` names
+/// (nothing is loaded while it names none). The window comes from the page's `window` query
+/// parameter (`hour`, `day`, `30d`). Created by the page itself, never inside a `Suspend`: a
+/// resource created there gets its hydration id when the server happens to resolve it, and the
+/// browser may then read another resource's data (a flaky hydration error).
+pub fn activity_resource(
+    app: impl Fn() -> Option<String> + Send + Sync + 'static,
+    whole: bool,
+) -> ActivityData {
     let query = use_query_map();
-    let window = move || {
+    let window = Memo::new(move |_| {
         query
             .read()
             .get("window")
             .and_then(|w| Window::parse(&w))
             .unwrap_or(Window::Hour)
-    };
-    let app = app_id.clone();
-    let data = Resource::new(window, move |w| {
-        load_activity(app.clone(), w.as_str().to_string())
     });
-    let whole = app_id.is_none();
+    let data = Resource::new(
+        move || (app(), window.get()),
+        move |(app, w)| async move {
+            if app.is_none() && !whole {
+                return Err(ServerFnError::new("no app"));
+            }
+            load_activity(app, w.as_str().to_string()).await
+        },
+    );
+    ActivityData {
+        data,
+        window,
+        whole,
+    }
+}
+
+#[derive(Clone, Copy)]
+pub struct ActivityData {
+    data: Resource<Result<Activity, ServerFnError>>,
+    window: Memo<Window>,
+    /// Everything (with sign-ins), not one app.
+    whole: bool,
+}
+
+/// The charts `activity_resource` loaded.
+#[component]
+pub fn ActivityPanel(activity: ActivityData) -> impl IntoView {
+    let ActivityData {
+        data,
+        window,
+        whole,
+    } = activity;
     view! {
         <section id="activity" aria-labelledby="h-activity" class="activity">
             <h2 id="h-activity">"Activity"</h2>
             <nav class="tabs" aria-label="Time window">
                 {Window::ALL.into_iter().map(|w| {
-                    let current = move || window() == w;
+                    let current = move || window.get() == w;
                     view! {
                         <a href=format!("?window={}#activity", w.as_str())
                             aria-current=move || if current() { "page" } else { "false" }>{w.label()}</a>

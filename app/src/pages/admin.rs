@@ -56,6 +56,7 @@ pub fn AdminShell() -> impl IntoView {
 
 #[component]
 pub fn AdminHome() -> impl IntoView {
+    let activity = super::activity::activity_resource(|| None, true);
     view! {
         <h1>"Administration"</h1>
         <p>"Manage OAuth2 client apps, the users who sign in and the roles that give them access."</p>
@@ -65,6 +66,6 @@ pub fn AdminHome() -> impl IntoView {
             <li><a href="/admin/roles">"Roles"</a>" — members and admin rights."</li>
             <li><a href="/admin/audit">"Audit"</a>" — who changed what, sign-ins and consents."</li>
         </ul>
-        <super::activity::ActivityPanel/>
+        <super::activity::ActivityPanel activity/>
     }
 }

@@ -9,7 +9,7 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use model::scopes::RestRegex;
 
 use crate::api::apps::{
-    app_changelog, list_apps, load_editor, AppForm, AuthMethod, ClientIdType, DeleteApp,
+    app_changelog, list_apps, load_editor, AppForm, AuthMethod, Change, ClientIdType, DeleteApp,
     EditorData, FormOp, Lifetime, SaveApp, Scope, TokenType, APPS_PAGE, UNITS,
 };
 use crate::api::{encode_query, FormResult};
@@ -102,17 +102,42 @@ pub fn AppEditPage() -> impl IntoView {
     let params = use_params_map();
     let app_id = move || params.read().get("app_id").filter(|a| a != "new");
     let data = Resource::new(app_id, load_editor);
+    // Every resource of the page is created here, never inside the editor's `Suspend` (see
+    // `activity_resource`): the Activity panel's and the Changelog's, which follows saves.
+    let saves = RwSignal::new(0usize);
+    let sections = Sections {
+        activity: super::activity::activity_resource(app_id, false),
+        changelog: Resource::new(
+            move || (app_id(), saves.get()),
+            |(id, _)| async move {
+                match id {
+                    Some(id) => app_changelog(id).await,
+                    None => Ok(Vec::new()),
+                }
+            },
+        ),
+        saves,
+    };
     view! {
         <Title text="App · Gatehouse"/>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Err(e) => view! { <p class="status error" role="alert">{error_text(&e)}</p> }.into_any(),
-                    Ok(d) => view! { <AppEditor data=d/> }.into_any(),
+                    Ok(d) => view! { <AppEditor data=d sections/> }.into_any(),
                 }
             })}
         </Suspense>
     }
+}
+
+/// The app page's resources below the form (created by the page, see `AppEditPage`), and the
+/// count of saves the Changelog follows.
+#[derive(Clone, Copy)]
+struct Sections {
+    activity: super::activity::ActivityData,
+    changelog: Resource<Result<Vec<Change>, ServerFnError>>,
+    saves: RwSignal<usize>,
 }
 
 /// Marks a field path as edited since the last save.
@@ -222,7 +247,7 @@ fn RowButton(
 }
 
 #[component]
-fn AppEditor(data: EditorData) -> impl IntoView {
+fn AppEditor(data: EditorData, sections: Sections) -> impl IntoView {
     let EditorData {
         form,
         outcome: first_outcome,
@@ -268,6 +293,12 @@ fn AppEditor(data: EditorData) -> impl IntoView {
     let roles = RwSignal::new(a.user_access_roles.clone());
 
     let save = ServerAction::<SaveApp>::new();
+    // The Changelog follows each save.
+    Effect::new(move |_| {
+        if save.version().get() > 0 {
+            sections.saves.update(|n| *n += 1);
+        }
+    });
     // Errors found before sending (lifetimes that are not numbers) use the same shape; the
     // first outcome is the one a plain form post came back with.
     let local_error = RwSignal::new(None::<FormResult>);
@@ -617,8 +648,8 @@ fn AppEditor(data: EditorData) -> impl IntoView {
                 </div>
             </form>
             {(!is_new).then(|| view! {
-                <super::activity::ActivityPanel app_id=a.app_id.clone()/>
-                <Changelog app_id=a.app_id.clone() version=Signal::derive(move || save.version().get())/>
+                <super::activity::ActivityPanel activity=sections.activity/>
+                <Changelog log=sections.changelog/>
                 <DeleteAppSection app_id=a.app_id.clone()/>
             })}
         }
@@ -698,9 +729,7 @@ fn Endpoints(public_url: String, app_id: String, scopes: Vec<String>) -> impl In
 }
 
 #[component]
-fn Changelog(app_id: String, version: Signal<usize>) -> impl IntoView {
-    let id = app_id.clone();
-    let log = Resource::new(move || version.get(), move |_| app_changelog(id.clone()));
+fn Changelog(log: Resource<Result<Vec<Change>, ServerFnError>>) -> impl IntoView {
     view! {
         <section id="changelog" aria-labelledby="h-changelog">
             <h2 id="h-changelog">"Changelog"</h2>

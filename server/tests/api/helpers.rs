@@ -306,6 +306,18 @@ pub async fn bearer_status(url: &str, path: &str, token: &str) -> u16 {
         .as_u16()
 }
 
+/// The status of revoking `token` at `{base}/oauth2/revoke/{app_id}`, with HTTP Basic `creds`
+/// (none: no client authentication).
+pub async fn revoke_at(base: &str, app_id: &str, creds: Option<(&str, &str)>, token: &str) -> u16 {
+    let mut req = client()
+        .post(format!("{base}/oauth2/revoke/{app_id}"))
+        .form(&[("token", token)]);
+    if let Some((id, secret)) = creds {
+        req = req.basic_auth(id, Some(secret));
+    }
+    req.send().await.expect("revoke").status().as_u16()
+}
+
 /// Introspects `token` at `app_id`'s endpoint with HTTP Basic `creds` (none: no credentials).
 pub async fn introspect_with(
     url: &str,

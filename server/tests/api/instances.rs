@@ -42,14 +42,10 @@ async fn two_instances_share_apps_tokens_secrets_keys_and_sessions() {
             .expect("json")
     };
     assert_eq!(intro(a.url.clone(), token.clone()).await["active"], true);
-    let res = client()
-        .post(on(&a.url, "/oauth2/revoke/shared"))
-        .basic_auth(CLIENT, Some(SECRET))
-        .form(&[("token", token.as_str())])
-        .send()
-        .await
-        .expect("revoke");
-    assert_eq!(res.status(), 200);
+    assert_eq!(
+        revoke_at(&a.url, "shared", Some((CLIENT, SECRET)), &token).await,
+        200
+    );
     assert_eq!(intro(b_url.clone(), token).await["active"], false);
 
     // A secret changed on A is refused on B within the cache bound (5 s).
@@ -151,14 +147,10 @@ async fn a_revocation_reaches_an_instance_that_remembers_the_token() {
         // B looks it up twice: the second answer comes from its memory.
         assert_eq!(introspect(b_url.clone(), token.clone()).await, true);
         assert_eq!(introspect(b_url.clone(), token.clone()).await, true);
-        let res = client()
-            .post(format!("{revoke_on}/oauth2/revoke/shared"))
-            .basic_auth(CLIENT, Some(SECRET))
-            .form(&[("token", token.as_str())])
-            .send()
-            .await
-            .expect("revoke");
-        assert_eq!(res.status(), 200);
+        assert_eq!(
+            revoke_at(&revoke_on, "shared", Some((CLIENT, SECRET)), &token).await,
+            200
+        );
         let revoked = Instant::now();
         let bound = if postgres || revoke_on == b_url {
             Duration::from_millis(500)

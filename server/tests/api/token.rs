@@ -424,33 +424,19 @@ async fn introspection_and_revocation_of_opaque_and_jwt_tokens() {
         assert_eq!(b, json!({"active": false}));
 
         assert_eq!(bearer_status(&app.url, "/api/v1/users", &token).await, 200);
-        let res = client()
-            .post(format!("{}/oauth2/revoke/{app_id}", app.url))
-            .basic_auth(CLIENT, Some(SECRET))
-            .form(&[("token", token.as_str())])
-            .send()
-            .await
-            .expect("revoke");
-        assert_eq!(res.status(), 200);
+        assert_eq!(
+            revoke_at(&app.url, app_id, Some((CLIENT, SECRET)), &token).await,
+            200
+        );
         let (_, b) = introspect_with(&app.url, app_id, Some((CLIENT, SECRET)), &token).await;
         assert_eq!(b, json!({"active": false}), "{kind} revoked");
         assert_eq!(bearer_status(&app.url, "/api/v1/users", &token).await, 401);
         // Unknown tokens revoke fine; unauthenticated revocation does not.
-        let res = client()
-            .post(format!("{}/oauth2/revoke/{app_id}", app.url))
-            .basic_auth(CLIENT, Some(SECRET))
-            .form(&[("token", "unknown")])
-            .send()
-            .await
-            .expect("revoke");
-        assert_eq!(res.status(), 200);
-        let res = client()
-            .post(format!("{}/oauth2/revoke/{app_id}", app.url))
-            .form(&[("token", "unknown")])
-            .send()
-            .await
-            .expect("revoke");
-        assert_eq!(res.status(), 401);
+        assert_eq!(
+            revoke_at(&app.url, app_id, Some((CLIENT, SECRET)), "unknown").await,
+            200
+        );
+        assert_eq!(revoke_at(&app.url, app_id, None, "unknown").await, 401);
     }
 }
 
@@ -796,14 +782,10 @@ async fn opaque_tokens_issued_before_the_time_prefix_still_work() {
     assert_eq!(b["active"], true, "{b}");
     assert_eq!(b["scope"], "users");
     assert_eq!(bearer_status(&app.url, "/api/v1/users", &legacy).await, 200);
-    let res = client()
-        .post(format!("{}/oauth2/revoke/legacy-app", app.url))
-        .basic_auth(CLIENT, Some(SECRET))
-        .form(&[("token", legacy.as_str())])
-        .send()
-        .await
-        .expect("revoke");
-    assert_eq!(res.status(), 200);
+    assert_eq!(
+        revoke_at(&app.url, "legacy-app", Some((CLIENT, SECRET)), &legacy).await,
+        200
+    );
     let (_, b) = introspect_with(&app.url, "legacy-app", Some((CLIENT, SECRET)), &legacy).await;
     assert_eq!(b, json!({"active": false}), "revoked");
     let revoked: i64 = sqlx::query_scalar("SELECT revoked FROM tokens WHERE token_hash = $1")
