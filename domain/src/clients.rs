@@ -372,8 +372,7 @@ impl Services {
             .and_then(|m| m.get(&key).cloned());
         if let Some(v) = cached {
             if v.generation == generation && v.checked.elapsed() < CACHE_TTL {
-                metrics::counter!("gatehouse_cache_lookups_total", "cache" => "client_secret", "result" => "hit")
-                    .increment(1);
+                crate::counters::cache_lookup(crate::counters::Cache::ClientSecret, true);
                 return Ok(Client::Confidential {
                     user_id: v.user_id,
                     login_name: v.login_name,
@@ -395,8 +394,7 @@ impl Services {
                 m.remove(&key);
             }
         }
-        metrics::counter!("gatehouse_cache_lookups_total", "cache" => "client_secret", "result" => "miss")
-            .increment(1);
+        crate::counters::cache_lookup(crate::counters::Cache::ClientSecret, false);
         self.throttle_begin(&keys).await?;
         let found = self.client_row(&login_lower).await?;
         let hash = found.as_ref().map(|(r, _)| r.password_hash.clone());

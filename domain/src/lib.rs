@@ -10,6 +10,7 @@ pub mod bearer;
 pub mod changes;
 pub mod clients;
 pub mod config_doc;
+pub mod counters;
 pub mod error;
 pub mod housekeeping;
 pub mod keys;

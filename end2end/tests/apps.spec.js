@@ -124,11 +124,11 @@ test("the app screen works with the keyboard alone", async ({ page }) => {
   await page.keyboard.press("Tab");
   await expect(page.getByLabel("Application Name")).toBeFocused();
   await page.keyboard.type("Keyboard app");
-  await focusByTab(page.getByRole("button", { name: "Add scope" }), 80);
+  await focusByTab(page.getByRole("button", { name: "Add scope" }), 200);
   await page.keyboard.press("Enter");
   await focusByTab(page.getByRole("group", { name: "Scope 1" }).getByLabel("Name"));
   await page.keyboard.type("kbd");
-  await focusByTab(page.getByRole("button", { name: "Save" }), 80);
+  await focusByTab(page.getByRole("button", { name: "Save" }), 200);
   await page.keyboard.press("Enter");
   await expect(page).toHaveURL(new RegExp(`/admin/apps/${appId}`));
 });

@@ -31,6 +31,7 @@ pub fn install() -> Option<PrometheusHandle> {
             metrics::gauge!("gatehouse_build_info", "version" => env!("CARGO_PKG_VERSION"))
                 .set(1.0);
             spawn_upkeep(handle.clone());
+            domain::counters::recorder_installed();
             Some(handle)
         })
         .clone()
@@ -56,7 +57,7 @@ fn spawn_upkeep(handle: PrometheusHandle) {
 /// The recorder is installed (for good: it is never uninstalled), so metric handles taken now
 /// stay live.
 pub fn installed() -> bool {
-    INSTALLED.get().is_some_and(Option::is_some)
+    domain::counters::recorder_live()
 }
 
 static INSTALLED: OnceLock<Option<PrometheusHandle>> = OnceLock::new();

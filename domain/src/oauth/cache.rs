@@ -82,12 +82,10 @@ impl Services {
         app_id: &str,
     ) -> crate::Result<Option<(Arc<App>, Arc<ScopeMatcher>)>> {
         if let Some(hit) = self.apps.fresh(app_id) {
-            metrics::counter!("gatehouse_cache_lookups_total", "cache" => "app", "result" => "hit")
-                .increment(1);
+            crate::counters::cache_lookup(crate::counters::Cache::App, true);
             return Ok(Some(hit));
         }
-        metrics::counter!("gatehouse_cache_lookups_total", "cache" => "app", "result" => "miss")
-            .increment(1);
+        crate::counters::cache_lookup(crate::counters::Cache::App, false);
         let generation = self.apps.generation();
         Ok(self
             .app(app_id)

@@ -99,12 +99,10 @@ impl Services {
         }
         let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         if let Some(info) = self.seen.get(&key, now()) {
-            metrics::counter!("gatehouse_cache_lookups_total", "cache" => "token", "result" => "hit")
-                .increment(1);
+            crate::counters::cache_lookup(crate::counters::Cache::Token, true);
             return Ok(Some(info));
         }
-        metrics::counter!("gatehouse_cache_lookups_total", "cache" => "token", "result" => "miss")
-            .increment(1);
+        crate::counters::cache_lookup(crate::counters::Cache::Token, false);
         let generation = self.seen.generation();
         let Some(info) = self.inspect_uncached(token, &key).await? else {
             return Ok(None);
