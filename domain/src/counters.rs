@@ -54,7 +54,8 @@ pub fn cache_lookup(cache: Cache, hit: bool) {
 mod tests {
     use super::*;
 
-    /// Each (cache, result) pair counts in its own series, through the same handle every time.
+    /// Each (cache, result) pair counts in its own series under its labels. (The cached handles
+    /// are used once the server's recorder is live; the metrics integration test reads them.)
     #[test]
     fn each_cache_and_result_has_its_own_series() {
         let recorder = metrics_util::debugging::DebuggingRecorder::new();

@@ -134,10 +134,6 @@ impl SigningKey {
         SigningKey::from_stored(alg, key.kid, &key.private).map_err(DomainError::Internal)
     }
 
-    pub fn alg(&self) -> Algorithm {
-        self.alg
-    }
-
     pub fn kid(&self) -> &str {
         &self.kid
     }

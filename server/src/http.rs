@@ -171,7 +171,7 @@ thread_local! {
 fn record_request(route: &str, method: &'static str, status: &'static str, secs: f64) {
     let counter = |route: &str| metrics::counter!("gatehouse_http_requests_total", "route" => route.to_string(), "method" => method, "status" => status);
     // Until the recorder is installed (metrics off), the handles would be no-ops for good.
-    if !crate::metrics::installed() {
+    if !domain::counters::recorder_live() {
         metrics::histogram!("gatehouse_http_request_duration_seconds", "route" => route.to_string())
             .record(secs);
         counter(route).increment(1);

@@ -20,7 +20,8 @@ const BUCKETS: [f64; 12] = [
 /// Installs the process's recorder once and returns its handle (every later call, e.g. a second
 /// server in the same test process, shares it). None when it cannot be installed.
 pub fn install() -> Option<PrometheusHandle> {
-    INSTALLED
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
         .get_or_init(|| {
             let handle = PrometheusBuilder::new()
                 .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &BUCKETS)
@@ -53,14 +54,6 @@ fn spawn_upkeep(handle: PrometheusHandle) {
         tracing::warn!(error = %e, "metrics upkeep thread not started; histograms grow until scraped");
     }
 }
-
-/// The recorder is installed (for good: it is never uninstalled), so metric handles taken now
-/// stay live.
-pub fn installed() -> bool {
-    domain::counters::recorder_live()
-}
-
-static INSTALLED: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
 /// What `/metrics` needs: the recorder's handle, the database pools to report on, and whether
 /// the main address serves it (only when no separate metrics address is configured).

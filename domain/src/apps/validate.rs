@@ -63,21 +63,17 @@ pub(super) fn check_lifetime(field: &str, v: i64, max: i64) -> Result<i64> {
 /// control characters; empty (or only slashes) resets to the default issuer.
 pub(super) fn check_issuer(raw: &str) -> Result<Option<String>> {
     let s = raw.trim().trim_end_matches('/');
-    if s.is_empty() && raw.chars().count() <= 1024 {
-        return Ok(None);
-    }
-    let ok = (s.starts_with("https://") || s.starts_with("http://"))
+    let url_ok = (s.starts_with("https://") || s.starts_with("http://"))
         && !s
             .chars()
-            .any(|c| matches!(c, '#' | '?') || c.is_whitespace() || c.is_control())
-        && raw.chars().count() <= 1024;
-    if !ok {
+            .any(|c| matches!(c, '#' | '?') || c.is_whitespace() || c.is_control());
+    if raw.chars().count() > 1024 || !(s.is_empty() || url_ok) {
         return Err(DomainError::invalid(
             "issuer",
             "Issuer must be an absolute http(s) URL without query or fragment",
         ));
     }
-    Ok(Some(s.to_string()))
+    Ok((!s.is_empty()).then(|| s.to_string()))
 }
 
 impl Draft {

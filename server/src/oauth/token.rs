@@ -80,54 +80,50 @@ pub async fn introspect(
         .introspect(&app, &creds, p.get("token").as_deref(), &addr.to_string())
         .await?;
     // A typed body: serialized straight to the response, no map of values built first.
-    let body = match &info {
-        None => Introspection::default(),
-        Some(i) => Introspection {
-            active: true,
-            scope: Some(&i.scope),
-            client_id: Some(&i.client_id),
-            token_type: Some(if i.is_refresh {
+    let body = Introspection {
+        active: info.is_some(),
+        token: info.as_deref().map(|i| ActiveToken {
+            scope: &i.scope,
+            client_id: &i.client_id,
+            token_type: if i.is_refresh {
                 "refresh_token"
             } else {
                 "Bearer"
-            }),
-            exp: Some(i.exp),
-            iat: Some(i.iat),
-            nbf: Some(i.iat),
-            sub: Some(&i.sub),
-            aud: Some(&i.app_id),
-            iss: Some(&i.iss),
-            jti: Some(&i.jti),
+            },
+            exp: i.exp,
+            iat: i.iat,
+            nbf: i.iat,
+            sub: &i.sub,
+            aud: &i.app_id,
+            iss: &i.iss,
+            jti: &i.jti,
             username: i.username.as_deref(),
-        },
+        }),
     };
     Ok(json_no_store(body))
 }
 
-/// An RFC 7662 introspection response: `{"active": false}` alone, or every member.
-#[derive(serde::Serialize, Default)]
+/// An RFC 7662 introspection response: `{"active": false}` alone, or with every member of the
+/// active token.
+#[derive(serde::Serialize)]
 struct Introspection<'a> {
     active: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    scope: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    client_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    token_type: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    exp: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    iat: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    nbf: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sub: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    aud: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    iss: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    jti: Option<&'a str>,
+    #[serde(flatten)]
+    token: Option<ActiveToken<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct ActiveToken<'a> {
+    scope: &'a str,
+    client_id: &'a str,
+    token_type: &'static str,
+    exp: i64,
+    iat: i64,
+    nbf: i64,
+    sub: &'a str,
+    aud: &'a str,
+    iss: &'a str,
+    jti: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     username: Option<&'a str>,
 }
