@@ -51,9 +51,11 @@ pub enum AuthorizeOutcome {
         login_hint: Option<String>,
         fresh: bool,
     },
-    /// The person must approve these scopes (name, description) of this app.
+    /// The person must approve these scopes (name, description) of this app; `administrative`
+    /// when one of them reaches Gatehouse's own admin API (the page says so).
     Consent {
         app_name: String,
+        administrative: bool,
         scopes: Vec<(String, String)>,
     },
 }
@@ -339,7 +341,17 @@ impl Services {
                 "the user may not use this application",
             ));
         }
-        let granted = if c.app.user_must_confirm || prompt.consent || approved.is_some() {
+        // A person's token for Gatehouse's own admin API is always their explicit decision,
+        // on a page that says so (whatever the app's User must confirm says).
+        let administrative = match self.cached_app(&c.app.app_id).await? {
+            Some((_, m)) => m.any_administrative(scopes.iter().map(String::as_str)),
+            None => true,
+        };
+        let granted = if administrative
+            || c.app.user_must_confirm
+            || prompt.consent
+            || approved.is_some()
+        {
             match approved {
                 Some(a) => {
                     let granted: Vec<String> =
@@ -351,7 +363,11 @@ impl Services {
                 None => {
                     let remembered = self.consent_of(user_id, &c.app.app_id).await?;
                     match remembered {
-                        Some(r) if !prompt.consent && scopes.iter().all(|s| r.contains(s)) => {
+                        Some(r)
+                            if !administrative
+                                && !prompt.consent
+                                && scopes.iter().all(|s| r.contains(s)) =>
+                        {
                             scopes
                         }
                         _ if prompt.none => {
@@ -363,6 +379,7 @@ impl Services {
                         _ => {
                             return Ok(AuthorizeOutcome::Consent {
                                 app_name: c.app.name.clone(),
+                                administrative,
                                 scopes: scopes
                                     .iter()
                                     .map(|s| (s.clone(), crate::oidc::scope_description(&c.app, s)))
@@ -379,6 +396,17 @@ impl Services {
             auth_time: session.auth_time,
             nonce: nonce.map(str::to_string),
         };
+        // Codes are audited here, tokens where they are issued (`issue`).
+        if administrative && response == ResponseType::Code {
+            self.audit_admin_grant(
+                "token.admin_code",
+                &c.app.app_id,
+                &user.user.login_name,
+                &c.client_id,
+                &granted,
+            )
+            .await?;
+        }
         if response == ResponseType::Code {
             let code = self
                 .create_code(

@@ -11,6 +11,7 @@ pub mod changes;
 pub mod clients;
 pub mod config_doc;
 pub mod counters;
+pub mod delegation;
 pub mod error;
 pub mod housekeeping;
 pub mod keys;
@@ -84,9 +85,17 @@ impl Services {
 
     /// Called when a user's password, enabled flag or client flag changed, or before it is
     /// deleted: whatever was issued on the old credentials must stop working.
+    /// Their portal sessions end too: a session remembers the credential version it was signed
+    /// in with (`users.secret_version`), and every request compares it with the database's.
     pub(crate) async fn on_user_credentials_changed(&self, user_id: &str) -> Result<()> {
         self.clients.invalidate_user(user_id);
         self.principals.invalidate_all();
+        // Refresh tokens and opaque access tokens: one statement.
+        sqlx::query("UPDATE tokens SET revoked = 1 WHERE user_id = $1 AND revoked = 0")
+            .bind(user_id)
+            .execute(&self.store.pool)
+            .await?;
+        self.announce_revocation().await?;
         self.announce_change(changes::Change::User(user_id)).await;
         Ok(())
     }

@@ -76,6 +76,8 @@ impl Services {
         let name = RoleName::parse(&new.name)?;
         let description = check_description(&new.description)?;
         let rights = parse_rights("admin_rights", &new.admin_rights)?;
+        self.require_rights_held(actor, &rights, "role.create", ("role", "", name.as_str()))
+            .await?;
         self.insert_role(&name, &description, &rights, None, Who::Principal(actor))
             .await
     }
@@ -223,6 +225,31 @@ impl Services {
         if changes.is_empty() {
             return Ok(role);
         }
+        let object = ("role", id, before.name.as_str());
+        if before.builtin.as_deref() == Some("sysadmin") {
+            self.require_sysadmin_for(
+                actor,
+                "role.update",
+                object,
+                "only a System Administrator may change System Administrator",
+            )
+            .await?;
+        }
+        if before.admin_rights != role.admin_rights && before.builtin.as_deref() == Some("everybody")
+        {
+            self.require_sysadmin_for(
+                actor,
+                "role.update",
+                object,
+                "only a System Administrator may change the rights of Everybody",
+            )
+            .await?;
+        }
+        // Old and new rights: nobody grants, or takes away, a right it does not hold.
+        let mut touched = before.admin_rights.clone();
+        touched.extend(role.admin_rights.iter().copied());
+        self.require_rights_held(actor, &touched, "role.update", object)
+            .await?;
         let entry = Entry::new("role.update", "role", id)
             .named(&role.name)
             .changes(changes);
@@ -253,6 +280,13 @@ impl Services {
                 role.name
             )));
         }
+        self.require_rights_held(
+            actor,
+            &role.admin_rights,
+            "role.delete",
+            ("role", id, &role.name),
+        )
+        .await?;
         self.audited_change(
             sqlx::query("DELETE FROM roles WHERE id = $1").bind(id),
             DomainError::from,
@@ -279,6 +313,8 @@ impl Services {
                 "Everybody contains every enabled user already".into(),
             ));
         }
+        self.require_over_role_members(actor, &role, "role.member_add")
+            .await?;
         let Some(member) = self.user_row_by_id(user_id).await? else {
             return Err(DomainError::NotFound("user"));
         };
@@ -313,6 +349,8 @@ impl Services {
         if !role.members.iter().any(|m| m == user_id) {
             return Err(DomainError::NotFound("member"));
         }
+        self.require_over_role_members(actor, &role, "role.member_remove")
+            .await?;
         let login = self.login_or_id(user_id).await?;
         let remove = sqlx::query("DELETE FROM role_members WHERE role_id = $1 AND user_id = $2")
             .bind(role_id)
@@ -330,6 +368,29 @@ impl Services {
         .await?;
         self.on_roles_changed().await?;
         Ok(())
+    }
+
+    /// Members of System Administrator are a System Administrator's decision; of any other
+    /// role, of someone who holds every right the role gives.
+    async fn require_over_role_members(
+        &self,
+        actor: &Principal,
+        role: &Role,
+        action: &'static str,
+    ) -> Result<()> {
+        let object = ("role", role.id.as_str(), role.name.as_str());
+        if role.builtin.as_deref() == Some("sysadmin") {
+            return self
+                .require_sysadmin_for(
+                    actor,
+                    action,
+                    object,
+                    "only a System Administrator may change the members of System Administrator",
+                )
+                .await;
+        }
+        self.require_rights_held(actor, &role.admin_rights, action, object)
+            .await
     }
 
     /// (user id, login name) of a role's explicit members, in login-name order, in one query.
@@ -396,7 +457,7 @@ impl Services {
         if last_admin_rule {
             let (left,): (i64,) = sqlx::query_as(
                 "SELECT COUNT(*) FROM role_members m JOIN roles r ON r.id = m.role_id JOIN users u ON u.id = m.user_id \
-                 WHERE r.builtin = 'sysadmin' AND u.enabled = 1",
+                 WHERE r.builtin = 'sysadmin' AND u.enabled = 1 AND u.is_oauth_confidential_client = 0",
             )
             .fetch_one(&mut *tx)
             .await?;

@@ -272,6 +272,8 @@ impl Services {
             .user_row_by_id(id)
             .await?
             .ok_or(DomainError::NotFound("user"))?;
+        self.require_over_user(actor, id, &current.user.login_name, "user.update")
+            .await?;
         let mut u = current.user.clone();
         let mut secret_changed = false;
         if let Some(l) = &patch.login_name {
@@ -328,11 +330,17 @@ impl Services {
         if hash != current.password_hash {
             changes.push(("password".into(), None, Some(CHANGED.into())));
         }
+        if changes.is_empty() {
+            // Nothing changed: no write, no record.
+            return Ok(u);
+        }
         let entry = Entry::new("user.update", "user", id)
             .named(&u.login_name)
             .changes(changes);
-        // Disabling may take the last administrator away: checked in the same transaction.
-        let last_admin_rule = current.user.enabled && !u.enabled;
+        // Disabling, or turning a person into a machine, may take the last administrator away:
+        // checked in the same transaction.
+        let last_admin_rule = (current.user.enabled && !u.enabled)
+            || (!current.user.is_oauth_confidential_client && u.is_oauth_confidential_client);
         self.audited_change(
             update,
             duplicate,
@@ -356,6 +364,8 @@ impl Services {
         let Some(gone) = self.user_row_by_id(id).await? else {
             return Err(DomainError::NotFound("user"));
         };
+        self.require_over_user(actor, id, &gone.user.login_name, "user.delete")
+            .await?;
         let entry = Entry::new("user.delete", "user", id).named(&gone.user.login_name);
         let deleted = self
             .audited_change(
@@ -461,7 +471,7 @@ impl Services {
         login: &str,
         password: &str,
         client_addr: &str,
-    ) -> Result<User, AuthError> {
+    ) -> Result<(User, i64), AuthError> {
         let keys = crate::throttle::AttemptKeys::new(login, client_addr);
         self.throttle_begin(&keys).await?;
         let row = self
@@ -474,17 +484,18 @@ impl Services {
         )
         .await;
         match row {
-            Some(r) if ok && r.user.enabled => {
+            // Confidential clients (machines) never sign in as a person.
+            Some(r) if ok && r.user.enabled && !r.user.is_oauth_confidential_client => {
                 self.throttle_succeeded(&keys).await?;
-                Ok(r.user)
+                Ok((r.user, r.secret_version))
             }
             // The attempt was counted before it was verified.
             _ => Err(AuthError::InvalidCredentials),
         }
     }
 
-    /// Resolves a user id (from a session) to the principal with its rights; None when the user
-    /// is gone or disabled.
+    /// Resolves the user behind a bearer token to the principal with its rights; None when the
+    /// user is gone or disabled.
     pub async fn principal(&self, user_id: &str) -> Result<Option<Principal>> {
         let Some(row) = self.user_row_by_id(user_id).await? else {
             return Ok(None);
@@ -492,33 +503,40 @@ impl Services {
         if !row.user.enabled {
             return Ok(None);
         }
-        let roles = sqlx::query(
-            "SELECT r.admin_rights, r.builtin FROM roles r WHERE r.builtin = 'everybody' \
-             OR r.id IN (SELECT role_id FROM role_members WHERE user_id = $1)",
-        )
-        .bind(user_id)
-        .fetch_all(&self.store.pool)
-        .await?;
-        let mut rights = Vec::new();
-        let mut sysadmin = false;
-        for r in roles {
-            let builtin: Option<String> = r.try_get("builtin")?;
-            sysadmin |= builtin.as_deref() == Some("sysadmin");
-            for right in crate::rights::rights_from_db(&r.try_get::<String, _>("admin_rights")?) {
-                if !rights.contains(&right) {
-                    rights.push(right);
-                }
-            }
+        self.principal_of(row.user).await.map(Some)
+    }
+
+    /// Resolves a portal session: the person it was signed in as, with the credential version
+    /// of that sign-in (`credential`). None when the user is gone, disabled, a confidential
+    /// client, or their credentials changed since (a password change or reset, disabling,
+    /// new client keys: every session of theirs ends, on every instance).
+    pub async fn session_principal(
+        &self,
+        user_id: &str,
+        credential: i64,
+    ) -> Result<Option<Principal>> {
+        let Some(row) = self.user_row_by_id(user_id).await? else {
+            return Ok(None);
+        };
+        if !row.user.enabled
+            || row.user.is_oauth_confidential_client
+            || row.secret_version != credential
+        {
+            return Ok(None);
         }
-        rights.sort();
-        Ok(Some(Principal {
-            user_id: row.user.id,
-            login_name: row.user.login_name,
-            display_name: row.user.display_name,
-            rights,
-            sysadmin,
+        self.principal_of(row.user).await.map(Some)
+    }
+
+    async fn principal_of(&self, user: User) -> Result<Principal> {
+        let standing = self.standing(&user.id).await?;
+        Ok(Principal {
+            user_id: user.id,
+            login_name: user.login_name,
+            display_name: user.display_name,
+            rights: standing.rights,
+            sysadmin: standing.sysadmin,
             origin: Default::default(),
-        }))
+        })
     }
 }
 

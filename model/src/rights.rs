@@ -111,6 +111,32 @@ impl Principal {
     pub fn any_admin_right(&self) -> bool {
         self.sysadmin || !self.rights.is_empty()
     }
+    /// Holds every one of `rights` (System Administrators hold them all).
+    pub fn holds_all(&self, rights: &[Right]) -> bool {
+        self.sysadmin || rights.iter().all(|r| self.rights.contains(r))
+    }
+    /// The delegation rule (SPEC §2): an administrator acts on a user only when the user's
+    /// rights and System Administrator membership are a subset of the actor's own.
+    pub fn outranks(&self, target: &Standing) -> bool {
+        self.sysadmin || (!target.sysadmin && self.holds_all(&target.rights))
+    }
+}
+
+/// What a user holds: the rights their roles give them (Everybody's included) and whether they
+/// are a System Administrator member.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Standing {
+    pub rights: Vec<Right>,
+    pub sysadmin: bool,
+}
+
+impl Standing {
+    pub fn of(p: &Principal) -> Standing {
+        Standing {
+            rights: p.rights.clone(),
+            sysadmin: p.sysadmin,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -148,5 +174,41 @@ mod tests {
         assert!(q.require(Right::Users).is_err());
         assert!(q.require(Right::Apps).is_ok());
         assert!(q.require_sysadmin().is_err());
+    }
+
+    #[test]
+    fn an_actor_outranks_only_users_holding_a_subset_of_its_rights() {
+        let actor = Principal {
+            user_id: "1".into(),
+            login_name: "a".into(),
+            display_name: String::new(),
+            rights: vec![Right::Users],
+            sysadmin: false,
+            origin: Origin::default(),
+        };
+        let plain = Standing::default();
+        let same = Standing {
+            rights: vec![Right::Users],
+            sysadmin: false,
+        };
+        let more = Standing {
+            rights: vec![Right::Users, Right::Roles],
+            sysadmin: false,
+        };
+        let sys = Standing {
+            rights: vec![],
+            sysadmin: true,
+        };
+        assert!(actor.outranks(&plain));
+        assert!(actor.outranks(&same));
+        assert!(!actor.outranks(&more));
+        assert!(!actor.outranks(&sys));
+        let root = Principal {
+            sysadmin: true,
+            rights: vec![],
+            ..actor
+        };
+        assert!(root.outranks(&more) && root.outranks(&sys));
+        assert!(root.holds_all(&Right::ALL));
     }
 }

@@ -144,6 +144,8 @@ pub fn validate_scopes(scopes: Vec<Scope>) -> Result<Vec<Scope>> {
 #[derive(Clone, Debug, Default)]
 pub struct ScopeMatcher {
     regexes: Vec<(String, RestRegex)>,
+    /// The scopes whose regexes can reach Gatehouse's own admin API (the server decides).
+    admin: Vec<String>,
 }
 
 impl ScopeMatcher {
@@ -156,7 +158,19 @@ impl ScopeMatcher {
                     .filter_map(move |r| RestRegex::parse(r).ok().map(|c| (s.name.clone(), c)))
             })
             .collect();
-        ScopeMatcher { regexes }
+        ScopeMatcher {
+            regexes,
+            admin: Vec::new(),
+        }
+    }
+    /// Names the scopes that reach Gatehouse's own admin API.
+    pub fn with_admin_scopes(mut self, admin: Vec<String>) -> Self {
+        self.admin = admin;
+        self
+    }
+    /// Whether one of `scopes` reaches Gatehouse's own admin API.
+    pub fn any_administrative<'a>(&self, scopes: impl IntoIterator<Item = &'a str>) -> bool {
+        !self.admin.is_empty() && scopes.into_iter().any(|s| self.admin.iter().any(|a| a == s))
     }
     /// Whether one of `granted` has a regex matching `path`.
     pub fn allows<'a>(

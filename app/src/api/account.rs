@@ -11,6 +11,9 @@ pub struct ConsentRequest {
     pub app_id: String,
     pub app_name: String,
     pub scopes: Vec<(String, String)>,
+    /// One of the scopes reaches Gatehouse's own admin API: the page warns that approving
+    /// grants administrative access.
+    pub administrative: bool,
     pub hidden: Vec<(String, String)>,
     pub csrf: String,
 }

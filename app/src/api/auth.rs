@@ -31,7 +31,7 @@ pub async fn login(
         .authenticate_person(&login_name, &password, &addr)
         .await
     {
-        Ok(user) => {
+        Ok((user, credential)) => {
             metrics::counter!("gatehouse_sign_ins_total", "outcome" => "succeeded").increment(1);
             services.activity.sign_in("succeeded");
             services
@@ -43,6 +43,10 @@ pub async fn login(
             session.cycle_id().await.map_err(internal)?;
             session
                 .insert(SESSION_USER, user.id)
+                .await
+                .map_err(internal)?;
+            session
+                .insert(SESSION_CREDENTIAL, credential)
                 .await
                 .map_err(internal)?;
             let absolute = use_context::<SessionPolicy>()

@@ -48,6 +48,9 @@ pub mod ssr {
     pub const SESSION_UNTIL: &str = "until";
     /// Unix time the person signed in (OpenID Connect `auth_time`).
     pub const SESSION_AUTH_TIME: &str = "auth_time";
+    /// The credential version the person signed in with: a password change, reset or
+    /// disabling since then ends the session.
+    pub const SESSION_CREDENTIAL: &str = "credential";
     /// The session's form token.
     pub const CSRF: &str = "csrf";
 
@@ -168,7 +171,8 @@ pub mod ssr {
         let Some(uid) = session_user_id(session).await? else {
             return Ok(None);
         };
-        // A sign-in without its end (or past it) is over: fail closed.
+        // A sign-in without its end or credential version (or past its end) is over: fail
+        // closed.
         let until = session
             .get::<i64>(SESSION_UNTIL)
             .await
@@ -177,14 +181,22 @@ pub mod ssr {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
             .unwrap_or(i64::MAX);
-        if until.is_none_or(|u| u <= now) {
+        let credential = session
+            .get::<i64>(SESSION_CREDENTIAL)
+            .await
+            .map_err(|e| DomainError::Internal(format!("session store: {e}")))?;
+        let principal = match (until, credential) {
+            (Some(u), Some(c)) if u > now => services.session_principal(&uid, c).await?,
+            _ => None,
+        };
+        if principal.is_none() {
+            // Over, or the person's credentials changed since: the session ends here.
             session
                 .flush()
                 .await
                 .map_err(|e| DomainError::Internal(format!("session store: {e}")))?;
-            return Ok(None);
         }
-        services.principal(&uid).await
+        Ok(principal)
     }
 
     /// The signed-in principal, if any.

@@ -36,12 +36,21 @@ fn ConsentForm(v: ConsentRequest) -> impl IntoView {
         app_id,
         app_name,
         scopes,
+        administrative,
         hidden,
         csrf,
     } = v;
     view! {
         <Title text=format!("Authorize {app_name} · Gatehouse")/>
         <h1>{format!("Allow {app_name} to access your account?")}</h1>
+        {administrative.then(|| view! {
+            <p role="alert" class="warning">
+                <strong>"This grants administrative access to Gatehouse."</strong>
+                {format!(" {app_name} will be able to use Gatehouse's admin API as you: \
+                    change apps, users and roles with your admin rights. Approve only if you \
+                    set this application up yourself.")}
+            </p>
+        })}
         <form method="post" action=format!("/oauth2/consent/{}", encode_query(&app_id))>
             {hidden.into_iter().map(|(k, v)| view! { <input type="hidden" name=k value=v/> }).collect_view()}
             <input type="hidden" name="csrf" value=csrf/>

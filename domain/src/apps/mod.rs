@@ -111,6 +111,8 @@ impl Services {
         let roles = fields.user_access_roles.take();
         let mut draft = Draft::defaults(app_id.as_str(), &self.public_url);
         draft.apply(fields, &self.public_url)?;
+        self.require_admin_scopes_allowed(actor, app_id.as_str(), &[], &draft.app.scopes)
+            .await?;
         let roles = self.resolve_roles(roles.as_deref().unwrap_or(&[])).await?;
         draft.app.user_access_roles = roles.iter().map(|(_, n)| n.clone()).collect();
         let t = now();
@@ -279,6 +281,8 @@ impl Services {
             if changes.is_empty() {
                 return Ok(draft.app);
             }
+            self.require_admin_scopes_allowed(actor, app_id, &old.scopes, &draft.app.scopes)
+                .await?;
             let t = now();
             let a = &draft.app;
             let mut tx = self.store.pool.begin().await?;

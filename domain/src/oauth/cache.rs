@@ -50,7 +50,10 @@ impl AppCache {
     }
     /// Keeps `app` (read after `generation` was taken) unless something changed meanwhile.
     fn put(&self, app: App, generation: u64) -> (Arc<App>, Arc<ScopeMatcher>) {
-        let matcher = Arc::new(ScopeMatcher::new(&app.scopes));
+        let matcher = Arc::new(
+            ScopeMatcher::new(&app.scopes)
+                .with_admin_scopes(crate::scopes::admin_api_scopes(&app.scopes)),
+        );
         let app = Arc::new(app);
         if let Ok(mut c) = self.entries.write() {
             if generation == self.generation() {

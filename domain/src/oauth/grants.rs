@@ -208,7 +208,7 @@ impl Services {
             .ok_or_else(|| OAuthError::request("password is required"))?;
         let scopes = resolve_scopes(app, req.scope.as_deref())?;
         // Throttled is 429, wrong credentials invalid_grant, a database failure a 500.
-        let user = self
+        let (user, _) = self
             .authenticate_person(username, password, &req.client_addr)
             .await?;
         if !self.user_may_use(app, &user.id).await? {

@@ -24,6 +24,25 @@ impl Services {
         let t = now();
         let exp = t + g.app.token_lifetime_secs;
         let scope = g.scopes.join(" ");
+        if g.sign_in.is_some() {
+            // A person's token for Gatehouse's own admin API is audited (a client's own tokens,
+            // the hot path, act with the client's own rights and are not).
+            let (_, matcher) = self
+                .cached_app(&g.app.app_id)
+                .await?
+                .ok_or_else(|| OAuthError::internal("the app vanished while issuing"))?;
+            if matcher.any_administrative(g.scopes.iter().map(String::as_str)) {
+                self.audit_admin_grant(
+                    "token.admin_issue",
+                    &g.app.app_id,
+                    g.username.as_deref().unwrap_or(&g.user_id),
+                    &g.client_id,
+                    &g.scopes,
+                )
+                .await
+                .map_err(OAuthError::from)?;
+            }
+        }
         let jti = match &g.family {
             Some(f) => format!("{f}.{}", random_token(12)),
             None => random_token(16),

@@ -155,7 +155,11 @@ async fn render(
             }
             see_other(&to)
         }
-        AuthorizeOutcome::Consent { app_name, scopes } => {
+        AuthorizeOutcome::Consent {
+            app_name,
+            administrative,
+            scopes,
+        } => {
             let csrf = match app::api::ssr::csrf_token(session).await {
                 Ok(t) => t,
                 Err(e) => return failure_page(&e.to_string()),
@@ -178,6 +182,7 @@ async fn render(
                 app_id: app_id.to_string(),
                 app_name,
                 scopes,
+                administrative,
                 hidden,
                 csrf,
             };
