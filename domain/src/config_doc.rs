@@ -584,7 +584,7 @@ impl Services {
         };
         for (i, u) in doc.users.iter().enumerate() {
             let path = format!("users[{i}]");
-            crate::names::LoginName::parse(&u.login_name)
+            crate::names::login_name(&u.login_name)
                 .map_err(DomainError::from)
                 .map_err(at(path.clone()))?;
             crate::names::Email::parse(&u.email)
@@ -602,7 +602,7 @@ impl Services {
         }
         for (i, r) in doc.roles.iter().enumerate() {
             let path = format!("roles[{i}]");
-            crate::names::RoleName::parse(&r.name)
+            crate::names::role_name(&r.name)
                 .map_err(DomainError::from)
                 .map_err(at(path.clone()))?;
             crate::rights::parse_rights("admin_rights", &r.admin_rights)

@@ -73,7 +73,7 @@ fn check_description(d: &str) -> Result<String> {
 impl Services {
     pub async fn create_role(&self, actor: &Principal, new: NewRole) -> Result<Role> {
         actor.require(Right::Roles)?;
-        let name = RoleName::parse(&new.name)?;
+        let name = crate::names::role_name(&new.name)?;
         let description = check_description(&new.description)?;
         let rights = parse_rights("admin_rights", &new.admin_rights)?;
         self.require_rights_held(actor, &rights, "role.create", ("role", "", name.as_str()))
@@ -204,7 +204,7 @@ impl Services {
         let mut role = self.role_by_id(id).await?;
         let before = role.clone();
         if let Some(n) = &patch.name {
-            let n = RoleName::parse(n)?;
+            let n = crate::names::role_name(n)?;
             if role.builtin.is_some() && n.as_str() != role.name {
                 return Err(DomainError::Conflict(
                     "a built-in role cannot be renamed".into(),

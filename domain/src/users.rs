@@ -123,13 +123,13 @@ pub fn rfc3339(unix: i64) -> String {
         .unwrap_or_default()
 }
 
-fn display_or_login(display: &str, login: &LoginName) -> String {
-    let d = display.trim();
-    if d.is_empty() {
+fn display_or_login(display: &str, login: &LoginName) -> Result<String> {
+    let d = crate::names::normal_form("display_name", display)?;
+    Ok(if d.is_empty() {
         login.as_str().to_string()
     } else {
         d.chars().take(256).collect()
-    }
+    })
 }
 
 impl Services {
@@ -141,10 +141,10 @@ impl Services {
 
     /// Creates a user without a rights check: for bootstrap and the doors that checked already.
     pub(crate) async fn create_user_unchecked(&self, new: NewUser, who: Who<'_>) -> Result<User> {
-        let login = LoginName::parse(&new.login_name)?;
+        let login = crate::names::login_name(&new.login_name)?;
         let email = Email::parse(&new.email)?;
         check_password("password", &new.password)?;
-        let display = display_or_login(&new.display_name, &login);
+        let display = display_or_login(&new.display_name, &login)?;
         let jwks = jwks_text(new.jwks.as_ref())?;
         let hash = crate::passwords::hash(new.password).await?;
         let id = uuid::Uuid::new_v4().to_string();
@@ -277,13 +277,13 @@ impl Services {
         let mut u = current.user.clone();
         let mut secret_changed = false;
         if let Some(l) = &patch.login_name {
-            u.login_name = LoginName::parse(l)?.into_inner();
+            u.login_name = crate::names::login_name(l)?.into_inner();
         }
         if let Some(e) = &patch.email {
             u.email = Email::parse(e)?.into_inner();
         }
         if let Some(d) = &patch.display_name {
-            u.display_name = display_or_login(d, &LoginName::parse(&u.login_name)?);
+            u.display_name = display_or_login(d, &LoginName::parse(&u.login_name)?)?;
         }
         if let Some(c) = patch.is_oauth_confidential_client {
             secret_changed |= c != u.is_oauth_confidential_client;

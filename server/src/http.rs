@@ -310,17 +310,27 @@ pub fn is_cookieless_api(req: &Request) -> bool {
         && !req.headers().contains_key(header::COOKIE)
 }
 
+/// Whether the request carries the session cookie, parsed exactly as the session layer parses
+/// it (tower-cookies: each `;`-separated piece through `Cookie::parse_encoded`), so the two can
+/// never disagree about `gatehouse_session =x` or other odd spellings.
 fn has_session_cookie(req: &Request) -> bool {
     req.headers()
         .get_all(header::COOKIE)
         .iter()
-        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| std::str::from_utf8(v.as_bytes()).ok())
         .flat_map(|v| v.split(';'))
         .any(|c| {
-            c.trim()
-                .split_once('=')
-                .is_some_and(|(name, _)| name == SESSION_COOKIE)
+            tower_sessions::cookie::Cookie::parse_encoded(c.to_owned())
+                .is_ok_and(|c| c.name() == SESSION_COOKIE)
         })
+}
+
+/// The origin the request says it comes from: `Origin`, or else the origin of `Referer`.
+fn claimed_origin(req: &Request) -> Option<String> {
+    let h = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+    h(header::ORIGIN)
+        .map(origin_of)
+        .or_else(|| h(header::REFERER).map(origin_of))
 }
 
 /// Unsafe requests to the portal's server functions, the login and consent forms must come
@@ -343,23 +353,21 @@ pub async fn origin_check(State(st): State<HttpState>, req: Request, next: Next)
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "));
-    if api && !has_session_cookie(&req) {
+    let cookie = has_session_cookie(&req);
+    if api && (!cookie || bearer) {
+        // No ambient authority (a bearer header is never sent cross-site without CORS).
         return next.run(req).await;
     }
-    let origin = req
-        .headers()
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok());
-    let refused = match origin {
-        Some(o) => origin_of(o) != *st.origin,
-        // Browsers send Origin on every cross-site unsafe request; a form post of our own pages
-        // from an old browser may lack it, the cookie-authenticated API may not.
-        None => api && !bearer,
+    let refused = match claimed_origin(&req) {
+        Some(o) => o != *st.origin,
+        // A cookie-authenticated unsafe request must say where it comes from; a form post
+        // without any cookie carries no authority (the login form before a session exists).
+        None => cookie,
     };
     if refused {
         return (
             StatusCode::FORBIDDEN,
-            Json(serde_json::json!({"error": "forbidden", "message": "cross-origin request refused: Origin must match the public URL"})),
+            Json(serde_json::json!({"error": "forbidden", "message": "cross-origin request refused: Origin (or Referer) must match the public URL"})),
         )
             .into_response();
     }

@@ -34,6 +34,13 @@ pub async fn app_form(State(state): State<AppState>, req: Request) -> Response {
         Ok(None) => return see_other(&format!("/login?return_to={}", encode(&path))),
         Err(e) => return failure(e),
     };
+    if !principal.has(domain::Right::Apps) {
+        return (
+            StatusCode::FORBIDDEN,
+            "this needs the admin right \"apps\"",
+        )
+            .into_response();
+    }
     let bytes = match axum::body::to_bytes(body, crate::http::MAX_BODY).await {
         Ok(b) => b,
         Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "the form is too large").into_response(),

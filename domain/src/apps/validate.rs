@@ -103,7 +103,13 @@ impl Draft {
             }
         }
         if let Some(v) = &f.name {
-            a.name = text("name", "Application Name", v, 1, 128)?;
+            a.name = text(
+                "name",
+                "Application Name",
+                &crate::names::normal_form("name", v)?,
+                1,
+                128,
+            )?;
         }
         if let Some(v) = &f.description {
             a.description = text("description", "Description", v, 0, 4096)?;
