@@ -347,51 +347,50 @@ impl Services {
             Some((_, m)) => m.any_administrative(scopes.iter().map(String::as_str)),
             None => true,
         };
-        let granted = if administrative
-            || c.app.user_must_confirm
-            || prompt.consent
-            || approved.is_some()
-        {
-            match approved {
-                Some(a) => {
-                    let granted: Vec<String> =
-                        scopes.iter().filter(|s| a.contains(s)).cloned().collect();
-                    self.remember_consent(user_id, &c.app.app_id, &granted)
-                        .await?;
-                    granted
-                }
-                None => {
-                    let remembered = self.consent_of(user_id, &c.app.app_id).await?;
-                    match remembered {
-                        Some(r)
-                            if !administrative
-                                && !prompt.consent
-                                && scopes.iter().all(|s| r.contains(s)) =>
-                        {
-                            scopes
-                        }
-                        _ if prompt.none => {
-                            return Ok(c.error(
-                                OAuthErrorCode::ConsentRequired,
-                                "the user must approve the request",
-                            ))
-                        }
-                        _ => {
-                            return Ok(AuthorizeOutcome::Consent {
-                                app_name: c.app.name.clone(),
-                                administrative,
-                                scopes: scopes
-                                    .iter()
-                                    .map(|s| (s.clone(), crate::oidc::scope_description(&c.app, s)))
-                                    .collect(),
-                            })
+        let granted =
+            if administrative || c.app.user_must_confirm || prompt.consent || approved.is_some() {
+                match approved {
+                    Some(a) => {
+                        let granted: Vec<String> =
+                            scopes.iter().filter(|s| a.contains(s)).cloned().collect();
+                        self.remember_consent(user_id, &c.app.app_id, &granted)
+                            .await?;
+                        granted
+                    }
+                    None => {
+                        let remembered = self.consent_of(user_id, &c.app.app_id).await?;
+                        match remembered {
+                            Some(r)
+                                if !administrative
+                                    && !prompt.consent
+                                    && scopes.iter().all(|s| r.contains(s)) =>
+                            {
+                                scopes
+                            }
+                            _ if prompt.none => {
+                                return Ok(c.error(
+                                    OAuthErrorCode::ConsentRequired,
+                                    "the user must approve the request",
+                                ))
+                            }
+                            _ => {
+                                return Ok(AuthorizeOutcome::Consent {
+                                    app_name: c.app.name.clone(),
+                                    administrative,
+                                    scopes: scopes
+                                        .iter()
+                                        .map(|s| {
+                                            (s.clone(), crate::oidc::scope_description(&c.app, s))
+                                        })
+                                        .collect(),
+                                })
+                            }
                         }
                     }
                 }
-            }
-        } else {
-            scopes
-        };
+            } else {
+                scopes
+            };
         let sign_in = SignIn {
             auth_time: session.auth_time,
             nonce: nonce.map(str::to_string),

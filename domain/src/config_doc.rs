@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use crate::apps::AppFields;
+use crate::audit::Who;
 use crate::error::{DomainError, Result};
 use crate::rights::Principal;
 use crate::roles::{NewRole, RolePatch};
@@ -44,6 +45,7 @@ pub struct AppConfig {
     pub description: String,
     #[serde(default)]
     pub category: String,
+    #[serde(default = "defaults::client_id_type")]
     pub client_id_type: String,
     #[serde(default)]
     pub allowed_clients: Vec<String>,
@@ -54,16 +56,38 @@ pub struct AppConfig {
     pub redirect_uris: Vec<String>,
     #[serde(default)]
     pub post_logout_redirect_uris: Vec<String>,
+    #[serde(default = "defaults::token_type")]
     pub token_type: String,
+    #[serde(default)]
     pub auth_methods: Vec<String>,
+    #[serde(default = "defaults::token_lifetime_secs")]
     pub token_lifetime_secs: i64,
+    #[serde(default)]
     pub issue_refresh_tokens: bool,
+    #[serde(default = "defaults::refresh_token_lifetime_secs")]
     pub refresh_token_lifetime_secs: i64,
+    #[serde(default)]
     pub user_must_confirm: bool,
     #[serde(default)]
     pub scopes: Vec<Scope>,
     #[serde(default)]
     pub user_access_roles: Vec<String>,
+}
+
+/// What an omitted app field means in a document: the admin API's defaults (SPEC §2).
+mod defaults {
+    pub fn client_id_type() -> String {
+        "confidential".into()
+    }
+    pub fn token_type() -> String {
+        "jwt_rs256".into()
+    }
+    pub fn token_lifetime_secs() -> i64 {
+        18_000
+    }
+    pub fn refresh_token_lifetime_secs() -> i64 {
+        30 * 24 * 3600
+    }
 }
 
 /// A role with its admin rights and its members' login names.
@@ -97,8 +121,8 @@ pub struct UserConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub jwks: Option<serde_json::Value>,
-    /// An Argon2 PHC string. Without it a new user gets an unusable random password (set one
-    /// with `gatehouse users reset-password`).
+    /// An Argon2 PHC string. Without it a new user has no usable password (no sign-in until
+    /// one is set: `gatehouse users reset-password`, or an administrator).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_hash: Option<String>,
 }
@@ -212,6 +236,21 @@ impl Services {
         with_secrets: bool,
     ) -> Result<ConfigDocument> {
         actor.require_sysadmin()?;
+        let doc = self.snapshot(with_secrets).await?;
+        let entry = crate::audit::Entry::new("config.export", "config", "")
+            .named("configuration")
+            .changes(vec![(
+                "with_secrets".into(),
+                None,
+                Some(with_secrets.to_string()),
+            )]);
+        let mut conn = self.store.pool.acquire().await?;
+        crate::audit::write(&mut *conn, crate::audit::Who::Principal(actor), &entry).await?;
+        Ok(doc)
+    }
+
+    /// The configuration as it is now (what an import compares with), unaudited.
+    async fn snapshot(&self, with_secrets: bool) -> Result<ConfigDocument> {
         let ids = sqlx::query("SELECT app_id FROM apps ORDER BY app_id")
             .fetch_all(&self.store.pool)
             .await?;
@@ -301,7 +340,7 @@ impl Services {
         check_unique(doc.apps.iter().map(|a| lower(&a.app_id)), "apps")?;
         check_unique(doc.roles.iter().map(|r| lower(&r.name)), "roles")?;
         check_unique(doc.users.iter().map(|u| lower(&u.login_name)), "users")?;
-        let now = self.export_config(actor, true).await?;
+        let now = self.snapshot(true).await?;
         // Names a document may refer to: its own and those already here.
         let users: BTreeSet<String> = doc
             .users
@@ -359,23 +398,26 @@ impl Services {
                 None => {
                     step(&mut plan, "create", "user", &u.login_name);
                     if !dry_run {
-                        let created = self
-                            .create_user(
-                                actor,
-                                NewUser {
-                                    login_name: u.login_name.clone(),
-                                    email: u.email.clone(),
-                                    display_name: u.display_name.clone(),
-                                    password: crate::tokens::random_token(24),
-                                    is_oauth_confidential_client: u.is_oauth_confidential_client,
-                                    enabled: u.enabled,
-                                    jwks: u.jwks.clone(),
-                                },
-                            )
-                            .await?;
-                        if let Some(h) = &u.password_hash {
-                            self.set_password_hash(actor, &created.id, h).await?;
-                        }
+                        // The document's hash as it is, or the unusable marker: no Argon2
+                        // run per imported user.
+                        self.create_user_unchecked(
+                            NewUser {
+                                login_name: u.login_name.clone(),
+                                email: u.email.clone(),
+                                display_name: u.display_name.clone(),
+                                password: String::new(),
+                                is_oauth_confidential_client: u.is_oauth_confidential_client,
+                                enabled: u.enabled,
+                                jwks: u.jwks.clone(),
+                            },
+                            Who::Principal(actor),
+                            Some(
+                                u.password_hash
+                                    .clone()
+                                    .unwrap_or_else(|| crate::passwords::UNUSABLE.to_string()),
+                            ),
+                        )
+                        .await?;
                     }
                 }
                 Some(have) => {

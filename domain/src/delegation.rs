@@ -118,8 +118,7 @@ impl Services {
             return Ok(());
         }
         let defined = new.iter().find(|s| {
-            !old
-                .iter()
+            !old.iter()
                 .any(|o| o.name == s.name && o.rest_regexes == s.rest_regexes)
                 && s.rest_regexes.iter().any(|r| can_match_admin_api(r))
         });

@@ -24,10 +24,16 @@ pub fn hash_blocking(password: &str) -> Result<String> {
         .map_err(|e| DomainError::Internal(format!("password hashing failed: {e}")))
 }
 
-/// Verifies `password` against `hash`; with `None` it verifies against a dummy hash so that an
-/// unknown login name costs the same time as a wrong password, and answers false.
+/// The stored "password" of a user who has none (imported without a hash): no password
+/// verifies against it. Not a PHC string, so it can never be mistaken for a hash.
+pub const UNUSABLE: &str = "!unusable";
+
+/// Verifies `password` against `hash`; with `None` (or the unusable marker) it verifies against
+/// a dummy hash so that an unknown login name or a user without a password costs the same time
+/// as a wrong password, and answers false.
 pub async fn verify(password: String, hash: Option<String>) -> bool {
     tokio::task::spawn_blocking(move || {
+        let hash = hash.and_then(|h| PasswordHash::new(&h).is_ok().then_some(h));
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| dummy_hash().to_string());
         let Ok(parsed) = PasswordHash::new(&hash) else {
@@ -62,5 +68,7 @@ mod tests {
         assert!(verify("correct horse".into(), Some(h.clone())).await);
         assert!(!verify("wrong horse".into(), Some(h)).await);
         assert!(!verify("dummy password that never matches".into(), None).await);
+        assert!(!verify(String::new(), Some(UNUSABLE.into())).await);
+        assert!(!verify(UNUSABLE.into(), Some(UNUSABLE.into())).await);
     }
 }

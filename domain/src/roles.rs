@@ -235,7 +235,8 @@ impl Services {
             )
             .await?;
         }
-        if before.admin_rights != role.admin_rights && before.builtin.as_deref() == Some("everybody")
+        if before.admin_rights != role.admin_rights
+            && before.builtin.as_deref() == Some("everybody")
         {
             self.require_sysadmin_for(
                 actor,
@@ -483,14 +484,81 @@ impl Services {
         admin_password: Option<&str>,
     ) -> Result<Option<String>> {
         self.ensure_builtin_roles().await?;
-        let users: i64 = sqlx::query("SELECT COUNT(*) AS n FROM users")
-            .fetch_one(&self.store.pool)
-            .await?
-            .try_get("n")?;
-        if users > 0 {
+        // An enabled person in System Administrator: nothing to do. None (an empty directory,
+        // or one imported without administrators): the configured administrator is created,
+        // unless that login name is taken (then `gatehouse users create-admin` decides).
+        let (admins,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM role_members m JOIN roles r ON r.id = m.role_id JOIN users u ON u.id = m.user_id \
+             WHERE r.builtin = 'sysadmin' AND u.enabled = 1 AND u.is_oauth_confidential_client = 0",
+        )
+        .fetch_one(&self.store.pool)
+        .await?;
+        if admins > 0 {
+            return Ok(None);
+        }
+        if self.user_row_by_login(admin_login).await?.is_some() {
+            tracing::warn!(
+                login = admin_login,
+                "System Administrator has no enabled member; run `gatehouse users create-admin LOGIN`"
+            );
             return Ok(None);
         }
         self.create_first_admin(admin_login, admin_password).await
+    }
+
+    /// Makes `login` a System Administrator signing in with `password` (the command line's
+    /// `users create-admin`): a new person when the name is free, else the existing person,
+    /// enabled, with the new password (their sessions and tokens end). Returns the user id.
+    pub async fn create_admin(&self, login: &str, password: &str) -> Result<String> {
+        self.ensure_builtin_roles().await?;
+        let id = match self.user_row_by_login(login).await? {
+            Some(row) if row.user.is_oauth_confidential_client => {
+                return Err(DomainError::Conflict(
+                    "a confidential client (a machine) cannot be an administrator".into(),
+                ))
+            }
+            Some(_) => self.reset_password(login, password).await?,
+            None => {
+                self.create_user_unchecked(
+                    crate::users::NewUser {
+                        login_name: login.to_string(),
+                        email: format!("{}@localhost", login.split('@').next().unwrap_or("admin")),
+                        display_name: "Administrator".into(),
+                        password: password.to_string(),
+                        is_oauth_confidential_client: false,
+                        enabled: true,
+                        jwks: None,
+                    },
+                    Who::System,
+                    None,
+                )
+                .await?
+                .id
+            }
+        };
+        self.add_to_sysadmin(&id, login).await?;
+        Ok(id)
+    }
+
+    async fn add_to_sysadmin(&self, user_id: &str, login: &str) -> Result<()> {
+        let sys: String = sqlx::query("SELECT id FROM roles WHERE builtin = 'sysadmin'")
+            .fetch_one(&self.store.pool)
+            .await?
+            .try_get("id")?;
+        let entry = Entry::new("role.member_add", "role", &sys)
+            .named(SYSADMIN)
+            .changes(vec![("member".into(), None, Some(login.to_string()))]);
+        self.audited_change(
+            sqlx::query("INSERT INTO role_members (role_id, user_id) VALUES ($1, $2) ON CONFLICT (role_id, user_id) DO NOTHING")
+                .bind(&sys)
+                .bind(user_id),
+            DomainError::from,
+            Who::System,
+            &entry,
+            false,
+        )
+        .await?;
+        self.on_roles_changed().await
     }
 
     /// Creates System Administrator and Everybody when missing.
@@ -554,6 +622,7 @@ impl Services {
                     jwks: None,
                 },
                 Who::System,
+                None,
             )
             .await
         {
@@ -562,23 +631,7 @@ impl Services {
             Err(DomainError::Duplicate { .. }) => return Ok(None),
             Err(e) => return Err(e),
         };
-        let sys: String = sqlx::query("SELECT id FROM roles WHERE builtin = 'sysadmin'")
-            .fetch_one(&self.store.pool)
-            .await?
-            .try_get("id")?;
-        let entry = Entry::new("role.member_add", "role", &sys)
-            .named(SYSADMIN)
-            .changes(vec![("member".into(), None, Some(user.login_name.clone()))]);
-        self.audited_change(
-            sqlx::query("INSERT INTO role_members (role_id, user_id) VALUES ($1, $2)")
-                .bind(&sys)
-                .bind(&user.id),
-            DomainError::from,
-            Who::System,
-            &entry,
-            false,
-        )
-        .await?;
+        self.add_to_sysadmin(&user.id, &user.login_name).await?;
         Ok(generated)
     }
 }

@@ -113,7 +113,10 @@ mod tests {
             "reports/(daily|weekly)",
             "cdirectoryservices/x",
         ] {
-            assert!(!can_match_admin_api(re), "{re} does not reach the admin API");
+            assert!(
+                !can_match_admin_api(re),
+                "{re} does not reach the admin API"
+            );
         }
     }
 

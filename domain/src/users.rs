@@ -136,17 +136,31 @@ impl Services {
     /// Creates a user; needs the `users` right.
     pub async fn create_user(&self, actor: &Principal, new: NewUser) -> Result<User> {
         actor.require(Right::Users)?;
-        self.create_user_unchecked(new, Who::Principal(actor)).await
+        self.create_user_unchecked(new, Who::Principal(actor), None)
+            .await
     }
 
     /// Creates a user without a rights check: for bootstrap and the doors that checked already.
-    pub(crate) async fn create_user_unchecked(&self, new: NewUser, who: Who<'_>) -> Result<User> {
+    /// `hash`: a password hash to store as it is (an import; a PHC string or
+    /// `passwords::UNUSABLE`) instead of hashing `new.password`.
+    pub(crate) async fn create_user_unchecked(
+        &self,
+        new: NewUser,
+        who: Who<'_>,
+        hash: Option<String>,
+    ) -> Result<User> {
         let login = crate::names::login_name(&new.login_name)?;
         let email = Email::parse(&new.email)?;
-        check_password("password", &new.password)?;
+        if hash.is_none() {
+            check_password("password", &new.password)?;
+        }
         let display = display_or_login(&new.display_name, &login)?;
         let jwks = jwks_text(new.jwks.as_ref())?;
-        let hash = crate::passwords::hash(new.password).await?;
+        let preset = hash.is_some();
+        let hash = match hash {
+            Some(h) => h,
+            None => crate::passwords::hash(new.password).await?,
+        };
         let id = uuid::Uuid::new_v4().to_string();
         let t = now();
         let mut tx = self.store.pool.begin().await?;
@@ -178,7 +192,9 @@ impl Services {
             jwks: jwks.and_then(|t| serde_json::from_str(&t).ok()),
         };
         let mut changes = user_diff(None, &user);
-        changes.push(("password".into(), None, Some(SET.into())));
+        if !preset || hash != crate::passwords::UNUSABLE {
+            changes.push(("password".into(), None, Some(SET.into())));
+        }
         audit::write(
             &mut tx,
             who,

@@ -170,7 +170,10 @@ impl ScopeMatcher {
     }
     /// Whether one of `scopes` reaches Gatehouse's own admin API.
     pub fn any_administrative<'a>(&self, scopes: impl IntoIterator<Item = &'a str>) -> bool {
-        !self.admin.is_empty() && scopes.into_iter().any(|s| self.admin.iter().any(|a| a == s))
+        !self.admin.is_empty()
+            && scopes
+                .into_iter()
+                .any(|s| self.admin.iter().any(|a| a == s))
     }
     /// Whether one of `granted` has a regex matching `path`.
     pub fn allows<'a>(

@@ -1,5 +1,5 @@
 //! The admin command line beside the server (SPEC §7a): `gatehouse serve` (the default),
-//! `export`, `import`, `users reset-password`, `keys rotate`, `migrate`, `purge`. Each opens the
+//! `export`, `import`, `users reset-password`, `users create-admin`, `keys rotate`, `migrate`, `purge`. Each opens the
 //! database the server would (running its migrations), acts as the system, and exits with
 //! 0 on success, 1 when the database or a file failed, 3 when the input was refused (a
 //! document that breaks a rule, an unknown login name). clap answers bad usage with 2.
@@ -76,6 +76,16 @@ pub enum UsersCommand {
         /// The login name.
         login: String,
         /// Read the new password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Make a person a System Administrator (created when missing, else enabled with a new
+    /// password): how an imported installation gets its first administrator.
+    CreateAdmin {
+        /// The login name.
+        login: String,
+        /// Read the password from the first line of standard input (else one is generated
+        /// and printed once).
         #[arg(long)]
         password_stdin: bool,
     },
@@ -201,21 +211,30 @@ async fn execute(config: Config, command: Command) -> Result<(), Failure> {
                     password_stdin,
                 },
         } => {
-            let (password, generated) = if password_stdin {
-                let mut line = String::new();
-                std::io::stdin()
-                    .read_line(&mut line)
-                    .map_err(|e| failed(format!("standard input: {e}")))?;
-                (line.trim_end_matches(['\r', '\n']).to_string(), false)
-            } else {
-                (domain::tokens::random_token(18), true)
-            };
+            let (password, generated) = password_from(password_stdin)?;
             let s = services(&config).await?;
             s.reset_password(&login, &password).await?;
             if generated {
                 println!("New password of {login}: {password}");
             } else {
                 println!("The password of {login} was changed.");
+            }
+            Ok(())
+        }
+        Command::Users {
+            command:
+                UsersCommand::CreateAdmin {
+                    login,
+                    password_stdin,
+                },
+        } => {
+            let (password, generated) = password_from(password_stdin)?;
+            let s = services(&config).await?;
+            s.create_admin(&login, &password).await?;
+            if generated {
+                println!("{login} is a System Administrator; password: {password}");
+            } else {
+                println!("{login} is a System Administrator.");
             }
             Ok(())
         }
@@ -246,5 +265,18 @@ async fn execute(config: Config, command: Command) -> Result<(), Failure> {
             println!("Deleted {total} expired row(s).");
             Ok(())
         }
+    }
+}
+
+/// A password from the first line of standard input, or a generated one (true).
+fn password_from(stdin: bool) -> Result<(String, bool), Failure> {
+    if stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|e| failed(format!("standard input: {e}")))?;
+        Ok((line.trim_end_matches(['\r', '\n']).to_string(), false))
+    } else {
+        Ok((domain::tokens::random_token(18), true))
     }
 }

@@ -35,11 +35,7 @@ pub async fn app_form(State(state): State<AppState>, req: Request) -> Response {
         Err(e) => return failure(e),
     };
     if !principal.has(domain::Right::Apps) {
-        return (
-            StatusCode::FORBIDDEN,
-            "this needs the admin right \"apps\"",
-        )
-            .into_response();
+        return (StatusCode::FORBIDDEN, "this needs the admin right \"apps\"").into_response();
     }
     let bytes = match axum::body::to_bytes(body, crate::http::MAX_BODY).await {
         Ok(b) => b,

@@ -4,6 +4,7 @@
 mod apps;
 mod authorize;
 mod cli;
+mod delegation;
 mod directory;
 mod faults;
 mod foundation;
