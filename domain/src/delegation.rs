@@ -37,6 +37,37 @@ impl Services {
         Ok(s)
     }
 
+    /// Whether `actor` may change the user `user_id` (the portal disables what it may not).
+    pub async fn may_change_user(&self, actor: &Principal, user_id: &str) -> Result<bool> {
+        Ok(actor.sysadmin || actor.outranks(&self.standing(user_id).await?))
+    }
+
+    /// The roles (id, name) whose members `actor` may add or remove: every right of the role
+    /// held, System Administrator only for System Administrators, never Everybody.
+    pub async fn assignable_roles(&self, actor: &Principal) -> Result<Vec<(String, String)>> {
+        if !actor.has(Right::Roles) {
+            return Ok(Vec::new());
+        }
+        let rows =
+            sqlx::query("SELECT id, name, admin_rights, builtin FROM roles ORDER BY name_lower")
+                .fetch_all(&self.store.pool)
+                .await?;
+        let mut out = Vec::new();
+        for r in rows {
+            let builtin: Option<String> = r.try_get("builtin")?;
+            let rights = rights_from_db(&r.try_get::<String, _>("admin_rights")?);
+            let allowed = match builtin.as_deref() {
+                Some("everybody") => false,
+                Some("sysadmin") => actor.sysadmin,
+                _ => actor.holds_all(&rights),
+            };
+            if allowed {
+                out.push((r.try_get("id")?, r.try_get("name")?));
+            }
+        }
+        Ok(out)
+    }
+
     /// Refuses, with an audit record, unless `actor` outranks the user `user_id` (`login` names
     /// it in the record; `action` is what was attempted).
     pub(crate) async fn require_over_user(

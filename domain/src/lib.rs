@@ -114,6 +114,8 @@ impl Services {
         self.principals.invalidate_all();
         // Apps name the roles whose members may use them.
         self.apps.invalidate_all();
+        // Tokens remembered as valid are checked again: their user may have lost access.
+        self.announce_revocation().await?;
         self.announce_change(changes::Change::Roles).await;
         Ok(())
     }
@@ -127,6 +129,10 @@ impl Services {
     /// Called after an app was created, changed or deleted.
     pub(crate) async fn on_app_changed(&self, app_id: &str) {
         self.apps.invalidate(app_id);
+        // Its User Access may have changed: tokens remembered as valid are checked again.
+        if let Err(e) = self.announce_revocation().await {
+            tracing::warn!(error = %e, app = app_id, "cannot announce an app change to other instances");
+        }
         self.announce_change(changes::Change::App(app_id)).await;
     }
 

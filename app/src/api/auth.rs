@@ -76,27 +76,97 @@ pub async fn login(
                 .audit_session("session.sign_in_failed", &login_name, None, &addr)
                 .await
                 .map_err(map_err)?;
-            "Invalid login name or password.".to_string()
+            LoginMessage::Invalid
         }
         Err(AuthError::Throttled(secs)) => {
             metrics::counter!("gatehouse_sign_ins_total", "outcome" => "throttled").increment(1);
             services.activity.sign_in("throttled");
-            format!(
-                "Too many failed attempts. Try again in {} minute(s).",
-                (secs + 59) / 60
-            )
+            LoginMessage::Throttled {
+                minutes: (secs.max(1) as u64).div_ceil(60),
+            }
         }
         Err(AuthError::Domain(e)) => return Err(map_err(e)),
     };
     if is_plain_form_post().await {
+        // The page shows a message chosen by a code, never text from the URL.
         leptos_axum::redirect(&format!(
-            "/login?error={}&login_name={}&return_to={}",
-            super::encode_query(&message),
+            "/login?{}&login_name={}&return_to={}",
+            message.query(),
             super::encode_query(&login_name),
             super::encode_query(&target)
         ));
     }
-    Ok(LoginResult::Error(message))
+    Ok(LoginResult::Error(message.text()))
+}
+
+/// What the login page may say after a failed sign-in: a fixed set, chosen in the URL by a
+/// code (`error=invalid`, `error=throttled&minutes=N`), so nobody can make Gatehouse's own page
+/// show a sentence of their choosing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoginMessage {
+    Invalid,
+    Throttled { minutes: u64 },
+}
+
+impl LoginMessage {
+    pub fn from_query(error: Option<&str>, minutes: Option<&str>) -> Option<LoginMessage> {
+        match error? {
+            "invalid" => Some(LoginMessage::Invalid),
+            "throttled" => Some(LoginMessage::Throttled {
+                minutes: minutes
+                    .and_then(|m| m.parse::<u64>().ok())
+                    .unwrap_or(15)
+                    .clamp(1, 15),
+            }),
+            _ => None,
+        }
+    }
+    pub fn query(self) -> String {
+        match self {
+            LoginMessage::Invalid => "error=invalid".into(),
+            LoginMessage::Throttled { minutes } => format!("error=throttled&minutes={minutes}"),
+        }
+    }
+    pub fn text(self) -> String {
+        match self {
+            LoginMessage::Invalid => "Invalid login name or password.".into(),
+            LoginMessage::Throttled { minutes } => {
+                format!("Too many failed attempts. Try again in {minutes} minute(s).")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LoginMessage;
+
+    #[test]
+    fn the_login_page_says_only_what_a_code_chooses() {
+        let back = |m: LoginMessage| {
+            let query = m.query();
+            let q: Vec<(&str, &str)> = query.split('&').filter_map(|p| p.split_once('=')).collect();
+            let get = |k: &str| q.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string());
+            LoginMessage::from_query(get("error").as_deref(), get("minutes").as_deref())
+        };
+        for m in [
+            LoginMessage::Invalid,
+            LoginMessage::Throttled { minutes: 3 },
+        ] {
+            assert_eq!(back(m), Some(m));
+        }
+        assert_eq!(
+            LoginMessage::from_query(
+                Some("Your password expired. Email it to help@evil.example"),
+                None
+            ),
+            None
+        );
+        assert_eq!(
+            LoginMessage::from_query(Some("throttled"), Some("99999")),
+            Some(LoginMessage::Throttled { minutes: 15 })
+        );
+    }
 }
 
 #[server(prefix = "/sfn", endpoint = "logout")]

@@ -13,6 +13,10 @@ pub struct RoleDetail {
     pub role: Role,
     /// (user id, login name)
     pub members: Vec<(String, String)>,
+    /// Whether the signed-in administrator may change the role and its members: a System
+    /// Administrator, or one holding every right the role gives (never System Administrator or
+    /// Everybody).
+    pub editable: bool,
 }
 
 #[server(prefix = "/sfn", endpoint = "roles/list")]
@@ -30,7 +34,12 @@ pub async fn get_role(id: String) -> Result<RoleDetail, ServerFnError> {
     let s = services()?;
     let role = s.get_role(&p, &id).await.map_err(map_err)?;
     let members = s.role_member_names(&p, &id).await.map_err(map_err)?;
-    Ok(RoleDetail { role, members })
+    let editable = p.sysadmin || (role.builtin.is_none() && p.holds_all(&role.admin_rights));
+    Ok(RoleDetail {
+        role,
+        members,
+        editable,
+    })
 }
 
 #[cfg(feature = "ssr")]

@@ -15,7 +15,11 @@ pub type UserList = model::Page<User>;
 pub struct UserDetail {
     pub user: User,
     pub roles: Vec<(String, String)>,
+    /// The roles the signed-in administrator may add this user to.
     pub all_roles: Vec<(String, String)>,
+    /// Whether the signed-in administrator may change this user (delegation never escalates:
+    /// someone holding rights the administrator lacks is read-only to them).
+    pub editable: bool,
 }
 
 pub const PAGE_SIZE: i64 = 50;
@@ -43,11 +47,13 @@ pub async fn get_user(id: String) -> Result<UserDetail, ServerFnError> {
     let s = services()?;
     let user = s.get_user(&p, &id).await.map_err(map_err)?;
     let roles = s.roles_of_user(&p, &id).await.map_err(map_err)?;
-    let all_roles = s.role_names(&p).await.map_err(map_err)?;
+    let all_roles = s.assignable_roles(&p).await.map_err(map_err)?;
+    let editable = s.may_change_user(&p, &id).await.map_err(map_err)?;
     Ok(UserDetail {
         user,
         roles,
         all_roles,
+        editable,
     })
 }
 

@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::auth::{Login, LoginResult};
+use crate::api::auth::{Login, LoginMessage, LoginResult};
 use crate::components::error_text;
 
 #[component]
@@ -24,7 +24,11 @@ pub fn LoginPage() -> impl IntoView {
         Some(Ok(LoginResult::Error(m))) => Some(m),
         Some(Err(e)) => Some(error_text(&e)),
         Some(Ok(LoginResult::GoTo(_))) => None,
-        None => query.read().get("error"),
+        None => {
+            let q = query.read();
+            LoginMessage::from_query(q.get("error").as_deref(), q.get("minutes").as_deref())
+                .map(LoginMessage::text)
+        }
     };
     Effect::new(move |_| {
         if let Some(Ok(LoginResult::GoTo(to))) = action.value().get() {

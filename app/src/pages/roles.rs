@@ -104,6 +104,7 @@ pub fn RolePage() -> impl IntoView {
                         let rid = r.id.clone();
                         let everybody = r.builtin.as_deref() == Some("everybody");
                         let builtin = r.builtin.is_some();
+                        let editable = d.editable;
                         let members_view = if everybody {
                             view! { <p>"Everybody contains every enabled user."</p> }.into_any()
                         } else {
@@ -112,7 +113,7 @@ pub fn RolePage() -> impl IntoView {
                                 view! {
                                     <li>
                                         <a href=format!("/admin/users/{uid}")>{login.clone()}</a>
-                                        <ActionForm action=remove attr:class="inline">
+                                        <ActionForm action=remove attr:class="inline" attr:hidden=!editable>
                                             <input type="hidden" name="role_id" value=rid/>
                                             <input type="hidden" name="user_id" value=uid.clone()/>
                                             <button type="submit" class="link" aria-label=format!("Remove {login}")>"Remove"</button>
@@ -124,7 +125,7 @@ pub fn RolePage() -> impl IntoView {
                             view! {
                                 <ul class="members">{items}</ul>
                                 <SaveStatus outcome=remove_outcome/>
-                                <ActionForm action=add attr:class="inline-form">
+                                <ActionForm action=add attr:class="inline-form" attr:hidden=!editable>
                                     <input type="hidden" name="role_id" value=rid/>
                                     <TextField label="Add member by login name" name="login_name" id_prefix="add-" error=field_error(add_outcome, "login_name")/>
                                     <button type="submit">"Add member"</button>
@@ -132,7 +133,7 @@ pub fn RolePage() -> impl IntoView {
                                 <SaveStatus outcome=add_outcome/>
                             }.into_any()
                         };
-                        let delete_view = (!builtin).then(|| {
+                        let delete_view = (!builtin && editable).then(|| {
                             let rid = rid.clone();
                             view! {
                                 <section class="danger" aria-labelledby="delete-role">
@@ -147,13 +148,18 @@ pub fn RolePage() -> impl IntoView {
                         });
                         view! {
                             <div class="page-head"><h1>{r.name.clone()}</h1><a href="/admin/roles">"All roles"</a></div>
+                            {(!editable).then(|| view! {
+                                <p class="status" role="note">"Only an administrator holding every right of this role may change it or its members."</p>
+                            })}
                             <ActionForm action=save attr:class="form">
                                 <input type="hidden" name="id" value=rid.clone()/>
+                                <fieldset class="plain" disabled=!editable>
                                 <TextField label="Name" name="name" value=r.name.clone() required=true error=field_error(outcome, "name")/>
                                 <TextField label="Description" name="description" value=r.description.clone() error=field_error(outcome, "description")/>
                                 <RightsFields rights=r.admin_rights.clone()/>
                                 <SaveStatus outcome=outcome/>
                                 <div class="actions"><button type="submit" class="primary">"Save"</button></div>
+                                </fieldset>
                             </ActionForm>
                             <section aria-labelledby="role-members">
                                 <h2 id="role-members">"Members"</h2>

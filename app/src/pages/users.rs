@@ -126,12 +126,15 @@ pub fn EditUserPage() -> impl IntoView {
                     Ok(d) => {
                         let u = d.user.clone();
                         let uid = u.id.clone();
+                        let editable = d.editable;
+                        let assignable: Vec<String> = d.all_roles.iter().map(|(r, _)| r.clone()).collect();
                         let role_items = d.roles.clone().into_iter().map(|(rid, name)| {
                             let uid = uid.clone();
+                            let removable = assignable.contains(&rid);
                             view! {
                                 <li>
                                     <a href=format!("/admin/roles/{rid}")>{name.clone()}</a>
-                                    <ActionForm action=remove attr:class="inline">
+                                    <ActionForm action=remove attr:class="inline" attr:hidden=!removable>
                                         <input type="hidden" name="role_id" value=rid/>
                                         <input type="hidden" name="user_id" value=uid/>
                                         <button type="submit" class="link" aria-label=format!("Remove from {name}")>"Remove"</button>
@@ -147,8 +150,12 @@ pub fn EditUserPage() -> impl IntoView {
                         view! {
                             <div class="page-head"><h1>{u.login_name.clone()}</h1><a href="/admin/users">"All users"</a></div>
                             {created.then(|| view! { <p class="status ok" role="status">"User created."</p> })}
+                            {(!editable).then(|| view! {
+                                <p class="status" role="note">"This user holds admin rights you do not hold: only an administrator holding them may change this user."</p>
+                            })}
                             <ActionForm action=save attr:class="form">
                                 <input type="hidden" name="id" value=uid_save/>
+                                <fieldset class="plain" disabled=!editable>
                                 <TextField label="Login Name" name="login_name" value=u.login_name.clone() required=true error=field_error(outcome, "login_name")/>
                                 <TextField label="Email Address" name="email" kind="email" value=u.email.clone() error=field_error(outcome, "email")/>
                                 <TextField label="Display Name" name="display_name" value=u.display_name.clone() error=field_error(outcome, "display_name")/>
@@ -162,6 +169,7 @@ pub fn EditUserPage() -> impl IntoView {
                                 <Switch label="Enabled" name="enabled" checked=u.enabled/>
                                 <SaveStatus outcome=outcome/>
                                 <div class="actions"><button type="submit" class="primary">"Save"</button></div>
+                                </fieldset>
                             </ActionForm>
                             <section aria-labelledby="user-roles">
                                 <h2 id="user-roles">"Roles"</h2>
@@ -179,7 +187,7 @@ pub fn EditUserPage() -> impl IntoView {
                                 </ActionForm>
                                 <SaveStatus outcome=add_outcome/>
                             </section>
-                            <section class="danger" aria-labelledby="delete-user">
+                            <section class="danger" aria-labelledby="delete-user" hidden=!editable>
                                 <h2 id="delete-user">"Delete user"</h2>
                                 <ActionForm action=delete>
                                     <input type="hidden" name="id" value=uid_del/>

@@ -405,13 +405,12 @@ impl Services {
             return Err(OAuthError::grant("refresh token expired"));
         }
         let user_id = row.user_id;
-        if self
-            .user_row_by_id(&user_id)
-            .await?
-            .filter(|u| u.user.enabled)
-            .is_none()
-        {
-            return Err(OAuthError::grant("the user is disabled"));
+        // Access follows the directory: disabled, or no longer in a User Access role, and the
+        // refresh token stops minting tokens.
+        if !self.user_may_use(app, &user_id).await? {
+            return Err(OAuthError::grant(
+                "the user is disabled or may no longer use this application",
+            ));
         }
         self.issue(
             Grant {

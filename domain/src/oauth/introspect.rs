@@ -107,6 +107,14 @@ impl Services {
         let Some(info) = self.inspect_uncached(token, &key).await? else {
             return Ok(None);
         };
+        // A token whose user is disabled or may no longer use the app is inactive. Checked
+        // once per cache entry: a change to users, roles or apps empties the cache.
+        let Some((app, _)) = self.cached_app(&info.app_id).await? else {
+            return Ok(None);
+        };
+        if !self.user_may_use(&app, &info.sub).await? {
+            return Ok(None);
+        }
         let info = Arc::new(info);
         self.seen.put(key, info.clone(), generation);
         Ok(Some(info))

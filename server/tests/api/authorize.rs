@@ -725,3 +725,79 @@ async fn a_third_party_oauth2_client_exchanges_a_code_with_pkce() {
         true
     );
 }
+
+#[tokio::test]
+async fn access_follows_the_directory_for_refresh_and_introspection() {
+    let app = spawn_app().await;
+    let alice_id = setup(&app).await;
+    make_app(&app, "web", json!({})).await;
+    let c = alice(&app).await;
+    let ch = challenge(VERIFIER);
+    let mut tokens = Vec::new();
+    for _ in 0..2 {
+        let code = query_of(&location(
+            &authorize(&c, &app.url, "web", &code_params("web-client", &ch)).await,
+        ))["code"]
+            .clone();
+        let (s, t) = exchange(&app.url, "web", &code, VERIFIER).await;
+        assert_eq!(s, 200, "{t}");
+        tokens.push(t);
+    }
+    let access = tokens[0]["access_token"]
+        .as_str()
+        .expect("access")
+        .to_string();
+    assert_eq!(introspect(&app.url, "web", &access).await["active"], true);
+    // Alice leaves the app's only User Access role.
+    let (_, roles) = app.api(Method::GET, "/api/v1/roles", None).await;
+    let people = roles["items"]
+        .as_array()
+        .expect("roles")
+        .iter()
+        .find(|r| r["name"] == "People")
+        .and_then(|r| r["id"].as_str())
+        .expect("People")
+        .to_string();
+    let (s, _) = app
+        .api(
+            Method::DELETE,
+            &format!("/api/v1/roles/{people}/members/{alice_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(s, 204);
+    assert_eq!(
+        introspect(&app.url, "web", &access).await["active"],
+        false,
+        "the access token is no longer active"
+    );
+    let (s, b, _) = form_token(
+        &app.url,
+        "web",
+        &[
+            ("grant_type", "refresh_token"),
+            (
+                "refresh_token",
+                tokens[1]["refresh_token"].as_str().unwrap_or(""),
+            ),
+            ("client_id", "web-client"),
+            ("client_secret", "web-secret-123"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (s, b["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{b}"
+    );
+    // Back in the role, a disabled user's token is inactive too.
+    app.add_member(&people, &alice_id).await;
+    assert_eq!(introspect(&app.url, "web", &access).await["active"], true);
+    app.api(
+        Method::PATCH,
+        &format!("/api/v1/users/{alice_id}"),
+        Some(json!({"enabled": false})),
+    )
+    .await;
+    assert_eq!(introspect(&app.url, "web", &access).await["active"], false);
+}

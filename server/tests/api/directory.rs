@@ -55,9 +55,16 @@ async fn create_read_list_update_delete_a_user() {
     assert_eq!(patched["email"], "c1@example.com", "untouched fields stay");
     assert!(app
         .services
-        .authenticate_person("client1@example.com", "a-new-secret", "t")
+        .verify_confidential("client1@example.com", "a-new-secret", true, "t")
         .await
         .is_ok());
+    assert!(
+        app.services
+            .authenticate_person("client1@example.com", "a-new-secret", "t")
+            .await
+            .is_err(),
+        "a machine never signs in as a person"
+    );
 
     let (status, _) = app
         .api(Method::DELETE, &format!("/api/v1/users/{id}"), None)
