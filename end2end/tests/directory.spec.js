@@ -93,3 +93,50 @@ test("a user without the users right cannot open the Users page", async ({ page,
   await expect(p2.getByRole("heading", { name: "Access denied" })).toBeVisible();
   await other.close();
 });
+
+test("a delegated administrator sees no way to act on someone who holds more", async ({ page, browser }) => {
+  const login = unique("helpdesk");
+  const plain = unique("plain");
+  const role = unique("Helpdesk");
+  await signIn(page);
+  const origin = new URL(page.url()).origin;
+  const api = async (method, path, data) => {
+    const res = await page.request.fetch(path, { method, data, headers: { Origin: origin } });
+    expect(res.status(), `${method} ${path}`).toBeLessThan(300);
+    return res.status() === 204 ? null : res.json();
+  };
+  const r = await api("POST", "/api/v1/roles", { name: role, admin_rights: ["users", "roles"] });
+  const u = await api("POST", "/api/v1/users", { login_name: login, email: `${login}@example.com`, password: "helpdesk-pass-1" });
+  const p = await api("POST", "/api/v1/users", { login_name: plain, email: `${plain}@example.com`, password: "plain-pass-123" });
+  await api("PUT", `/api/v1/roles/${r.id}/members/${u.id}`);
+  const adminId = (await api("GET", "/api/v1/users?login_name=admin")).items[0].id;
+  const sys = (await api("GET", "/api/v1/roles?limit=500")).items.find((x) => x.name === "System Administrator");
+
+  const other = await browser.newContext();
+  const p2 = await other.newPage();
+  await signIn(p2, login, "helpdesk-pass-1");
+  // An administrator holding more: read only, nothing to delete.
+  await p2.goto(`/admin/users/${adminId}`);
+  await hydrated(p2);
+  await expect(p2.getByRole("heading", { name: "admin", exact: true })).toBeVisible();
+  await expect(p2.getByText("This user holds admin rights you do not hold")).toBeVisible();
+  await expect(p2.getByLabel("Login Name")).toBeDisabled();
+  await expect(p2.getByRole("button", { name: "Save" })).toBeDisabled();
+  await expect(p2.getByRole("button", { name: "Delete user" })).toBeHidden();
+  // A plain user is theirs to edit.
+  await p2.goto(`/admin/users/${p.id}`);
+  await hydrated(p2);
+  await expect(p2.getByRole("button", { name: "Save" })).toBeEnabled();
+  // System Administrator: no member controls, no saving.
+  await p2.goto(`/admin/roles/${sys.id}`);
+  await hydrated(p2);
+  await expect(p2.getByRole("heading", { name: "System Administrator", exact: true })).toBeVisible();
+  await expect(p2.getByLabel("Add member by login name")).toBeHidden();
+  await expect(p2.getByRole("button", { name: "Save" })).toBeDisabled();
+  // And a crafted request is refused all the same.
+  const crafted = await p2.request.fetch(`/api/v1/roles/${sys.id}/members/${u.id}`, { method: "PUT", headers: { Origin: origin } });
+  expect(crafted.status()).toBe(403);
+  const after = (await api("GET", "/api/v1/roles?limit=500")).items.find((x) => x.name === "System Administrator");
+  expect(after.members).not.toContain(u.id);
+  await other.close();
+});

@@ -97,6 +97,22 @@ pub(crate) async fn exchange(url: &str, app_id: &str, code: &str, verifier: &str
     (s, b)
 }
 
+/// A refresh-token request of `web-client` at `app_id`.
+pub(crate) async fn refresh_with(url: &str, app_id: &str, refresh_token: &str) -> (u16, Value) {
+    let (s, b, _) = form_token(
+        url,
+        app_id,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+            ("client_id", "web-client"),
+            ("client_secret", "web-secret-123"),
+        ],
+    )
+    .await;
+    (s, b)
+}
+
 pub(crate) async fn introspect(url: &str, app_id: &str, token: &str) -> Value {
     client()
         .post(format!("{url}/oauth2/introspect/{app_id}"))
@@ -522,17 +538,7 @@ async fn refresh_is_refused_for_a_disabled_user() {
         Some(json!({"enabled": false})),
     )
     .await;
-    let (s, b, _) = form_token(
-        &app.url,
-        "web",
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", t["refresh_token"].as_str().unwrap_or("")),
-            ("client_id", "web-client"),
-            ("client_secret", "web-secret-123"),
-        ],
-    )
-    .await;
+    let (s, b) = refresh_with(&app.url, "web", t["refresh_token"].as_str().unwrap_or("")).await;
     assert_eq!((s, b["error"].as_str()), (400, Some("invalid_grant")));
 }
 
@@ -771,18 +777,10 @@ async fn access_follows_the_directory_for_refresh_and_introspection() {
         false,
         "the access token is no longer active"
     );
-    let (s, b, _) = form_token(
+    let (s, b) = refresh_with(
         &app.url,
         "web",
-        &[
-            ("grant_type", "refresh_token"),
-            (
-                "refresh_token",
-                tokens[1]["refresh_token"].as_str().unwrap_or(""),
-            ),
-            ("client_id", "web-client"),
-            ("client_secret", "web-secret-123"),
-        ],
+        tokens[1]["refresh_token"].as_str().unwrap_or(""),
     )
     .await;
     assert_eq!(

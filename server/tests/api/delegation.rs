@@ -379,17 +379,7 @@ async fn a_password_change_ends_sessions_and_revokes_tokens() {
         crate::authorize::introspect(&app.url, "web", &access).await["active"],
         false
     );
-    let (s, b, _) = form_token(
-        &app.url,
-        "web",
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &refresh),
-            ("client_id", "web-client"),
-            ("client_secret", "web-secret-123"),
-        ],
-    )
-    .await;
+    let (s, b) = crate::authorize::refresh_with(&app.url, "web", &refresh).await;
     assert_eq!((s, b["error"].as_str()), (400, Some("invalid_grant")));
     // The person signs in again with the new password.
     let res = sign_in(

@@ -176,7 +176,19 @@ async fn repeated_failures_are_throttled_and_say_so() {
     }
     let res = sign_in(&c, &app.url, "admin", ADMIN_PASSWORD, "/admin").await;
     let to = location(&res);
-    assert!(to.contains("Too%20many%20failed%20attempts"), "{to}");
+    assert!(to.starts_with("/login?error=throttled&minutes="), "{to}");
+    let page = c
+        .get(format!("{}{to}", app.url))
+        .send()
+        .await
+        .expect("login page")
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(
+        page.contains("Too many failed attempts"),
+        "the page says so"
+    );
 }
 
 #[tokio::test]
