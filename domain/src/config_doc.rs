@@ -245,7 +245,7 @@ impl Services {
                 Some(with_secrets.to_string()),
             )]);
         let mut conn = self.store.pool.acquire().await?;
-        crate::audit::write(&mut *conn, crate::audit::Who::Principal(actor), &entry).await?;
+        crate::audit::write(&mut conn, crate::audit::Who::Principal(actor), &entry).await?;
         Ok(doc)
     }
 
@@ -626,9 +626,7 @@ impl Services {
         };
         for (i, u) in doc.users.iter().enumerate() {
             let path = format!("users[{i}]");
-            crate::names::login_name(&u.login_name)
-                .map_err(DomainError::from)
-                .map_err(at(path.clone()))?;
+            crate::names::login_name(&u.login_name).map_err(at(path.clone()))?;
             crate::names::Email::parse(&u.email)
                 .map_err(DomainError::from)
                 .map_err(at(path.clone()))?;
@@ -644,9 +642,7 @@ impl Services {
         }
         for (i, r) in doc.roles.iter().enumerate() {
             let path = format!("roles[{i}]");
-            crate::names::role_name(&r.name)
-                .map_err(DomainError::from)
-                .map_err(at(path.clone()))?;
+            crate::names::role_name(&r.name).map_err(at(path.clone()))?;
             crate::rights::parse_rights("admin_rights", &r.admin_rights)
                 .map_err(DomainError::from)
                 .map_err(at(path.clone()))?;

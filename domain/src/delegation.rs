@@ -188,7 +188,7 @@ impl Services {
             ]);
         let mut conn = self.store.pool.acquire().await?;
         audit::write(
-            &mut *conn,
+            &mut conn,
             Who::Person {
                 login,
                 address: None,
@@ -217,7 +217,7 @@ impl Services {
             ]);
         let written = async {
             let mut conn = self.store.pool.acquire().await?;
-            audit::write(&mut *conn, Who::Principal(actor), &entry).await
+            audit::write(&mut conn, Who::Principal(actor), &entry).await
         }
         .await;
         match written {
