@@ -109,6 +109,50 @@ pub(crate) fn value_text(v: &serde_json::Value) -> Option<String> {
     }
 }
 
+/// Runs `change` and writes its audit record (when it changed a row) on `conn`, a transaction:
+/// the record commits with the change or not at all. With `last_admin_rule` (a statement that
+/// may take an administrator away: removing a membership, disabling or deleting a user) it also
+/// keeps System Administrator with an enabled person, so two concurrent removals cannot leave
+/// it empty: it first writes the System Administrator row, which on PostgreSQL locks it and on
+/// SQLite holds the write lock, so such changes run one after the other. On an error the
+/// caller's transaction is rolled back when dropped.
+pub(crate) async fn audited_change_in<'q>(
+    conn: &mut sqlx::AnyConnection,
+    change: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    on_error: impl FnOnce(sqlx::Error) -> DomainError,
+    who: Who<'_>,
+    entry: &Entry<'_>,
+    last_admin_rule: bool,
+) -> Result<u64> {
+    if last_admin_rule {
+        sqlx::query("UPDATE roles SET builtin = builtin WHERE builtin = 'sysadmin'")
+            .execute(&mut *conn)
+            .await?;
+    }
+    let changed = change
+        .execute(&mut *conn)
+        .await
+        .map_err(on_error)?
+        .rows_affected();
+    if last_admin_rule {
+        let (left,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM role_members m JOIN roles r ON r.id = m.role_id JOIN users u ON u.id = m.user_id \
+             WHERE r.builtin = 'sysadmin' AND u.enabled = 1 AND u.is_oauth_confidential_client = 0",
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        if left == 0 {
+            return Err(DomainError::Conflict(
+                "System Administrator cannot lose its last member".into(),
+            ));
+        }
+    }
+    if changed > 0 {
+        write(conn, who, entry).await?;
+    }
+    Ok(changed)
+}
+
 /// Writes one record on `conn` (a transaction's connection: the record commits with the change).
 pub async fn write(conn: &mut sqlx::AnyConnection, who: Who<'_>, e: &Entry<'_>) -> Result<()> {
     let id = uuid::Uuid::now_v7().to_string();

@@ -321,7 +321,9 @@ impl Services {
     /// Applies a document: users first (roles name them), then roles and their members, then
     /// apps (they name roles); with `prune`, what the document does not name is deleted (apps,
     /// then roles, then users; never a built-in role, never the acting user). Every change goes
-    /// through the same rules and audit records as one made in the portal. `dry_run` only plans.
+    /// through the same rules and audit records as one made in the portal, all in one
+    /// transaction: a document that fails anywhere changes nothing. `dry_run` runs the same
+    /// and rolls back.
     pub async fn import_config(
         &self,
         actor: &Principal,
@@ -379,6 +381,35 @@ impl Services {
             steps: Vec::new(),
             unchanged: 0,
         };
+        // All or nothing: one transaction. A dry run is the same code rolled back, so it
+        // reports the same errors as the real import.
+        let mut tx = self.store.begin_write().await?;
+        let mut after = AfterImport::default();
+        self.apply_document(&mut tx, actor, &doc, &now, prune, &mut plan, &mut after)
+            .await?;
+        if dry_run {
+            tx.rollback().await?;
+            return Ok(plan);
+        }
+        tx.commit().await?;
+        self.after_import(after).await?;
+        Ok(plan)
+    }
+
+    /// Applies `doc` over `now` (the configuration when the import began) on `conn`, recording
+    /// each step in `plan` and what must follow the commit in `after`.
+    #[allow(clippy::too_many_arguments)]
+    async fn apply_document(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        actor: &Principal,
+        doc: &ConfigDocument,
+        now: &ConfigDocument,
+        prune: bool,
+        plan: &mut ImportPlan,
+        after: &mut AfterImport,
+    ) -> Result<()> {
+        let who = Who::Principal(actor);
         let step = |plan: &mut ImportPlan, action: &str, kind: &str, key: &str| {
             plan.steps.push(PlanStep {
                 action: action.into(),
@@ -396,29 +427,27 @@ impl Services {
         for u in &doc.users {
             match have_users.get(&lower(&u.login_name)) {
                 None => {
-                    step(&mut plan, "create", "user", &u.login_name);
-                    if !dry_run {
-                        // The document's hash as it is, or the unusable marker: no Argon2
-                        // run per imported user.
-                        self.create_user_unchecked(
-                            NewUser {
-                                login_name: u.login_name.clone(),
-                                email: u.email.clone(),
-                                display_name: u.display_name.clone(),
-                                password: String::new(),
-                                is_oauth_confidential_client: u.is_oauth_confidential_client,
-                                enabled: u.enabled,
-                                jwks: u.jwks.clone(),
-                            },
-                            Who::Principal(actor),
-                            Some(
-                                u.password_hash
-                                    .clone()
-                                    .unwrap_or_else(|| crate::passwords::UNUSABLE.to_string()),
-                            ),
-                        )
-                        .await?;
-                    }
+                    step(plan, "create", "user", &u.login_name);
+                    // The document's hash as it is, or the unusable marker: no Argon2 run
+                    // per imported user.
+                    let prepared = crate::users::prepare_user(
+                        NewUser {
+                            login_name: u.login_name.clone(),
+                            email: u.email.clone(),
+                            display_name: u.display_name.clone(),
+                            password: String::new(),
+                            is_oauth_confidential_client: u.is_oauth_confidential_client,
+                            enabled: u.enabled,
+                            jwks: u.jwks.clone(),
+                        },
+                        Some(
+                            u.password_hash
+                                .clone()
+                                .unwrap_or_else(|| crate::passwords::UNUSABLE.to_string()),
+                        ),
+                    )
+                    .await?;
+                    crate::users::insert_user_in(conn, prepared, who).await?;
                 }
                 Some(have) => {
                     let hash_differs = u
@@ -430,34 +459,29 @@ impl Services {
                         plan.unchanged += 1;
                         continue;
                     }
-                    step(&mut plan, "update", "user", &u.login_name);
-                    if dry_run {
-                        continue;
-                    }
-                    let id = self
-                        .user_row_by_login(&u.login_name)
+                    step(plan, "update", "user", &u.login_name);
+                    let id = crate::users::user_by_login(conn, &u.login_name)
                         .await?
                         .ok_or(DomainError::NotFound("user"))?
                         .user
                         .id;
                     if differs {
-                        self.update_user(
-                            actor,
-                            &id,
-                            UserPatch {
-                                login_name: Some(u.login_name.clone()),
-                                email: Some(u.email.clone()),
-                                display_name: Some(u.display_name.clone()),
-                                password: None,
-                                is_oauth_confidential_client: Some(u.is_oauth_confidential_client),
-                                enabled: Some(u.enabled),
-                                jwks: Some(u.jwks.clone().unwrap_or(serde_json::Value::Null)),
-                            },
-                        )
-                        .await?;
+                        let patch = UserPatch {
+                            login_name: Some(u.login_name.clone()),
+                            email: Some(u.email.clone()),
+                            display_name: Some(u.display_name.clone()),
+                            password: None,
+                            is_oauth_confidential_client: Some(u.is_oauth_confidential_client),
+                            enabled: Some(u.enabled),
+                            jwks: Some(u.jwks.clone().unwrap_or(serde_json::Value::Null)),
+                        };
+                        let (_, credentials) =
+                            crate::users::update_user_in(conn, who, &id, patch, None).await?;
+                        after.users.push((id.clone(), credentials));
                     }
                     if let (true, Some(h)) = (hash_differs, &u.password_hash) {
-                        self.set_password_hash(actor, &id, h).await?;
+                        crate::users::replace_password_hash_in(conn, who, &id, h).await?;
+                        after.users.push((id, true));
                     }
                 }
             }
@@ -484,48 +508,37 @@ impl Services {
                 continue;
             }
             step(
-                &mut plan,
+                plan,
                 if have.is_some() { "update" } else { "create" },
                 "role",
                 &r.name,
             );
-            if dry_run {
-                continue;
-            }
+            after.roles = true;
             let role_id = match have {
                 None => {
-                    self.create_role(
-                        actor,
-                        NewRole {
-                            name: r.name.clone(),
-                            description: r.description.clone(),
-                            admin_rights: r.admin_rights.clone(),
-                        },
-                    )
-                    .await?
-                    .id
+                    let new = NewRole {
+                        name: r.name.clone(),
+                        description: r.description.clone(),
+                        admin_rights: r.admin_rights.clone(),
+                    };
+                    Services::create_role_in(conn, who, &new).await?.id
                 }
                 Some(_) => {
-                    let id = self.role_id_by_name(&r.name).await?;
+                    let id = role_id_by_name(conn, &r.name).await?;
                     if !same_role {
-                        self.update_role(
-                            actor,
-                            &id,
-                            RolePatch {
-                                name: Some(r.name.clone()),
-                                description: Some(r.description.clone()),
-                                admin_rights: Some(r.admin_rights.clone()),
-                            },
-                        )
-                        .await?;
+                        let patch = RolePatch {
+                            name: Some(r.name.clone()),
+                            description: Some(r.description.clone()),
+                            admin_rights: Some(r.admin_rights.clone()),
+                        };
+                        crate::roles::update_role_in(conn, who, &id, &patch).await?;
                     }
                     id
                 }
             };
             // Add before removing, so System Administrator never passes through empty.
             for m in want.difference(&had) {
-                let uid = self
-                    .user_row_by_login(m)
+                let uid = crate::users::user_by_login(conn, m)
                     .await?
                     .ok_or_else(|| {
                         DomainError::invalid(
@@ -535,12 +548,11 @@ impl Services {
                     })?
                     .user
                     .id;
-                self.add_role_member(actor, &role_id, &uid).await?;
+                crate::roles::add_role_member_in(conn, who, &role_id, &uid).await?;
             }
             for m in had.difference(&want) {
-                if let Some(row) = self.user_row_by_login(m).await? {
-                    self.remove_role_member(actor, &role_id, &row.user.id)
-                        .await?;
+                if let Some(row) = crate::users::user_by_login(conn, m).await? {
+                    crate::roles::remove_role_member_in(conn, who, &role_id, &row.user.id).await?;
                 }
             }
         }
@@ -552,18 +564,26 @@ impl Services {
             match have_apps.get(&lower(&a.app_id)) {
                 Some(have) if *have == a => plan.unchanged += 1,
                 Some(_) => {
-                    step(&mut plan, "update", "app", &a.app_id);
-                    if !dry_run {
-                        let mut fields = AppFields::from(a.clone());
-                        fields.app_id = None;
-                        self.update_app(actor, &a.app_id, fields).await?;
-                    }
+                    step(plan, "update", "app", &a.app_id);
+                    let mut fields = AppFields::from(a.clone());
+                    fields.app_id = None;
+                    // In one transaction the version cannot move under us on SQLite; on
+                    // PostgreSQL a concurrent save makes the import fail as a whole.
+                    self.update_app_in(conn, actor, &a.app_id, fields)
+                        .await?
+                        .ok_or_else(|| {
+                            DomainError::Conflict(format!(
+                                "the app {} was changed during the import; run it again",
+                                a.app_id
+                            ))
+                        })?;
+                    after.apps.push(a.app_id.clone());
                 }
                 None => {
-                    step(&mut plan, "create", "app", &a.app_id);
-                    if !dry_run {
-                        self.create_app(actor, AppFields::from(a.clone())).await?;
-                    }
+                    step(plan, "create", "app", &a.app_id);
+                    self.create_app_in(conn, actor, AppFields::from(a.clone()))
+                        .await?;
+                    after.apps.push(a.app_id.clone());
                 }
             }
         }
@@ -575,10 +595,10 @@ impl Services {
                 .iter()
                 .filter(|a| !named.contains(&lower(&a.app_id)))
             {
-                step(&mut plan, "delete", "app", &a.app_id);
-                if !dry_run {
-                    self.delete_app(actor, &a.app_id).await?;
-                }
+                step(plan, "delete", "app", &a.app_id);
+                crate::apps::delete_app_in(conn, who, &a.app_id).await?;
+                after.apps.push(a.app_id.clone());
+                after.revoked = true;
             }
             let named: BTreeSet<String> = doc.roles.iter().map(|r| lower(&r.name)).collect();
             let builtin = [
@@ -590,26 +610,45 @@ impl Services {
                 .iter()
                 .filter(|r| !named.contains(&lower(&r.name)) && !builtin.contains(&lower(&r.name)))
             {
-                step(&mut plan, "delete", "role", &r.name);
-                if !dry_run {
-                    let id = self.role_id_by_name(&r.name).await?;
-                    self.delete_role(actor, &id).await?;
-                }
+                step(plan, "delete", "role", &r.name);
+                let id = role_id_by_name(conn, &r.name).await?;
+                crate::roles::delete_role_in(conn, who, &id).await?;
+                after.roles = true;
             }
             let named: BTreeSet<String> = doc.users.iter().map(|u| lower(&u.login_name)).collect();
             for u in now.users.iter().filter(|u| {
                 !named.contains(&lower(&u.login_name))
                     && lower(&u.login_name) != lower(&actor.login_name)
             }) {
-                step(&mut plan, "delete", "user", &u.login_name);
-                if !dry_run {
-                    if let Some(row) = self.user_row_by_login(&u.login_name).await? {
-                        self.delete_user(actor, &row.user.id).await?;
-                    }
+                step(plan, "delete", "user", &u.login_name);
+                if let Some(row) = crate::users::user_by_login(conn, &u.login_name).await? {
+                    crate::users::delete_user_in(conn, who, &row.user.id).await?;
+                    after.deleted_users.push(row.user.id);
                 }
             }
         }
-        Ok(plan)
+        Ok(())
+    }
+
+    /// What follows a committed import: caches emptied and other instances told, as after
+    /// each change made one by one.
+    async fn after_import(&self, after: AfterImport) -> Result<()> {
+        for (id, credentials) in &after.users {
+            self.after_user_update(id, *credentials).await?;
+        }
+        for id in &after.deleted_users {
+            self.before_user_deleted(id).await?;
+        }
+        if after.roles {
+            self.on_roles_changed().await?;
+        }
+        if after.revoked {
+            self.announce_revocation().await?;
+        }
+        for app in &after.apps {
+            self.on_app_changed(app).await;
+        }
+        Ok(())
     }
 
     /// Every rule that needs no database, checked before anything is applied (a dry run
@@ -659,15 +698,27 @@ impl Services {
         }
         Ok(())
     }
+}
 
-    async fn role_id_by_name(&self, name: &str) -> Result<String> {
-        Ok(sqlx::query("SELECT id FROM roles WHERE name_lower = $1")
-            .bind(lower(name))
-            .fetch_optional(&self.store.pool)
-            .await?
-            .ok_or(DomainError::NotFound("role"))?
-            .try_get("id")?)
-    }
+/// What an import leaves to do once it has committed.
+#[derive(Default)]
+struct AfterImport {
+    /// Users updated, and whether their credentials changed.
+    users: Vec<(String, bool)>,
+    deleted_users: Vec<String>,
+    roles: bool,
+    apps: Vec<String>,
+    /// Tokens were revoked (an app deleted).
+    revoked: bool,
+}
+
+async fn role_id_by_name(conn: &mut sqlx::AnyConnection, name: &str) -> Result<String> {
+    Ok(sqlx::query("SELECT id FROM roles WHERE name_lower = $1")
+        .bind(lower(name))
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(DomainError::NotFound("role"))?
+        .try_get("id")?)
 }
 
 fn check_unique(keys: impl Iterator<Item = String>, what: &'static str) -> Result<()> {

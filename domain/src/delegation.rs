@@ -148,12 +148,7 @@ impl Services {
         if actor.sysadmin {
             return Ok(());
         }
-        let defined = new.iter().find(|s| {
-            !old.iter()
-                .any(|o| o.name == s.name && o.rest_regexes == s.rest_regexes)
-                && s.rest_regexes.iter().any(|r| can_match_admin_api(r))
-        });
-        match defined {
+        match admin_scope_added(old, new) {
             None => Ok(()),
             Some(s) => Err(self
                 .refuse(
@@ -225,4 +220,14 @@ impl Services {
             Err(e) => e,
         }
     }
+}
+
+/// A scope of `new` that can reach Gatehouse's own admin API and is not in `old` with the same
+/// regexes (a change of name or description alone defines nothing new).
+pub(crate) fn admin_scope_added<'a>(old: &[Scope], new: &'a [Scope]) -> Option<&'a Scope> {
+    new.iter().find(|s| {
+        !old.iter()
+            .any(|o| o.name == s.name && o.rest_regexes == s.rest_regexes)
+            && s.rest_regexes.iter().any(|r| can_match_admin_api(r))
+    })
 }

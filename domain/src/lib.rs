@@ -135,18 +135,4 @@ impl Services {
         }
         self.announce_change(changes::Change::App(app_id)).await;
     }
-
-    /// Called before an app is deleted: its tokens, codes and grants go.
-    pub(crate) async fn before_app_deleted(&self, app_id: &str) -> Result<()> {
-        self.revoke_subject(&format!("app:{app_id}")).await?;
-        sqlx::query("DELETE FROM tokens WHERE app_id = $1")
-            .bind(app_id)
-            .execute(&self.store.pool)
-            .await?;
-        sqlx::query("DELETE FROM auth_codes WHERE app_id = $1")
-            .bind(app_id)
-            .execute(&self.store.pool)
-            .await?;
-        Ok(())
-    }
 }

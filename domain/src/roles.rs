@@ -2,9 +2,9 @@
 
 use serde::Deserialize;
 use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
-use crate::audit::{self, Entry, Who};
+use crate::audit::{self, audited_change_in, Entry, Who};
 use crate::error::{DomainError, Result};
 use crate::names::RoleName;
 use crate::rights::{parse_rights, rights_from_db, rights_to_db, Principal, Right};
@@ -82,6 +82,18 @@ impl Services {
             .await
     }
 
+    /// Creates a role from `new` (checked) on `conn`, a transaction; the caller checked rights.
+    pub(crate) async fn create_role_in(
+        conn: &mut AnyConnection,
+        who: Who<'_>,
+        new: &NewRole,
+    ) -> Result<Role> {
+        let name = crate::names::role_name(&new.name)?;
+        let description = check_description(&new.description)?;
+        let rights = parse_rights("admin_rights", &new.admin_rights)?;
+        insert_role_in(conn, &name, &description, &rights, None, who).await
+    }
+
     pub(crate) async fn insert_role(
         &self,
         name: &RoleName,
@@ -90,37 +102,8 @@ impl Services {
         builtin: Option<&str>,
         who: Who<'_>,
     ) -> Result<Role> {
-        let id = uuid::Uuid::new_v4().to_string();
-        let t = now();
-        let mut tx = self.store.pool.begin().await?;
-        sqlx::query("INSERT INTO roles (id, name, name_lower, description, admin_rights, builtin, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .bind(&id)
-            .bind(name.as_str())
-            .bind(name.as_str().to_lowercase())
-            .bind(description)
-            .bind(rights_to_db(rights))
-            .bind(builtin)
-            .bind(t)
-            .execute(&mut *tx)
-            .await
-            .map_err(on_unique("name", "a role with this name already exists"))?;
-        let role = Role {
-            id,
-            name: name.to_string(),
-            description: description.to_string(),
-            admin_rights: rights.to_vec(),
-            builtin: builtin.map(str::to_string),
-            members: Vec::new(),
-            created_at: rfc3339(t),
-        };
-        audit::write(
-            &mut tx,
-            who,
-            &Entry::new("role.create", "role", &role.id)
-                .named(&role.name)
-                .changes(role_diff(None, &role)),
-        )
-        .await?;
+        let mut tx = self.store.begin_write().await?;
+        let role = insert_role_in(&mut tx, name, description, rights, builtin, who).await?;
         tx.commit().await?;
         Ok(role)
     }
@@ -131,20 +114,7 @@ impl Services {
     }
 
     pub(crate) async fn role_by_id(&self, id: &str) -> Result<Role> {
-        let row = sqlx::query(&format!("SELECT {ROLE_COLS} FROM roles WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.store.pool)
-            .await?
-            .ok_or(DomainError::NotFound("role"))?;
-        let mut role = role_row(&row)?;
-        role.members = sqlx::query("SELECT m.user_id FROM role_members m JOIN users u ON u.id = m.user_id WHERE m.role_id = $1 ORDER BY u.login_name_lower")
-            .bind(id)
-            .fetch_all(&self.store.pool)
-            .await?
-            .iter()
-            .map(|r| r.try_get::<String, _>("user_id"))
-            .collect::<Result<_, _>>()?;
-        Ok(role)
+        role_by_id_on(&mut *self.store.pool.acquire().await?, id).await
     }
 
     pub async fn list_roles(
@@ -201,28 +171,9 @@ impl Services {
 
     pub async fn update_role(&self, actor: &Principal, id: &str, patch: RolePatch) -> Result<Role> {
         actor.require(Right::Roles)?;
-        let mut role = self.role_by_id(id).await?;
-        let before = role.clone();
-        if let Some(n) = &patch.name {
-            let n = crate::names::role_name(n)?;
-            if role.builtin.is_some() && n.as_str() != role.name {
-                return Err(DomainError::Conflict(
-                    "a built-in role cannot be renamed".into(),
-                ));
-            }
-            role.name = n.into_inner();
-        }
-        if let Some(d) = &patch.description {
-            role.description = check_description(d)?;
-        }
-        if let Some(r) = &patch.admin_rights {
-            role.admin_rights = parse_rights("admin_rights", r)?;
-            if role.builtin.as_deref() == Some("sysadmin") {
-                role.admin_rights = Right::ALL.to_vec();
-            }
-        }
-        let changes = role_diff(Some(&before), &role);
-        if changes.is_empty() {
+        let before = self.role_by_id(id).await?;
+        let role = role_after(&before, &patch)?;
+        if role_diff(Some(&before), &role).is_empty() {
             return Ok(role);
         }
         let object = ("role", id, before.name.as_str());
@@ -251,23 +202,9 @@ impl Services {
         touched.extend(role.admin_rights.iter().copied());
         self.require_rights_held(actor, &touched, "role.update", object)
             .await?;
-        let entry = Entry::new("role.update", "role", id)
-            .named(&role.name)
-            .changes(changes);
-        let update = sqlx::query("UPDATE roles SET name = $1, name_lower = $2, description = $3, admin_rights = $4 WHERE id = $5")
-            .bind(&role.name)
-            .bind(role.name.to_lowercase())
-            .bind(&role.description)
-            .bind(rights_to_db(&role.admin_rights))
-            .bind(id);
-        self.audited_change(
-            update,
-            on_unique("name", "a role with this name already exists"),
-            Who::Principal(actor),
-            &entry,
-            false,
-        )
-        .await?;
+        let mut tx = self.store.begin_write().await?;
+        let role = update_role_in(&mut tx, Who::Principal(actor), id, &patch).await?;
+        tx.commit().await?;
         self.on_roles_changed().await?;
         Ok(role)
     }
@@ -288,14 +225,9 @@ impl Services {
             ("role", id, &role.name),
         )
         .await?;
-        self.audited_change(
-            sqlx::query("DELETE FROM roles WHERE id = $1").bind(id),
-            DomainError::from,
-            Who::Principal(actor),
-            &Entry::new("role.delete", "role", id).named(&role.name),
-            false,
-        )
-        .await?;
+        let mut tx = self.store.begin_write().await?;
+        delete_role_in(&mut tx, Who::Principal(actor), id).await?;
+        tx.commit().await?;
         self.on_role_deleted(&role.name).await?;
         self.on_roles_changed().await?;
         Ok(())
@@ -316,25 +248,9 @@ impl Services {
         }
         self.require_over_role_members(actor, &role, "role.member_add")
             .await?;
-        let Some(member) = self.user_row_by_id(user_id).await? else {
-            return Err(DomainError::NotFound("user"));
-        };
-        let sql = "INSERT INTO role_members (role_id, user_id) VALUES ($1, $2) ON CONFLICT (role_id, user_id) DO NOTHING";
-        let entry = Entry::new("role.member_add", "role", role_id)
-            .named(&role.name)
-            .changes(vec![(
-                "member".into(),
-                None,
-                Some(member.user.login_name.clone()),
-            )]);
-        self.audited_change(
-            sqlx::query(sql).bind(role_id).bind(user_id),
-            DomainError::from,
-            Who::Principal(actor),
-            &entry,
-            false,
-        )
-        .await?;
+        let mut tx = self.store.begin_write().await?;
+        add_role_member_in(&mut tx, Who::Principal(actor), role_id, user_id).await?;
+        tx.commit().await?;
         self.on_roles_changed().await?;
         Ok(())
     }
@@ -352,21 +268,9 @@ impl Services {
         }
         self.require_over_role_members(actor, &role, "role.member_remove")
             .await?;
-        let login = self.login_or_id(user_id).await?;
-        let remove = sqlx::query("DELETE FROM role_members WHERE role_id = $1 AND user_id = $2")
-            .bind(role_id)
-            .bind(user_id);
-        let entry = Entry::new("role.member_remove", "role", role_id)
-            .named(&role.name)
-            .changes(vec![("member".into(), Some(login), None)]);
-        self.audited_change(
-            remove,
-            DomainError::from,
-            Who::Principal(actor),
-            &entry,
-            role.builtin.as_deref() == Some("sysadmin"),
-        )
-        .await?;
+        let mut tx = self.store.begin_write().await?;
+        remove_role_member_in(&mut tx, Who::Principal(actor), role_id, user_id).await?;
+        tx.commit().await?;
         self.on_roles_changed().await?;
         Ok(())
     }
@@ -430,12 +334,7 @@ impl Services {
             .collect::<Result<_, sqlx::Error>>()?)
     }
 
-    /// Runs `change` and writes its audit record in one transaction. With `last_admin_rule`
-    /// (a statement that may take an administrator away: removing a membership, disabling or
-    /// deleting a user) the transaction also keeps System Administrator with an enabled member,
-    /// so two concurrent removals cannot leave it empty: it first writes the System
-    /// Administrator row, which on PostgreSQL locks it and on SQLite takes the write lock, so
-    /// such changes run one after the other.
+    /// Runs `change` and writes its audit record in one transaction (`audited_change_in`).
     pub(crate) async fn audited_change<'q>(
         &self,
         change: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
@@ -444,34 +343,10 @@ impl Services {
         entry: &Entry<'_>,
         last_admin_rule: bool,
     ) -> Result<u64> {
-        let mut tx = self.store.pool.begin().await?;
-        if last_admin_rule {
-            sqlx::query("UPDATE roles SET builtin = builtin WHERE builtin = 'sysadmin'")
-                .execute(&mut *tx)
+        let mut tx = self.store.begin_write().await?;
+        let changed =
+            audit::audited_change_in(&mut tx, change, on_error, who, entry, last_admin_rule)
                 .await?;
-        }
-        let changed = change
-            .execute(&mut *tx)
-            .await
-            .map_err(on_error)?
-            .rows_affected();
-        if last_admin_rule {
-            let (left,): (i64,) = sqlx::query_as(
-                "SELECT COUNT(*) FROM role_members m JOIN roles r ON r.id = m.role_id JOIN users u ON u.id = m.user_id \
-                 WHERE r.builtin = 'sysadmin' AND u.enabled = 1 AND u.is_oauth_confidential_client = 0",
-            )
-            .fetch_one(&mut *tx)
-            .await?;
-            if left == 0 {
-                tx.rollback().await?;
-                return Err(DomainError::Conflict(
-                    "System Administrator cannot lose its last member".into(),
-                ));
-            }
-        }
-        if changed > 0 {
-            audit::write(&mut tx, who, entry).await?;
-        }
         tx.commit().await?;
         Ok(changed)
     }
@@ -634,4 +509,212 @@ impl Services {
         self.add_to_sysadmin(&user.id, &user.login_name).await?;
         Ok(generated)
     }
+}
+
+/// Inserts a role and its audit record on `conn` (a transaction).
+pub(crate) async fn insert_role_in(
+    conn: &mut AnyConnection,
+    name: &RoleName,
+    description: &str,
+    rights: &[Right],
+    builtin: Option<&str>,
+    who: Who<'_>,
+) -> Result<Role> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let t = now();
+    sqlx::query("INSERT INTO roles (id, name, name_lower, description, admin_rights, builtin, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(&id)
+        .bind(name.as_str())
+        .bind(name.as_str().to_lowercase())
+        .bind(description)
+        .bind(rights_to_db(rights))
+        .bind(builtin)
+        .bind(t)
+        .execute(&mut *conn)
+        .await
+        .map_err(on_unique("name", "a role with this name already exists"))?;
+    let role = Role {
+        id,
+        name: name.to_string(),
+        description: description.to_string(),
+        admin_rights: rights.to_vec(),
+        builtin: builtin.map(str::to_string),
+        members: Vec::new(),
+        created_at: rfc3339(t),
+    };
+    audit::write(
+        conn,
+        who,
+        &Entry::new("role.create", "role", &role.id)
+            .named(&role.name)
+            .changes(role_diff(None, &role)),
+    )
+    .await?;
+    Ok(role)
+}
+
+/// The role with its members' ids, read on `conn`.
+pub(crate) async fn role_by_id_on(conn: &mut AnyConnection, id: &str) -> Result<Role> {
+    let row = sqlx::query(&format!("SELECT {ROLE_COLS} FROM roles WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(DomainError::NotFound("role"))?;
+    let mut role = role_row(&row)?;
+    role.members = sqlx::query("SELECT m.user_id FROM role_members m JOIN users u ON u.id = m.user_id WHERE m.role_id = $1 ORDER BY u.login_name_lower")
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<String, _>("user_id"))
+        .collect::<Result<_, _>>()?;
+    Ok(role)
+}
+
+/// The role as `patch` would leave it (checked; nothing stored).
+fn role_after(before: &Role, patch: &RolePatch) -> Result<Role> {
+    let mut role = before.clone();
+    if let Some(n) = &patch.name {
+        let n = crate::names::role_name(n)?;
+        if role.builtin.is_some() && n.as_str() != role.name {
+            return Err(DomainError::Conflict(
+                "a built-in role cannot be renamed".into(),
+            ));
+        }
+        role.name = n.into_inner();
+    }
+    if let Some(d) = &patch.description {
+        role.description = check_description(d)?;
+    }
+    if let Some(r) = &patch.admin_rights {
+        role.admin_rights = parse_rights("admin_rights", r)?;
+        if role.builtin.as_deref() == Some("sysadmin") {
+            role.admin_rights = Right::ALL.to_vec();
+        }
+    }
+    Ok(role)
+}
+
+/// Applies `patch` to role `id` on `conn` (a transaction); nothing changed, nothing written.
+pub(crate) async fn update_role_in(
+    conn: &mut AnyConnection,
+    who: Who<'_>,
+    id: &str,
+    patch: &RolePatch,
+) -> Result<Role> {
+    let before = role_by_id_on(conn, id).await?;
+    let role = role_after(&before, patch)?;
+    let changes = role_diff(Some(&before), &role);
+    if changes.is_empty() {
+        return Ok(role);
+    }
+    let entry = Entry::new("role.update", "role", id)
+        .named(&role.name)
+        .changes(changes);
+    let update = sqlx::query("UPDATE roles SET name = $1, name_lower = $2, description = $3, admin_rights = $4 WHERE id = $5")
+        .bind(&role.name)
+        .bind(role.name.to_lowercase())
+        .bind(&role.description)
+        .bind(rights_to_db(&role.admin_rights))
+        .bind(id);
+    audited_change_in(
+        conn,
+        update,
+        on_unique("name", "a role with this name already exists"),
+        who,
+        &entry,
+        false,
+    )
+    .await?;
+    Ok(role)
+}
+
+/// Deletes role `id` on `conn`; built-in roles stay.
+pub(crate) async fn delete_role_in(conn: &mut AnyConnection, who: Who<'_>, id: &str) -> Result<()> {
+    let role = role_by_id_on(conn, id).await?;
+    if role.builtin.is_some() {
+        return Err(DomainError::Conflict(format!(
+            "the built-in role {} cannot be deleted",
+            role.name
+        )));
+    }
+    audited_change_in(
+        conn,
+        sqlx::query("DELETE FROM roles WHERE id = $1").bind(id),
+        DomainError::from,
+        who,
+        &Entry::new("role.delete", "role", id).named(&role.name),
+        false,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Adds `user_id` to role `role_id` on `conn` (Everybody contains everyone already).
+pub(crate) async fn add_role_member_in(
+    conn: &mut AnyConnection,
+    who: Who<'_>,
+    role_id: &str,
+    user_id: &str,
+) -> Result<()> {
+    let role = role_by_id_on(conn, role_id).await?;
+    if role.builtin.as_deref() == Some("everybody") {
+        return Err(DomainError::Conflict(
+            "Everybody contains every enabled user already".into(),
+        ));
+    }
+    let Some(member) = crate::users::user_by_id(conn, user_id).await? else {
+        return Err(DomainError::NotFound("user"));
+    };
+    let sql = "INSERT INTO role_members (role_id, user_id) VALUES ($1, $2) ON CONFLICT (role_id, user_id) DO NOTHING";
+    let entry = Entry::new("role.member_add", "role", role_id)
+        .named(&role.name)
+        .changes(vec![(
+            "member".into(),
+            None,
+            Some(member.user.login_name.clone()),
+        )]);
+    audited_change_in(
+        conn,
+        sqlx::query(sql).bind(role_id).bind(user_id),
+        DomainError::from,
+        who,
+        &entry,
+        false,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Removes `user_id` from role `role_id` on `conn`; System Administrator keeps an enabled
+/// person.
+pub(crate) async fn remove_role_member_in(
+    conn: &mut AnyConnection,
+    who: Who<'_>,
+    role_id: &str,
+    user_id: &str,
+) -> Result<()> {
+    let role = role_by_id_on(conn, role_id).await?;
+    if !role.members.iter().any(|m| m == user_id) {
+        return Err(DomainError::NotFound("member"));
+    }
+    let login = crate::users::user_by_id(conn, user_id)
+        .await?
+        .map_or_else(|| user_id.to_string(), |r| r.user.login_name);
+    let remove = sqlx::query("DELETE FROM role_members WHERE role_id = $1 AND user_id = $2")
+        .bind(role_id)
+        .bind(user_id);
+    let entry = Entry::new("role.member_remove", "role", role_id)
+        .named(&role.name)
+        .changes(vec![("member".into(), Some(login), None)]);
+    audited_change_in(
+        conn,
+        remove,
+        DomainError::from,
+        who,
+        &entry,
+        role.builtin.as_deref() == Some("sysadmin"),
+    )
+    .await?;
+    Ok(())
 }

@@ -2,8 +2,9 @@
 
 use serde::Deserialize;
 use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
+use crate::audit::audited_change_in;
 use crate::audit::{self, Entry, Who};
 use crate::error::{DomainError, Result};
 use crate::names::{check_password, Email, LoginName};
@@ -149,60 +150,9 @@ impl Services {
         who: Who<'_>,
         hash: Option<String>,
     ) -> Result<User> {
-        let login = crate::names::login_name(&new.login_name)?;
-        let email = Email::parse(&new.email)?;
-        if hash.is_none() {
-            check_password("password", &new.password)?;
-        }
-        let display = display_or_login(&new.display_name, &login)?;
-        let jwks = jwks_text(new.jwks.as_ref())?;
-        let preset = hash.is_some();
-        let hash = match hash {
-            Some(h) => h,
-            None => crate::passwords::hash(new.password).await?,
-        };
-        let id = uuid::Uuid::new_v4().to_string();
-        let t = now();
-        let mut tx = self.store.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO users (id, login_name, login_name_lower, email, display_name, password_hash, is_oauth_confidential_client, enabled, secret_version, created_at, updated_at, jwks) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $9, $10)",
-        )
-        .bind(&id)
-        .bind(login.as_str())
-        .bind(login.lower())
-        .bind(email.as_str())
-        .bind(&display)
-        .bind(&hash)
-        .bind(new.is_oauth_confidential_client as i64)
-        .bind(new.enabled as i64)
-        .bind(t)
-        .bind(&jwks)
-        .execute(&mut *tx)
-        .await
-        .map_err(on_unique("login_name", "a user with this Login Name already exists"))?;
-        let user = User {
-            id,
-            login_name: login.into_inner(),
-            email: email.into_inner(),
-            display_name: display,
-            is_oauth_confidential_client: new.is_oauth_confidential_client,
-            enabled: new.enabled,
-            created_at: rfc3339(t),
-            jwks: jwks.and_then(|t| serde_json::from_str(&t).ok()),
-        };
-        let mut changes = user_diff(None, &user);
-        if !preset || hash != crate::passwords::UNUSABLE {
-            changes.push(("password".into(), None, Some(SET.into())));
-        }
-        audit::write(
-            &mut tx,
-            who,
-            &Entry::new("user.create", "user", &user.id)
-                .named(&user.login_name)
-                .changes(changes),
-        )
-        .await?;
+        let prepared = prepare_user(new, hash).await?;
+        let mut tx = self.store.begin_write().await?;
+        let user = insert_user_in(&mut tx, prepared, who).await?;
         tx.commit().await?;
         Ok(user)
     }
@@ -217,21 +167,11 @@ impl Services {
     }
 
     pub(crate) async fn user_row_by_id(&self, id: &str) -> Result<Option<UserRow>> {
-        let row = sqlx::query(&format!("SELECT {USER_COLS} FROM users WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.store.pool)
-            .await?;
-        Ok(row.map(|r| user_row(&r)).transpose()?)
+        user_by_id(&mut *self.store.pool.acquire().await?, id).await
     }
 
     pub(crate) async fn user_row_by_login(&self, login: &str) -> Result<Option<UserRow>> {
-        let row = sqlx::query(&format!(
-            "SELECT {USER_COLS} FROM users WHERE login_name_lower = $1"
-        ))
-        .bind(login.trim().to_lowercase())
-        .fetch_optional(&self.store.pool)
-        .await?;
-        Ok(row.map(|r| user_row(&r)).transpose()?)
+        user_by_login(&mut *self.store.pool.acquire().await?, login).await
     }
 
     /// Users ordered by login name, optionally filtered by login name.
@@ -290,86 +230,30 @@ impl Services {
             .ok_or(DomainError::NotFound("user"))?;
         self.require_over_user(actor, id, &current.user.login_name, "user.update")
             .await?;
-        let mut u = current.user.clone();
-        let mut secret_changed = false;
-        if let Some(l) = &patch.login_name {
-            u.login_name = crate::names::login_name(l)?.into_inner();
-        }
-        if let Some(e) = &patch.email {
-            u.email = Email::parse(e)?.into_inner();
-        }
-        if let Some(d) = &patch.display_name {
-            u.display_name = display_or_login(d, &LoginName::parse(&u.login_name)?)?;
-        }
-        if let Some(c) = patch.is_oauth_confidential_client {
-            secret_changed |= c != u.is_oauth_confidential_client;
-            u.is_oauth_confidential_client = c;
-        }
-        if let Some(e) = patch.enabled {
-            secret_changed |= e != u.enabled;
-            u.enabled = e;
-        }
-        let mut jwks = current.jwks.clone();
-        if let Some(v) = &patch.jwks {
-            let new = jwks_text(Some(v))?;
-            secret_changed |= new != jwks;
-            jwks = new;
-            u.jwks = jwks.as_deref().and_then(|t| serde_json::from_str(t).ok());
-        }
-        let hash = match patch.password {
+        // A new password is hashed before the transaction: Argon2 holds no lock.
+        let hash = match &patch.password {
             Some(p) if !p.is_empty() => {
-                check_password("password", &p)?;
-                secret_changed = true;
-                crate::passwords::hash(p).await?
+                check_password("password", p)?;
+                Some(crate::passwords::hash(p.clone()).await?)
             }
-            _ => current.password_hash.clone(),
+            _ => None,
         };
-        let version = current.secret_version + secret_changed as i64;
-        let lower = u.login_name.to_lowercase();
-        let update = sqlx::query(
-            "UPDATE users SET login_name = $1, login_name_lower = $2, email = $3, display_name = $4, password_hash = $5, \
-             is_oauth_confidential_client = $6, enabled = $7, secret_version = $8, updated_at = $9, jwks = $11 WHERE id = $10",
-        )
-        .bind(&u.login_name)
-        .bind(&lower)
-        .bind(&u.email)
-        .bind(&u.display_name)
-        .bind(&hash)
-        .bind(u.is_oauth_confidential_client as i64)
-        .bind(u.enabled as i64)
-        .bind(version)
-        .bind(now())
-        .bind(id)
-        .bind(jwks);
-        let duplicate = on_unique("login_name", "a user with this Login Name already exists");
-        let mut changes = user_diff(Some(&current.user), &u);
-        if hash != current.password_hash {
-            changes.push(("password".into(), None, Some(CHANGED.into())));
-        }
-        if changes.is_empty() {
-            // Nothing changed: no write, no record.
-            return Ok(u);
-        }
-        let entry = Entry::new("user.update", "user", id)
-            .named(&u.login_name)
-            .changes(changes);
-        // Disabling, or turning a person into a machine, may take the last administrator away:
-        // checked in the same transaction.
-        let last_admin_rule = (current.user.enabled && !u.enabled)
-            || (!current.user.is_oauth_confidential_client && u.is_oauth_confidential_client);
-        self.audited_change(
-            update,
-            duplicate,
-            Who::Principal(actor),
-            &entry,
-            last_admin_rule,
-        )
-        .await?;
-        if secret_changed || !u.enabled {
+        let mut tx = self.store.begin_write().await?;
+        let (user, credentials) =
+            update_user_in(&mut tx, Who::Principal(actor), id, patch, hash).await?;
+        tx.commit().await?;
+        self.after_user_update(id, credentials).await?;
+        Ok(user)
+    }
+
+    /// What follows a committed update of `id`: with `credentials` (a secret, the enabled or
+    /// client flag changed, or the user is disabled) everything issued on the old ones ends.
+    pub(crate) async fn after_user_update(&self, id: &str, credentials: bool) -> Result<()> {
+        if credentials {
             self.on_user_credentials_changed(id).await?;
         }
         self.principals.invalidate_all();
-        Ok(u)
+        Ok(())
     }
 
     pub async fn delete_user(&self, actor: &Principal, id: &str) -> Result<()> {
@@ -382,19 +266,9 @@ impl Services {
         };
         self.require_over_user(actor, id, &gone.user.login_name, "user.delete")
             .await?;
-        let entry = Entry::new("user.delete", "user", id).named(&gone.user.login_name);
-        let deleted = self
-            .audited_change(
-                sqlx::query("DELETE FROM users WHERE id = $1").bind(id),
-                DomainError::from,
-                Who::Principal(actor),
-                &entry,
-                true,
-            )
-            .await?;
-        if deleted == 0 {
-            return Err(DomainError::NotFound("user"));
-        }
+        let mut tx = self.store.begin_write().await?;
+        delete_user_in(&mut tx, Who::Principal(actor), id).await?;
+        tx.commit().await?;
         // Everything issued to or for the user stops working.
         self.before_user_deleted(id).await?;
         Ok(())
@@ -415,26 +289,9 @@ impl Services {
     }
 
     async fn replace_password_hash(&self, who: Who<'_>, id: &str, hash: &str) -> Result<()> {
-        let row = self
-            .user_row_by_id(id)
-            .await?
-            .ok_or(DomainError::NotFound("user"))?;
-        let entry = Entry::new("user.update", "user", id)
-            .named(&row.user.login_name)
-            .changes(vec![("password".into(), None, Some(CHANGED.into()))]);
-        self.audited_change(
-            sqlx::query(
-                "UPDATE users SET password_hash = $1, secret_version = secret_version + 1, updated_at = $2 WHERE id = $3",
-            )
-            .bind(hash)
-            .bind(now())
-            .bind(id),
-            DomainError::from,
-            who,
-            &entry,
-            false,
-        )
-        .await?;
+        let mut tx = self.store.begin_write().await?;
+        replace_password_hash_in(&mut tx, who, id, hash).await?;
+        tx.commit().await?;
         self.on_user_credentials_changed(id).await
     }
 
@@ -554,6 +411,249 @@ impl Services {
             origin: Default::default(),
         })
     }
+}
+
+pub(crate) async fn user_by_id(conn: &mut AnyConnection, id: &str) -> Result<Option<UserRow>> {
+    let row = sqlx::query(&format!("SELECT {USER_COLS} FROM users WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.map(|r| user_row(&r)).transpose()?)
+}
+
+pub(crate) async fn user_by_login(
+    conn: &mut AnyConnection,
+    login: &str,
+) -> Result<Option<UserRow>> {
+    let row = sqlx::query(&format!(
+        "SELECT {USER_COLS} FROM users WHERE login_name_lower = $1"
+    ))
+    .bind(login.trim().to_lowercase())
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.map(|r| user_row(&r)).transpose()?)
+}
+
+/// A new user, checked and with its password hash: everything but the database.
+pub(crate) struct PreparedUser {
+    login: LoginName,
+    email: Email,
+    display: String,
+    jwks: Option<String>,
+    hash: String,
+    /// The hash came as it is (an import), not from a password.
+    preset: bool,
+    confidential: bool,
+    enabled: bool,
+}
+
+/// Checks `new` and hashes its password (or takes `hash` as it is).
+pub(crate) async fn prepare_user(new: NewUser, hash: Option<String>) -> Result<PreparedUser> {
+    let login = crate::names::login_name(&new.login_name)?;
+    let email = Email::parse(&new.email)?;
+    if hash.is_none() {
+        check_password("password", &new.password)?;
+    }
+    let display = display_or_login(&new.display_name, &login)?;
+    let jwks = jwks_text(new.jwks.as_ref())?;
+    let preset = hash.is_some();
+    let hash = match hash {
+        Some(h) => h,
+        None => crate::passwords::hash(new.password).await?,
+    };
+    Ok(PreparedUser {
+        login,
+        email,
+        display,
+        jwks,
+        hash,
+        preset,
+        confidential: new.is_oauth_confidential_client,
+        enabled: new.enabled,
+    })
+}
+
+/// Inserts a prepared user and its audit record on `conn` (a transaction).
+pub(crate) async fn insert_user_in(
+    conn: &mut AnyConnection,
+    p: PreparedUser,
+    who: Who<'_>,
+) -> Result<User> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let t = now();
+    sqlx::query(
+        "INSERT INTO users (id, login_name, login_name_lower, email, display_name, password_hash, is_oauth_confidential_client, enabled, secret_version, created_at, updated_at, jwks) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $9, $10)",
+    )
+    .bind(&id)
+    .bind(p.login.as_str())
+    .bind(p.login.lower())
+    .bind(p.email.as_str())
+    .bind(&p.display)
+    .bind(&p.hash)
+    .bind(p.confidential as i64)
+    .bind(p.enabled as i64)
+    .bind(t)
+    .bind(&p.jwks)
+    .execute(&mut *conn)
+    .await
+    .map_err(on_unique("login_name", "a user with this Login Name already exists"))?;
+    let user = User {
+        id,
+        login_name: p.login.into_inner(),
+        email: p.email.into_inner(),
+        display_name: p.display,
+        is_oauth_confidential_client: p.confidential,
+        enabled: p.enabled,
+        created_at: rfc3339(t),
+        jwks: p.jwks.and_then(|t| serde_json::from_str(&t).ok()),
+    };
+    let mut changes = user_diff(None, &user);
+    if !p.preset || p.hash != crate::passwords::UNUSABLE {
+        changes.push(("password".into(), None, Some(SET.into())));
+    }
+    audit::write(
+        conn,
+        who,
+        &Entry::new("user.create", "user", &user.id)
+            .named(&user.login_name)
+            .changes(changes),
+    )
+    .await?;
+    Ok(user)
+}
+
+/// Applies `patch` to user `id` on `conn` (a transaction), with `new_hash` the hash of a new
+/// password (hashed by the caller, outside the transaction; `patch.password` is not read).
+/// Returns the user and whether its credentials changed (what was issued on them must end:
+/// `after_user_update`). A patch that changes nothing writes nothing.
+pub(crate) async fn update_user_in(
+    conn: &mut AnyConnection,
+    who: Who<'_>,
+    id: &str,
+    patch: UserPatch,
+    new_hash: Option<String>,
+) -> Result<(User, bool)> {
+    let current = user_by_id(conn, id)
+        .await?
+        .ok_or(DomainError::NotFound("user"))?;
+    let mut u = current.user.clone();
+    let mut secret_changed = false;
+    if let Some(l) = &patch.login_name {
+        u.login_name = crate::names::login_name(l)?.into_inner();
+    }
+    if let Some(e) = &patch.email {
+        u.email = Email::parse(e)?.into_inner();
+    }
+    if let Some(d) = &patch.display_name {
+        u.display_name = display_or_login(d, &LoginName::parse(&u.login_name)?)?;
+    }
+    if let Some(c) = patch.is_oauth_confidential_client {
+        secret_changed |= c != u.is_oauth_confidential_client;
+        u.is_oauth_confidential_client = c;
+    }
+    if let Some(e) = patch.enabled {
+        secret_changed |= e != u.enabled;
+        u.enabled = e;
+    }
+    let mut jwks = current.jwks.clone();
+    if let Some(v) = &patch.jwks {
+        let new = jwks_text(Some(v))?;
+        secret_changed |= new != jwks;
+        jwks = new;
+        u.jwks = jwks.as_deref().and_then(|t| serde_json::from_str(t).ok());
+    }
+    secret_changed |= new_hash.is_some();
+    let hash = new_hash.unwrap_or_else(|| current.password_hash.clone());
+    let mut changes = user_diff(Some(&current.user), &u);
+    if hash != current.password_hash {
+        changes.push(("password".into(), None, Some(CHANGED.into())));
+    }
+    if changes.is_empty() {
+        // Nothing changed: no write, no record.
+        return Ok((u, false));
+    }
+    let version = current.secret_version + secret_changed as i64;
+    let lower = u.login_name.to_lowercase();
+    let update = sqlx::query(
+        "UPDATE users SET login_name = $1, login_name_lower = $2, email = $3, display_name = $4, password_hash = $5, \
+         is_oauth_confidential_client = $6, enabled = $7, secret_version = $8, updated_at = $9, jwks = $11 WHERE id = $10",
+    )
+    .bind(&u.login_name)
+    .bind(&lower)
+    .bind(&u.email)
+    .bind(&u.display_name)
+    .bind(&hash)
+    .bind(u.is_oauth_confidential_client as i64)
+    .bind(u.enabled as i64)
+    .bind(version)
+    .bind(now())
+    .bind(id)
+    .bind(jwks);
+    let duplicate = on_unique("login_name", "a user with this Login Name already exists");
+    let entry = Entry::new("user.update", "user", id)
+        .named(&u.login_name)
+        .changes(changes);
+    // Disabling, or turning a person into a machine, may take the last administrator away:
+    // checked in the same transaction.
+    let last_admin_rule = (current.user.enabled && !u.enabled)
+        || (!current.user.is_oauth_confidential_client && u.is_oauth_confidential_client);
+    audited_change_in(conn, update, duplicate, who, &entry, last_admin_rule).await?;
+    let credentials = secret_changed || !u.enabled;
+    Ok((u, credentials))
+}
+
+/// Deletes user `id` and writes its record on `conn`; the caller ends what was issued to them
+/// after the commit (`before_user_deleted`).
+pub(crate) async fn delete_user_in(conn: &mut AnyConnection, who: Who<'_>, id: &str) -> Result<()> {
+    let gone = user_by_id(conn, id)
+        .await?
+        .ok_or(DomainError::NotFound("user"))?;
+    let entry = Entry::new("user.delete", "user", id).named(&gone.user.login_name);
+    let deleted = audited_change_in(
+        conn,
+        sqlx::query("DELETE FROM users WHERE id = $1").bind(id),
+        DomainError::from,
+        who,
+        &entry,
+        true,
+    )
+    .await?;
+    if deleted == 0 {
+        return Err(DomainError::NotFound("user"));
+    }
+    Ok(())
+}
+
+/// Stores `hash` as user `id`'s password hash on `conn`; the caller ends what was issued on the
+/// old one after the commit.
+pub(crate) async fn replace_password_hash_in(
+    conn: &mut AnyConnection,
+    who: Who<'_>,
+    id: &str,
+    hash: &str,
+) -> Result<()> {
+    let row = user_by_id(conn, id)
+        .await?
+        .ok_or(DomainError::NotFound("user"))?;
+    let entry = Entry::new("user.update", "user", id)
+        .named(&row.user.login_name)
+        .changes(vec![("password".into(), None, Some(CHANGED.into()))]);
+    audited_change_in(
+        conn,
+        sqlx::query(
+            "UPDATE users SET password_hash = $1, secret_version = secret_version + 1, updated_at = $2 WHERE id = $3",
+        )
+        .bind(hash)
+        .bind(now())
+        .bind(id),
+        DomainError::from,
+        who,
+        &entry,
+        false,
+    )
+    .await?;
+    Ok(())
 }
 
 /// How a user list is filtered by login name (case-insensitively).

@@ -97,8 +97,20 @@ impl Services {
         Ok(self.load_draft(app_id).await?.map(|(d, _)| d.app))
     }
 
-    pub async fn create_app(&self, actor: &Principal, mut fields: AppFields) -> Result<App> {
+    pub async fn create_app(&self, actor: &Principal, fields: AppFields) -> Result<App> {
         actor.require(Right::Apps)?;
+        let (app_id, draft) = self.new_draft(fields.clone())?;
+        self.require_admin_scopes_allowed(actor, app_id.as_str(), &[], &draft.app.scopes)
+            .await?;
+        let mut tx = self.store.begin_write().await?;
+        let app = self.create_app_in(&mut tx, actor, fields).await?;
+        tx.commit().await?;
+        self.on_app_changed(&app.app_id).await;
+        Ok(app)
+    }
+
+    /// A new app's id and its checked settings (defaults for what `fields` omits).
+    fn new_draft(&self, mut fields: AppFields) -> Result<(AppId, Draft)> {
         let raw_id = fields
             .app_id
             .clone()
@@ -108,16 +120,31 @@ impl Services {
             return Err(DomainError::invalid("name", "Application Name is required"));
         }
         fields.app_id = Some(app_id.to_string());
-        let roles = fields.user_access_roles.take();
+        fields.user_access_roles = None;
         let mut draft = Draft::defaults(app_id.as_str(), &self.public_url);
         draft.apply(fields, &self.public_url)?;
-        self.require_admin_scopes_allowed(actor, app_id.as_str(), &[], &draft.app.scopes)
-            .await?;
-        let roles = self.resolve_roles(roles.as_deref().unwrap_or(&[])).await?;
+        Ok((app_id, draft))
+    }
+
+    /// Creates an app with its User Access roles and audit record on `conn` (a transaction).
+    pub(crate) async fn create_app_in(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        actor: &Principal,
+        mut fields: AppFields,
+    ) -> Result<App> {
+        let roles = fields.user_access_roles.take();
+        let (_, mut draft) = self.new_draft(fields)?;
+        if !actor.sysadmin && crate::delegation::admin_scope_added(&[], &draft.app.scopes).is_some()
+        {
+            return Err(DomainError::Forbidden(
+                "only a System Administrator may define scopes for Gatehouse's own API".into(),
+            ));
+        }
+        let roles = Self::resolve_roles_on(conn, roles.as_deref().unwrap_or(&[])).await?;
         draft.app.user_access_roles = roles.iter().map(|(_, n)| n.clone()).collect();
         let t = now();
         let a = &draft.app;
-        let mut tx = self.store.pool.begin().await?;
         sqlx::query(&format!(
             "INSERT INTO apps ({APP_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1, $16, $16, $17)"
         ))
@@ -138,19 +165,19 @@ impl Services {
         .bind(to_json(&a.scopes))
         .bind(t)
         .bind(to_json(&a.post_logout_redirect_uris))
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await
         .map_err(crate::store::on_unique("app_id", "an app with this Application ID already exists"))?;
         for (rid, _) in &roles {
             sqlx::query("INSERT INTO app_roles (app_id, role_id) VALUES ($1, $2)")
                 .bind(&a.app_id)
                 .bind(rid)
-                .execute(&mut *tx)
+                .execute(&mut *conn)
                 .await?;
         }
         let initial = serde_json::to_value(a).unwrap_or_default();
         audit::write(
-            &mut tx,
+            conn,
             Who::Principal(actor),
             &Entry::new("app.create", "app", &a.app_id)
                 .named(&a.app_id)
@@ -161,11 +188,9 @@ impl Services {
                 )),
         )
         .await?;
-        tx.commit().await?;
         let mut app = draft.app;
         app.created_at = rfc3339(t);
         app.updated_at = rfc3339(t);
-        self.on_app_changed(&app.app_id).await;
         Ok(app)
     }
 
@@ -261,115 +286,173 @@ impl Services {
         fields: AppFields,
     ) -> Result<App> {
         actor.require(Right::Apps)?;
+        // Refused escalations are recorded before any transaction begins.
+        let (mut draft, _) = self
+            .load_draft(app_id)
+            .await?
+            .ok_or(DomainError::NotFound("app"))?;
+        let old_scopes = draft.app.scopes.clone();
+        let mut f = fields.clone();
+        f.user_access_roles = None;
+        draft.apply(f, &self.public_url)?;
+        self.require_admin_scopes_allowed(actor, app_id, &old_scopes, &draft.app.scopes)
+            .await?;
         for _ in 0..8 {
-            let (mut draft, version) = self
-                .load_draft(app_id)
+            let mut tx = self.store.begin_write().await?;
+            // None: someone else saved in between; apply this patch again on their version.
+            if let Some((app, changed)) = self
+                .update_app_in(&mut tx, actor, app_id, fields.clone())
                 .await?
-                .ok_or(DomainError::NotFound("app"))?;
-            let old = draft.app.clone();
-            let mut f = fields.clone();
-            let roles = f.user_access_roles.take();
-            draft.apply(f, &self.public_url)?;
-            let resolved = match &roles {
-                Some(names) => Some(self.resolve_roles(names).await?),
-                None => None,
-            };
-            if let Some(r) = &resolved {
-                draft.app.user_access_roles = r.iter().map(|(_, n)| n.clone()).collect();
-            }
-            let changes = diff(&old, &draft.app);
-            if changes.is_empty() {
-                return Ok(draft.app);
-            }
-            self.require_admin_scopes_allowed(actor, app_id, &old.scopes, &draft.app.scopes)
-                .await?;
-            let t = now();
-            let a = &draft.app;
-            let mut tx = self.store.pool.begin().await?;
-            let done = sqlx::query(
-                "UPDATE apps SET name = $1, description = $2, category = $3, client_id_type = $4, allowed_clients = $5, issuer = $6, \
-                 redirect_uris = $7, token_type = $8, auth_methods = $9, token_lifetime_secs = $10, issue_refresh_tokens = $11, \
-                 refresh_token_lifetime_secs = $12, user_must_confirm = $13, scopes = $14, version = $15, updated_at = $16, \
-                 post_logout_redirect_uris = $19 WHERE app_id = $17 AND version = $18",
-            )
-            .bind(&a.name)
-            .bind(&a.description)
-            .bind(&a.category)
-            .bind(enum_text(&a.client_id_type))
-            .bind(to_json(&a.allowed_clients))
-            .bind(&draft.issuer_override)
-            .bind(to_json(&a.redirect_uris))
-            .bind(enum_text(&a.token_type))
-            .bind(to_json(&a.auth_methods))
-            .bind(a.token_lifetime_secs)
-            .bind(a.issue_refresh_tokens as i64)
-            .bind(a.refresh_token_lifetime_secs)
-            .bind(a.user_must_confirm as i64)
-            .bind(to_json(&a.scopes))
-            .bind(version + 1)
-            .bind(t)
-            .bind(app_id)
-            .bind(version)
-            .bind(to_json(&a.post_logout_redirect_uris))
-            .execute(&mut *tx)
-            .await?;
-            if done.rows_affected() == 0 {
-                // Someone else saved in between: apply this patch again on their version.
-                tx.rollback().await?;
-                continue;
-            }
-            if let Some(r) = &resolved {
-                sqlx::query("DELETE FROM app_roles WHERE app_id = $1")
-                    .bind(app_id)
-                    .execute(&mut *tx)
-                    .await?;
-                for (rid, _) in r {
-                    sqlx::query("INSERT INTO app_roles (app_id, role_id) VALUES ($1, $2)")
-                        .bind(app_id)
-                        .bind(rid)
-                        .execute(&mut *tx)
-                        .await?;
+            {
+                tx.commit().await?;
+                if changed {
+                    self.on_app_changed(app_id).await;
                 }
+                return Ok(app);
             }
-            audit::write(
-                &mut tx,
-                Who::Principal(actor),
-                &Entry::new("app.update", "app", app_id)
-                    .named(app_id)
-                    .changes(changes),
-            )
-            .await?;
-            tx.commit().await?;
-            let mut app = draft.app;
-            app.updated_at = rfc3339(t);
-            self.on_app_changed(app_id).await;
-            return Ok(app);
         }
         Err(DomainError::Conflict(
             "the app is being changed by others; try again".into(),
         ))
     }
 
+    /// Applies `fields` to the app on `conn` (a transaction): the app and whether it changed,
+    /// or None when its version moved since it was read (PostgreSQL: another transaction saved).
+    pub(crate) async fn update_app_in(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        actor: &Principal,
+        app_id: &str,
+        fields: AppFields,
+    ) -> Result<Option<(App, bool)>> {
+        let (mut draft, version) = self
+            .load_draft_on(conn, app_id)
+            .await?
+            .ok_or(DomainError::NotFound("app"))?;
+        let old = draft.app.clone();
+        let mut f = fields;
+        let roles = f.user_access_roles.take();
+        draft.apply(f, &self.public_url)?;
+        let resolved = match &roles {
+            Some(names) => Some(Self::resolve_roles_on(conn, names).await?),
+            None => None,
+        };
+        if let Some(r) = &resolved {
+            draft.app.user_access_roles = r.iter().map(|(_, n)| n.clone()).collect();
+        }
+        let changes = diff(&old, &draft.app);
+        if changes.is_empty() {
+            return Ok(Some((draft.app, false)));
+        }
+        if !actor.sysadmin
+            && crate::delegation::admin_scope_added(&old.scopes, &draft.app.scopes).is_some()
+        {
+            return Err(DomainError::Forbidden(
+                "only a System Administrator may define scopes for Gatehouse's own API".into(),
+            ));
+        }
+        let t = now();
+        let a = &draft.app;
+        let done = sqlx::query(
+            "UPDATE apps SET name = $1, description = $2, category = $3, client_id_type = $4, allowed_clients = $5, issuer = $6, \
+             redirect_uris = $7, token_type = $8, auth_methods = $9, token_lifetime_secs = $10, issue_refresh_tokens = $11, \
+             refresh_token_lifetime_secs = $12, user_must_confirm = $13, scopes = $14, version = $15, updated_at = $16, \
+             post_logout_redirect_uris = $19 WHERE app_id = $17 AND version = $18",
+        )
+        .bind(&a.name)
+        .bind(&a.description)
+        .bind(&a.category)
+        .bind(enum_text(&a.client_id_type))
+        .bind(to_json(&a.allowed_clients))
+        .bind(&draft.issuer_override)
+        .bind(to_json(&a.redirect_uris))
+        .bind(enum_text(&a.token_type))
+        .bind(to_json(&a.auth_methods))
+        .bind(a.token_lifetime_secs)
+        .bind(a.issue_refresh_tokens as i64)
+        .bind(a.refresh_token_lifetime_secs)
+        .bind(a.user_must_confirm as i64)
+        .bind(to_json(&a.scopes))
+        .bind(version + 1)
+        .bind(t)
+        .bind(app_id)
+        .bind(version)
+        .bind(to_json(&a.post_logout_redirect_uris))
+        .execute(&mut *conn)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(None);
+        }
+        if let Some(r) = &resolved {
+            sqlx::query("DELETE FROM app_roles WHERE app_id = $1")
+                .bind(app_id)
+                .execute(&mut *conn)
+                .await?;
+            for (rid, _) in r {
+                sqlx::query("INSERT INTO app_roles (app_id, role_id) VALUES ($1, $2)")
+                    .bind(app_id)
+                    .bind(rid)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+        }
+        audit::write(
+            conn,
+            Who::Principal(actor),
+            &Entry::new("app.update", "app", app_id)
+                .named(app_id)
+                .changes(changes),
+        )
+        .await?;
+        let mut app = draft.app;
+        app.updated_at = rfc3339(t);
+        Ok(Some((app, true)))
+    }
+
     /// Deletes the app with its scopes, grants and changelog, and revokes its tokens.
     pub async fn delete_app(&self, actor: &Principal, app_id: &str) -> Result<()> {
         actor.require(Right::Apps)?;
-        self.before_app_deleted(app_id).await?;
-        let mut tx = self.store.pool.begin().await?;
-        let done = sqlx::query("DELETE FROM apps WHERE app_id = $1")
-            .bind(app_id)
-            .execute(&mut *tx)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(DomainError::NotFound("app"));
-        }
-        audit::write(
-            &mut tx,
-            Who::Principal(actor),
-            &Entry::new("app.delete", "app", app_id).named(app_id),
-        )
-        .await?;
+        let mut tx = self.store.begin_write().await?;
+        delete_app_in(&mut tx, Who::Principal(actor), app_id).await?;
         tx.commit().await?;
+        self.announce_revocation().await?;
         self.on_app_changed(app_id).await;
         Ok(())
     }
+}
+
+/// Deletes the app on `conn` (a transaction) with its tokens and codes; what was issued for it
+/// is revoked (the caller announces the revocation after the commit).
+pub(crate) async fn delete_app_in(
+    conn: &mut sqlx::AnyConnection,
+    who: Who<'_>,
+    app_id: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO revocations (subject, revoked_before) VALUES ($1, $2) ON CONFLICT (subject) DO UPDATE SET revoked_before = $2",
+    )
+    .bind(format!("app:{app_id}"))
+    .bind(now() + 1)
+    .execute(&mut *conn)
+    .await?;
+    for sql in [
+        "DELETE FROM tokens WHERE app_id = $1",
+        "DELETE FROM auth_codes WHERE app_id = $1",
+    ] {
+        sqlx::query(sql).bind(app_id).execute(&mut *conn).await?;
+    }
+    let done = sqlx::query("DELETE FROM apps WHERE app_id = $1")
+        .bind(app_id)
+        .execute(&mut *conn)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(DomainError::NotFound("app"));
+    }
+    audit::write(
+        conn,
+        who,
+        &Entry::new("app.delete", "app", app_id).named(app_id),
+    )
+    .await?;
+    Ok(())
 }

@@ -73,17 +73,6 @@ impl Services {
         ))
     }
 
-    pub(super) async fn roles_of_app(&self, app_id: &str) -> Result<Vec<String>> {
-        let rows = sqlx::query("SELECT r.name FROM app_roles ar JOIN roles r ON r.id = ar.role_id WHERE ar.app_id = $1 ORDER BY r.name_lower")
-            .bind(app_id)
-            .fetch_all(&self.store.pool)
-            .await?;
-        Ok(rows
-            .iter()
-            .map(|r| r.try_get("name"))
-            .collect::<Result<_, _>>()?)
-    }
-
     /// The User Access roles of several apps in one query (a page of the apps list).
     pub(super) async fn roles_of_apps(
         &self,
@@ -110,24 +99,43 @@ impl Services {
     }
 
     pub(super) async fn load_draft(&self, app_id: &str) -> Result<Option<(Draft, i64)>> {
+        self.load_draft_on(&mut *self.store.pool.acquire().await?, app_id)
+            .await
+    }
+
+    /// The app as stored with its version, read on `conn`.
+    pub(super) async fn load_draft_on(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        app_id: &str,
+    ) -> Result<Option<(Draft, i64)>> {
         let Some(row) = sqlx::query(&format!("SELECT {APP_COLS} FROM apps WHERE app_id = $1"))
             .bind(app_id)
-            .fetch_optional(&self.store.pool)
+            .fetch_optional(&mut *conn)
             .await?
         else {
             return Ok(None);
         };
-        let roles = self.roles_of_app(app_id).await?;
+        let roles = sqlx::query("SELECT r.name FROM app_roles ar JOIN roles r ON r.id = ar.role_id WHERE ar.app_id = $1 ORDER BY r.name_lower")
+            .bind(app_id)
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|r| r.try_get("name"))
+            .collect::<Result<_, _>>()?;
         Ok(Some(self.draft_from_row(&row, roles)?))
     }
 
-    /// Role names → ids; an unknown name is a validation error at its index.
-    pub(super) async fn resolve_roles(&self, names: &[String]) -> Result<Vec<(String, String)>> {
+    /// Role names → ids, read on `conn`; an unknown name is a validation error at its index.
+    pub(super) async fn resolve_roles_on(
+        conn: &mut sqlx::AnyConnection,
+        names: &[String],
+    ) -> Result<Vec<(String, String)>> {
         let mut out: Vec<(String, String)> = Vec::new();
         for (i, n) in names.iter().enumerate() {
             let row = sqlx::query("SELECT id, name FROM roles WHERE name_lower = $1")
                 .bind(n.trim().to_lowercase())
-                .fetch_optional(&self.store.pool)
+                .fetch_optional(&mut *conn)
                 .await?
                 .ok_or_else(|| DomainError::Unknown {
                     field: format!("user_access_roles[{i}]"),

@@ -1016,3 +1016,47 @@ async fn an_import_that_breaks_a_rule_is_422_and_changes_nothing() {
     assert!((400..500).contains(&status), "{status} {body}");
     assert_eq!(export(&app, "").await, base);
 }
+
+#[tokio::test]
+async fn an_import_that_fails_midway_changes_nothing_and_its_dry_run_fails_the_same() {
+    let app = spawn_app().await;
+    app.create_role("Help desk", &[]).await;
+    let base = export(&app, "").await;
+    // Valid on its face: a new user, then a role whose name becomes "Help desk" once its spaces
+    // are collapsed, which exists already: the database refuses it after the user was created.
+    let doc = json!({
+        "gatehouse_config": 1,
+        "users": [{"login_name": "newcomer", "email": "newcomer@example.com"}],
+        "roles": [{"name": "Help  desk", "members": ["newcomer"]}],
+    });
+    let (dry, dry_body) = app
+        .api(
+            Method::POST,
+            "/api/v1/import?dry_run=true",
+            Some(doc.clone()),
+        )
+        .await;
+    let (real, real_body) = app
+        .api(Method::POST, "/api/v1/import", Some(doc.clone()))
+        .await;
+    assert_eq!(real, 409, "{real_body}");
+    assert_eq!(
+        (dry, &dry_body),
+        (real, &real_body),
+        "the dry run fails the same way"
+    );
+    assert_eq!(export(&app, "").await, base, "nothing was created");
+    let (_, users) = app
+        .api(Method::GET, "/api/v1/users?login_name=newcomer", None)
+        .await;
+    assert_eq!(users["total"], 0);
+    let (_, created) = app
+        .api(Method::GET, "/api/v1/audit?action=user.create", None)
+        .await;
+    assert!(
+        items(&created)
+            .iter()
+            .all(|r| r["object_name"] != "newcomer"),
+        "and no record of it"
+    );
+}
