@@ -9,6 +9,9 @@ and with the same load: node-oidc-provider configured equivalently (bench/peer),
 handler (the ceiling of this machine's HTTP stack) and the raw signing rate of each algorithm with
 the signer Gatehouse uses (OpenSSL for RS256, ring for ES256/EdDSA; ring's RS256 for comparison). Prints one table and writes bench/results.json.
 
+Also `gatehouse import` of BENCH_IMPORT_USERS (100,000) users and BENCH_IMPORT_APPS (2,000) apps
+into an empty database (`--import` runs only that).
+
 Environment: BENCH_SECONDS (10), BENCH_CONNECTIONS (32), BENCH_WARMUP (2), BENCH_POSTGRES (1).
 """
 import base64
@@ -339,6 +342,42 @@ def postgres(workdir):
     return f"postgres://postgres@127.0.0.1:{port}/postgres", stop
 
 
+IMPORT_USERS = int(os.environ.get("BENCH_IMPORT_USERS", "100000"))
+IMPORT_APPS = int(os.environ.get("BENCH_IMPORT_APPS", "2000"))
+
+
+def import_scale(database_url, workdir):
+    """`gatehouse import` of IMPORT_USERS users (no password hashes, as a directory migrated
+    from elsewhere) and IMPORT_APPS apps with every omitted field defaulted, into an empty
+    database: wall time, and the command's peak RSS (the kernel's, from wait4)."""
+    gh = os.path.join(ROOT, "target", "release", "gatehouse")
+    doc = {
+        "gatehouse_config": 1,
+        "apps": [{"app_id": f"app-{i:05d}", "name": f"App {i}",
+                  "scopes": [{"name": "read", "rest_regexes": [f"orders/{i}/.*"]}]}
+                 for i in range(IMPORT_APPS)],
+        "roles": [{"name": "Imported", "members": [f"user{i:06d}" for i in range(0, IMPORT_USERS, 100)]}],
+        "users": [{"login_name": f"user{i:06d}", "email": f"user{i:06d}@example.com",
+                   "display_name": f"User {i}"} for i in range(IMPORT_USERS)],
+    }
+    path = os.path.join(workdir, "import.json")
+    with open(path, "w") as f:
+        json.dump(doc, f)
+    env = dict(os.environ, DATABASE_URL=database_url,
+               GATEHOUSE_SECRET_KEY="bench-system-secret-0123456789abcdefghij", RUST_LOG="warn")
+    subprocess.run([gh, "migrate"], env=env, check=True, capture_output=True)
+    start = time.monotonic()
+    proc = subprocess.Popen([gh, "import", path], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    secs = time.monotonic() - start
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if status != 0:
+        raise RuntimeError(f"import failed ({status}): {err[-2000:]}")
+    return {"users": IMPORT_USERS, "apps": IMPORT_APPS, "seconds": round(secs, 1),
+            "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}
+
+
 def ratio(a, b):
     return round(a / b, 2) if a and b else None
 
@@ -379,7 +418,26 @@ def main():
         results["bare_axum_healthz"] = bare_ceiling()
         results["metrics_cost"] = metrics_cost(work)
         results["raw_signing"] = sign_rate()
+        results["import"] = import_cases(work)
     report(results, measured=True)
+
+
+def import_cases(work):
+    """The import at scale on SQLite (and PostgreSQL unless BENCH_POSTGRES=0)."""
+    out = {"sqlite": import_scale("sqlite://" + os.path.join(work, "import.db"), work)}
+    if os.environ.get("BENCH_POSTGRES", "1") == "1":
+        url, stop = postgres(work)
+        try:
+            out["postgres"] = import_scale(url, work)
+        finally:
+            stop()
+    return out
+
+
+def print_import(imp):
+    for backend, r in imp.items():
+        print(f"| `gatehouse import`, {r['users']:,} users + {r['apps']:,} apps into an empty "
+              f"database ({backend}) | {r['seconds']} s, peak RSS {r['peak_rss_mb']} MB |")
 
 
 def report(results, measured=False):
@@ -472,6 +530,8 @@ def print_table(results):
                          ("ES256", "jsonwebtoken + ring"), ("EdDSA", "jsonwebtoken + ring")):
         if alg in signing:
             print(f"| raw {alg.split('_')[0]} signing ({backend}), {signing['threads']} threads | {signing[alg]:,.0f} signatures/s |")
+    if results.get("import"):
+        print_import(results["import"])
     mc = results["metrics_cost"]
     print(f"| client credentials, opaque: metrics on / off (SQLite, alternating rounds) | "
           f"{mc['cc_opaque_rps_metrics_on']:,} / {mc['cc_opaque_rps_metrics_off']:,} req/s = {mc['on_vs_off']} |")
@@ -488,6 +548,11 @@ def print_table(results):
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--import"]:
+        # Only the import at scale (needs target/release/gatehouse).
+        with tempfile.TemporaryDirectory() as work:
+            print_import(import_cases(work))
+        sys.exit(0)
     if sys.argv[1:] == ["--report"]:
         # Prints the table of the last run again from bench/results.json.
         with open(os.path.join(ROOT, "bench", "results.json")) as f:

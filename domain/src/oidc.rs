@@ -169,14 +169,27 @@ impl Services {
     /// `{issuer path}/.well-known/openid-configuration`, SPEC §3a).
     pub async fn app_id_by_issuer_path(&self, path: &str) -> crate::Result<Option<String>> {
         let path = path.trim_end_matches('/');
-        let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT app_id, issuer FROM apps WHERE issuer IS NOT NULL")
-                .fetch_all(&self.store.pool)
-                .await?;
-        Ok(rows
-            .into_iter()
-            .find(|(_, issuer)| !path.is_empty() && issuer_path(issuer) == path)
-            .map(|(id, _)| id))
+        if path.is_empty() {
+            return Ok(None);
+        }
+        let index = match self.apps.issuer_index() {
+            Some(index) => index,
+            None => {
+                let generation = self.apps.index_generation();
+                let rows: Vec<(String, String)> =
+                    sqlx::query_as("SELECT app_id, issuer FROM apps WHERE issuer IS NOT NULL")
+                        .fetch_all(&self.store.pool)
+                        .await?;
+                let index: std::collections::HashMap<String, String> = rows
+                    .into_iter()
+                    .map(|(id, issuer)| (issuer_path(&issuer).to_string(), id))
+                    .collect();
+                let index = std::sync::Arc::new(index);
+                self.apps.put_issuer_index(index.clone(), generation);
+                index
+            }
+        };
+        Ok(index.get(path).cloned())
     }
 
     /// Signs an ID token for `user` in `app`, issued to `client_id`.

@@ -106,7 +106,8 @@ pub fn validate_scopes(scopes: Vec<Scope>) -> Result<Vec<Scope>> {
         let name =
             ScopeName::parse(s.name.trim()).map_err(|e| e.under(&format!("scopes[{i}].")))?;
         if out.iter().any(|o| o.name == name.as_str()) {
-            return Err(Invalid::duplicate(
+            // An invalid document (422), not a conflict with what is stored.
+            return Err(Invalid::new(
                 format!("scopes[{i}].name"),
                 format!("the scope name {:?} is used twice", name.as_str()),
             ));

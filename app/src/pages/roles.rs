@@ -113,11 +113,13 @@ pub fn RolePage() -> impl IntoView {
                                 view! {
                                     <li>
                                         <a href=format!("/admin/users/{uid}")>{login.clone()}</a>
-                                        <ActionForm action=remove attr:class="inline" attr:hidden=!editable>
-                                            <input type="hidden" name="role_id" value=rid/>
-                                            <input type="hidden" name="user_id" value=uid.clone()/>
-                                            <button type="submit" class="link" aria-label=format!("Remove {login}")>"Remove"</button>
-                                        </ActionForm>
+                                        {editable.then(|| view! {
+                                            <ActionForm action=remove attr:class="inline">
+                                                <input type="hidden" name="role_id" value=rid/>
+                                                <input type="hidden" name="user_id" value=uid.clone()/>
+                                                <button type="submit" class="link" aria-label=format!("Remove {login}")>"Remove"</button>
+                                            </ActionForm>
+                                        })}
                                     </li>
                                 }
                             }).collect_view();
@@ -125,11 +127,13 @@ pub fn RolePage() -> impl IntoView {
                             view! {
                                 <ul class="members">{items}</ul>
                                 <SaveStatus outcome=remove_outcome/>
-                                <ActionForm action=add attr:class="inline-form" attr:hidden=!editable>
-                                    <input type="hidden" name="role_id" value=rid/>
-                                    <TextField label="Add member by login name" name="login_name" id_prefix="add-" error=field_error(add_outcome, "login_name")/>
-                                    <button type="submit">"Add member"</button>
-                                </ActionForm>
+                                {editable.then(|| view! {
+                                    <ActionForm action=add attr:class="inline-form">
+                                        <input type="hidden" name="role_id" value=rid/>
+                                        <TextField label="Add member by login name" name="login_name" id_prefix="add-" error=field_error(add_outcome, "login_name")/>
+                                        <button type="submit">"Add member"</button>
+                                    </ActionForm>
+                                })}
                                 <SaveStatus outcome=add_outcome/>
                             }.into_any()
                         };

@@ -134,11 +134,13 @@ pub fn EditUserPage() -> impl IntoView {
                             view! {
                                 <li>
                                     <a href=format!("/admin/roles/{rid}")>{name.clone()}</a>
-                                    <ActionForm action=remove attr:class="inline" attr:hidden=!removable>
-                                        <input type="hidden" name="role_id" value=rid/>
-                                        <input type="hidden" name="user_id" value=uid/>
-                                        <button type="submit" class="link" aria-label=format!("Remove from {name}")>"Remove"</button>
-                                    </ActionForm>
+                                    {removable.then(|| view! {
+                                        <ActionForm action=remove attr:class="inline">
+                                            <input type="hidden" name="role_id" value=rid/>
+                                            <input type="hidden" name="user_id" value=uid/>
+                                            <button type="submit" class="link" aria-label=format!("Remove from {name}")>"Remove"</button>
+                                        </ActionForm>
+                                    })}
                                 </li>
                             }
                         }).collect_view();

@@ -143,6 +143,8 @@ impl Services {
         }
         let roles = Self::resolve_roles_on(conn, roles.as_deref().unwrap_or(&[])).await?;
         draft.app.user_access_roles = roles.iter().map(|(_, n)| n.clone()).collect();
+        self.require_unique_issuer(conn, &draft.app.app_id, &draft.app.issuer)
+            .await?;
         let t = now();
         let a = &draft.app;
         sqlx::query(&format!(
@@ -351,6 +353,10 @@ impl Services {
                 "only a System Administrator may define scopes for Gatehouse's own API".into(),
             ));
         }
+        if draft.app.issuer != old.issuer {
+            self.require_unique_issuer(conn, app_id, &draft.app.issuer)
+                .await?;
+        }
         let t = now();
         let a = &draft.app;
         let done = sqlx::query(
@@ -407,6 +413,42 @@ impl Services {
         let mut app = draft.app;
         app.updated_at = rfc3339(t);
         Ok(Some((app, true)))
+    }
+
+    /// No other app has `issuer` (each app's discovery, `id_token_hint` and `iss` checks rely
+    /// on it): neither as its override nor as its default `{public_url}/oauth2/{app_id}`.
+    /// Checked in the transaction that stores the app.
+    async fn require_unique_issuer(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        app_id: &str,
+        issuer: &str,
+    ) -> Result<()> {
+        let overridden = sqlx::query("SELECT app_id FROM apps WHERE issuer = $1 AND app_id <> $2")
+            .bind(issuer)
+            .bind(app_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        let default_of = issuer
+            .strip_prefix(&format!("{}/oauth2/", self.public_url))
+            .filter(|id| *id != app_id && !id.contains('/'));
+        let defaulted = match default_of {
+            Some(other) => {
+                sqlx::query("SELECT app_id FROM apps WHERE app_id = $1 AND issuer IS NULL")
+                    .bind(other)
+                    .fetch_optional(&mut *conn)
+                    .await?
+            }
+            None => None,
+        };
+        if let Some(row) = overridden.or(defaulted) {
+            let other: String = row.try_get("app_id")?;
+            return Err(DomainError::invalid(
+                "issuer",
+                format!("the app {other} has this Issuer already: each app needs its own"),
+            ));
+        }
+        Ok(())
     }
 
     /// Deletes the app with its scopes, grants and changelog, and revokes its tokens.

@@ -21,7 +21,14 @@ use crate::Services;
 pub struct AppCache {
     entries: Arc<RwLock<HashMap<String, CachedApp>>>,
     generation: Arc<AtomicU64>,
+    /// Overridden issuers' paths → app id, with the generation and time they were read: the
+    /// discovery lookup by issuer path reads the apps table once per change or `CACHE_TTL`,
+    /// not on every (unauthenticated) request.
+    issuers: Arc<RwLock<Option<IssuerIndex>>>,
 }
+
+/// Issuer path → app id, the cache generation it was read in, and when.
+type IssuerIndex = (Arc<HashMap<String, String>>, u64, Instant);
 
 /// An app, its compiled scope regexes, and when they were read.
 type CachedApp = (Arc<App>, Arc<ScopeMatcher>, Instant);
@@ -67,6 +74,28 @@ impl AppCache {
             }
         }
         (app, matcher)
+    }
+}
+
+impl AppCache {
+    /// The issuer index, when it is still current.
+    pub(crate) fn issuer_index(&self) -> Option<Arc<HashMap<String, String>>> {
+        let g = self.issuers.read().ok()?;
+        let (index, generation, at) = g.as_ref()?;
+        (*generation == self.generation() && at.elapsed() < CACHE_TTL).then(|| index.clone())
+    }
+    /// The current generation, to take before reading the index from the database.
+    pub(crate) fn index_generation(&self) -> u64 {
+        self.generation()
+    }
+    /// Keeps `index` (read after `generation` was taken) unless an app changed meanwhile.
+    pub(crate) fn put_issuer_index(&self, index: Arc<HashMap<String, String>>, generation: u64) {
+        if generation != self.generation() {
+            return;
+        }
+        if let Ok(mut g) = self.issuers.write() {
+            *g = Some((index, generation, Instant::now()));
+        }
     }
 }
 

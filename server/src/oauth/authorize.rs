@@ -80,14 +80,17 @@ fn request_from(pairs: &[(String, String)]) -> Result<AuthorizeRequest, String> 
     })
 }
 
-/// `back` (an authorize URL) without its `prompt` parameter.
+/// `back` (an authorize URL) without its `prompt` and `max_age` parameters: after the fresh
+/// sign-in they asked for, the request must not ask again (`max_age=0` would loop whenever the
+/// clock ticked over a second during the redirect). The ID token's `auth_time` tells the client
+/// how fresh the sign-in is.
 fn without_prompt(back: &str) -> String {
     let Some((path, query)) = back.split_once('?') else {
         return back.to_string();
     };
     let kept: Vec<&str> = query
         .split('&')
-        .filter(|p| p.split('=').next() != Some("prompt"))
+        .filter(|p| !matches!(p.split('=').next(), Some("prompt") | Some("max_age")))
         .collect();
     format!("{path}?{}", kept.join("&"))
 }

@@ -186,12 +186,13 @@ async fn every_invalid_field_is_422_with_its_name() {
             assert_eq!(s, 404, "{id} was not created");
         }
     }
-    // A scope name used twice is a duplicate (409); a role that does not exist is a missing
-    // object (404): each names its field, and neither creates the app.
+    // A scope name used twice in one body is an invalid document (422: nothing stored conflicts);
+    // a role that does not exist is a missing object (404): each names its field, and neither
+    // creates the app.
     for (body, status, field) in [
         (
             json!({"app_id": "x8", "name": "x", "scopes": [{"name": "a"}, {"name": "a"}]}),
-            409,
+            422,
             "scopes[1].name",
         ),
         (
@@ -402,4 +403,71 @@ async fn the_openapi_document_describes_the_admin_api_without_authentication() {
     }
     assert!(doc["components"]["schemas"].get("App").is_some());
     assert!(doc["components"]["schemas"].get("ErrorBody").is_some());
+}
+
+#[tokio::test]
+async fn issuers_are_unique_and_discovery_by_issuer_path_follows_changes() {
+    let app = spawn_app().await;
+    let tenant = format!("{}/tenants/acme", app.url);
+    let app = &app;
+    let create = |id: &'static str, issuer: String| {
+        let body = json!({"app_id": id, "name": id, "issuer": issuer});
+        async move { app.api(Method::POST, "/api/v1/apps", Some(body)).await }
+    };
+    let (s, b) = create("first", tenant.clone()).await;
+    assert_eq!(s, 201, "{b}");
+    let (s, b) = create("second", tenant.clone()).await;
+    assert_eq!((s, b["field"].as_str()), (422, Some("issuer")), "{b}");
+    // Another app's default issuer is taken too.
+    let (s, b) = create("third", format!("{}/oauth2/first", app.url)).await;
+    assert_eq!(
+        (s, b["field"].as_str()),
+        (201, None),
+        "first overrides its default: {b}"
+    );
+    let (s, b) = app
+        .api(
+            Method::POST,
+            "/api/v1/apps",
+            Some(json!({"app_id": "plain", "name": "plain"})),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let (s, b) = create("fourth", format!("{}/oauth2/plain", app.url)).await;
+    assert_eq!((s, b["field"].as_str()), (422, Some("issuer")), "{b}");
+    let (_, list) = app.api(Method::GET, "/api/v1/apps", None).await;
+    assert_eq!(list["total"], 3, "neither refused app exists: {list}");
+
+    let discovery = |path: String| {
+        let url = app.url.clone();
+        async move {
+            let res = client()
+                .get(format!("{url}{path}/.well-known/openid-configuration"))
+                .send()
+                .await
+                .expect("discovery");
+            (
+                res.status().as_u16(),
+                res.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    let (s, d) = discovery("/tenants/acme".into()).await;
+    assert_eq!((s, d["issuer"].as_str()), (200, Some(tenant.as_str())));
+    let moved = format!("{}/tenants/other", app.url);
+    let (s, _) = app
+        .api(
+            Method::PATCH,
+            "/api/v1/apps/first",
+            Some(json!({"issuer": moved})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        discovery("/tenants/acme".into()).await.0,
+        404,
+        "the old path is gone at once"
+    );
+    let (s, d) = discovery("/tenants/other".into()).await;
+    assert_eq!((s, d["issuer"].as_str()), (200, Some(moved.as_str())));
 }

@@ -528,7 +528,16 @@ async fn prompt_max_age_and_login_hint_steer_the_sign_in() {
     // max_age: a sign-in older than it asks again; a fresh one goes on to the consent page.
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let res = authorize(&c, &app.url, "pr", &params(&[("max_age", "0")])).await;
-    assert!(location(&res).starts_with("/login?"), "{}", location(&res));
+    let loc = location(&res);
+    assert!(loc.starts_with("/login?"), "{loc}");
+    // The way back does not ask again: the sign-in about to happen is the fresh one.
+    let back: std::collections::HashMap<String, String> =
+        serde_urlencoded::from_str(loc.split_once('?').map(|x| x.1).unwrap_or(""))
+            .unwrap_or_default();
+    assert!(
+        !back.get("return_to").is_some_and(|r| r.contains("max_age")),
+        "{loc}"
+    );
     let res = sign_in(&c, &app.url, "alice", "alice-password", &return_to).await;
     assert_eq!(location(&res), return_to);
     let res = authorize(&c, &app.url, "pr", &params(&[("max_age", "60")])).await;
