@@ -395,15 +395,44 @@ impl Services {
             }
         }
         crate::counters::cache_lookup(crate::counters::Cache::ClientSecret, false);
-        self.throttle_begin(&keys).await?;
-        let found = self.client_row(&login_lower).await?;
+        // Identical concurrent attempts (a client starting many requests at once with a cold
+        // cache) share one Argon2 run and count as one attempt.
+        let flight =
+            crate::signin::attempt_key(&login_lower, secret, &format!("{client_addr}|{via_basic}"));
+        self.client_flights
+            .run(flight, || async {
+                self.verify_secret_once(&login_lower, secret, via_basic, &keys, key, generation)
+                    .await
+            })
+            .await
+    }
+
+    /// One verification of a client's secret with Argon2: counted first, refused at once when
+    /// the hashing queue is full (and then not counted).
+    async fn verify_secret_once(
+        &self,
+        login_lower: &str,
+        secret: &str,
+        via_basic: bool,
+        keys: &crate::throttle::AttemptKeys,
+        key: String,
+        generation: u64,
+    ) -> Result<Client, OAuthError> {
+        if !self.hasher.has_room() {
+            return Err(AuthError::Busy.into());
+        }
+        self.throttle_begin(keys).await?;
+        let found = self.client_row(login_lower).await?;
         let hash = found.as_ref().map(|(r, _)| r.password_hash.clone());
-        let ok = crate::passwords::verify(secret.to_string(), hash).await;
+        let Ok(ok) = self.hasher.verify(secret.to_string(), hash).await else {
+            self.throttle_unverified(keys).await?;
+            return Err(AuthError::Busy.into());
+        };
         match found {
             Some((row, roles))
                 if ok && row.user.enabled && row.user.is_oauth_confidential_client =>
             {
-                self.throttle_succeeded(&keys).await?;
+                self.throttle_succeeded(keys).await?;
                 Ok(self.remember(key, row, roles, generation))
             }
             // The attempt was counted before it was verified.
@@ -423,7 +452,10 @@ impl Services {
         endpoint: &'static str,
         client_addr: &str,
     ) -> Result<Client, OAuthError> {
-        let (login_lower, keys) = self.unless_blocked(client_id, client_addr)?;
+        let (login_lower, _) = self.unless_blocked(client_id, client_addr)?;
+        // A signature cannot be guessed: its failures count against the sending address only,
+        // never against the client (which a stranger could otherwise lock out).
+        let keys = crate::throttle::AttemptKeys::address(client_addr);
         self.throttle_begin(&keys).await?;
         let fail = |why: &str| {
             tracing::info!(client_id, why, "client assertion refused");
@@ -503,7 +535,7 @@ impl Services {
         client_addr: &str,
     ) -> Result<(String, crate::throttle::AttemptKeys), OAuthError> {
         let login_lower = client_id.to_lowercase();
-        let keys = crate::throttle::AttemptKeys::new(&login_lower, client_addr);
+        let keys = crate::throttle::AttemptKeys::client(&login_lower, client_addr);
         match self.blocks.blocked(&keys) {
             Some(secs) => Err(AuthError::Throttled(secs).into()),
             None => Ok((login_lower, keys)),

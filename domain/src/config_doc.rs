@@ -431,6 +431,7 @@ impl Services {
                     // The document's hash as it is, or the unusable marker: no Argon2 run
                     // per imported user.
                     let prepared = crate::users::prepare_user(
+                        &self.hasher,
                         NewUser {
                             login_name: u.login_name.clone(),
                             email: u.email.clone(),

@@ -79,6 +79,9 @@ pub enum AuthError {
     InvalidCredentials,
     #[error("too many failed attempts; try again in {0} seconds")]
     Throttled(i64),
+    /// Too many verifications are waiting for Argon2: try again in a moment (503).
+    #[error("busy verifying other sign-ins; try again in a moment")]
+    Busy,
     #[error(transparent)]
     Domain(DomainError),
 }
@@ -103,6 +106,8 @@ pub enum OAuthErrorCode {
     LoginRequired,
     ConsentRequired,
     TooManyRequests,
+    /// RFC 6749 §4.1.2.1: the server is overloaded (503 with `Retry-After`).
+    TemporarilyUnavailable,
     ServerError,
 }
 
@@ -120,6 +125,7 @@ impl OAuthErrorCode {
             OAuthErrorCode::LoginRequired => "login_required",
             OAuthErrorCode::ConsentRequired => "consent_required",
             OAuthErrorCode::TooManyRequests => "slow_down",
+            OAuthErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
             OAuthErrorCode::ServerError => "server_error",
         }
     }
@@ -181,6 +187,13 @@ impl From<AuthError> for OAuthError {
             AuthError::Throttled(secs) => OAuthError {
                 retry_after: Some(secs),
                 ..OAuthError::new(OAuthErrorCode::TooManyRequests, "too many failed attempts")
+            },
+            AuthError::Busy => OAuthError {
+                retry_after: Some(1),
+                ..OAuthError::new(
+                    OAuthErrorCode::TemporarilyUnavailable,
+                    "busy verifying other sign-ins; try again in a moment",
+                )
             },
             AuthError::InvalidCredentials => OAuthError::grant("invalid username or password"),
             AuthError::Domain(d) => d.into(),

@@ -18,18 +18,18 @@ pub mod keys;
 pub mod names;
 pub mod oauth;
 pub mod oidc;
-pub mod passwords;
 pub mod rights;
 pub mod roles;
 pub mod scopes;
 pub mod secrets;
+pub mod signin;
 pub mod store;
-pub mod throttle;
 pub mod tokens;
 pub mod users;
 
 pub use error::{DomainError, Result};
 pub use rights::{Principal, Right};
+pub use signin::{passwords, throttle};
 pub use store::Store;
 
 pub use model::{clamp_page, Page};
@@ -64,10 +64,27 @@ pub struct ServicesInner {
     pub activity: activity::Counters,
     /// Tokens recently found valid (introspection and bearer calls).
     pub seen: oauth::seen::SeenTokens,
+    /// Where every password and secret is hashed and verified, bounded.
+    pub hasher: passwords::Hasher,
+    /// Identical concurrent sign-ins of people and clients share one verification.
+    pub(crate) person_flights:
+        signin::single_flight::SingleFlight<[u8; 32], signin::SharedOutcome<(users::User, i64)>>,
+    pub(crate) client_flights:
+        signin::single_flight::SingleFlight<[u8; 32], Result<clients::Client, error::OAuthError>>,
 }
 
 impl Services {
     pub fn new(store: Store, public_url: &str, secrets: secrets::SecretBox) -> Services {
+        Services::with_hash_limits(store, public_url, secrets, Default::default())
+    }
+
+    /// As `new`, with the bounds of password hashing (`passwords::HashLimits`).
+    pub fn with_hash_limits(
+        store: Store,
+        public_url: &str,
+        secrets: secrets::SecretBox,
+        limits: passwords::HashLimits,
+    ) -> Services {
         Services(std::sync::Arc::new(ServicesInner {
             store,
             public_url: public_url.trim_end_matches('/').to_string(),
@@ -80,6 +97,9 @@ impl Services {
             principals: Default::default(),
             activity: Default::default(),
             seen: Default::default(),
+            hasher: passwords::Hasher::new(limits),
+            person_flights: Default::default(),
+            client_flights: Default::default(),
         }))
     }
 

@@ -150,7 +150,7 @@ impl Services {
         who: Who<'_>,
         hash: Option<String>,
     ) -> Result<User> {
-        let prepared = prepare_user(new, hash).await?;
+        let prepared = prepare_user(&self.hasher, new, hash).await?;
         let mut tx = self.store.begin_write().await?;
         let user = insert_user_in(&mut tx, prepared, who).await?;
         tx.commit().await?;
@@ -234,7 +234,7 @@ impl Services {
         let hash = match &patch.password {
             Some(p) if !p.is_empty() => {
                 check_password("password", p)?;
-                Some(crate::passwords::hash(p.clone()).await?)
+                Some(self.hasher.hash(p.clone()).await?)
             }
             _ => None,
         };
@@ -303,7 +303,7 @@ impl Services {
             .user_row_by_login(login)
             .await?
             .ok_or(DomainError::NotFound("user"))?;
-        let hash = crate::passwords::hash(password.to_string()).await?;
+        let hash = self.hasher.hash(password.to_string()).await?;
         self.replace_password_hash(Who::System, &row.user.id, &hash)
             .await?;
         if !row.user.enabled {
@@ -338,24 +338,53 @@ impl Services {
     }
 
     /// Sign-in of a person by login name and password, throttled per account and per address.
-    /// Every failure is the same error, whatever was wrong.
+    /// Every failure is the same error, whatever was wrong. Identical concurrent attempts (same
+    /// name, password and address) share one verification and count once.
     pub async fn authenticate_person(
         &self,
         login: &str,
         password: &str,
         client_addr: &str,
     ) -> Result<(User, i64), AuthError> {
+        let key = crate::signin::attempt_key(login, password, client_addr);
+        self.person_flights
+            .run(key, || async {
+                crate::signin::SharedOutcome::of(
+                    self.authenticate_person_once(login, password, client_addr)
+                        .await,
+                )
+            })
+            .await
+            .into_result()
+    }
+
+    async fn authenticate_person_once(
+        &self,
+        login: &str,
+        password: &str,
+        client_addr: &str,
+    ) -> Result<(User, i64), AuthError> {
+        // A full queue refuses before anything is counted or read.
+        if !self.hasher.has_room() {
+            return Err(AuthError::Busy);
+        }
         let keys = crate::throttle::AttemptKeys::new(login, client_addr);
         self.throttle_begin(&keys).await?;
         let row = self
             .user_row_by_login(login)
             .await
             .map_err(AuthError::Domain)?;
-        let ok = crate::passwords::verify(
-            password.to_string(),
-            row.as_ref().map(|r| r.password_hash.clone()),
-        )
-        .await;
+        let Ok(ok) = self
+            .hasher
+            .verify(
+                password.to_string(),
+                row.as_ref().map(|r| r.password_hash.clone()),
+            )
+            .await
+        else {
+            self.throttle_unverified(&keys).await?;
+            return Err(AuthError::Busy);
+        };
         match row {
             // Confidential clients (machines) never sign in as a person.
             Some(r) if ok && r.user.enabled && !r.user.is_oauth_confidential_client => {
@@ -448,7 +477,11 @@ pub(crate) struct PreparedUser {
 }
 
 /// Checks `new` and hashes its password (or takes `hash` as it is).
-pub(crate) async fn prepare_user(new: NewUser, hash: Option<String>) -> Result<PreparedUser> {
+pub(crate) async fn prepare_user(
+    hasher: &crate::passwords::Hasher,
+    new: NewUser,
+    hash: Option<String>,
+) -> Result<PreparedUser> {
     let login = crate::names::login_name(&new.login_name)?;
     let email = Email::parse(&new.email)?;
     if hash.is_none() {
@@ -459,7 +492,7 @@ pub(crate) async fn prepare_user(new: NewUser, hash: Option<String>) -> Result<P
     let preset = hash.is_some();
     let hash = match hash {
         Some(h) => h,
-        None => crate::passwords::hash(new.password).await?,
+        None => hasher.hash(new.password).await?,
     };
     Ok(PreparedUser {
         login,

@@ -41,6 +41,14 @@ pub struct Config {
     /// revocation endpoints (bursts of as many); 0 turns the limit off.
     #[arg(long, env = "GATEHOUSE_TOKEN_RATE_LIMIT", default_value_t = 0)]
     pub token_rate_limit: u32,
+    /// Argon2 verifications run at once (each holds 19 MiB); 0: as many as the machine has
+    /// cores.
+    #[arg(long, env = "GATEHOUSE_PASSWORD_HASH_CONCURRENCY", default_value_t = 0)]
+    pub password_hash_concurrency: usize,
+    /// Verifications that may wait for one of those; beyond, sign-ins and client
+    /// authentication are answered 503 with `Retry-After` at once. 0: 32 per core.
+    #[arg(long, env = "GATEHOUSE_PASSWORD_HASH_QUEUE", default_value_t = 0)]
+    pub password_hash_queue: usize,
     /// Seconds without a request after which a portal session ends.
     #[arg(long, env = "GATEHOUSE_SESSION_IDLE_TIMEOUT", default_value_t = 1800)]
     pub session_idle_timeout: i64,
@@ -108,6 +116,8 @@ impl std::fmt::Debug for Config {
             .field("admin_user", &self.admin_user)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("token_rate_limit", &self.token_rate_limit)
+            .field("password_hash_concurrency", &self.password_hash_concurrency)
+            .field("password_hash_queue", &self.password_hash_queue)
             .field("session_idle_timeout", &self.session_idle_timeout)
             .field("session_absolute_timeout", &self.session_absolute_timeout)
             .field("header_timeout", &self.header_timeout)
@@ -119,6 +129,22 @@ impl std::fmt::Debug for Config {
 }
 
 impl Config {
+    /// The bounds of password hashing, with 0 meaning the machine's default.
+    pub fn hash_limits(&self) -> domain::passwords::HashLimits {
+        let default = domain::passwords::HashLimits::default();
+        let concurrency = match self.password_hash_concurrency {
+            0 => default.concurrency,
+            n => n,
+        };
+        domain::passwords::HashLimits {
+            concurrency,
+            queue: match self.password_hash_queue {
+                0 => 32 * concurrency,
+                n => n,
+            },
+        }
+    }
+
     /// The system secrets, current first: from the setting, the file, or (SQLite only) a file
     /// beside the database made on first start. PostgreSQL needs one given: every instance
     /// must share it.

@@ -108,7 +108,7 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
         .secrets()
         .and_then(|s| domain::secrets::SecretBox::new(&s))
         .map_err(StartError::Secret)?;
-    let services = Services::new(store, &public_url, secrets);
+    let services = Services::with_hash_limits(store, &public_url, secrets, config.hash_limits());
     services
         .ensure_signing_key()
         .await

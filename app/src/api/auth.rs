@@ -85,6 +85,16 @@ pub async fn login(
                 minutes: (secs.max(1) as u64).div_ceil(60),
             }
         }
+        Err(AuthError::Busy) => {
+            metrics::counter!("gatehouse_sign_ins_total", "outcome" => "busy").increment(1);
+            if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+                res.insert_header(
+                    http::header::RETRY_AFTER,
+                    http::HeaderValue::from_static("1"),
+                );
+            }
+            LoginMessage::Busy
+        }
         Err(AuthError::Domain(e)) => return Err(map_err(e)),
     };
     if is_plain_form_post().await {
@@ -105,13 +115,18 @@ pub async fn login(
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LoginMessage {
     Invalid,
-    Throttled { minutes: u64 },
+    Throttled {
+        minutes: u64,
+    },
+    /// Too many sign-ins are being verified at once (a flood): nothing was counted.
+    Busy,
 }
 
 impl LoginMessage {
     pub fn from_query(error: Option<&str>, minutes: Option<&str>) -> Option<LoginMessage> {
         match error? {
             "invalid" => Some(LoginMessage::Invalid),
+            "busy" => Some(LoginMessage::Busy),
             "throttled" => Some(LoginMessage::Throttled {
                 minutes: minutes
                     .and_then(|m| m.parse::<u64>().ok())
@@ -125,6 +140,7 @@ impl LoginMessage {
         match self {
             LoginMessage::Invalid => "error=invalid".into(),
             LoginMessage::Throttled { minutes } => format!("error=throttled&minutes={minutes}"),
+            LoginMessage::Busy => "error=busy".into(),
         }
     }
     pub fn text(self) -> String {
@@ -132,6 +148,9 @@ impl LoginMessage {
             LoginMessage::Invalid => "Invalid login name or password.".into(),
             LoginMessage::Throttled { minutes } => {
                 format!("Too many failed attempts. Try again in {minutes} minute(s).")
+            }
+            LoginMessage::Busy => {
+                "Gatehouse is busy with other sign-ins right now. Try again in a moment.".into()
             }
         }
     }

@@ -38,6 +38,7 @@ impl IntoResponse for OAuthResponse {
             _ if e.not_found => StatusCode::NOT_FOUND,
             OAuthErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
             OAuthErrorCode::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            OAuthErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             OAuthErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
         };

@@ -1013,3 +1013,192 @@ async fn a_purge_gives_the_space_back_and_says_when_more_is_left() {
         assert_eq!(free, 0, "every freed page went back to the file system");
     }
 }
+
+/// A client-credentials request "from" `forwarded_for` (behind a trusted proxy): status,
+/// `Retry-After` and the error code.
+async fn cc_from(
+    url: &str,
+    app_id: &str,
+    form: &[(&str, &str)],
+    forwarded_for: Option<&str>,
+) -> (u16, Option<String>, Value) {
+    let mut req = client()
+        .post(format!("{url}/oauth2/token/{app_id}"))
+        .form(form);
+    if let Some(f) = forwarded_for {
+        req = req.header("X-Forwarded-For", f);
+    }
+    let res = req.send().await.expect("token");
+    let status = res.status().as_u16();
+    let retry = res
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    (status, retry, res.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn a_flood_of_failing_attempts_meets_a_bounded_argon2_queue_with_503s() {
+    let app = spawn_app().await;
+    client_app(&app, "flooded", "opaque").await;
+    let mut cfg = config(&app.db);
+    cfg.trusted_proxies = vec!["127.0.0.0/8".parse().expect("cidr")];
+    cfg.password_hash_concurrency = 1;
+    cfg.password_hash_queue = 4;
+    let (url, services) = start(cfg).await;
+    // Watch the Argon2 runs in flight while 300 strangers from 300 addresses try their luck.
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let (services, done) = (services.clone(), done.clone());
+        tokio::spawn(async move {
+            let mut most = 0;
+            while !done.load(std::sync::atomic::Ordering::Acquire) {
+                most = most.max(services.hasher.running());
+                tokio::task::yield_now().await;
+            }
+            most
+        })
+    };
+    let flood = (0..300).map(|i| {
+        let url = url.clone();
+        async move {
+            let id = format!("stranger-{i}");
+            let addr = format!("10.9.{}.{}", i / 250, i % 250 + 1);
+            cc_from(
+                &url,
+                "flooded",
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", id.as_str()),
+                    ("client_secret", "guess"),
+                ],
+                Some(&addr),
+            )
+            .await
+        }
+    });
+    let answers = futures::future::join_all(flood).await;
+    done.store(true, std::sync::atomic::Ordering::Release);
+    let most = watcher.await.expect("watcher");
+    assert!(
+        most <= 1,
+        "never more Argon2 runs at once than the bound: {most}"
+    );
+    let busy: Vec<_> = answers.iter().filter(|(s, _, _)| *s == 503).collect();
+    assert!(
+        answers.iter().all(|(s, _, _)| *s == 401 || *s == 503),
+        "only refusals and 503s: {:?}",
+        answers.iter().map(|a| a.0).collect::<Vec<_>>()
+    );
+    assert!(!busy.is_empty(), "the queue overflowed into 503s");
+    for (_, retry, body) in &busy {
+        assert_eq!(body["error"], "temporarily_unavailable");
+        assert_eq!(retry.as_deref(), Some("1"));
+    }
+    let ready = client()
+        .get(format!("{url}/readyz"))
+        .send()
+        .await
+        .expect("readyz");
+    assert_eq!(ready.status(), 200);
+    // The client itself still gets its tokens.
+    let (s, _, b) = cc_from(
+        &url,
+        "flooded",
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", CLIENT),
+            ("client_secret", SECRET),
+        ],
+        Some("192.0.2.10"),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+}
+
+#[tokio::test]
+async fn concurrent_right_secrets_with_a_cold_cache_share_one_argon2_run() {
+    let app = spawn_app().await;
+    client_app(&app, "cold", "opaque").await;
+    let before = app.services.hasher.runs();
+    let burst = (0..32).map(|_| {
+        let url = app.url.clone();
+        async move {
+            cc_from(
+                &url,
+                "cold",
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", CLIENT),
+                    ("client_secret", SECRET),
+                ],
+                None,
+            )
+            .await
+            .0
+        }
+    });
+    let statuses = futures::future::join_all(burst).await;
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    assert_eq!(app.services.hasher.runs() - before, 1, "one Argon2 run");
+}
+
+#[tokio::test]
+async fn strangers_cannot_lock_a_client_out_from_elsewhere() {
+    let app = spawn_app().await;
+    client_app(&app, "guarded", "opaque").await;
+    let mut cfg = config(&app.db);
+    cfg.trusted_proxies = vec!["127.0.0.0/8".parse().expect("cidr")];
+    let (url, _) = start(cfg).await;
+    let stranger = "203.0.113.66";
+    // Junk private_key_jwt assertions naming the client, and wrong secrets, from one address.
+    for i in 0..12 {
+        let (s, _, b) = cc_from(
+            &url,
+            "guarded",
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", CLIENT),
+                (
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                ),
+                (
+                    "client_assertion",
+                    "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ4In0.c2ln",
+                ),
+            ],
+            Some(stranger),
+        )
+        .await;
+        assert_eq!(s, 401, "junk assertion {i}: {b}");
+    }
+    for i in 0..10 {
+        let (s, _, _) = cc_from(
+            &url,
+            "guarded",
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", CLIENT),
+                ("client_secret", "not-the-secret"),
+            ],
+            Some(stranger),
+        )
+        .await;
+        assert_eq!(s, 401, "wrong secret {i}");
+    }
+    let right = [
+        ("grant_type", "client_credentials"),
+        ("client_id", CLIENT),
+        ("client_secret", SECRET),
+    ];
+    // The stranger's address is blocked for this client...
+    let (s, _, _) = cc_from(&url, "guarded", &right, Some(stranger)).await;
+    assert_eq!(s, 429, "the address that failed is throttled");
+    // ...the client, elsewhere, is not.
+    let (s, _, b) = cc_from(&url, "guarded", &right, Some("198.51.100.20")).await;
+    assert_eq!(s, 200, "{b}");
+    let (s, _, b) = cc_from(&url, "guarded", &right, None).await;
+    assert_eq!(s, 200, "{b}");
+}

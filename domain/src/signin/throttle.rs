@@ -29,18 +29,46 @@ pub fn backoff_secs(failures: i64, limit: i64) -> i64 {
     (30_i64 << over).min(MAX_BACKOFF_SECS)
 }
 
-/// The throttle keys of one attempt: the account and the client address.
+/// The throttle keys of one attempt: the account (if it is counted) and the client address.
+///
+/// People are counted per account (SPEC §6: ten failures lock the account wherever they come
+/// from, which protects a person's password from a distributed guess). Confidential clients are
+/// counted per (client, address) instead: a machine's secret is long and random, and a count per
+/// client would let anyone lock it out from elsewhere. A failed `private_key_jwt` assertion
+/// counts against the sending address only: a signature cannot be guessed, so its failures
+/// protect nothing when counted against the client.
 pub struct AttemptKeys {
-    pub account: String,
+    pub account: Option<String>,
     pub address: String,
 }
 
 impl AttemptKeys {
+    /// A person signing in (hosted login, password grant).
     pub fn new(login: &str, client_addr: &str) -> Self {
         AttemptKeys {
-            account: format!("acct:{}", login.trim().to_lowercase()),
+            account: Some(format!("acct:{}", login.trim().to_lowercase())),
             address: format!("addr:{client_addr}"),
         }
+    }
+    /// A confidential client proving its secret from `client_addr`.
+    pub fn client(login: &str, client_addr: &str) -> Self {
+        AttemptKeys {
+            account: Some(format!(
+                "client:{}@{client_addr}",
+                login.trim().to_lowercase()
+            )),
+            address: format!("addr:{client_addr}"),
+        }
+    }
+    /// An attempt counted against its address alone (a client assertion).
+    pub fn address(client_addr: &str) -> Self {
+        AttemptKeys {
+            account: None,
+            address: format!("addr:{client_addr}"),
+        }
+    }
+    fn keys(&self) -> impl Iterator<Item = &String> {
+        self.account.iter().chain(std::iter::once(&self.address))
     }
 }
 
@@ -70,8 +98,7 @@ impl BlockMirror {
     pub fn blocked(&self, keys: &AttemptKeys) -> Option<i64> {
         let t = now();
         let m = self.0.read().ok()?;
-        [&keys.account, &keys.address]
-            .iter()
+        keys.keys()
             .filter_map(|k| m.get(k.as_str()))
             .filter(|u| **u > t)
             .map(|u| u - t)
@@ -83,7 +110,7 @@ impl Services {
     /// Lifts the block on an account (a password reset from the command line). Other
     /// instances keep their mirror of the block until it expires.
     pub(crate) async fn lift_throttle(&self, login: &str) -> crate::Result<()> {
-        let key = AttemptKeys::new(login, "").account;
+        let key = format!("acct:{}", login.trim().to_lowercase());
         sqlx::query("DELETE FROM auth_failures WHERE key = $1")
             .bind(&key)
             .execute(&self.store.pool)
@@ -95,23 +122,39 @@ impl Services {
     /// Counts one attempt on each key before the secret is verified. Refuses (without counting
     /// the address) when the account is already over its limit, or when the address is.
     pub async fn throttle_begin(&self, keys: &AttemptKeys) -> Result<(), AuthError> {
-        self.throttle_count(&keys.account, ACCOUNT_LIMIT).await?;
+        if let Some(account) = &keys.account {
+            self.throttle_count(account, ACCOUNT_LIMIT).await?;
+        }
         self.throttle_count(&keys.address, ADDRESS_LIMIT).await
     }
 
     /// The secret verified: the account starts afresh and the address gets its attempt back.
     pub async fn throttle_succeeded(&self, keys: &AttemptKeys) -> Result<(), AuthError> {
-        sqlx::query("DELETE FROM auth_failures WHERE key = $1")
-            .bind(&keys.account)
-            .execute(&self.store.pool)
-            .await?;
+        if let Some(account) = &keys.account {
+            sqlx::query("DELETE FROM auth_failures WHERE key = $1")
+                .bind(account)
+                .execute(&self.store.pool)
+                .await?;
+            self.blocks.clear(account);
+        }
+        self.give_back(&keys.address).await
+    }
+
+    /// The attempt was counted but never verified (Argon2 was busy): each key gets it back.
+    pub async fn throttle_unverified(&self, keys: &AttemptKeys) -> Result<(), AuthError> {
+        for key in keys.keys() {
+            self.give_back(key).await?;
+        }
+        Ok(())
+    }
+
+    async fn give_back(&self, key: &str) -> Result<(), AuthError> {
         sqlx::query(
             "UPDATE auth_failures SET failures = failures - 1 WHERE key = $1 AND failures > 0",
         )
-        .bind(&keys.address)
+        .bind(key)
         .execute(&self.store.pool)
         .await?;
-        self.blocks.clear(&keys.account);
         Ok(())
     }
 
@@ -119,7 +162,7 @@ impl Services {
     /// and mirrors them; refuses when one is active.
     pub async fn throttle_check(&self, keys: &AttemptKeys) -> Result<(), AuthError> {
         let t = now();
-        for key in [&keys.account, &keys.address] {
+        for key in keys.keys() {
             let row = sqlx::query("SELECT blocked_until FROM auth_failures WHERE key = $1")
                 .bind(key)
                 .fetch_optional(&self.store.pool)
@@ -209,7 +252,13 @@ mod tests {
     fn the_mirror_reports_the_longest_active_block() {
         let m = BlockMirror::default();
         let keys = AttemptKeys::new(" Alice ", "10.0.0.1");
-        assert_eq!(keys.account, "acct:alice");
+        assert_eq!(keys.account.as_deref(), Some("acct:alice"));
+        assert_eq!(
+            AttemptKeys::client("Robot", "10.0.0.2").account.as_deref(),
+            Some("client:robot@10.0.0.2"),
+            "a client is counted per address, never everywhere"
+        );
+        assert_eq!(AttemptKeys::address("10.0.0.3").account, None);
         assert_eq!(m.blocked(&keys), None);
         m.set("addr:10.0.0.1", now() + 100);
         m.set("acct:alice", now() - 1);
