@@ -111,11 +111,11 @@ impl Services {
         self.clients.invalidate_user(user_id);
         self.principals.invalidate_all();
         // Refresh tokens and opaque access tokens: one statement.
-        sqlx::query("UPDATE tokens SET revoked = 1 WHERE user_id = $1 AND revoked = 0")
-            .bind(user_id)
-            .execute(&self.store.pool)
-            .await?;
-        self.announce_revocation().await?;
+        self.revoke_with(vec![sqlx::query(
+            "UPDATE tokens SET revoked = 1 WHERE user_id = $1 AND revoked = 0",
+        )
+        .bind(user_id)])
+        .await?;
         self.announce_change(changes::Change::User(user_id)).await;
         Ok(())
     }

@@ -178,6 +178,8 @@ async fn hear_announcements(services: Services, url: String) {
     use sqlx::postgres::PgListener;
     let revoked = domain::oauth::seen::CHANNEL;
     let mut down_logged = false;
+    let up = ::metrics::gauge!("gatehouse_change_listener_up");
+    up.set(0.0);
     loop {
         let listener = async {
             let mut l = PgListener::connect(&url).await?;
@@ -196,7 +198,10 @@ async fn hear_announcements(services: Services, url: String) {
                 continue;
             }
         };
-        down_logged = false;
+        if down_logged {
+            tracing::info!("listening for other instances' changes again");
+        }
+        up.set(1.0);
         services.forget_shared();
         services.seen.set_enabled(true);
         // `try_recv` answers None when the connection was lost: anything announced meanwhile
@@ -209,6 +214,11 @@ async fn hear_announcements(services: Services, url: String) {
             }
         }
         services.seen.set_enabled(false);
+        up.set(0.0);
+        tracing::warn!(
+            "lost the channel of other instances' changes; tokens are looked up every time until it is back"
+        );
+        down_logged = true;
     }
 }
 

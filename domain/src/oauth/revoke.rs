@@ -31,15 +31,13 @@ impl Services {
             return Ok(());
         }
         if looks_like_jwt(token) {
-            sqlx::query("INSERT INTO revoked_jtis (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING")
-                .bind(&info.jti)
-                .bind(info.exp)
-                .execute(&self.store.pool)
-                .await
-                .map_err(OAuthError::internal)?;
-            self.announce_revocation()
-                .await
-                .map_err(OAuthError::internal)?;
+            self.revoke_with(vec![sqlx::query(
+                "INSERT INTO revoked_jtis (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING",
+            )
+            .bind(&info.jti)
+            .bind(info.exp)])
+            .await
+            .map_err(OAuthError::internal)?;
         } else if info.is_refresh {
             let family: Option<String> = sqlx::query_as::<_, (Option<String>,)>(
                 "SELECT family_id FROM tokens WHERE token_hash = $1",
@@ -60,14 +58,12 @@ impl Services {
     }
 
     async fn revoke_opaque(&self, token: &str) -> Result<(), OAuthError> {
-        sqlx::query("UPDATE tokens SET revoked = 1 WHERE token_hash = $1")
-            .bind(opaque_token_key_of(token))
-            .execute(&self.store.pool)
-            .await
-            .map_err(OAuthError::internal)?;
-        self.announce_revocation()
-            .await
-            .map_err(OAuthError::internal)
+        self.revoke_with(vec![
+            sqlx::query("UPDATE tokens SET revoked = 1 WHERE token_hash = $1")
+                .bind(opaque_token_key_of(token)),
+        ])
+        .await
+        .map_err(OAuthError::internal)
     }
 
     /// Revokes every token of a code/refresh family.
@@ -75,26 +71,42 @@ impl Services {
         if family.is_empty() {
             return Ok(());
         }
-        sqlx::query("UPDATE tokens SET revoked = 1 WHERE family_id = $1")
-            .bind(family)
-            .execute(&self.store.pool)
-            .await
-            .map_err(OAuthError::internal)?;
-        self.revoke_subject(&format!("family:{family}"))
-            .await
-            .map_err(OAuthError::internal)
+        let subject = format!("family:{family}");
+        self.revoke_with(vec![
+            sqlx::query("UPDATE tokens SET revoked = 1 WHERE family_id = $1").bind(family),
+            revocation(&subject),
+        ])
+        .await
+        .map_err(OAuthError::internal)
     }
 
     /// Everything issued for `subject` until now is revoked.
     pub(crate) async fn revoke_subject(&self, subject: &str) -> crate::Result<()> {
-        sqlx::query(
-            "INSERT INTO revocations (subject, revoked_before) VALUES ($1, $2) ON CONFLICT (subject) DO UPDATE SET revoked_before = $2",
-        )
-        .bind(subject)
-        .bind(now() + 1)
-        .execute(&self.store.pool)
-        .await?;
-        self.announce_revocation().await
+        self.revoke_with(vec![revocation(subject)]).await
+    }
+
+    /// Runs the statements of a revocation and, on PostgreSQL, its notice to the other
+    /// instances in one transaction: `NOTIFY` is delivered at commit, so the others hear of it
+    /// the moment it is durable and before the caller is answered; what remains is the time a
+    /// listener takes to act on what it heard. Tokens this instance remembers are looked up
+    /// again.
+    pub(crate) async fn revoke_with<'q>(
+        &self,
+        statements: Vec<sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>>,
+    ) -> crate::Result<()> {
+        let mut tx = self.store.pool.begin().await?;
+        for q in statements {
+            q.execute(&mut *tx).await?;
+        }
+        if self.store.backend == crate::store::Backend::Postgres {
+            sqlx::query("SELECT pg_notify($1, '')")
+                .bind(super::seen::CHANNEL)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        self.seen.invalidate_all();
+        Ok(())
     }
 
     /// After any revocation: tokens this instance remembers as valid are looked up again, and
@@ -109,4 +121,13 @@ impl Services {
         }
         Ok(())
     }
+}
+
+/// Everything issued for `subject` before the next second is revoked.
+fn revocation(subject: &str) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
+    sqlx::query(
+        "INSERT INTO revocations (subject, revoked_before) VALUES ($1, $2) ON CONFLICT (subject) DO UPDATE SET revoked_before = $2",
+    )
+    .bind(subject)
+    .bind(now() + 1)
 }
