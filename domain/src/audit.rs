@@ -173,16 +173,23 @@ pub async fn write(conn: &mut sqlx::AnyConnection, who: Who<'_>, e: &Entry<'_>) 
     .bind(e.object_name)
     .execute(&mut *conn)
     .await?;
-    for (field, old, new) in &e.changes {
-        sqlx::query(
-            "INSERT INTO audit_changes (audit_id, field, old_value, new_value) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(&id)
-        .bind(field)
-        .bind(old.as_deref())
-        .bind(new.as_deref())
-        .execute(&mut *conn)
-        .await?;
+    // Every changed field in one statement (an import writes hundreds of thousands of records).
+    for chunk in e.changes.chunks(64) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let b = i * 3 + 2;
+                format!("($1, ${b}, ${}, ${})", b + 1, b + 2)
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO audit_changes (audit_id, field, old_value, new_value) VALUES {}",
+            rows.join(", ")
+        );
+        let mut q = sqlx::query(&sql).bind(&id);
+        for (field, old, new) in chunk {
+            q = q.bind(field).bind(old.as_deref()).bind(new.as_deref());
+        }
+        q.execute(&mut *conn).await?;
     }
     Ok(())
 }

@@ -657,8 +657,14 @@ pub(crate) async fn add_role_member_in(
     role_id: &str,
     user_id: &str,
 ) -> Result<()> {
-    let role = role_by_id_on(conn, role_id).await?;
-    if role.builtin.as_deref() == Some("everybody") {
+    // The role's name and kind, not its members (an import adds thousands one by one).
+    let (name, builtin): (String, Option<String>) =
+        sqlx::query_as("SELECT name, builtin FROM roles WHERE id = $1")
+            .bind(role_id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or(DomainError::NotFound("role"))?;
+    if builtin.as_deref() == Some("everybody") {
         return Err(DomainError::Conflict(
             "Everybody contains every enabled user already".into(),
         ));
@@ -668,7 +674,7 @@ pub(crate) async fn add_role_member_in(
     };
     let sql = "INSERT INTO role_members (role_id, user_id) VALUES ($1, $2) ON CONFLICT (role_id, user_id) DO NOTHING";
     let entry = Entry::new("role.member_add", "role", role_id)
-        .named(&role.name)
+        .named(&name)
         .changes(vec![(
             "member".into(),
             None,
