@@ -115,7 +115,7 @@ impl Services {
             "UPDATE tokens SET revoked = 1 WHERE user_id = $1 AND revoked = 0",
         )
         .bind(user_id)])
-        .await?;
+            .await?;
         self.announce_change(changes::Change::User(user_id)).await;
         Ok(())
     }

@@ -187,7 +187,9 @@ impl Store {
             let fault = fault.clone();
             AnyPoolOptions::new()
                 .max_connections(max)
-                .acquire_timeout(Duration::from_secs(10))
+                // A bounded wait: while the database is unreachable a request is answered (503)
+                // within this, not after a long hang.
+                .acquire_timeout(Duration::from_secs(3))
                 .before_acquire(move |_conn, meta| {
                     let fault = fault.load(Ordering::Relaxed);
                     Box::pin(async move {
@@ -248,6 +250,13 @@ impl Store {
     }
 
     /// `SELECT 1`, for readiness.
+    /// Whether the database answers within a second (an error path asks: outage or bug?).
+    pub async fn reachable(&self) -> bool {
+        tokio::time::timeout(std::time::Duration::from_secs(1), self.ping())
+            .await
+            .unwrap_or(false)
+    }
+
     pub async fn ping(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
     }

@@ -105,8 +105,15 @@ fn request_id(req: &Request) -> String {
 /// answered in `X-Request-Id` and carried by a span on every log line written while it is
 /// served; its client address is resolved once (trusted proxies, see `client_addr`); the
 /// response gets the security headers; then the access line and the request metrics.
+/// What the edge needs: the trusted proxies, and the store (to tell an outage from a bug).
+#[derive(Clone)]
+pub struct EdgeState {
+    pub trusted: crate::client_addr::TrustedProxies,
+    pub store: domain::Store,
+}
+
 pub async fn edge(
-    State(trusted): State<crate::client_addr::TrustedProxies>,
+    State(EdgeState { trusted, store }): State<EdgeState>,
     mut req: Request,
     next: Next,
 ) -> Response {
@@ -120,15 +127,16 @@ pub async fn edge(
             .insert(crate::client_addr::ClientAddr(ip));
     }
     let span = tracing::info_span!("request", id = %id);
-    let mut res = tracing::Instrument::instrument(timed(req, next), span).await;
+    let mut res = tracing::Instrument::instrument(timed(req, next, store), span).await;
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert("x-request-id", v);
     }
     res
 }
 
-async fn timed(req: Request, next: Next) -> Response {
+async fn timed(req: Request, next: Next, store: domain::Store) -> Response {
     let start = Instant::now();
+    let kind = PathKind::of(req.uri().path());
     // The route template, never the raw path: a bounded set of label values. (`MatchedPath`
     // shares its text; no copy.)
     let route = req
@@ -140,7 +148,13 @@ async fn timed(req: Request, next: Next) -> Response {
     // shares its bytes).
     let logged = tracing::enabled!(target: "gatehouse::access", tracing::Level::INFO)
         .then(|| req.uri().clone());
-    let res = with_security_headers(next.run(req).await).await;
+    let mut res = next.run(req).await;
+    if res.status() == StatusCode::INTERNAL_SERVER_ERROR && !store.reachable().await {
+        // Not a bug here: the database is out of reach. The cause was logged where the error
+        // became a response; the client is told to come back (503 with Retry-After).
+        res = unavailable(kind);
+    }
+    let res = with_security_headers(res).await;
     let status = res.status().as_u16();
     record_request(
         route.as_ref().map_or("other", |r| r.as_str()),
@@ -159,6 +173,48 @@ async fn timed(req: Request, next: Next) -> Response {
         latency_ms = (start.elapsed().as_secs_f64() * 1e5).round() / 100.0,
         "request"
     );
+    res
+}
+
+/// Which door a path belongs to, for the format of an answer the edge writes itself.
+#[derive(Clone, Copy)]
+enum PathKind {
+    OAuth,
+    Api,
+    Page,
+}
+
+impl PathKind {
+    fn of(path: &str) -> PathKind {
+        if path.starts_with("/oauth2/") || path.starts_with("/.well-known/") {
+            PathKind::OAuth
+        } else if path.starts_with("/api/") || path.eq_ignore_ascii_case(crate::api::compat::PATH) {
+            PathKind::Api
+        } else {
+            PathKind::Page
+        }
+    }
+}
+
+/// 503 with `Retry-After` while the database cannot be reached, in the door's own format:
+/// RFC 6749's `temporarily_unavailable`, the admin API's error object, or a plain page.
+fn unavailable(kind: PathKind) -> Response {
+    let message = "the database is unreachable; try again in a moment";
+    let mut res = match kind {
+        PathKind::OAuth => Json(serde_json::json!({
+            "error": "temporarily_unavailable", "error_description": message
+        }))
+        .into_response(),
+        PathKind::Api => {
+            Json(serde_json::json!({"error": "unavailable", "message": message})).into_response()
+        }
+        PathKind::Page => message.into_response(),
+    };
+    *res.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
 }
 

@@ -403,7 +403,12 @@ pub fn router(
     // edge (request id, client address, security headers, access log, metrics), the rate limit
     // when configured (no layer at all on the hot path otherwise), the body timeout and limit.
     let edge = tower::ServiceBuilder::new().layer(axum::middleware::from_fn_with_state(
-        client_addr::TrustedProxies(std::sync::Arc::new(config.trusted_proxies.clone())),
+        http::EdgeState {
+            trusted: client_addr::TrustedProxies(std::sync::Arc::new(
+                config.trusted_proxies.clone(),
+            )),
+            store: state.services.store.clone(),
+        },
         http::edge,
     ));
     let body_timeout = tower_http::timeout::RequestBodyTimeoutLayer::new(

@@ -58,12 +58,12 @@ impl Services {
     }
 
     async fn revoke_opaque(&self, token: &str) -> Result<(), OAuthError> {
-        self.revoke_with(vec![
-            sqlx::query("UPDATE tokens SET revoked = 1 WHERE token_hash = $1")
-                .bind(opaque_token_key_of(token)),
-        ])
-        .await
-        .map_err(OAuthError::internal)
+        self.revoke_with(vec![sqlx::query(
+            "UPDATE tokens SET revoked = 1 WHERE token_hash = $1",
+        )
+        .bind(opaque_token_key_of(token))])
+            .await
+            .map_err(OAuthError::internal)
     }
 
     /// Revokes every token of a code/refresh family.

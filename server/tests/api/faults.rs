@@ -420,7 +420,7 @@ fn pg_cluster(args: &[&str]) {
 }
 
 #[tokio::test]
-async fn a_postgresql_restart_is_a_logged_500_and_not_ready_and_recovers_by_itself() {
+async fn a_postgresql_restart_is_a_logged_503_and_not_ready_and_recovers_by_itself() {
     if std::env::var("GATEHOUSE_TEST_POSTGRES").is_err() {
         return; // Runs in the PostgreSQL pass, with a cluster of its own to restart.
     }
@@ -451,7 +451,11 @@ async fn a_postgresql_restart_is_a_logged_500_and_not_ready_and_recovers_by_itse
     pg_cluster(&["stop", &pg_dir, "fast"]);
     let started = Instant::now();
     let (s, b) = cc_token_at(&url).await;
-    assert_eq!((s, b["error"].as_str()), (500, Some("server_error")), "{b}");
+    assert_eq!(
+        (s, b["error"].as_str()),
+        (503, Some("temporarily_unavailable")),
+        "{b}"
+    );
     assert!(
         started.elapsed() < Duration::from_secs(15),
         "refused promptly, not after a hang: {:?}",

@@ -285,7 +285,7 @@ async fn a_json_body_missing_a_required_field_names_its_path() {
 }
 
 #[tokio::test]
-async fn a_database_outage_is_a_server_error_never_a_refusal_or_a_sign_in() {
+async fn a_database_outage_is_a_503_never_a_refusal_or_a_sign_in() {
     let app = spawn_app().await;
     client_app(&app, "down", "opaque").await;
     let token = cc_token(&app.url, "down", Some("users")).await;
@@ -298,12 +298,13 @@ async fn a_database_outage_is_a_server_error_never_a_refusal_or_a_sign_in() {
         .send()
         .await
         .expect("get");
-    assert_eq!(res.status(), 500, "not a login redirect");
+    assert_eq!(res.status(), 503, "not a login redirect");
+    assert!(res.headers().contains_key("retry-after"));
     let (s, _) = app.api(Method::GET, "/api/v1/users", None).await;
-    assert_eq!(s, 500, "cookie session: not 401");
+    assert_eq!(s, 503, "cookie session: not 401");
     assert_eq!(
         bearer_status(&app.url, "/api/v1/users", &token).await,
-        500,
+        503,
         "bearer: not 401 invalid_token"
     );
     let (s, b, _) = form_token(
@@ -316,7 +317,11 @@ async fn a_database_outage_is_a_server_error_never_a_refusal_or_a_sign_in() {
         ],
     )
     .await;
-    assert_eq!((s, b["error"].as_str()), (500, Some("server_error")), "{b}");
+    assert_eq!(
+        (s, b["error"].as_str()),
+        (503, Some("temporarily_unavailable")),
+        "{b}"
+    );
     assert!(
         !b.to_string().to_lowercase().contains("pool"),
         "no database text to the client: {b}"
@@ -329,14 +334,14 @@ async fn a_database_outage_is_a_server_error_never_a_refusal_or_a_sign_in() {
         .send()
         .await
         .expect("get");
-    assert_eq!(res.status(), 500, "not 'no such application'");
+    assert_eq!(res.status(), 503, "not 'no such application'");
     let res = app
         .admin
         .get(format!("{}/account/apps", app.url))
         .send()
         .await
         .expect("get");
-    assert_eq!(res.status(), 500, "not an empty list or a sign-in");
+    assert_eq!(res.status(), 503, "not an empty list or a sign-in");
     let res = client()
         .get(format!("{}/readyz", app.url))
         .send()
