@@ -707,12 +707,30 @@ pub(crate) async fn remove_role_member_in(
     let login = crate::users::user_by_id(conn, user_id)
         .await?
         .map_or_else(|| user_id.to_string(), |r| r.user.login_name);
+    // Access follows the directory: the refresh and opaque access tokens the member holds for
+    // apps this role alone let them use end with the membership (one statement).
+    let revoked = sqlx::query(
+        "UPDATE tokens SET revoked = 1 WHERE user_id = $1 AND revoked = 0 \
+         AND app_id IN (SELECT app_id FROM app_roles WHERE role_id = $2) \
+         AND app_id NOT IN (SELECT ar.app_id FROM app_roles ar JOIN roles r ON r.id = ar.role_id \
+           WHERE r.builtin = 'everybody' \
+              OR ar.role_id IN (SELECT role_id FROM role_members WHERE user_id = $1 AND role_id <> $2))",
+    )
+    .bind(user_id)
+    .bind(role_id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
     let remove = sqlx::query("DELETE FROM role_members WHERE role_id = $1 AND user_id = $2")
         .bind(role_id)
         .bind(user_id);
+    let mut changes = vec![("member".into(), Some(login), None)];
+    if revoked > 0 {
+        changes.push(("tokens_revoked".into(), None, Some(revoked.to_string())));
+    }
     let entry = Entry::new("role.member_remove", "role", role_id)
         .named(&role.name)
-        .changes(vec![("member".into(), Some(login), None)]);
+        .changes(changes);
     audited_change_in(
         conn,
         remove,

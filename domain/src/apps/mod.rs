@@ -389,6 +389,7 @@ impl Services {
         if done.rows_affected() == 0 {
             return Ok(None);
         }
+        let mut changes = changes;
         if let Some(r) = &resolved {
             sqlx::query("DELETE FROM app_roles WHERE app_id = $1")
                 .bind(app_id)
@@ -400,6 +401,22 @@ impl Services {
                     .bind(rid)
                     .execute(&mut *conn)
                     .await?;
+            }
+            // Access follows the directory: whoever lost access with the new User Access roles
+            // loses the app's refresh and opaque access tokens too (one statement).
+            let revoked = sqlx::query(
+                "UPDATE tokens SET revoked = 1 WHERE app_id = $1 AND revoked = 0 \
+                 AND NOT EXISTS (SELECT 1 FROM app_roles ar JOIN roles r ON r.id = ar.role_id \
+                   WHERE ar.app_id = $1 AND r.builtin = 'everybody') \
+                 AND user_id NOT IN (SELECT m.user_id FROM role_members m JOIN app_roles ar \
+                   ON ar.role_id = m.role_id WHERE ar.app_id = $1)",
+            )
+            .bind(app_id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+            if revoked > 0 {
+                changes.push(("tokens_revoked".into(), None, Some(revoked.to_string())));
             }
         }
         audit::write(

@@ -788,14 +788,73 @@ async fn access_follows_the_directory_for_refresh_and_introspection() {
         (400, Some("invalid_grant")),
         "{b}"
     );
-    // Back in the role, a disabled user's token is inactive too.
+    // Revoked, not only inactive: back in the role, the old token stays dead.
     app.add_member(&people, &alice_id).await;
-    assert_eq!(introspect(&app.url, "web", &access).await["active"], true);
+    assert_eq!(introspect(&app.url, "web", &access).await["active"], false);
+    let (_, audit) = app
+        .api(Method::GET, "/api/v1/audit?action=role.member_remove", None)
+        .await;
+    let changes = audit["items"][0]["changes"].to_string();
+    assert!(changes.contains("tokens_revoked"), "audited: {audit}");
+    // A fresh token; then disabling the user makes it inactive too.
+    let code = query_of(&location(
+        &authorize(&c, &app.url, "web", &code_params("web-client", &ch)).await,
+    ))["code"]
+        .clone();
+    let (s, t) = exchange(&app.url, "web", &code, VERIFIER).await;
+    assert_eq!(s, 200, "{t}");
+    let fresh = t["access_token"].as_str().expect("access").to_string();
+    assert_eq!(introspect(&app.url, "web", &fresh).await["active"], true);
     app.api(
         Method::PATCH,
         &format!("/api/v1/users/{alice_id}"),
         Some(json!({"enabled": false})),
     )
     .await;
-    assert_eq!(introspect(&app.url, "web", &access).await["active"], false);
+    assert_eq!(introspect(&app.url, "web", &fresh).await["active"], false);
+}
+
+#[tokio::test]
+async fn leaving_an_apps_user_access_revokes_the_apps_tokens() {
+    let app = spawn_app().await;
+    setup(&app).await;
+    let others = app.create_role("Others", &[]).await;
+    let (_, found) = app
+        .api(Method::GET, "/api/v1/users?login_name=web-client", None)
+        .await;
+    let web_client = found["items"][0]["id"]
+        .as_str()
+        .expect("client")
+        .to_string();
+    app.add_member(&others, &web_client).await;
+    make_app(&app, "web", json!({})).await;
+    let c = alice(&app).await;
+    let ch = challenge(VERIFIER);
+    let code = query_of(&location(
+        &authorize(&c, &app.url, "web", &code_params("web-client", &ch)).await,
+    ))["code"]
+        .clone();
+    let (_, t) = exchange(&app.url, "web", &code, VERIFIER).await;
+    let refresh = t["refresh_token"].as_str().expect("refresh").to_string();
+    // The app's User Access moves to a role Alice is not in (its client is in both).
+    let (s, _) = app
+        .api(
+            Method::PATCH,
+            "/api/v1/apps/web",
+            Some(json!({"user_access_roles": ["Others"]})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (s, b) = refresh_with(&app.url, "web", &refresh).await;
+    assert_eq!(
+        (s, b["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{b}"
+    );
+    let row: (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM tokens WHERE app_id = 'web' AND revoked = 0")
+            .fetch_one(&app.services.store.pool)
+            .await
+            .expect("count");
+    assert_eq!(row.0, 0, "every token of the app's former users is revoked");
 }
