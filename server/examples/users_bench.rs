@@ -36,6 +36,8 @@ async fn main() -> anyhow::Result<()> {
         admin_password: Some("bench-admin-password".into()),
         trusted_proxies: vec![],
         token_rate_limit: 0,
+        password_hash_concurrency: 0,
+        password_hash_queue: 0,
         session_idle_timeout: 1800,
         session_absolute_timeout: 43200,
         secret_key: vec!["test-system-secret-0123456789abcdefghij".into()],

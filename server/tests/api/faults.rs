@@ -167,24 +167,33 @@ async fn sigkill_during_load_loses_no_acknowledged_write() {
     }
     let admin = client();
     sign_in(&admin, &url, "admin", ADMIN_PASSWORD, "/admin").await;
-    let (_, log) = api_call(
-        &admin,
-        &url,
-        Method::GET,
-        "/api/v1/apps/faults/changelog?limit=500",
-        None,
-    )
-    .await;
-    let logged: Vec<String> = log["items"]
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .filter(|c| c["field"] == "description")
-                .filter_map(|c| c["new"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
+    // Every page of the changelog (there may be more edits than one page holds).
+    let mut logged: Vec<String> = Vec::new();
+    loop {
+        let (_, log) = api_call(
+            &admin,
+            &url,
+            Method::GET,
+            &format!(
+                "/api/v1/apps/faults/changelog?limit=500&offset={}",
+                logged.len()
+            ),
+            None,
+        )
+        .await;
+        let items = log["items"].as_array().cloned().unwrap_or_default();
+        if items.is_empty() {
+            break;
+        }
+        logged.extend(items.iter().map(|c| {
+            if c["field"] == "description" {
+                c["new"].as_str().unwrap_or_default().to_string()
+            } else {
+                String::new()
+            }
+        }));
+    }
+    assert!(!edits.is_empty(), "edits were acknowledged before the kill");
     let missing: Vec<&String> = edits.iter().filter(|e| !logged.contains(e)).collect();
     if db.starts_with("sqlite://") {
         let (ok,): (String,) = {
