@@ -9,7 +9,8 @@ and with the same load: node-oidc-provider configured equivalently (bench/peer),
 handler (the ceiling of this machine's HTTP stack) and the raw signing rate of each algorithm with
 the signer Gatehouse uses (OpenSSL for RS256, ring for ES256/EdDSA; ring's RS256 for comparison). Prints one table and writes bench/results.json.
 
-Also `gatehouse import` of BENCH_IMPORT_USERS (100,000) users and BENCH_IMPORT_APPS (2,000) apps
+A flood case: BENCH_FLOOD (300) concurrent failing client authentications from as many addresses
+beside the client's own requests (`--flood` runs only that). Also `gatehouse import` of BENCH_IMPORT_USERS (100,000) users and BENCH_IMPORT_APPS (2,000) apps
 into an empty database (`--import` runs only that).
 
 Environment: BENCH_SECONDS (10), BENCH_CONNECTIONS (32), BENCH_WARMUP (2), BENCH_POSTGRES (1).
@@ -342,6 +343,57 @@ def postgres(workdir):
     return f"postgres://postgres@127.0.0.1:{port}/postgres", stop
 
 
+FLOOD = int(os.environ.get("BENCH_FLOOD", "300"))
+
+
+def flood_case(workdir):
+    """FLOOD concurrent failing client authentications, each from its own address (behind the
+    trusted loopback proxy), while the confidential client keeps asking for tokens with its
+    secret proven (a warm cache): the kernel's peak RSS of the server, the flood's share of 503s
+    and the client's latency."""
+    proc, base, log = start_gatehouse(
+        "sqlite://" + os.path.join(workdir, "flood.db"), "flood", workdir, ["opaque"],
+        extra_env={"GATEHOUSE_TRUSTED_PROXIES": "127.0.0.1/32"})
+    try:
+        url = f"{base}/oauth2/token/bench-opaque"
+        body = "grant_type=client_credentials"
+        check(url, method="POST", body=body, auth=BASIC)
+        wrk(url, method="POST", body=body, auth=BASIC, secs=WARMUP)
+        env = dict(os.environ, BENCH_WRK_DIR=os.path.dirname(LUA))
+        flood = subprocess.Popen(
+            ["wrk", "-t1", f"-c{FLOOD}", f"-d{SECS}s", "--timeout", "10s", "-s",
+             os.path.join(os.path.dirname(LUA), "flood.lua"), url],
+            env=env, stdout=subprocess.PIPE, text=True)
+        client = wrk(url, method="POST", body=body, auth=BASIC)
+        out = flood.communicate(timeout=SECS + 60)[0]
+        line = next((l for l in out.splitlines() if l.startswith("JSON ")), None)
+        if line is None:
+            raise SystemExit(f"bench: the flood printed no figures:\n{out}")
+        f = json.loads(line[5:])
+        answered = f["c503"] + f["c401"] + f["other"]
+        return {
+            "flood_connections": FLOOD,
+            "flood_rps": round(f["requests"] / (f["duration_us"] / 1e6)),
+            "flood_503_share": round(f["c503"] / answered, 3) if answered else None,
+            "flood_401": f["c401"], "flood_503": f["c503"], "flood_other": f["other"],
+            "flood_errors": f["connect_errors"] + f["read_errors"] + f["write_errors"] + f["timeouts"],
+            "client": client,
+            "peak_rss_mb": peak_rss_mb(proc.pid),
+        }
+    finally:
+        proc.terminate()
+        proc.wait()
+        log.close()
+
+
+def print_flood(r):
+    c = r["client"]
+    print(f"| flood: {r['flood_connections']} concurrent failing client authentications from as many "
+          f"addresses, beside the client's own token requests (SQLite) | flood {r['flood_rps']:,} req/s, "
+          f"{r['flood_503_share']:.0%} answered 503 ({r['flood_401']:,} refused 401, {r['flood_other']} other, "
+          f"{r['flood_errors']} errors); the client {fmt(c)}; peak RSS {r['peak_rss_mb']} MB |")
+
+
 IMPORT_USERS = int(os.environ.get("BENCH_IMPORT_USERS", "100000"))
 IMPORT_APPS = int(os.environ.get("BENCH_IMPORT_APPS", "2000"))
 
@@ -419,6 +471,7 @@ def main():
         results["metrics_cost"] = metrics_cost(work)
         results["raw_signing"] = sign_rate()
         results["import"] = import_cases(work)
+        results["flood"] = flood_case(work)
     report(results, measured=True)
 
 
@@ -532,6 +585,8 @@ def print_table(results):
             print(f"| raw {alg.split('_')[0]} signing ({backend}), {signing['threads']} threads | {signing[alg]:,.0f} signatures/s |")
     if results.get("import"):
         print_import(results["import"])
+    if results.get("flood"):
+        print_flood(results["flood"])
     mc = results["metrics_cost"]
     print(f"| client credentials, opaque: metrics on / off (SQLite, alternating rounds) | "
           f"{mc['cc_opaque_rps_metrics_on']:,} / {mc['cc_opaque_rps_metrics_off']:,} req/s = {mc['on_vs_off']} |")
@@ -548,6 +603,11 @@ def print_table(results):
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--flood"]:
+        # Only the flood case (needs target/release/gatehouse).
+        with tempfile.TemporaryDirectory() as work:
+            print_flood(flood_case(work))
+        sys.exit(0)
     if sys.argv[1:] == ["--import"]:
         # Only the import at scale (needs target/release/gatehouse).
         with tempfile.TemporaryDirectory() as work:

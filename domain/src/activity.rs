@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex};
 
 use sqlx::Row;
 
+use crate::clock::now;
 use crate::error::Result;
 use crate::rights::{Principal, Right};
-use crate::store::now;
 use crate::Services;
 
 pub use model::operations::{Activity, Series, Window};

@@ -3,10 +3,10 @@
 
 use sqlx::Row;
 
+use crate::clock::now;
+use crate::clock::rfc3339;
 use crate::error::{DomainError, Result};
 use crate::rights::Principal;
-use crate::store::now;
-use crate::users::rfc3339;
 use crate::{Page, Services};
 
 pub use model::operations::{AuditChange, AuditFilter, AuditRecord};

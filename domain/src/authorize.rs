@@ -6,10 +6,10 @@ use std::sync::Arc;
 use sqlx::Row;
 
 use crate::apps::{App, AuthMethod, ClientIdType};
+use crate::clock::now;
 use crate::names::RedirectUri;
 use crate::oauth::{resolve_scopes, OAuthError, OAuthErrorCode};
 use crate::oidc::{Prompt, SignIn};
-use crate::store::now;
 use crate::Services;
 
 #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]

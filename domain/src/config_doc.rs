@@ -211,6 +211,14 @@ impl From<AppConfig> for AppFields {
     }
 }
 
+/// Every setting of an app, as a whole replacement (the portal saves the whole app): the same
+/// fields as the app in a configuration document.
+impl From<crate::apps::App> for AppFields {
+    fn from(a: crate::apps::App) -> Self {
+        AppConfig::from(a).into()
+    }
+}
+
 /// What the document says of a user, without the password (compared apart).
 fn user_fields(u: &UserConfig) -> (&str, &str, &str, bool, bool, &Option<serde_json::Value>) {
     (

@@ -5,7 +5,8 @@
 //! … LIMIT n)`), so two instances purging at once only find fewer rows; on PostgreSQL the batch
 //! skips rows another instance has locked, so they never wait on each other.
 
-use crate::store::{now, Backend};
+use crate::clock::now;
+use crate::store::Backend;
 use crate::Services;
 
 /// Rows deleted per statement: small enough not to hold the SQLite writer for long.

@@ -16,9 +16,9 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use crate::apps::TokenType;
+use crate::clock::now;
 use crate::error::{DomainError, Result};
 use crate::rights::Principal;
-use crate::store::now;
 use crate::Services;
 
 /// Every algorithm Gatehouse signs with; each has one active key at a time.

@@ -202,7 +202,7 @@ impl Services {
         sign_in: &SignIn,
         access_token: Option<&str>,
     ) -> Result<String, OAuthError> {
-        let now = crate::store::now();
+        let now = crate::clock::now();
         let alg = algorithm_of(app.token_type);
         let ring = self.key_ring().await?;
         let key = ring

@@ -5,11 +5,12 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use crate::audit::{self, audited_change_in, Entry, Who};
+use crate::clock::now;
+use crate::clock::rfc3339;
 use crate::error::{DomainError, Result};
 use crate::names::RoleName;
 use crate::rights::{parse_rights, rights_from_db, rights_to_db, Principal, Right};
-use crate::store::{now, on_unique};
-use crate::users::rfc3339;
+use crate::store::on_unique;
 use crate::{Page, Services};
 
 pub use model::roles::{Role, EVERYBODY, SYSADMIN};

@@ -10,6 +10,7 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor, Row};
 
+use crate::clock::{now, now_ms};
 use crate::error::DomainError;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,11 +45,6 @@ pub struct Store {
 
 /// How long a failed token write keeps the instance not ready.
 const HOT_WRITE_FAILURE_MS: i64 = 5_000;
-
-/// Unix milliseconds now.
-pub(crate) fn now_ms() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreOpenError {
@@ -319,10 +315,6 @@ impl Store {
             Backend::Postgres => self.pool.begin().await,
         }
     }
-}
-
-pub fn now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
 /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.

@@ -24,7 +24,7 @@ pub fn random_token(bytes: usize) -> String {
 /// A new opaque token (access or refresh), 54 URL-safe characters: the issue time in unix
 /// milliseconds as 11 lowercase hex digits, then the secret, 256 bits as `random_token(32)`.
 pub fn opaque_token() -> String {
-    format!("{:011x}{}", crate::store::now_ms().max(0), random_token(32))
+    format!("{:011x}{}", crate::clock::now_ms().max(0), random_token(32))
 }
 
 /// The issue-time prefix of an `opaque_token` (54 characters, 11 hex digits first); `None` for

@@ -6,10 +6,12 @@ use sqlx::{AnyConnection, Row};
 
 use crate::audit::audited_change_in;
 use crate::audit::{self, Entry, Who};
+use crate::clock::now;
+use crate::clock::rfc3339;
 use crate::error::{DomainError, Result};
 use crate::names::{check_password, Email, LoginName};
 use crate::rights::{Principal, Right};
-use crate::store::{get_bool, like_escape, now, on_unique};
+use crate::store::{get_bool, like_escape, on_unique};
 use crate::{Page, Services};
 
 pub use model::users::User;
@@ -63,7 +65,7 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<serde_json::
 pub(crate) fn jwks_text(v: Option<&serde_json::Value>) -> Result<Option<String>> {
     match v {
         None | Some(serde_json::Value::Null) => Ok(None),
-        Some(v) => crate::clients::check_jwks(v).map(Some),
+        Some(v) => crate::jwks::check_jwks(v).map(Some),
     }
 }
 
@@ -112,16 +114,6 @@ fn user_diff(old: Option<&User>, new: &User) -> Vec<crate::audit::FieldChange> {
         .unwrap_or_default();
     let n = serde_json::to_value(new).unwrap_or_default();
     crate::audit::json_diff(&o, &n, &["id", "created_at"])
-}
-
-pub fn rfc3339(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
 }
 
 fn display_or_login(display: &str, login: &LoginName) -> Result<String> {

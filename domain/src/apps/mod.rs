@@ -11,12 +11,12 @@ use std::sync::Arc;
 use serde::Deserialize;
 use sqlx::Row;
 
+use crate::clock::now;
+use crate::clock::rfc3339;
 use crate::error::{DomainError, Result};
 use crate::names::AppId;
 use crate::rights::{Principal, Right};
 use crate::scopes::Scope;
-use crate::store::now;
-use crate::users::rfc3339;
 use crate::{Page, Services};
 
 use crate::audit::{self, Entry, Who};
@@ -72,14 +72,6 @@ fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D
         })
         .map(Some)
         .ok_or_else(|| serde::de::Error::custom(format!("expected a whole number, not {n}")))
-}
-
-/// Every setting of an app, as a whole replacement (the portal saves the whole app): the same
-/// fields as the app in a configuration document.
-impl From<App> for AppFields {
-    fn from(a: App) -> Self {
-        crate::config_doc::AppConfig::from(a).into()
-    }
 }
 
 /// Checks every field of a whole app as `create_app` would, without the database (roles named

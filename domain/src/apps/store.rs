@@ -6,9 +6,9 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::*;
+use crate::clock::rfc3339;
 use crate::error::{DomainError, Result};
 use crate::store::get_bool;
-use crate::users::rfc3339;
 use crate::Services;
 
 pub(super) const APP_COLS: &str = "app_id, name, description, category, client_id_type, allowed_clients, issuer, redirect_uris, token_type, auth_methods, \

@@ -127,7 +127,7 @@ async fn run(
             Err(_) => true,
         };
         if nothing_written {
-            failed_at_ms.store(crate::store::now_ms(), Ordering::Relaxed);
+            failed_at_ms.store(crate::clock::now_ms(), Ordering::Relaxed);
         }
         // One sample per transaction: the commit latency every token in the batch waited for.
         metrics::histogram!("gatehouse_db_query_duration_seconds", "query" => "token_batch_commit")

@@ -12,9 +12,9 @@ use super::introspect::TokenRow;
 use super::{TokenRequest, TokenResponse};
 use crate::apps::{App, AuthMethod, ClientIdType};
 use crate::clients::{has_access, Client};
+use crate::clock::now;
 use crate::error::{OAuthError, OAuthErrorCode};
 use crate::oidc::{is_standard_scope, SignIn};
-use crate::store::now;
 use crate::tokens::sha256_hex;
 use crate::Services;
 

@@ -9,8 +9,8 @@ use sha2::{Digest, Sha256};
 use super::{Claims, TokenInfo};
 use crate::apps::ClientIdType;
 use crate::clients::ClientCredentials;
+use crate::clock::now;
 use crate::error::OAuthError;
-use crate::store::now;
 use crate::Services;
 
 pub(crate) fn looks_like_jwt(t: &str) -> bool {

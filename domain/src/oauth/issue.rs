@@ -8,9 +8,9 @@ use jsonwebtoken::Header;
 use super::grants::Grant;
 use super::{Claims, TokenResponse};
 use crate::apps::{App, TokenType};
+use crate::clock::now;
 use crate::error::OAuthError;
 use crate::oidc::SignIn;
-use crate::store::now;
 use crate::tokens::{opaque_token, opaque_token_key_of, random_token, sha256_hex};
 use crate::Services;
 

@@ -3,8 +3,8 @@
 
 use super::introspect::looks_like_jwt;
 use crate::clients::ClientCredentials;
+use crate::clock::now;
 use crate::error::OAuthError;
-use crate::store::now;
 use crate::tokens::opaque_token_key_of;
 use crate::Services;
 

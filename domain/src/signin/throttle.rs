@@ -13,8 +13,8 @@ use std::sync::{Arc, RwLock};
 
 use sqlx::Row;
 
+use crate::clock::now;
 use crate::error::AuthError;
-use crate::store::now;
 use crate::Services;
 
 pub const ACCOUNT_LIMIT: i64 = 10;
