@@ -370,12 +370,13 @@ def flood_case(workdir):
         if line is None:
             raise SystemExit(f"bench: the flood printed no figures:\n{out}")
         f = json.loads(line[5:])
-        answered = f["c503"] + f["c401"] + f["other"]
+        answered = f["c503"] + f["c401"] + f["c429"] + f["other"]
         return {
             "flood_connections": FLOOD,
             "flood_rps": round(f["requests"] / (f["duration_us"] / 1e6)),
             "flood_503_share": round(f["c503"] / answered, 3) if answered else None,
-            "flood_401": f["c401"], "flood_503": f["c503"], "flood_other": f["other"],
+            "flood_401": f["c401"], "flood_503": f["c503"], "flood_429": f["c429"],
+            "flood_other": f["other"],
             "flood_errors": f["connect_errors"] + f["read_errors"] + f["write_errors"] + f["timeouts"],
             "client": client,
             "peak_rss_mb": peak_rss_mb(proc.pid),
@@ -390,7 +391,8 @@ def print_flood(r):
     c = r["client"]
     print(f"| flood: {r['flood_connections']} concurrent failing client authentications from as many "
           f"addresses, beside the client's own token requests (SQLite) | flood {r['flood_rps']:,} req/s, "
-          f"{r['flood_503_share']:.0%} answered 503 ({r['flood_401']:,} refused 401, {r['flood_other']} other, "
+          f"{r['flood_503_share']:.0%} answered 503 ({r['flood_401']:,} refused 401, {r['flood_429']:,} 429, "
+          f"{r['flood_other']} other, "
           f"{r['flood_errors']} errors); the client {fmt(c)}; peak RSS {r['peak_rss_mb']} MB |")
 
 

@@ -11,6 +11,8 @@ module.exports = defineConfig({
   fullyParallel: false,
   workers: 1,
   retries: 0,
+  // A stray test.only must never make CI pass on a subset.
+  forbidOnly: !!process.env.CI,
   reporter: [["list"]],
   use: {
     baseURL: `http://127.0.0.1:${port}`,

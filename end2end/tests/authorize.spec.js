@@ -26,11 +26,9 @@ const PERSON = { login: unique("person"), password: "person-password-1" };
 const ROLE = unique("E2E People");
 const CODE_APP = unique("e2e-code");
 const IMPLICIT_APP = unique("e2e-implicit");
-let setupDone = false;
 
 /** Creates, through the admin API, a role with PERSON in it and the apps the tests use. */
 async function setup(page) {
-  if (setupDone) return;
   await signIn(page);
   const api = async (method, path, data) => {
     const res = await page.request.fetch(path, { method, data, headers: { Origin: new URL(page.url()).origin } });
@@ -53,8 +51,15 @@ async function setup(page) {
   await api("POST", "/api/v1/apps", { ...base, app_id: IMPLICIT_APP, name: "E2E Implicit App", auth_methods: ["implicit"] });
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(/\/login/);
-  setupDone = true;
 }
+
+// What every test here needs, made once per worker (a failed test restarts the worker, which
+// runs this again with new names): no test depends on another having run first.
+test.beforeAll(async ({ browser }) => {
+  const page = await browser.newPage();
+  await setup(page);
+  await page.close();
+});
 
 function pkce() {
   const verifier = crypto.randomBytes(32).toString("base64url");
@@ -75,7 +80,6 @@ async function signInHere(page) {
 }
 
 test("code + PKCE with consent: approve, then deny; a second authorization skips the password", async ({ page }) => {
-  await setup(page);
   const { verifier, challenge } = pkce();
   await page.goto(authorizeUrl(CODE_APP, { response_type: "code", scope: "profile files", code_challenge: challenge, code_challenge_method: "S256" }));
   await signInHere(page);
@@ -109,7 +113,6 @@ test("code + PKCE with consent: approve, then deny; a second authorization skips
 });
 
 test("implicit returns the token in the fragment", async ({ page }) => {
-  await setup(page);
   await page.goto(authorizeUrl(IMPLICIT_APP, { response_type: "token", scope: "profile" }));
   await signInHere(page);
   await page.waitForURL(new RegExp(`127\\.0\\.0\\.1:${targetPort}/cb#`));
@@ -121,7 +124,6 @@ test("implicit returns the token in the fragment", async ({ page }) => {
 });
 
 test("a flow the app does not allow redirects with auth mode not allowed", async ({ page }) => {
-  await setup(page);
   // Checked before sign-in: nothing to sign in for.
   await page.goto(authorizeUrl(IMPLICIT_APP, { response_type: "code", code_challenge: pkce().challenge, code_challenge_method: "S256" }));
   await page.waitForURL(new RegExp(`127\\.0\\.0\\.1:${targetPort}/cb\\?`));
@@ -131,7 +133,6 @@ test("a flow the app does not allow redirects with auth mode not allowed", async
 });
 
 test("an unknown redirect URI shows the error page and never redirects", async ({ page }) => {
-  await setup(page);
   const res = await page.goto(`/oauth2/authorize/${CODE_APP}?response_type=code&client_id=x&redirect_uri=${encodeURIComponent("https://evil.example/cb")}`);
   expect(res.status()).toBe(400);
   await expect(page.getByRole("heading", { name: "This sign-in request cannot be completed" })).toBeVisible();
@@ -140,7 +141,6 @@ test("an unknown redirect URI shows the error page and never redirects", async (
 });
 
 test("the consent page and connected apps are Leptos pages: they hydrate cleanly, withdraw works", async ({ page }) => {
-  await setup(page);
   const errors = [];
   page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
   page.on("pageerror", (e) => errors.push(String(e)));
@@ -163,7 +163,6 @@ test("the consent page and connected apps are Leptos pages: they hydrate cleanly
 test.describe("without JavaScript", () => {
   test.use({ javaScriptEnabled: false });
   test("consent: approve one of two scopes, and the code carries only that one", async ({ page }) => {
-    await setup(page);
     const { verifier, challenge } = pkce();
     await page.goto(authorizeUrl(CODE_APP, { response_type: "code", scope: "profile files", code_challenge: challenge, code_challenge_method: "S256" }));
     if (page.url().includes("/login")) await signInHere(page);

@@ -6,10 +6,15 @@ const ADMIN = { login: "admin", password: process.env.E2E_ADMIN_PASSWORD || "e2e
 /** Waits until the wasm has hydrated the page, so that client-side behaviour is live. */
 async function hydrated(page) {
   await page.locator("body[data-hydrated]").waitFor({ state: "attached", timeout: 20_000 });
-  // Screens that load data hydrate their form once it arrives.
-  if (await page.locator("form[data-ready]").count()) {
-    await page.locator('form[data-ready="true"]').waitFor({ state: "attached", timeout: 20_000 });
-  }
+  // Screens that load data show "Loading…" until it arrives and then render their form, which
+  // says when it is ready: wait for both, rather than look once before the form can exist.
+  await page.waitForFunction(
+    () =>
+      !document.querySelector('form[data-ready="false"]') &&
+      ![...document.querySelectorAll("main p")].some((p) => p.textContent === "Loading…"),
+    null,
+    { timeout: 20_000 },
+  );
 }
 
 /** Signs in through the hosted login page and waits for the page it returns to. */

@@ -52,12 +52,22 @@ test("an anonymous visitor goes to the login page and comes back afterwards", as
   await expect(page.getByRole("heading", { name: "Roles", exact: true })).toBeVisible();
 });
 
-test("signing out ends the session", async ({ page }) => {
+test("signing out ends the session", async ({ page, browser }) => {
   await signIn(page);
+  // The session cookie as it was, to present again after signing out: the server, not the
+  // browser's cookie jar, must refuse it.
+  const old = (await page.context().cookies()).find((c) => c.name === "gatehouse_session");
+  expect(old).toBeTruthy();
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(/\/login/);
   await page.goto("/admin");
   await expect(page).toHaveURL(/\/login/);
+  const other = await browser.newContext();
+  await other.addCookies([old]);
+  const replay = await other.newPage();
+  await replay.goto("/admin");
+  await expect(replay).toHaveURL(/\/login/);
+  await other.close();
 });
 
 test.describe("without JavaScript", () => {

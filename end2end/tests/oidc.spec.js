@@ -33,7 +33,6 @@ const ALGS = [
   { tokenType: "jwt_es256", alg: "ES256", app: unique("oidc-es") },
   { tokenType: "jwt_eddsa", alg: "EdDSA", app: unique("oidc-ed") },
 ];
-let setupDone = false;
 let roleId;
 
 /** An admin API call with the signed-in page's session. */
@@ -44,7 +43,6 @@ async function api(page, method, path, data) {
 }
 
 async function setup(page) {
-  if (setupDone) return;
   await signIn(page);
   const role = await api(page, "POST", "/api/v1/roles", { name: ROLE });
   roleId = role.id;
@@ -66,8 +64,15 @@ async function setup(page) {
   }
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(/\/login/);
-  setupDone = true;
 }
+
+// What every test here needs, made once per worker (a failed test restarts the worker, which
+// runs this again with new names): no test depends on another having run first.
+test.beforeAll(async ({ browser }) => {
+  const page = await browser.newPage();
+  await setup(page);
+  await page.close();
+});
 
 /** The left half of the token's hash with the ID token algorithm's hash, base64url. */
 function halfHash(alg, token) {
@@ -77,7 +82,6 @@ function halfHash(alg, token) {
 
 for (const a of ALGS) {
   test(`openid-client signs in, validates the ${a.alg} ID token, reads UserInfo, refreshes and logs out`, async ({ page, baseURL }) => {
-    await setup(page);
     const client = await import("openid-client");
     const config = await client.discovery(new URL(`${baseURL}/oauth2/${a.app}`), RP.login, RP.secret, undefined, {
       execute: [client.allowInsecureRequests],
@@ -147,7 +151,6 @@ for (const a of ALGS) {
 }
 
 test("a private_key_jwt client gets tokens, and a replayed assertion is refused", async ({ page, baseURL }) => {
-  await setup(page);
   await signIn(page);
   const { publicKey, privateKey } = await crypto.webcrypto.subtle.generateKey(
     { name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);

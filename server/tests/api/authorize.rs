@@ -188,7 +188,13 @@ async fn code_with_pkce_then_exchange_then_replay_revokes() {
     assert_eq!(
         (s, wrong["error"].as_str()),
         (400, Some("invalid_grant")),
-        "a wrong verifier spends the code too"
+        "a wrong verifier is refused"
+    );
+    let (s, again) = exchange(&app.url, "web", &code, VERIFIER).await;
+    assert_eq!(
+        (s, again["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "and it spent the code: the right verifier comes too late"
     );
 
     // A fresh code: exchange works, the replay revokes what it issued.
@@ -639,9 +645,14 @@ async fn consent_is_asked_remembered_and_asked_again_for_new_scopes() {
         .expect("consent");
     assert_eq!(res.status(), 303);
     assert!(location(&res).contains("code="), "{}", location(&res));
-    // Remembered: no consent page for the same scopes.
+    // Remembered: no consent page for the same scopes, the code goes straight to the client.
     let res = authorize(&c, &app.url, "ask", &p).await;
     assert_eq!(res.status(), 303);
+    assert!(
+        location(&res).starts_with(&format!("{CB}?code=")),
+        "{}",
+        location(&res)
+    );
     // A scope outside the approved set asks again.
     let res = authorize(&c, &app.url, "ask", &code_params("web-client", &ch)).await;
     assert_eq!(res.status(), 200);
@@ -687,6 +698,7 @@ async fn consent_is_asked_remembered_and_asked_again_for_new_scopes() {
         .await
         .expect("withdraw");
     assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/account/apps", "back to the list");
     assert_eq!(authorize(&c, &app.url, "ask", &p).await.status(), 200);
 }
 

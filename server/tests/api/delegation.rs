@@ -393,33 +393,6 @@ async fn a_password_change_ends_sessions_and_revokes_tokens() {
     assert_eq!(location(&res), "/account/apps");
 }
 
-/// A new session of `login`, signed in without a cookie jar: the `gatehouse_session=…` pair,
-/// to send again by hand (so a test proves what the server does with it, not the jar).
-async fn session_cookie(app: &TestApp, login: &str, password: &str) -> String {
-    let res = client()
-        .post(format!("{}/sfn/login", app.url))
-        .header("Accept", "text/html")
-        .header("Origin", &app.url)
-        .form(&[
-            ("login_name", login),
-            ("password", password),
-            ("return_to", "/"),
-        ])
-        .send()
-        .await
-        .expect("login");
-    assert_eq!(location(&res), "/", "{login} signs in");
-    let set = res
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("gatehouse_session="))
-        .expect("a session cookie")
-        .to_string();
-    set.split(';').next().unwrap_or_default().to_string()
-}
-
 #[tokio::test]
 async fn machines_never_sign_in_as_people_and_do_not_count_as_the_last_administrator() {
     let app = spawn_app().await;

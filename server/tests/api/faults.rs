@@ -373,7 +373,14 @@ async fn a_full_disk_is_a_logged_500_and_not_ready_and_recovers_by_itself() {
     let disk = dir.path().join("disk");
     std::fs::create_dir(&disk).expect("mount point");
     let Some(_tmpfs) = Tmpfs::mount(&disk, 24) else {
-        eprintln!("full-disk test skipped: mounting a small tmpfs needs root");
+        // Never a silent pass: without root this test cannot prove anything, so it fails unless
+        // the run says explicitly that it cannot mount.
+        assert!(
+            std::env::var("GATEHOUSE_TEST_NO_MOUNT").is_ok(),
+            "the full-disk test mounts a 24 MiB tmpfs and needs root; run the suite as root \
+             (CI does) or set GATEHOUSE_TEST_NO_MOUNT=1 to leave it out knowingly"
+        );
+        eprintln!("full-disk test LEFT OUT: GATEHOUSE_TEST_NO_MOUNT is set");
         return;
     };
     let db = format!("sqlite://{}", disk.join("gatehouse.db").display());

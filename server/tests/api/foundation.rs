@@ -149,22 +149,37 @@ async fn a_return_path_pointing_off_site_is_ignored() {
 #[tokio::test]
 async fn sign_out_ends_the_session() {
     let app = spawn_app().await;
-    let res = app
-        .admin
+    // A session cookie held outside any cookie jar, so the server (not the jar forgetting it)
+    // must be what refuses it after the sign-out.
+    let cookie = session_cookie(&app, "admin", ADMIN_PASSWORD).await;
+    let admin_page = |cookie: String| {
+        let url = app.url.clone();
+        async move {
+            client()
+                .get(format!("{url}/admin"))
+                .header("Cookie", cookie)
+                .send()
+                .await
+                .expect("admin")
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(admin_page(cookie.clone()).await, 200, "signed in before");
+    let res = client()
         .post(format!("{}/sfn/logout", app.url))
         .header("Accept", "text/html")
         .header("Origin", &app.url)
+        .header("Cookie", cookie.clone())
         .send()
         .await
         .expect("logout");
     assert_eq!(location(&res), "/login");
-    let page = app
-        .admin
-        .get(format!("{}/admin", app.url))
-        .send()
-        .await
-        .expect("admin");
-    assert_eq!(page.status(), 303);
+    assert_eq!(
+        admin_page(cookie).await,
+        303,
+        "the same cookie is refused afterwards"
+    );
 }
 
 #[tokio::test]

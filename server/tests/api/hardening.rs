@@ -480,7 +480,12 @@ async fn sessions_end_after_the_idle_and_the_absolute_timeout() {
     let mut cfg = config(&app.db);
     cfg.session_idle_timeout = 3;
     let (idle_url, _) = start(cfg).await;
-    let c = admin_on(&idle_url).await;
+    let (c, jar) = jar_client();
+    let res = sign_in(&c, &idle_url, "admin", ADMIN_PASSWORD, "/admin").await;
+    assert_eq!(res.status(), 302);
+    // The cookie as it is now: presented again by hand after the idle period, so the server
+    // (not the jar dropping an expired cookie) must refuse it.
+    let cookie = cookie_header(&jar, &idle_url);
     assert_eq!(users(c.clone(), idle_url.clone()).await, 200);
     tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
     assert_eq!(
@@ -489,6 +494,18 @@ async fn sessions_end_after_the_idle_and_the_absolute_timeout() {
         "activity keeps it"
     );
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let replayed = client()
+        .get(format!("{idle_url}/api/v1/users"))
+        .header("Cookie", cookie)
+        .send()
+        .await
+        .expect("get")
+        .status()
+        .as_u16();
+    assert_eq!(
+        replayed, 401,
+        "idle too long: the server refuses the old cookie"
+    );
     assert_eq!(users(c, idle_url).await, 401, "idle too long");
     // Absolute: 3 s after signing in it ends, however active.
     let mut cfg = config(&app.db);

@@ -103,6 +103,25 @@ pub async fn spawn_app() -> TestApp {
     }
 }
 
+/// A client whose cookie jar the test can read (to present a cookie again by hand later).
+pub fn jar_client() -> (reqwest::Client, std::sync::Arc<reqwest::cookie::Jar>) {
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let c = reqwest::Client::builder()
+        .cookie_provider(jar.clone())
+        .redirect(Policy::none())
+        .build()
+        .expect("client");
+    (c, jar)
+}
+
+/// The `Cookie` header `jar` would send to `url` now.
+pub fn cookie_header(jar: &reqwest::cookie::Jar, url: &str) -> String {
+    use reqwest::cookie::CookieStore;
+    jar.cookies(&url.parse().expect("url"))
+        .and_then(|v| v.to_str().ok().map(str::to_string))
+        .expect("a cookie for this server")
+}
+
 /// A client with a cookie jar that does not follow redirects.
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
@@ -336,4 +355,31 @@ pub async fn introspect_with(
     let res = req.send().await.expect("introspect");
     let status = res.status().as_u16();
     (status, res.json().await.unwrap_or(Value::Null))
+}
+
+/// A new session of `login`, signed in without a cookie jar: the `gatehouse_session=…` pair,
+/// to send again by hand (so a test proves what the server does with it, not the jar).
+pub async fn session_cookie(app: &TestApp, login: &str, password: &str) -> String {
+    let res = client()
+        .post(format!("{}/sfn/login", app.url))
+        .header("Accept", "text/html")
+        .header("Origin", &app.url)
+        .form(&[
+            ("login_name", login),
+            ("password", password),
+            ("return_to", "/"),
+        ])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(location(&res), "/", "{login} signs in");
+    let set = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("gatehouse_session="))
+        .expect("a session cookie")
+        .to_string();
+    set.split(';').next().unwrap_or_default().to_string()
 }

@@ -57,7 +57,16 @@ fn half_hash(alg: Algorithm, token: &str) -> String {
 
 /// Signs alice in, authorizes `scope` with a nonce and exchanges the code.
 async fn code_flow(app: &TestApp, app_id: &str, scope: &str) -> (reqwest::Client, Value) {
-    let c = alice(app).await;
+    code_flow_as(app, app_id, scope, alice(app).await).await
+}
+
+/// `code_flow` for a person already signed in on `c`.
+async fn code_flow_as(
+    app: &TestApp,
+    app_id: &str,
+    scope: &str,
+    c: reqwest::Client,
+) -> (reqwest::Client, Value) {
     let ch = challenge(VERIFIER);
     let res = authorize(
         &c,
@@ -569,7 +578,10 @@ async fn logout_ends_the_session_and_redirects_only_where_the_app_allows() {
         json!({"post_logout_redirect_uris": [LOGOUT_CB]}),
     )
     .await;
-    let (c, body) = code_flow(&app, "lo", "openid").await;
+    let (c, jar) = jar_client();
+    let res = sign_in(&c, &app.url, "alice", "alice-password", "/").await;
+    assert_eq!(res.status(), 302);
+    let (c, body) = code_flow_as(&app, "lo", "openid", c).await;
     let hint = body["id_token"].as_str().expect("id_token").to_string();
     let logout = |c: reqwest::Client, q: Vec<(&'static str, String)>| {
         let url = format!("{}/oauth2/logout/lo", app.url);
@@ -606,6 +618,19 @@ async fn logout_ends_the_session_and_redirects_only_where_the_app_allows() {
         location(&res)
     );
 
+    // The session cookie as it is now, to present again by hand after the logout.
+    let old_cookie = cookie_header(&jar, &app.url);
+    let res = client()
+        .get(format!("{}/oauth2/authorize/lo", app.url))
+        .query(&none)
+        .header("Cookie", old_cookie.clone())
+        .send()
+        .await
+        .expect("authorize");
+    assert!(
+        query_of(&location(&res)).contains_key("code"),
+        "signed in before"
+    );
     // The valid request: the session ends and the browser goes back with the state.
     let res = logout(
         c.clone(),
@@ -622,6 +647,19 @@ async fn logout_ends_the_session_and_redirects_only_where_the_app_allows() {
     assert_eq!(
         query_of(&location(&res)).get("error").map(String::as_str),
         Some("login_required")
+    );
+    // The old cookie, presented again by hand, is refused by the server too.
+    let res = client()
+        .get(format!("{}/oauth2/authorize/lo", app.url))
+        .query(&none)
+        .header("Cookie", old_cookie)
+        .send()
+        .await
+        .expect("authorize");
+    assert_eq!(
+        query_of(&location(&res)).get("error").map(String::as_str),
+        Some("login_required"),
+        "the server ended the session"
     );
 
     // Without a hint a signed-in person is asked first; the form (with its token) signs out.

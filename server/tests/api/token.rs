@@ -254,12 +254,22 @@ async fn every_client_rule_has_its_error() {
     );
 
     // client_credentials needs a confidential Client ID Type.
-    app.api(
-        Method::PATCH,
-        "/api/v1/apps/rules",
-        Some(json!({"auth_methods": ["client_credentials"], "client_id_type": "anything"})),
-    )
-    .await;
+    let (s, patched) = app
+        .api(
+            Method::PATCH,
+            "/api/v1/apps/rules",
+            Some(json!({"auth_methods": ["client_credentials"], "client_id_type": "anything"})),
+        )
+        .await;
+    assert_eq!(s, 200, "{patched}");
+    assert_eq!(
+        (
+            patched["client_id_type"].as_str(),
+            patched["auth_methods"].clone()
+        ),
+        (Some("anything"), json!(["client_credentials"])),
+        "the app allows client_credentials now, so the refusal is the Client ID Type's"
+    );
     let (s, b, _) = form_token(url, "rules", &cc(CLIENT, SECRET)).await;
     assert_eq!(
         (s, b["error"].as_str()),
