@@ -1,16 +1,19 @@
-//! Argon2id hashing and verification in one bounded place (`Hasher`): at most `concurrency`
-//! runs at once (19 MiB each), at most `queue` verifications waiting for one, and beyond that an
-//! immediate `Busy` (the doors answer 503 with `Retry-After`) — never unbounded memory, and
-//! legitimate sign-ins are not buried under a flood. Unknown names and users without a password
-//! are verified against a dummy hash through the same queue, so they cost the same time.
+//! Argon2id hashing and verification in one bounded place (`Hasher`): a fixed set of worker
+//! threads (as many as the machine has cores, or as configured), each verifying in one memory
+//! area of its own that it keeps and reuses (19 MiB), at most `queue` verifications waiting for
+//! them, and beyond that an immediate `Busy` (the doors answer 503 with `Retry-After`) — memory
+//! stays bounded whatever the load, and legitimate sign-ins are not buried under a flood. Unknown
+//! names and users without a password are verified against a dummy hash through the same queue,
+//! so they cost the same time.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{mpsc, Arc, Mutex, OnceLock};
 
 use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+    rand_core::OsRng, PasswordHash, PasswordHasher, SaltString,
 };
-use argon2::Argon2;
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use subtle::ConstantTimeEq;
 use tokio::sync::Semaphore;
 
 use crate::error::{DomainError, Result};
@@ -44,6 +47,9 @@ impl Default for HashLimits {
     }
 }
 
+/// A piece of Argon2 work for a worker, with the worker's reusable memory.
+type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
+
 /// The one place passwords and secrets are hashed and verified.
 pub struct Hasher {
     permits: Semaphore,
@@ -52,26 +58,56 @@ pub struct Hasher {
     /// Argon2 runs so far (hashes and verifications).
     runs: AtomicUsize,
     queue: usize,
+    /// The workers' queue; a permit is held for every job in it, so it never holds more jobs
+    /// than there are workers.
+    jobs: Mutex<mpsc::Sender<Job>>,
 }
 
 impl Hasher {
+    /// Starts `limits.concurrency` worker threads; they end when the hasher is dropped.
     pub fn new(limits: HashLimits) -> Hasher {
+        let workers = limits.concurrency.max(1);
+        let (tx, rx) = mpsc::channel::<Job>();
+        let rx = Arc::new(Mutex::new(rx));
+        for i in 0..workers {
+            let rx = rx.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("argon2-{i}"))
+                .spawn(move || {
+                    // This worker's Argon2 memory, allocated once and reused by every run.
+                    let mut blocks: Vec<Block> = Vec::new();
+                    loop {
+                        let job = match rx.lock() {
+                            Ok(r) => r.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(&mut blocks),
+                            Err(_) => return,
+                        }
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "cannot start an Argon2 worker");
+            }
+        }
         Hasher {
-            permits: Semaphore::new(limits.concurrency.max(1)),
+            permits: Semaphore::new(workers),
             waiting: AtomicUsize::new(0),
             running: AtomicUsize::new(0),
             runs: AtomicUsize::new(0),
             queue: limits.queue,
+            jobs: Mutex::new(tx),
         }
     }
 
-    /// Runs `f` (Argon2) on a blocking thread once a permit is free. `bounded`: refuse at once
-    /// when the queue is full (sign-in and client authentication); otherwise wait (an
-    /// administrator setting a password).
+    /// Runs `f` (Argon2) on a worker once a permit is free. `bounded`: refuse at once when the
+    /// queue is full (sign-in and client authentication); otherwise wait (an administrator
+    /// setting a password).
     async fn run<T: Send + 'static>(
         &self,
         bounded: bool,
-        f: impl FnOnce() -> T + Send + 'static,
+        f: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
     ) -> std::result::Result<T, Busy> {
         let queued = self.waiting.fetch_add(1, Ordering::AcqRel);
         if bounded && queued >= self.queue {
@@ -86,10 +122,20 @@ impl Hasher {
         self.runs.fetch_add(1, Ordering::AcqRel);
         let running = self.running.fetch_add(1, Ordering::AcqRel) + 1;
         metrics::gauge!("gatehouse_password_hashes_in_flight").set(running as f64);
-        let out = tokio::task::spawn_blocking(f).await;
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let sent = self.jobs.lock().map_err(|_| Busy).and_then(|jobs| {
+            jobs.send(Box::new(move |blocks: &mut Vec<Block>| {
+                let _ = tx.send(f(blocks));
+            }))
+            .map_err(|_| Busy)
+        });
+        let out = match sent {
+            Ok(()) => rx.await.map_err(|_| Busy),
+            Err(b) => Err(b),
+        };
         let running = self.running.fetch_sub(1, Ordering::AcqRel) - 1;
         metrics::gauge!("gatehouse_password_hashes_in_flight").set(running as f64);
-        out.map_err(|_| Busy)
+        out
     }
 
     /// Whether a verification would be queued now rather than refused.
@@ -110,7 +156,7 @@ impl Hasher {
     /// Hashes with Argon2id and the crate's recommended parameters (m=19 MiB, t=2, p=1); waits
     /// for a permit rather than refusing (administrators setting passwords).
     pub async fn hash(&self, password: String) -> Result<String> {
-        self.run(false, move || hash_blocking(&password))
+        self.run(false, move |_| hash_blocking(&password))
             .await
             .map_err(|_| DomainError::Internal("hashing task failed".into()))?
     }
@@ -122,7 +168,7 @@ impl Hasher {
         password: String,
         hash: Option<String>,
     ) -> std::result::Result<bool, Busy> {
-        self.run(true, move || verify_blocking(&password, hash))
+        self.run(true, move |blocks| verify_blocking(&password, hash, blocks))
             .await
     }
 }
@@ -135,17 +181,42 @@ pub fn hash_blocking(password: &str) -> Result<String> {
         .map_err(|e| DomainError::Internal(format!("password hashing failed: {e}")))
 }
 
-fn verify_blocking(password: &str, hash: Option<String>) -> bool {
+/// Verifies `password` against the PHC string `hash` (or the dummy hash, answering false) in
+/// `blocks`, the worker's own memory: no 19 MiB allocation per run.
+fn verify_blocking(password: &str, hash: Option<String>, blocks: &mut Vec<Block>) -> bool {
     let hash = hash.and_then(|h| PasswordHash::new(&h).is_ok().then_some(h));
     let known = hash.is_some();
     let hash = hash.unwrap_or_else(|| dummy_hash().to_string());
-    let Ok(parsed) = PasswordHash::new(&hash) else {
-        return false;
-    };
-    let ok = Argon2::default()
-        .verify_password(password.as_bytes(), &parsed)
-        .is_ok();
+    let ok = verify_in(password.as_bytes(), &hash, blocks).unwrap_or(false);
     ok && known
+}
+
+/// What `PasswordVerifier::verify_password` does, with the memory given.
+fn verify_in(password: &[u8], hash: &str, blocks: &mut Vec<Block>) -> Option<bool> {
+    let parsed = PasswordHash::new(hash).ok()?;
+    let algorithm = Algorithm::try_from(parsed.algorithm).ok()?;
+    let version = match parsed.version {
+        Some(v) => Version::try_from(v).ok()?,
+        None => Version::default(),
+    };
+    let params = Params::try_from(&parsed).ok()?;
+    let expected = parsed.hash?;
+    let mut salt = [0u8; 64];
+    let salt = parsed.salt?.decode_b64(&mut salt).ok()?;
+    let needed = params.block_count();
+    // A stored hash asking for more than 64 MiB (an imported one) is refused, not run: every
+    // worker keeps the memory it grew to.
+    if needed > 64 * 1024 {
+        return None;
+    }
+    if blocks.len() < needed {
+        blocks.resize(needed, Block::default());
+    }
+    let mut out = vec![0u8; expected.len()];
+    Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(password, salt, &mut out, &mut blocks[..needed])
+        .ok()?;
+    Some(bool::from(out.as_slice().ct_eq(expected.as_bytes())))
 }
 
 fn dummy_hash() -> &'static str {
