@@ -41,8 +41,8 @@ pub struct Config {
     /// revocation endpoints (bursts of as many); 0 turns the limit off.
     #[arg(long, env = "GATEHOUSE_TOKEN_RATE_LIMIT", default_value_t = 0)]
     pub token_rate_limit: u32,
-    /// Argon2 verifications run at once (each holds 19 MiB); 0: as many as the machine has
-    /// cores.
+    /// Argon2 verifications run at once (each holds 19 MiB); 0: one fewer than the machine
+    /// has cores (at least one).
     #[arg(long, env = "GATEHOUSE_PASSWORD_HASH_CONCURRENCY", default_value_t = 0)]
     pub password_hash_concurrency: usize,
     /// Verifications that may wait for one of those; beyond, sign-ins and client
@@ -132,14 +132,13 @@ impl Config {
     /// The bounds of password hashing, with 0 meaning the machine's default.
     pub fn hash_limits(&self) -> domain::passwords::HashLimits {
         let default = domain::passwords::HashLimits::default();
-        let concurrency = match self.password_hash_concurrency {
-            0 => default.concurrency,
-            n => n,
-        };
         domain::passwords::HashLimits {
-            concurrency,
+            concurrency: match self.password_hash_concurrency {
+                0 => default.concurrency,
+                n => n,
+            },
             queue: match self.password_hash_queue {
-                0 => 32 * concurrency,
+                0 => default.queue,
                 n => n,
             },
         }

@@ -34,14 +34,15 @@ pub struct HashLimits {
 }
 
 impl Default for HashLimits {
-    /// As many runs as the machine has cores, and a queue of 32 per core (about half a second
-    /// of work at 15-30 ms a run).
+    /// One run fewer than the machine has cores (at least one): a core stays free for the
+    /// requests that need no Argon2 (tokens of clients already proven, introspection), which
+    /// would otherwise queue behind a flood of guesses. A queue of 32 per core.
     fn default() -> Self {
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
         HashLimits {
-            concurrency: cores,
+            concurrency: cores.saturating_sub(1).max(1),
             queue: 32 * cores,
         }
     }
