@@ -388,6 +388,14 @@ impl Services {
         }
     }
 
+    /// The user's current credential version (what a session signed in now would remember).
+    pub async fn credential_version(&self, user_id: &str) -> Result<Option<i64>> {
+        Ok(self
+            .user_row_by_id(user_id)
+            .await?
+            .map(|r| r.secret_version))
+    }
+
     /// Resolves the user behind a bearer token to the principal with its rights; None when the
     /// user is gone or disabled.
     pub async fn principal(&self, user_id: &str) -> Result<Option<Principal>> {

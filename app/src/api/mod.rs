@@ -199,6 +199,26 @@ pub mod ssr {
         Ok(principal)
     }
 
+    /// After a person changed their own credentials (their password), the session they did it
+    /// from stays signed in: it takes the new credential version. Every other session of theirs
+    /// has ended.
+    pub async fn keep_session(
+        session: &tower_sessions::Session,
+        services: &Services,
+        user_id: &str,
+    ) -> Result<(), DomainError> {
+        if session_user_id(session).await?.as_deref() != Some(user_id) {
+            return Ok(());
+        }
+        if let Some(v) = services.credential_version(user_id).await? {
+            session
+                .insert(SESSION_CREDENTIAL, v)
+                .await
+                .map_err(|e| DomainError::Internal(format!("session store: {e}")))?;
+        }
+        Ok(())
+    }
+
     /// The signed-in principal, if any.
     pub async fn current() -> Result<Option<Principal>, ServerFnError> {
         session_principal(&session().await?, &services()?)

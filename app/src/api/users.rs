@@ -164,9 +164,14 @@ pub async fn update_user(
         enabled: Some(ticked(&enabled)),
         jwks,
     };
-    form_result(services()?.update_user(&p, &id, patch).await, |u| {
-        FormResult::saved("Saved.", Some(u.id))
-    })
+    let s = services()?;
+    let updated = s.update_user(&p, &id, patch).await;
+    if updated.is_ok() && p.user_id == id {
+        keep_session(&session().await?, &s, &id)
+            .await
+            .map_err(map_err)?;
+    }
+    form_result(updated, |u| FormResult::saved("Saved.", Some(u.id)))
 }
 
 #[server(prefix = "/sfn", endpoint = "users/delete")]

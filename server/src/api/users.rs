@@ -57,10 +57,16 @@ pub async fn read(
 pub async fn update(
     State(s): State<Services>,
     Actor(p): Actor,
+    session: Option<axum::Extension<tower_sessions::Session>>,
     Path(id): Path<String>,
     ApiJson(patch): ApiJson<UserPatch>,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(s.update_user(&p, &id, patch).await?))
+    let user = s.update_user(&p, &id, patch).await?;
+    // A person changing their own password stays signed in where they did it.
+    if let Some(axum::Extension(session)) = session.filter(|_| p.user_id == id) {
+        app::api::ssr::keep_session(&session, &s, &id).await?;
+    }
+    Ok(Json(user))
 }
 
 #[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path)), responses((status = 204), (status = 404, body = super::openapi::ErrorBody), (status = 409, body = super::openapi::ErrorBody)))]

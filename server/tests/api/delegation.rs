@@ -586,3 +586,29 @@ async fn import_takes_defaults_stores_no_password_and_create_admin_gives_a_first
     let (s, _) = api_call(&c, &app.url, Method::POST, "/api/v1/keys/rotate", None).await;
     assert_eq!(s, 200, "a System Administrator");
 }
+
+#[tokio::test]
+async fn changing_ones_own_password_keeps_this_session_and_ends_the_others() {
+    let app = spawn_app().await;
+    let other = session_cookie(&app, "admin", ADMIN_PASSWORD).await;
+    let admin = user_id(&app, "admin").await;
+    let (s, b) = app
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/users/{admin}"),
+            Some(json!({"password": "the-admins-new-password"})),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let (s, _) = app.api(Method::GET, "/api/v1/users", None).await;
+    assert_eq!(s, 200, "the session the change was made from goes on");
+    let status = client()
+        .get(format!("{}/api/v1/users", app.url))
+        .header("Cookie", other)
+        .send()
+        .await
+        .expect("get")
+        .status()
+        .as_u16();
+    assert_eq!(status, 401, "another session of the same person has ended");
+}
