@@ -198,6 +198,11 @@ async fn concurrent_creation_of_one_login_name_has_exactly_one_winner() {
         statuses.iter().all(|s| *s == 201 || *s == 409),
         "{statuses:?}"
     );
+    // And the table holds exactly one row for the name, whatever the answers said.
+    let (_, found) = app
+        .api(Method::GET, "/api/v1/users?login_name=racer", None)
+        .await;
+    assert_eq!(found["total"], 1, "{found}");
 }
 
 #[tokio::test]
@@ -230,6 +235,16 @@ async fn the_api_needs_a_session_and_our_origin() {
         .await
         .expect("post");
     assert_eq!(foreign.status(), 403);
+    // Neither refused request created anything.
+    let (_, roles) = app.api(Method::GET, "/api/v1/roles", None).await;
+    assert!(
+        roles["items"]
+            .as_array()
+            .expect("roles")
+            .iter()
+            .all(|r| r["name"] != "x"),
+        "{roles}"
+    );
     let garbage_token = client()
         .get(format!("{}/api/v1/users", app.url))
         .bearer_auth("garbage")
