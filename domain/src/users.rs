@@ -117,7 +117,7 @@ fn user_diff(old: Option<&User>, new: &User) -> Vec<crate::audit::FieldChange> {
 }
 
 fn display_or_login(display: &str, login: &LoginName) -> Result<String> {
-    let d = crate::names::normal_form("display_name", display)?;
+    let d = crate::names::normal_form(display);
     Ok(if d.is_empty() {
         login.as_str().to_string()
     } else {

@@ -106,7 +106,7 @@ impl Draft {
             a.name = text(
                 "name",
                 "Application Name",
-                &crate::names::normal_form("name", v)?,
+                &crate::names::normal_form(v),
                 1,
                 128,
             )?;

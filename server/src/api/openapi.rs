@@ -168,8 +168,8 @@ fn other_scheme() -> String {
 /// patterns, enums, ranges and required fields, so that a body valid by the document is taken
 /// and one that breaks it is refused (the fuzzer checks both ways). Values are trimmed by the
 /// API, so the patterns allow surrounding whitespace. What no schema can say: a scope name used
-/// twice is 409, a role in `user_access_roles` that does not exist is 404, a regex must compile
-/// with Rust's `regex` (`format: regex`).
+/// twice in one body or an issuer another app has is 422, a role in `user_access_roles` that does
+/// not exist is 404, a regex must compile with Rust's `regex` (`format: regex`).
 fn constrained() -> Value {
     let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_else(|_| json!({}));
     let login = json!({"type": "string",
