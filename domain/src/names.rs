@@ -75,8 +75,7 @@ mod tests {
             let r = role_name(fake);
             assert!(
                 r.as_ref().is_err()
-                    || r
-                        .as_ref()
+                    || r.as_ref()
                         .is_ok_and(|n| n.as_str() == SYSADMIN || n.as_str() == EVERYBODY),
                 "{fake:?} refused or the very name (a duplicate the database refuses): {r:?}"
             );

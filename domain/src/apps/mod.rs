@@ -139,29 +139,19 @@ impl Services {
             .await?;
         let t = now();
         let a = &draft.app;
-        sqlx::query(&format!(
+        let sql = format!(
             "INSERT INTO apps ({APP_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1, $16, $16, $17)"
-        ))
-        .bind(&a.app_id)
-        .bind(&a.name)
-        .bind(&a.description)
-        .bind(&a.category)
-        .bind(enum_text(&a.client_id_type))
-        .bind(to_json(&a.allowed_clients))
-        .bind(&draft.issuer_override)
-        .bind(to_json(&a.redirect_uris))
-        .bind(enum_text(&a.token_type))
-        .bind(to_json(&a.auth_methods))
-        .bind(a.token_lifetime_secs)
-        .bind(a.issue_refresh_tokens as i64)
-        .bind(a.refresh_token_lifetime_secs)
-        .bind(a.user_must_confirm as i64)
-        .bind(to_json(&a.scopes))
-        .bind(t)
-        .bind(to_json(&a.post_logout_redirect_uris))
-        .execute(&mut *conn)
-        .await
-        .map_err(crate::store::on_unique("app_id", "an app with this Application ID already exists"))?;
+        );
+        let insert = sqlx::query(&sql).bind(&a.app_id);
+        bind_settings(insert, &draft)
+            .bind(t)
+            .bind(to_json(&a.post_logout_redirect_uris))
+            .execute(&mut *conn)
+            .await
+            .map_err(crate::store::on_unique(
+                "app_id",
+                "an app with this Application ID already exists",
+            ))?;
         for (rid, _) in &roles {
             sqlx::query("INSERT INTO app_roles (app_id, role_id) VALUES ($1, $2)")
                 .bind(&a.app_id)
@@ -351,26 +341,15 @@ impl Services {
         }
         let t = now();
         let a = &draft.app;
-        let done = sqlx::query(
-            "UPDATE apps SET name = $1, description = $2, category = $3, client_id_type = $4, allowed_clients = $5, issuer = $6, \
-             redirect_uris = $7, token_type = $8, auth_methods = $9, token_lifetime_secs = $10, issue_refresh_tokens = $11, \
-             refresh_token_lifetime_secs = $12, user_must_confirm = $13, scopes = $14, version = $15, updated_at = $16, \
-             post_logout_redirect_uris = $19 WHERE app_id = $17 AND version = $18",
+        let done = bind_settings(
+            sqlx::query(
+                "UPDATE apps SET name = $1, description = $2, category = $3, client_id_type = $4, allowed_clients = $5, issuer = $6, \
+                 redirect_uris = $7, token_type = $8, auth_methods = $9, token_lifetime_secs = $10, issue_refresh_tokens = $11, \
+                 refresh_token_lifetime_secs = $12, user_must_confirm = $13, scopes = $14, version = $15, updated_at = $16, \
+                 post_logout_redirect_uris = $19 WHERE app_id = $17 AND version = $18",
+            ),
+            &draft,
         )
-        .bind(&a.name)
-        .bind(&a.description)
-        .bind(&a.category)
-        .bind(enum_text(&a.client_id_type))
-        .bind(to_json(&a.allowed_clients))
-        .bind(&draft.issuer_override)
-        .bind(to_json(&a.redirect_uris))
-        .bind(enum_text(&a.token_type))
-        .bind(to_json(&a.auth_methods))
-        .bind(a.token_lifetime_secs)
-        .bind(a.issue_refresh_tokens as i64)
-        .bind(a.refresh_token_lifetime_secs)
-        .bind(a.user_must_confirm as i64)
-        .bind(to_json(&a.scopes))
         .bind(version + 1)
         .bind(t)
         .bind(app_id)
@@ -506,4 +485,27 @@ pub(crate) async fn delete_app_in(
     )
     .await?;
     Ok(())
+}
+
+/// Binds an app's settings, in the order both the INSERT and the UPDATE list them (name …
+/// scopes), after whatever the statement binds first.
+fn bind_settings<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    draft: &'q Draft,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    let a = &draft.app;
+    q.bind(&a.name)
+        .bind(&a.description)
+        .bind(&a.category)
+        .bind(enum_text(&a.client_id_type))
+        .bind(to_json(&a.allowed_clients))
+        .bind(&draft.issuer_override)
+        .bind(to_json(&a.redirect_uris))
+        .bind(enum_text(&a.token_type))
+        .bind(to_json(&a.auth_methods))
+        .bind(a.token_lifetime_secs)
+        .bind(a.issue_refresh_tokens as i64)
+        .bind(a.refresh_token_lifetime_secs)
+        .bind(a.user_must_confirm as i64)
+        .bind(to_json(&a.scopes))
 }
