@@ -4,6 +4,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
+# The full-disk fault test mounts a small tmpfs. Where this machine cannot mount (not root, or a
+# container without the capability) it is left out on purpose, and said so loudly here; the test
+# itself fails when it cannot mount and nobody said so.
+probe=$(mktemp -d)
+if mount -t tmpfs -o size=1m tmpfs "$probe" 2>/dev/null; then
+  umount "$probe"
+else
+  echo "!! cannot mount a tmpfs here: the full-disk fault test is LEFT OUT (GATEHOUSE_TEST_NO_MOUNT=1)"
+  export GATEHOUSE_TEST_NO_MOUNT=1
+fi
+rmdir "$probe"
 echo "== unit and integration tests (SQLite)"
 cargo test -p model -p domain -p app -p gatehouse
 echo "== integration tests (PostgreSQL)"
