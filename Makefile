@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(CURDIR)/tools/node_modules/.bin:$(PATH)
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: setup run dev build test test-rust test-e2e test-fuzz fuzz bench bench-users bench-purge fmt lint
+.PHONY: setup run dev build test test-rust test-e2e test-fuzz fuzz bench bench-users bench-purge bench-revocation fmt lint
 
 setup:
 	@bash scripts/setup.sh
@@ -49,6 +49,12 @@ bench:
 bench-purge:
 	cargo build --release -p gatehouse --bin gatehouse
 	python3 bench/purge.py
+
+## Two instances on PostgreSQL: how often the other one still answers `active` right after a
+## revocation was acknowledged, and for how long at most.
+bench-revocation:
+	cargo build --release -p gatehouse --bin gatehouse
+	python3 bench/revocation_race.py
 
 ## The Users list with 100,000 users.
 bench-users:
