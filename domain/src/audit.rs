@@ -153,6 +153,89 @@ pub(crate) async fn audited_change_in<'q>(
     Ok(changed)
 }
 
+/// Writes many records by one actor on `conn` in a few statements (an import writes a record per
+/// user it creates: one statement per record would dominate its time).
+pub(crate) async fn write_many(
+    conn: &mut sqlx::AnyConnection,
+    who: Who<'_>,
+    entries: &[Entry<'_>],
+) -> Result<()> {
+    let (actor, kind, client, address) = who.parts();
+    let at = now();
+    let ids: Vec<String> = entries
+        .iter()
+        .map(|_| uuid::Uuid::now_v7().to_string())
+        .collect();
+    // At most 100 records (1,000 parameters) per statement.
+    for (chunk, chunk_ids) in entries.chunks(100).zip(ids.chunks(100)) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let b = i * 10;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7,
+                    b + 8,
+                    b + 9,
+                    b + 10
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO audit_log (id, at, actor, actor_kind, client_id, address, action, object_type, object_id, object_name) VALUES {}",
+            rows.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for (e, id) in chunk.iter().zip(chunk_ids) {
+            q = q
+                .bind(id)
+                .bind(at)
+                .bind(actor)
+                .bind(kind)
+                .bind(client)
+                .bind(address)
+                .bind(e.action)
+                .bind(e.object_type)
+                .bind(e.object_id)
+                .bind(e.object_name);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    // Every changed field of every record, at most 250 (1,000 parameters) per statement.
+    let changes: Vec<(&String, &FieldChange)> = entries
+        .iter()
+        .zip(&ids)
+        .flat_map(|(e, id)| e.changes.iter().map(move |c| (id, c)))
+        .collect();
+    for chunk in changes.chunks(250) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let b = i * 4;
+                format!("(${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4)
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO audit_changes (audit_id, field, old_value, new_value) VALUES {}",
+            rows.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for (id, (field, old, new)) in chunk {
+            q = q
+                .bind(*id)
+                .bind(field)
+                .bind(old.as_deref())
+                .bind(new.as_deref());
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 /// Writes one record on `conn` (a transaction's connection: the record commits with the change).
 pub async fn write(conn: &mut sqlx::AnyConnection, who: Who<'_>, e: &Entry<'_>) -> Result<()> {
     let id = uuid::Uuid::now_v7().to_string();

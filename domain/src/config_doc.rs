@@ -426,7 +426,8 @@ impl Services {
             })
         };
 
-        // Users.
+        // Users: the new ones inserted together once the document's users are read.
+        let mut new_users = Vec::new();
         let have_users: BTreeMap<String, &UserConfig> = now
             .users
             .iter()
@@ -456,7 +457,7 @@ impl Services {
                         ),
                     )
                     .await?;
-                    crate::users::insert_user_in(conn, prepared, who).await?;
+                    new_users.push(prepared);
                 }
                 Some(have) => {
                     let hash_differs = u
@@ -495,6 +496,8 @@ impl Services {
                 }
             }
         }
+
+        crate::users::insert_users_in(conn, new_users, who).await?;
 
         // Roles and members.
         let have_roles: BTreeMap<String, &RoleConfig> =

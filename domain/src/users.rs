@@ -556,6 +556,93 @@ pub(crate) async fn insert_user_in(
     Ok(user)
 }
 
+/// Inserts many prepared users and their audit records on `conn` (a transaction) in a few
+/// statements: an import of a directory. A login name taken already fails the whole batch.
+pub(crate) async fn insert_users_in(
+    conn: &mut AnyConnection,
+    prepared: Vec<PreparedUser>,
+    who: Who<'_>,
+) -> Result<()> {
+    let t = now();
+    for chunk in prepared.chunks(100) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let b = i * 11;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, 0, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7,
+                    b + 8,
+                    b + 9,
+                    b + 10,
+                    b + 11
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO users (id, login_name, login_name_lower, email, display_name, password_hash, is_oauth_confidential_client, enabled, secret_version, created_at, updated_at, jwks) VALUES {}",
+            rows.join(", ")
+        );
+        let ids: Vec<String> = chunk
+            .iter()
+            .map(|_| uuid::Uuid::new_v4().to_string())
+            .collect();
+        let mut q = sqlx::query(&sql);
+        for (p, id) in chunk.iter().zip(&ids) {
+            q = q
+                .bind(id)
+                .bind(p.login.as_str())
+                .bind(p.login.lower())
+                .bind(p.email.as_str())
+                .bind(&p.display)
+                .bind(&p.hash)
+                .bind(p.confidential as i64)
+                .bind(p.enabled as i64)
+                .bind(t)
+                .bind(t)
+                .bind(&p.jwks);
+        }
+        q.execute(&mut *conn).await.map_err(on_unique(
+            "login_name",
+            "a user with this Login Name already exists",
+        ))?;
+        let users: Vec<User> = chunk
+            .iter()
+            .zip(&ids)
+            .map(|(p, id)| User {
+                id: id.clone(),
+                login_name: p.login.as_str().to_string(),
+                email: p.email.as_str().to_string(),
+                display_name: p.display.clone(),
+                is_oauth_confidential_client: p.confidential,
+                enabled: p.enabled,
+                created_at: rfc3339(t),
+                jwks: p.jwks.as_deref().and_then(|t| serde_json::from_str(t).ok()),
+            })
+            .collect();
+        let entries: Vec<Entry<'_>> = chunk
+            .iter()
+            .zip(&users)
+            .map(|(p, u)| {
+                let mut changes = user_diff(None, u);
+                if !p.preset || p.hash != crate::passwords::UNUSABLE {
+                    changes.push(("password".into(), None, Some(SET.into())));
+                }
+                Entry::new("user.create", "user", &u.id)
+                    .named(&u.login_name)
+                    .changes(changes)
+            })
+            .collect();
+        audit::write_many(conn, who, &entries).await?;
+    }
+    Ok(())
+}
+
 /// Applies `patch` to user `id` on `conn` (a transaction), with `new_hash` the hash of a new
 /// password (hashed by the caller, outside the transaction; `patch.password` is not read).
 /// Returns the user and whether its credentials changed (what was issued on them must end:
