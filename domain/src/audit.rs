@@ -168,27 +168,9 @@ pub(crate) async fn write_many(
         .collect();
     // At most 100 records (1,000 parameters) per statement.
     for (chunk, chunk_ids) in entries.chunks(100).zip(ids.chunks(100)) {
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let b = i * 10;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7,
-                    b + 8,
-                    b + 9,
-                    b + 10
-                )
-            })
-            .collect();
         let sql = format!(
             "INSERT INTO audit_log (id, at, actor, actor_kind, client_id, address, action, object_type, object_id, object_name) VALUES {}",
-            rows.join(", ")
+            crate::store::value_rows(chunk.len(), 10)
         );
         let mut q = sqlx::query(&sql);
         for (e, id) in chunk.iter().zip(chunk_ids) {
@@ -213,15 +195,9 @@ pub(crate) async fn write_many(
         .flat_map(|(e, id)| e.changes.iter().map(move |c| (id, c)))
         .collect();
     for chunk in changes.chunks(250) {
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let b = i * 4;
-                format!("(${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4)
-            })
-            .collect();
         let sql = format!(
             "INSERT INTO audit_changes (audit_id, field, old_value, new_value) VALUES {}",
-            rows.join(", ")
+            crate::store::value_rows(chunk.len(), 4)
         );
         let mut q = sqlx::query(&sql);
         for (id, (field, old, new)) in chunk {
@@ -256,21 +232,19 @@ pub async fn write(conn: &mut sqlx::AnyConnection, who: Who<'_>, e: &Entry<'_>) 
     .bind(e.object_name)
     .execute(&mut *conn)
     .await?;
-    // Every changed field in one statement (an import writes hundreds of thousands of records).
-    for chunk in e.changes.chunks(64) {
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let b = i * 3 + 2;
-                format!("($1, ${b}, ${}, ${})", b + 1, b + 2)
-            })
-            .collect();
+    // Every changed field in one statement.
+    for chunk in e.changes.chunks(250) {
         let sql = format!(
             "INSERT INTO audit_changes (audit_id, field, old_value, new_value) VALUES {}",
-            rows.join(", ")
+            crate::store::value_rows(chunk.len(), 4)
         );
-        let mut q = sqlx::query(&sql).bind(&id);
+        let mut q = sqlx::query(&sql);
         for (field, old, new) in chunk {
-            q = q.bind(field).bind(old.as_deref()).bind(new.as_deref());
+            q = q
+                .bind(&id)
+                .bind(field)
+                .bind(old.as_deref())
+                .bind(new.as_deref());
         }
         q.execute(&mut *conn).await?;
     }

@@ -317,6 +317,18 @@ impl Store {
     }
 }
 
+/// `rows` groups of `width` numbered placeholders for a multi-row `VALUES` list:
+/// `($1, $2), ($3, $4)` for 2 × 2.
+pub(crate) fn value_rows(rows: usize, width: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let marks: Vec<String> = (1..=width).map(|c| format!("${}", r * width + c)).collect();
+            format!("({})", marks.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
 pub fn like_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -332,6 +344,12 @@ pub fn like_escape(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn value_rows_number_every_placeholder_once() {
+        assert_eq!(value_rows(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(value_rows(1, 1), "($1)");
+    }
 
     /// (busy, pages in the WAL, pages copied to the database) on a connection of its own.
     async fn wal_state(url: &str) -> (i64, i64, i64) {

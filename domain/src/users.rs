@@ -565,28 +565,9 @@ pub(crate) async fn insert_users_in(
 ) -> Result<()> {
     let t = now();
     for chunk in prepared.chunks(100) {
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let b = i * 11;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, 0, ${}, ${}, ${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7,
-                    b + 8,
-                    b + 9,
-                    b + 10,
-                    b + 11
-                )
-            })
-            .collect();
         let sql = format!(
             "INSERT INTO users (id, login_name, login_name_lower, email, display_name, password_hash, is_oauth_confidential_client, enabled, secret_version, created_at, updated_at, jwks) VALUES {}",
-            rows.join(", ")
+            crate::store::value_rows(chunk.len(), 12)
         );
         let ids: Vec<String> = chunk
             .iter()
@@ -603,6 +584,7 @@ pub(crate) async fn insert_users_in(
                 .bind(&p.hash)
                 .bind(p.confidential as i64)
                 .bind(p.enabled as i64)
+                .bind(0_i64)
                 .bind(t)
                 .bind(t)
                 .bind(&p.jwks);
