@@ -39,6 +39,9 @@ fn skeleton(s: &str) -> String {
 /// A role name in its normal form; one that looks like a built-in role's name without being
 /// it is refused (`System Administrator` with a no-break space or a Cyrillic `а`).
 pub fn role_name(raw: &str) -> Result<RoleName> {
+    // Control characters inside are refused as they were (a vertical tab is whitespace to the
+    // normal form, but no part of a name), before the normal form collapses whitespace.
+    RoleName::parse(raw)?;
     let name = RoleName::parse(&normal_form(raw))?;
     for builtin in [SYSADMIN, EVERYBODY] {
         if name.as_str() != builtin && skeleton(name.as_str()) == skeleton(builtin) {
@@ -69,6 +72,7 @@ mod tests {
             "Sy\u{200B}stem Administrator",
             "Syst\u{0435}m Administrator",
             "SYSTEM ADMINISTRATOR",
+            "System\u{0B}Administrator",
             "Everybоdy",
             "Everybody\u{202E}",
         ] {

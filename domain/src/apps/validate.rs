@@ -103,13 +103,15 @@ impl Draft {
             }
         }
         if let Some(v) = &f.name {
-            a.name = text(
-                "name",
-                "Application Name",
-                &crate::names::normal_form(v),
-                1,
-                128,
-            )?;
+            // Checked as sent (length, control characters), stored in the normal form.
+            let checked = text("name", "Application Name", v, 1, 128)?;
+            a.name = crate::names::normal_form(&checked);
+            if a.name.is_empty() {
+                return Err(DomainError::invalid(
+                    "name",
+                    "Application Name must be 1-128 characters",
+                ));
+            }
         }
         if let Some(v) = &f.description {
             a.description = text("description", "Description", v, 0, 4096)?;
