@@ -57,6 +57,9 @@ pub fn role_name(raw: &str) -> Result<RoleName> {
 /// A login name in NFC, without invisible characters (control characters and spaces are
 /// refused by its parser).
 pub fn login_name(raw: &str) -> Result<LoginName> {
+    // Checked as sent first (length, spaces and control characters, as the OpenAPI document
+    // states), then stored in the normal form.
+    LoginName::parse(raw)?;
     Ok(LoginName::parse(&normal_form(raw))?)
 }
 
