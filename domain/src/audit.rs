@@ -134,23 +134,26 @@ pub(crate) async fn audited_change_in<'q>(
         .await
         .map_err(on_error)?
         .rows_affected();
-    if last_admin_rule {
-        let (left,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM role_members m JOIN roles r ON r.id = m.role_id JOIN users u ON u.id = m.user_id \
-             WHERE r.builtin = 'sysadmin' AND u.enabled = 1 AND u.is_oauth_confidential_client = 0",
-        )
-        .fetch_one(&mut *conn)
-        .await?;
-        if left == 0 {
-            return Err(DomainError::Conflict(
-                "System Administrator cannot lose its last member".into(),
-            ));
-        }
+    if last_admin_rule && administrators(conn).await? == 0 {
+        return Err(DomainError::Conflict(
+            "System Administrator cannot lose its last member".into(),
+        ));
     }
     if changed > 0 {
         write(conn, who, entry).await?;
     }
     Ok(changed)
+}
+
+/// The enabled people (not confidential clients) in System Administrator.
+pub(crate) async fn administrators(conn: &mut sqlx::AnyConnection) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM role_members m JOIN roles r ON r.id = m.role_id JOIN users u ON u.id = m.user_id \
+         WHERE r.builtin = 'sysadmin' AND u.enabled = 1 AND u.is_oauth_confidential_client = 0",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(n)
 }
 
 /// Writes many records by one actor on `conn` in a few statements (an import writes a record per
@@ -214,41 +217,7 @@ pub(crate) async fn write_many(
 
 /// Writes one record on `conn` (a transaction's connection: the record commits with the change).
 pub async fn write(conn: &mut sqlx::AnyConnection, who: Who<'_>, e: &Entry<'_>) -> Result<()> {
-    let id = uuid::Uuid::now_v7().to_string();
-    let (actor, kind, client, address) = who.parts();
-    sqlx::query(
-        "INSERT INTO audit_log (id, at, actor, actor_kind, client_id, address, action, object_type, object_id, object_name) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(&id)
-    .bind(now())
-    .bind(actor)
-    .bind(kind)
-    .bind(client)
-    .bind(address)
-    .bind(e.action)
-    .bind(e.object_type)
-    .bind(e.object_id)
-    .bind(e.object_name)
-    .execute(&mut *conn)
-    .await?;
-    // Every changed field in one statement.
-    for chunk in e.changes.chunks(250) {
-        let sql = format!(
-            "INSERT INTO audit_changes (audit_id, field, old_value, new_value) VALUES {}",
-            crate::store::value_rows(chunk.len(), 4)
-        );
-        let mut q = sqlx::query(&sql);
-        for (field, old, new) in chunk {
-            q = q
-                .bind(&id)
-                .bind(field)
-                .bind(old.as_deref())
-                .bind(new.as_deref());
-        }
-        q.execute(&mut *conn).await?;
-    }
-    Ok(())
+    write_many(conn, who, std::slice::from_ref(e)).await
 }
 
 /// A time filter value: RFC 3339 or Unix seconds.

@@ -363,13 +363,7 @@ impl Services {
         // An enabled person in System Administrator: nothing to do. None (an empty directory,
         // or one imported without administrators): the configured administrator is created,
         // unless that login name is taken (then `gatehouse users create-admin` decides).
-        let (admins,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM role_members m JOIN roles r ON r.id = m.role_id JOIN users u ON u.id = m.user_id \
-             WHERE r.builtin = 'sysadmin' AND u.enabled = 1 AND u.is_oauth_confidential_client = 0",
-        )
-        .fetch_one(&self.store.pool)
-        .await?;
-        if admins > 0 {
+        if audit::administrators(&mut *self.store.pool.acquire().await?).await? > 0 {
             return Ok(None);
         }
         if self.user_row_by_login(admin_login).await?.is_some() {

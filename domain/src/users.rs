@@ -512,58 +512,22 @@ pub(crate) async fn insert_user_in(
     p: PreparedUser,
     who: Who<'_>,
 ) -> Result<User> {
-    let id = uuid::Uuid::new_v4().to_string();
-    let t = now();
-    sqlx::query(
-        "INSERT INTO users (id, login_name, login_name_lower, email, display_name, password_hash, is_oauth_confidential_client, enabled, secret_version, created_at, updated_at, jwks) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $9, $10)",
-    )
-    .bind(&id)
-    .bind(p.login.as_str())
-    .bind(p.login.lower())
-    .bind(p.email.as_str())
-    .bind(&p.display)
-    .bind(&p.hash)
-    .bind(p.confidential as i64)
-    .bind(p.enabled as i64)
-    .bind(t)
-    .bind(&p.jwks)
-    .execute(&mut *conn)
-    .await
-    .map_err(on_unique("login_name", "a user with this Login Name already exists"))?;
-    let user = User {
-        id,
-        login_name: p.login.into_inner(),
-        email: p.email.into_inner(),
-        display_name: p.display,
-        is_oauth_confidential_client: p.confidential,
-        enabled: p.enabled,
-        created_at: rfc3339(t),
-        jwks: p.jwks.and_then(|t| serde_json::from_str(&t).ok()),
-    };
-    let mut changes = user_diff(None, &user);
-    if !p.preset || p.hash != crate::passwords::UNUSABLE {
-        changes.push(("password".into(), None, Some(SET.into())));
-    }
-    audit::write(
-        conn,
-        who,
-        &Entry::new("user.create", "user", &user.id)
-            .named(&user.login_name)
-            .changes(changes),
-    )
-    .await?;
-    Ok(user)
+    insert_users_in(conn, vec![p], who)
+        .await?
+        .pop()
+        .ok_or_else(|| DomainError::Internal("a user insert returned no user".into()))
 }
 
 /// Inserts many prepared users and their audit records on `conn` (a transaction) in a few
-/// statements: an import of a directory. A login name taken already fails the whole batch.
+/// statements (an import of a directory), and returns them. A login name taken already fails
+/// the whole batch.
 pub(crate) async fn insert_users_in(
     conn: &mut AnyConnection,
     prepared: Vec<PreparedUser>,
     who: Who<'_>,
-) -> Result<()> {
+) -> Result<Vec<User>> {
     let t = now();
+    let mut inserted = Vec::with_capacity(prepared.len());
     for chunk in prepared.chunks(100) {
         let sql = format!(
             "INSERT INTO users (id, login_name, login_name_lower, email, display_name, password_hash, is_oauth_confidential_client, enabled, secret_version, created_at, updated_at, jwks) VALUES {}",
@@ -621,8 +585,10 @@ pub(crate) async fn insert_users_in(
             })
             .collect();
         audit::write_many(conn, who, &entries).await?;
+        drop(entries);
+        inserted.extend(users);
     }
-    Ok(())
+    Ok(inserted)
 }
 
 /// Applies `patch` to user `id` on `conn` (a transaction), with `new_hash` the hash of a new
