@@ -39,6 +39,14 @@ pub fn App() -> impl IntoView {
             let _ = body.set_attribute("data-hydrated", "true");
         }
     });
+    // An endpoint that answered with a notice (an error, a confirmation) draws only that.
+    if let Some(n) = notice::current() {
+        return view! {
+            <Link rel="icon" href="data:,"/>
+            <notice::NoticePage n/>
+        }
+        .into_any();
+    }
     // Async SSR everywhere: every page is complete HTML, so it works without JavaScript.
     view! {
         <Link rel="icon" href="data:,"/>
@@ -64,4 +72,5 @@ pub fn App() -> impl IntoView {
             </Routes>
         </Router>
     }
+    .into_any()
 }

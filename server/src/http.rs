@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use app::pages::notice::Notice;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
@@ -17,15 +18,16 @@ pub const MAX_BODY: usize = 1 << 20;
 
 #[derive(Clone)]
 pub struct HttpState {
-    pub services: Services,
+    /// The services and what pages are drawn with (the guard answers with a page).
+    pub app: crate::AppState,
     /// `scheme://host[:port]` of the public URL, what a browser sends as `Origin`.
     pub origin: Arc<str>,
 }
 
 impl HttpState {
-    pub fn new(services: Services, public_url: &str) -> Self {
+    pub fn new(app: crate::AppState, public_url: &str) -> Self {
         HttpState {
-            services,
+            app,
             origin: origin_of(public_url).into(),
         }
     }
@@ -458,19 +460,15 @@ pub async fn admin_guard(State(st): State<HttpState>, req: Request, next: Next) 
     };
     let principal = match req.extensions().get::<tower_sessions::Session>() {
         Some(session) => {
-            match app::api::ssr::session_principal(session, &st.services).await {
+            match app::api::ssr::session_principal(session, &st.app.services).await {
                 Ok(p) => p,
                 Err(e) => {
                     // A failed read is not "signed out": no login redirect on an outage.
                     tracing::error!(error = %e, "cannot read the signed-in user");
-                    return (
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        crate::html::page(
-                            "Error",
-                            "<h1>Something went wrong</h1><p>Try again in a moment.</p>",
-                        ),
-                    )
-                        .into_response();
+                    let n = Notice::new("Error", "Something went wrong", "Try again in a moment.")
+                        .alert();
+                    return crate::portal::notice(&st.app, StatusCode::INTERNAL_SERVER_ERROR, n)
+                        .await;
                 }
             }
         }
@@ -495,8 +493,13 @@ pub async fn admin_guard(State(st): State<HttpState>, req: Request, next: Next) 
     };
     if !allowed {
         let what = needed.map(|r| r.as_str()).unwrap_or("any admin");
-        let body = format!("<h1>Access denied</h1><p>You need the {what} right to open this page.</p><p><a href=\"/admin\">Back to the portal</a></p>");
-        return (StatusCode::FORBIDDEN, crate::html::page("Forbidden", &body)).into_response();
+        let n = Notice::new(
+            "Forbidden",
+            "Access denied",
+            &format!("You need the {what} right to open this page."),
+        )
+        .with_link("/admin", "Back to the portal");
+        return crate::portal::notice(&st.app, StatusCode::FORBIDDEN, n).await;
     }
     next.run(req).await
 }

@@ -8,7 +8,6 @@ pub mod auth;
 pub mod cli;
 pub mod client_addr;
 pub mod config;
-pub mod html;
 pub mod http;
 pub mod metrics;
 pub mod oauth;
@@ -325,7 +324,7 @@ pub fn router(
     };
     let context_services = services.clone();
     let fallback_services = services.clone();
-    let http_state = http::HttpState::new(services, public_url);
+    let http_state = http::HttpState::new(state.clone(), public_url);
 
     // Probes and the endpoints programs call skip the session, Origin and page layers: they
     // use none of them, and the token endpoint is the hot path.

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use leptos::prelude::provide_context;
 
 use app::api::apps::{editor_data, save, AppForm, FormOp, PostedEditor};
+use app::pages::notice::Notice;
 use domain::authorize::encode;
 
 use crate::AppState;
@@ -106,4 +107,20 @@ pub async fn render_with<T: Clone + Send + Sync + 'static>(
         move || app::shell(options.clone()),
     );
     render(Request::from_parts(parts, Body::empty())).await
+}
+
+/// Answers with a notice page (`app::pages::notice`): an error, a refusal or a confirmation an
+/// endpoint decided on, drawn in the same shell as every page, with `status`; never cached.
+pub async fn notice(state: &AppState, status: StatusCode, n: Notice) -> Response {
+    // The notice replaces the routes, so the address it is drawn at does not matter.
+    let (parts, _) = Request::new(Body::empty()).into_parts();
+    let mut res = render_with(state, parts, n).await;
+    if res.status() == StatusCode::OK {
+        *res.status_mut() = status;
+    }
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    res
 }

@@ -5,5 +5,6 @@ pub mod admin;
 pub mod apps;
 pub mod audit;
 pub mod login;
+pub mod notice;
 pub mod roles;
 pub mod users;

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use app::pages::notice::Notice;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
@@ -14,31 +15,30 @@ use domain::Services;
 use tower_sessions::Session;
 
 use crate::client_addr::ClientAddr;
-use crate::html::{escape, page};
 use crate::AppState;
 
 const CSRF: &str = "csrf";
 
 /// The signed-in person's id through the one session helper: signed out, expired or disabled
 /// is None; a session-store or database failure is an error (a 500, never "signed out").
-async fn user_id(s: &Services, session: &Session) -> Result<Option<String>, Response> {
+async fn user_id(s: &Services, session: &Session) -> Result<Option<String>, String> {
     app::api::ssr::session_principal(session, s)
         .await
         .map(|p| p.map(|p| p.user_id))
-        .map_err(|e| failure_page(&e.to_string()))
+        .map_err(|e| e.to_string())
 }
 
 /// The signed-in person and when they signed in. A sign-in without its time (from before
 /// OpenID Connect) counts as none, so the person signs in again rather than get a made-up
 /// `auth_time`.
-async fn signed_in(s: &Services, session: &Session) -> Result<Option<SignedIn>, Response> {
+async fn signed_in(s: &Services, session: &Session) -> Result<Option<SignedIn>, String> {
     let Some(user_id) = user_id(s, session).await? else {
         return Ok(None);
     };
     let auth_time = session
         .get::<i64>(app::api::ssr::SESSION_AUTH_TIME)
         .await
-        .map_err(|e| failure_page(&format!("session store: {e}")))?;
+        .map_err(|e| format!("session store: {e}"))?;
     Ok(auth_time.map(|auth_time| SignedIn { user_id, auth_time }))
 }
 
@@ -95,26 +95,32 @@ fn without_prompt(back: &str) -> String {
     format!("{path}?{}", kept.join("&"))
 }
 
-fn error_page(message: &str) -> Response {
-    error_page_with(StatusCode::BAD_REQUEST, message)
+async fn error_page(state: &AppState, message: &str) -> Response {
+    error_page_with(state, StatusCode::BAD_REQUEST, message).await
 }
 
 /// An unexpected failure: logged here, once and in full; the person sees a bare 500 page.
-fn failure_page(cause: &str) -> Response {
+async fn failure_page(state: &AppState, cause: &str) -> Response {
     tracing::error!(error = %cause, "internal error in the authorize flow");
     error_page_with(
+        state,
         StatusCode::INTERNAL_SERVER_ERROR,
         "Something went wrong on our side. Try again in a moment.",
     )
+    .await
 }
 
-fn error_page_with(status: StatusCode, message: &str) -> Response {
-    let body = format!(
-        "<h1>This sign-in request cannot be completed</h1><p role=\"alert\">{}</p>\
-         <p>The application that sent you here may be misconfigured. You can close this window.</p>",
-        escape(message)
+async fn error_page_with(state: &AppState, status: StatusCode, message: &str) -> Response {
+    let n = Notice::new(
+        "Authorization error",
+        "This sign-in request cannot be completed",
+        message,
+    )
+    .alert()
+    .with_more(
+        "The application that sent you here may be misconfigured. You can close this window.",
     );
-    (status, page("Authorization error", &body)).into_response()
+    crate::portal::notice(state, status, n).await
 }
 
 fn see_other(to: &str) -> Response {
@@ -129,19 +135,27 @@ fn see_other(to: &str) -> Response {
 }
 
 async fn render(
+    state: &AppState,
     app_id: &str,
     req: &AuthorizeRequest,
     outcome: AuthorizeOutcome,
     session: &Session,
     back: &str,
-    page_request: Option<(AppState, axum::http::request::Parts)>,
+    parts: Option<axum::http::request::Parts>,
 ) -> Response {
     match outcome {
-        AuthorizeOutcome::ErrorPage(m) => error_page(&m),
+        AuthorizeOutcome::ErrorPage(m) => error_page(state, &m).await,
         AuthorizeOutcome::UnknownApp => {
-            error_page_with(StatusCode::NOT_FOUND, "There is no such application.")
+            error_page_with(
+                state,
+                StatusCode::NOT_FOUND,
+                "There is no such application.",
+            )
+            .await
         }
-        AuthorizeOutcome::Failed(e) => failure_page(e.cause.as_deref().unwrap_or(&e.description)),
+        AuthorizeOutcome::Failed(e) => {
+            failure_page(state, e.cause.as_deref().unwrap_or(&e.description)).await
+        }
         AuthorizeOutcome::Redirect(to) => see_other(&to),
         AuthorizeOutcome::SignIn { login_hint, fresh } => {
             // After a forced sign-in the request comes back without `prompt=login`, or it
@@ -165,7 +179,7 @@ async fn render(
         } => {
             let csrf = match app::api::ssr::csrf_token(session).await {
                 Ok(t) => t,
-                Err(e) => return failure_page(&e.to_string()),
+                Err(e) => return failure_page(state, &e.to_string()).await,
             };
             let hidden: Vec<(String, String)> = [
                 ("response_type", &req.response_type),
@@ -189,11 +203,10 @@ async fn render(
                 hidden,
                 csrf,
             };
-            let Some(page) = page_request else {
-                return failure_page("the consent page needs the request to render");
+            let Some(parts) = parts else {
+                return failure_page(state, "the consent page needs the request to render").await;
             };
-            let (state, parts) = page;
-            let mut res = crate::portal::render_with(&state, parts, view).await;
+            let mut res = crate::portal::render_with(state, parts, view).await;
             res.headers_mut().insert(
                 header::CACHE_CONTROL,
                 header::HeaderValue::from_static("no-store"),
@@ -215,59 +228,58 @@ pub async fn authorize(State(state): State<AppState>, req: axum::extract::Reques
                 .into_owned()
         })
     else {
-        return error_page("The request is malformed.");
+        return error_page(&state, "The request is malformed.").await;
     };
     let Some(session) = parts.extensions.get::<Session>().cloned() else {
-        return failure_page("no session layer on the authorize endpoint");
+        return failure_page(&state, "no session layer on the authorize endpoint").await;
     };
     let raw = parts.uri.query().unwrap_or_default().to_string();
     let req = match pairs(raw.as_bytes()).and_then(|p| request_from(&p)) {
         Ok(r) => r,
-        Err(m) => return error_page(&m),
+        Err(m) => return error_page(&state, &m).await,
     };
-    let s = state.services.clone();
-    let who = match signed_in(&s, &session).await {
+    let s = &state.services;
+    let who = match signed_in(s, &session).await {
         Ok(u) => u,
-        Err(res) => return res,
+        Err(cause) => return failure_page(&state, &cause).await,
     };
     let outcome = s.authorize(&app_id, &req, who.as_ref(), None).await;
     let back = format!("/oauth2/authorize/{}?{raw}", encode(&app_id));
-    render(
-        &app_id,
-        &req,
-        outcome,
-        &session,
-        &back,
-        Some((state, parts)),
-    )
-    .await
+    render(&state, &app_id, &req, outcome, &session, &back, Some(parts)).await
 }
 
 pub async fn consent(
-    State(s): State<Services>,
+    State(state): State<AppState>,
     Path(app_id): Path<String>,
     session: Session,
     body: Bytes,
 ) -> Response {
     let p = match pairs(&body) {
         Ok(p) => p,
-        Err(m) => return error_page(&m),
+        Err(m) => return error_page(&state, &m).await,
     };
     let csrf = p.iter().find(|(k, _)| k == CSRF).map(|(_, v)| v.clone());
     if !csrf_ok(&session, csrf.as_ref()).await {
-        return error_page("This form has expired. Start the sign-in again from the application.");
+        return error_page(
+            &state,
+            "This form has expired. Start the sign-in again from the application.",
+        )
+        .await;
     }
     let req = match request_from(&p) {
         Ok(r) => r,
-        Err(m) => return error_page(&m),
+        Err(m) => return error_page(&state, &m).await,
     };
-    let Some(who) = (match signed_in(&s, &session).await {
+    let s = &state.services;
+    let Some(who) = (match signed_in(s, &session).await {
         Ok(u) => u,
-        Err(res) => return res,
+        Err(cause) => return failure_page(&state, &cause).await,
     }) else {
         return error_page(
+            &state,
             "You are not signed in any more. Start the sign-in again from the application.",
-        );
+        )
+        .await;
     };
     let approve = p.iter().any(|(k, v)| k == "decision" && v == "approve");
     let outcome = if approve {
@@ -280,11 +292,11 @@ pub async fn consent(
     } else {
         s.deny_authorization(&app_id, &req).await
     };
-    render(&app_id, &req, outcome, &session, "/", None).await
+    render(&state, &app_id, &req, outcome, &session, "/", None).await
 }
 
 pub async fn withdraw(
-    State(s): State<Services>,
+    State(state): State<AppState>,
     Path(app_id): Path<String>,
     session: Session,
     ClientAddr(addr): ClientAddr,
@@ -292,17 +304,22 @@ pub async fn withdraw(
 ) -> Response {
     let p = pairs(&body).unwrap_or_default();
     let csrf = p.iter().find(|(k, _)| k == CSRF).map(|(_, v)| v.clone());
-    let Some(uid) = (match user_id(&s, &session).await {
+    let s = &state.services;
+    let Some(uid) = (match user_id(s, &session).await {
         Ok(u) => u,
-        Err(res) => return res,
+        Err(cause) => return failure_page(&state, &cause).await,
     }) else {
         return see_other("/login");
     };
     if !csrf_ok(&session, csrf.as_ref()).await {
-        return error_page("This form has expired. Reload the page and try again.");
+        return error_page(
+            &state,
+            "This form has expired. Reload the page and try again.",
+        )
+        .await;
     }
     if let Err(e) = s.withdraw_consent(&uid, &app_id, &addr.to_string()).await {
-        return failure_page(&e.to_string());
+        return failure_page(&state, &e.to_string()).await;
     }
     see_other("/account/apps")
 }

@@ -15,7 +15,8 @@ use tower_sessions::Session;
 
 use super::error::{json_no_store, OAuthResponse};
 use crate::client_addr::ClientAddr;
-use crate::html::{escape, page};
+use crate::AppState;
+use app::pages::notice::{Notice, NoticeForm};
 
 /// `GET /oauth2/{app}/.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §3):
 /// the RFC 8414 document plus what an OpenID Provider states, only what the app allows.
@@ -177,14 +178,7 @@ fn param<'a>(p: &'a [(String, String)], k: &str) -> Option<&'a str> {
     p.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
 }
 
-fn logout_page(status: StatusCode, title: &str, body: &str) -> Response {
-    let mut res = (status, page(title, body)).into_response();
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res
-}
-
-fn signed_out(redirect: Option<String>) -> Response {
+async fn signed_out(state: &AppState, redirect: Option<String>) -> Response {
     match redirect {
         Some(to) => (
             StatusCode::SEE_OTHER,
@@ -194,34 +188,41 @@ fn signed_out(redirect: Option<String>) -> Response {
             ],
         )
             .into_response(),
-        None => logout_page(
-            StatusCode::OK,
-            "Signed out",
-            "<h1>You are signed out</h1><p>You can close this window.</p>",
-        ),
+        None => {
+            let n = Notice::new(
+                "Signed out",
+                "You are signed out",
+                "You can close this window.",
+            );
+            crate::portal::notice(state, StatusCode::OK, n).await
+        }
     }
 }
 
 /// The session store failed: logged here, once; the person sees a bare 500 page.
-fn session_failed(e: &dyn std::fmt::Display) -> Response {
+async fn session_failed(state: &AppState, e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "session store failed at logout");
-    logout_page(
-        StatusCode::INTERNAL_SERVER_ERROR,
+    let n = Notice::new(
         "Sign-out failed",
-        "<h1>Sign-out failed</h1><p role=\"alert\">Something went wrong on our side. Try again in a moment.</p>",
+        "Sign-out failed",
+        "Something went wrong on our side. Try again in a moment.",
     )
+    .alert();
+    crate::portal::notice(state, StatusCode::INTERNAL_SERVER_ERROR, n).await
 }
 
 /// Ends the Gatehouse session and records the sign-out.
 async fn end_session(
-    s: &Services,
+    state: &AppState,
     session: &Session,
     who: Option<&str>,
     addr: &str,
 ) -> Result<(), Response> {
-    session.flush().await.map_err(|e| session_failed(&e))?;
+    if let Err(e) = session.flush().await {
+        return Err(session_failed(state, e).await);
+    }
     if let Some(uid) = who {
-        if let Err(e) = s.audit_sign_out(uid, addr).await {
+        if let Err(e) = state.services.audit_sign_out(uid, addr).await {
             tracing::error!(error = %e, "the sign-out was not recorded in the audit log");
         }
     }
@@ -229,7 +230,7 @@ async fn end_session(
 }
 
 async fn run_logout(
-    s: &Services,
+    state: &AppState,
     app_id: &str,
     p: &[(String, String)],
     session: &Session,
@@ -238,9 +239,10 @@ async fn run_logout(
 ) -> Response {
     let who = match app::api::ssr::session_user_id(session).await {
         Ok(u) => u,
-        Err(e) => return session_failed(&e),
+        Err(e) => return session_failed(state, e).await,
     };
-    let outcome = s
+    let outcome = state
+        .services
         .logout(
             app_id,
             if confirmed {
@@ -256,73 +258,68 @@ async fn run_logout(
         .await;
     match outcome {
         Err(e) => OAuthResponse(e).into_response(),
-        Ok(LogoutOutcome::ErrorPage(m)) => logout_page(
-            StatusCode::BAD_REQUEST,
-            "Sign-out error",
-            &format!(
-                "<h1>This sign-out request cannot be completed</h1><p role=\"alert\">{}</p>",
-                escape(&m)
-            ),
-        ),
+        Ok(LogoutOutcome::ErrorPage(m)) => {
+            let n = Notice::new(
+                "Sign-out error",
+                "This sign-out request cannot be completed",
+                &m,
+            )
+            .alert();
+            crate::portal::notice(state, StatusCode::BAD_REQUEST, n).await
+        }
         Ok(LogoutOutcome::Done { redirect }) => {
-            match end_session(s, session, who.as_deref(), addr).await {
-                Ok(()) => signed_out(redirect),
+            match end_session(state, session, who.as_deref(), addr).await {
+                Ok(()) => signed_out(state, redirect).await,
                 Err(res) => res,
             }
         }
         Ok(LogoutOutcome::Confirm { redirect, .. }) if confirmed => {
-            match end_session(s, session, who.as_deref(), addr).await {
-                Ok(()) => signed_out(redirect),
+            match end_session(state, session, who.as_deref(), addr).await {
+                Ok(()) => signed_out(state, redirect).await,
                 Err(res) => res,
             }
         }
         Ok(LogoutOutcome::Confirm { app_name, .. }) => {
             let csrf = match app::api::ssr::csrf_token(session).await {
                 Ok(t) => t,
-                Err(e) => return session_failed(&e),
+                Err(e) => return session_failed(state, e).await,
             };
-            let hidden: String = ["post_logout_redirect_uri", "client_id", "state"]
-                .iter()
-                .filter_map(|k| param(p, k).map(|v| (k, v)))
-                .map(|(k, v)| {
-                    format!(
-                        "<input type=\"hidden\" name=\"{k}\" value=\"{}\">",
-                        escape(v)
-                    )
-                })
-                .collect();
-            logout_page(
-                StatusCode::OK,
+            let mut hidden: Vec<(String, String)> =
+                ["post_logout_redirect_uri", "client_id", "state"]
+                    .iter()
+                    .filter_map(|k| param(p, k).map(|v| (k.to_string(), v.to_string())))
+                    .collect();
+            hidden.push(("csrf".into(), csrf));
+            let n = Notice::new(
                 "Sign out",
-                &format!(
-                    "<h1>Sign out of Gatehouse?</h1><p>{} asks to end your Gatehouse sign-in.</p>\
-                     <form method=\"post\" action=\"/oauth2/logout/{}\">{hidden}\
-                     <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-                     <button type=\"submit\" class=\"primary\">Sign out</button></form>",
-                    escape(&app_name),
-                    escape(&domain::authorize::encode(app_id)),
-                    escape(&csrf)
-                ),
+                "Sign out of Gatehouse?",
+                &format!("{app_name} asks to end your Gatehouse sign-in."),
             )
+            .with_form(NoticeForm {
+                action: format!("/oauth2/logout/{}", domain::authorize::encode(app_id)),
+                hidden,
+                button: "Sign out".into(),
+            });
+            crate::portal::notice(state, StatusCode::OK, n).await
         }
     }
 }
 
 /// `GET /oauth2/logout/{app}` (RP-Initiated Logout 1.0 §2).
 pub async fn logout(
-    State(s): State<Services>,
+    State(state): State<AppState>,
     Path(app_id): Path<String>,
     session: Session,
     ClientAddr(addr): ClientAddr,
     uri: axum::http::Uri,
 ) -> Response {
     let p = logout_params(uri.query().unwrap_or_default().as_bytes());
-    run_logout(&s, &app_id, &p, &session, false, &addr.to_string()).await
+    run_logout(&state, &app_id, &p, &session, false, &addr.to_string()).await
 }
 
 /// `POST /oauth2/logout/{app}`: the person confirmed on the page above.
 pub async fn logout_confirmed(
-    State(s): State<Services>,
+    State(state): State<AppState>,
     Path(app_id): Path<String>,
     session: Session,
     ClientAddr(addr): ClientAddr,
@@ -330,11 +327,13 @@ pub async fn logout_confirmed(
 ) -> Response {
     let p = logout_params(&body);
     if !app::api::ssr::csrf_ok(&session, param(&p, "csrf")).await {
-        return logout_page(
-            StatusCode::BAD_REQUEST,
+        let n = Notice::new(
             "Sign-out error",
-            "<h1>This form has expired</h1><p role=\"alert\">Start the sign-out again from the application.</p>",
-        );
+            "This form has expired",
+            "Start the sign-out again from the application.",
+        )
+        .alert();
+        return crate::portal::notice(&state, StatusCode::BAD_REQUEST, n).await;
     }
-    run_logout(&s, &app_id, &p, &session, true, &addr.to_string()).await
+    run_logout(&state, &app_id, &p, &session, true, &addr.to_string()).await
 }
