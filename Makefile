@@ -11,16 +11,18 @@ setup:
 ## Release build of server and wasm, then serve with the SQLite file ./gatehouse.db.
 run:
 	@bash scripts/setup.sh release
-	cargo leptos build --release --precompress
+	cargo xtask build --release
 	LEPTOS_SITE_ROOT=target/site ./target/release/gatehouse
 
-## Debug build, faster to produce.
-dev: setup
-	cargo leptos build
-	LEPTOS_SITE_ROOT=target/site ./target/debug/gatehouse
+## Debug build and run, rebuilt and restarted on every change (cargo-leptos's watch mode;
+## installs cargo-leptos once, about 16 minutes).
+dev:
+	@bash scripts/setup.sh dev
+	cargo leptos watch
 
+## Debug build of the server and the site (xtask/: no cargo-leptos needed).
 build: setup
-	cargo leptos build
+	cargo xtask build
 
 ## Every test: domain unit tests, the integration suite (SQLite and PostgreSQL) and the browser tests.
 test: setup test-rust test-e2e test-fuzz
@@ -29,7 +31,7 @@ test-rust:
 	bash scripts/test-rust.sh
 
 test-e2e:
-	cargo leptos build
+	cargo xtask build
 	cd end2end && E2E_PORT=$$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') npx playwright test
 
 ## A short HTTP-level fuzz of the real server (schemathesis on the admin API, hostile input on the

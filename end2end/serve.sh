@@ -13,6 +13,6 @@ GATEHOUSE_ADMIN_USER=admin \
 GATEHOUSE_ADMIN_PASSWORD="${E2E_ADMIN_PASSWORD:-e2e-admin-password}" \
 LEPTOS_SITE_ROOT="$root/target/site" \
 RUST_LOG="${RUST_LOG:-warn}" \
-  "$root/target/debug/gatehouse" &
+  "$root/target/${E2E_PROFILE:-debug}/gatehouse" &
 pid=$!
 wait "$pid"

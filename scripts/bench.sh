@@ -12,6 +12,6 @@ ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || bash scripts/setup.sh
 # The release site, precompressed (brotli, gzip), as `make run` builds it: the first-load size is
 # measured too.
 bash scripts/setup.sh release
-cargo leptos build --release --precompress
+cargo xtask build --release
 cargo build --release -p gatehouse --bin gatehouse --example bare --example signrate
 python3 bench/run.py
