@@ -32,4 +32,13 @@ function unique(prefix) {
   return `${prefix}-${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
 }
 
-module.exports = { ADMIN, signIn, hydrated, unique };
+/** Collects a page's console errors and uncaught exceptions (a hydration mismatch shows here);
+ * call it before the page is opened. `ignore(message)` may pass over an expected one. */
+function consoleErrors(page, ignore = () => false) {
+  const errors = [];
+  page.on("console", (m) => { if (m.type() === "error" && !ignore(m)) errors.push(m.text()); });
+  page.on("pageerror", (e) => errors.push(String(e)));
+  return errors;
+}
+
+module.exports = { ADMIN, signIn, hydrated, unique, consoleErrors };

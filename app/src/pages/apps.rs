@@ -724,7 +724,7 @@ fn Endpoints(public_url: String, app_id: String, scopes: Vec<String>) -> impl In
             <dt>"Metadata"</dt><dd><code>{format!("{public_url}/oauth2/{app_id}/.well-known/oauth-authorization-server")}</code></dd>
         </dl>
         <h3>"Client credentials request"</h3>
-        <pre aria-label="curl command for a client credentials token request"><code>{curl}</code></pre>
+        <pre><code>{curl}</code></pre>
     }
 }
 
