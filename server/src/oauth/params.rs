@@ -190,8 +190,36 @@ mod proptests {
             json in any::<bool>(),
         ) {
             let ct = if json { "application/json" } else { "application/x-www-form-urlencoded" };
-            if let Err(e) = Params::parse(&headers(ct, None), &Bytes::from(body)) {
-                prop_assert_eq!(e.code, OAuthErrorCode::InvalidRequest);
+            // What the body holds, read independently: its pairs, or None when it is not a
+            // body of that type (a JSON object of scalars; a form without a repeated name).
+            let expected: Option<Vec<(String, String)>> = if json {
+                match serde_json::from_slice::<serde_json::Value>(&body) {
+                    Ok(serde_json::Value::Object(m)) => m.into_iter().filter(|(_, v)| !v.is_null())
+                        .map(|(k, v)| match v {
+                            serde_json::Value::String(s) => Some((k, s)),
+                            serde_json::Value::Number(_) | serde_json::Value::Bool(_) => Some((k, v.to_string())),
+                            _ => None,
+                        })
+                        .collect(),
+                    _ => None,
+                }
+            } else {
+                url::form_urlencoded::parse(&body).into_owned().collect::<Vec<_>>().into()
+            }
+            .filter(|pairs: &Vec<(String, String)>| {
+                let mut names: Vec<&String> = pairs.iter().map(|(k, _)| k).collect();
+                names.sort();
+                names.windows(2).all(|w| w[0] != w[1])
+            });
+            match (Params::parse(&headers(ct, None), &Bytes::from(body)), expected) {
+                (Ok(p), Some(pairs)) => {
+                    for (k, v) in pairs {
+                        prop_assert_eq!(p.get(&k), Some(v));
+                    }
+                }
+                (Err(e), None) => prop_assert_eq!(e.code, OAuthErrorCode::InvalidRequest),
+                (Ok(_), None) => prop_assert!(false, "a malformed body was taken"),
+                (Err(e), Some(_)) => prop_assert!(false, "a well-formed body was refused: {}", e.description),
             }
         }
 
@@ -215,8 +243,19 @@ mod proptests {
         fn any_authorization_header_is_read_or_refused_as_invalid_client(auth in "\\PC{0,120}") {
             let p = Params::parse(&headers("application/x-www-form-urlencoded", None), &Bytes::new())
                 .map_err(|e| TestCaseError::fail(e.description))?;
-            if let Err(e) = p.credentials(&headers("", Some(&auth)), "token") {
-                prop_assert!(matches!(e.code, OAuthErrorCode::InvalidClient | OAuthErrorCode::InvalidRequest));
+            // What reaches the server: a header value only when it is one (visible ASCII).
+            let sent = HeaderValue::from_str(&auth).ok().and_then(|v| v.to_str().ok().map(str::to_string));
+            let basic = sent.is_some_and(|a| a.len() >= 6 && a.is_char_boundary(6) && a[..6].eq_ignore_ascii_case("basic "));
+            match p.credentials(&headers("", Some(&auth)), "token") {
+                // Read only as Basic credentials; any other scheme is no credentials at all.
+                Ok(c) if basic => prop_assert!(c.via_basic && c.client_id.is_some() && c.client_secret.is_some()),
+                Ok(c) => prop_assert!(!c.via_basic && c.client_id.is_none() && c.client_secret.is_none()),
+                // Only a malformed Basic header is refused, as invalid_client with a challenge.
+                Err(e) => {
+                    prop_assert!(basic, "a non-Basic header was refused");
+                    prop_assert_eq!(e.code, OAuthErrorCode::InvalidClient);
+                    prop_assert!(e.basic_challenge);
+                }
             }
         }
 

@@ -374,6 +374,9 @@ async fn apps_need_the_apps_right() {
     )
     .await;
     assert_eq!(status, 403);
+    // Refused means not made: the administrator finds no such app.
+    let (status, _) = app.api(Method::GET, "/api/v1/apps/z", None).await;
+    assert_eq!(status, 404, "the refused app was not created");
 }
 
 #[tokio::test]

@@ -729,10 +729,23 @@ async fn purge_deletes_expired_rows_and_keeps_live_tokens() {
     assert_eq!(lines(&out.stdout), ["Deleted 0 expired row(s)."]);
 }
 
+/// The whole configuration with secrets, from an export that must have worked (two failed
+/// exports would compare equal).
+async fn full_export(db: &str) -> String {
+    let out = gh(db, &["export", "--with-secrets"]).await;
+    assert_eq!(out.code, 0, "{out}");
+    let doc: Value = serde_json::from_str(&out.stdout).expect("the export is JSON");
+    assert!(
+        doc["users"].as_array().is_some_and(|u| !u.is_empty()),
+        "{doc}"
+    );
+    out.stdout
+}
+
 #[tokio::test]
 async fn a_malformed_or_refused_import_file_exits_3_and_changes_nothing() {
     let app = spawn_app().await;
-    let before = gh(&app.db, &["export", "--with-secrets"]).await.stdout;
+    let before = full_export(&app.db).await;
     let files = tempfile::tempdir().expect("dir");
     let cases = [
         ("garbage.json", "{ this is not json".to_string(), "not a Gatehouse configuration document"),
@@ -769,11 +782,7 @@ async fn a_malformed_or_refused_import_file_exits_3_and_changes_nothing() {
         assert!(out.stderr.contains(says), "{name} says {says:?}: {out}");
         assert_eq!(out.stdout, "", "{name}: no plan printed");
     }
-    assert_eq!(
-        gh(&app.db, &["export", "--with-secrets"]).await.stdout,
-        before,
-        "nothing changed"
-    );
+    assert_eq!(full_export(&app.db).await, before, "nothing changed");
 
     // A member nobody knows is refused too.
     let file = write_file(
@@ -802,7 +811,7 @@ async fn a_malformed_or_refused_import_file_exits_3_and_changes_nothing() {
     assert_eq!(out.code, 3, "{out}");
     assert!(out.stderr.contains("No Such Role"), "{out}");
     assert_eq!(
-        gh(&app.db, &["export", "--with-secrets"]).await.stdout,
+        full_export(&app.db).await,
         before,
         "a refused document is refused before any of it is applied"
     );

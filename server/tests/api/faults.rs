@@ -91,9 +91,13 @@ async fn sigkill_during_load_loses_no_acknowledged_write() {
 
     // 16 connections issuing opaque tokens, and 4 editing the app, until the kill.
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let progress = std::sync::Arc::new([
+        std::sync::atomic::AtomicUsize::new(0),
+        std::sync::atomic::AtomicUsize::new(0),
+    ]);
     let mut loaders = Vec::new();
     for _ in 0..16 {
-        let (url, stop) = (url.clone(), stop.clone());
+        let (url, stop, progress) = (url.clone(), stop.clone(), progress.clone());
         loaders.push(tokio::spawn(async move {
             let c = client();
             let mut acked = Vec::new();
@@ -113,6 +117,7 @@ async fn sigkill_during_load_loses_no_acknowledged_write() {
                 };
                 if let Some(t) = body["access_token"].as_str() {
                     acked.push(t.to_string());
+                    progress[0].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
             }
             acked
@@ -120,7 +125,8 @@ async fn sigkill_during_load_loses_no_acknowledged_write() {
     }
     let mut editors = Vec::new();
     for e in 0..4 {
-        let (url, stop, admin) = (url.clone(), stop.clone(), admin.clone());
+        let (url, stop, admin, progress) =
+            (url.clone(), stop.clone(), admin.clone(), progress.clone());
         editors.push(tokio::spawn(async move {
             let mut acked = Vec::new();
             let mut n = 0;
@@ -134,7 +140,10 @@ async fn sigkill_during_load_loses_no_acknowledged_write() {
                     .send()
                     .await;
                 match res {
-                    Ok(r) if r.status() == 200 => acked.push(value),
+                    Ok(r) if r.status() == 200 => {
+                        acked.push(value);
+                        progress[1].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
                     Ok(_) => {}
                     Err(_) => break,
                 }
@@ -142,7 +151,15 @@ async fn sigkill_during_load_loses_no_acknowledged_write() {
             acked
         }));
     }
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Killed in the middle of the load: once both kinds of write have been acknowledged many
+    // times (a condition, not a fixed time; the deadline only guards against a hang).
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while progress[0].load(std::sync::atomic::Ordering::Relaxed) < 200
+        || progress[1].load(std::sync::atomic::Ordering::Relaxed) < 20
+    {
+        assert!(Instant::now() < deadline, "the load never got going");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     child.kill().expect("SIGKILL");
     let _ = child.wait();
     stop.store(true, std::sync::atomic::Ordering::Relaxed);

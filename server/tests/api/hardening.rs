@@ -764,27 +764,34 @@ async fn a_database_that_stops_taking_writes_is_not_ready_and_recovers_by_itself
     assert_eq!(s, 200, "{b}");
 }
 
-/// A client that sends a request's headers one byte every 300 ms; returns how long the server
-/// kept the connection open.
-async fn drip_headers(addr: String) -> std::time::Duration {
+/// How a dripping connection ended.
+#[derive(Debug, PartialEq)]
+enum Drip {
+    /// The server closed it (or answered and closed) before the client was done.
+    CutOff,
+    /// The client sent all it meant to (about a minute) and the server had let it.
+    Outlasted,
+}
+
+/// A client that sends a request's headers one byte every 300 ms for 200 bytes (a minute).
+async fn drip_headers(addr: String) -> Drip {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let t = std::time::Instant::now();
     let Ok(mut s) = tokio::net::TcpStream::connect(&addr).await else {
-        return t.elapsed();
+        return Drip::CutOff;
     };
     let header = b"GET /healthz HTTP/1.1\r\nHost: slow\r\nX-Slow: ";
     let mut buf = [0u8; 512];
     for b in header.iter().chain(std::iter::repeat(&b'a')).take(200) {
         if s.write_all(&[*b]).await.is_err() {
-            return t.elapsed();
+            return Drip::CutOff;
         }
         match tokio::time::timeout(std::time::Duration::from_millis(300), s.read(&mut buf)).await {
             Err(_) => continue,
             // Closed, reset, or answered (and then closed): either way it is over.
-            Ok(_) => return t.elapsed(),
+            Ok(_) => return Drip::CutOff,
         }
     }
-    t.elapsed()
+    Drip::Outlasted
 }
 
 #[tokio::test]
@@ -799,10 +806,9 @@ async fn slow_clients_are_cut_off_and_normal_clients_are_unaffected() {
     let slow: Vec<_> = (0..500)
         .map(|_| tokio::spawn(drip_headers(addr.clone())))
         .collect();
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    // While 500 connections dribble, normal requests are served at once.
+    // While the 500 connections dribble (all still open), normal requests are served. How
+    // fast is `make bench`'s question (its flood case), not this test's.
     for _ in 0..20 {
-        let t = std::time::Instant::now();
         let (s, _, _) = form_token(
             &url,
             "busy",
@@ -814,19 +820,17 @@ async fn slow_clients_are_cut_off_and_normal_clients_are_unaffected() {
         )
         .await;
         assert_eq!(s, 200);
-        assert!(
-            t.elapsed() < std::time::Duration::from_secs(2),
-            "{:?}",
-            t.elapsed()
-        );
     }
-    let mut longest = std::time::Duration::ZERO;
+    let open = slow.iter().filter(|h| !h.is_finished()).count();
+    assert!(
+        open > 400,
+        "the slow connections were open meanwhile: {open}"
+    );
+    // Every slow connection was closed by the server's header timeout; none was let run the
+    // minute it would have taken to finish.
     for h in slow {
-        longest = longest.max(h.await.expect("join"));
+        assert_eq!(h.await.expect("join"), Drip::CutOff);
     }
-    // Every slow connection was closed by the header timeout (2 s), none lasted the 60 s it
-    // would have taken to finish.
-    assert!(longest < std::time::Duration::from_secs(6), "{longest:?}");
     let res = client()
         .get(format!("{url}/healthz"))
         .send()

@@ -383,3 +383,31 @@ pub async fn session_cookie(app: &TestApp, login: &str, password: &str) -> Strin
         .to_string();
     set.split(';').next().unwrap_or_default().to_string()
 }
+
+/// Waits, without blocking the runtime, until the Unix second has moved past the one at the
+/// call: tokens carry their times in whole seconds, so two issued either side of this differ.
+pub async fn next_second() {
+    let now = || time::OffsetDateTime::now_utc().unix_timestamp();
+    let start = now();
+    while now() <= start {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// Polls `done` until it holds. Propagation between instances is eventually consistent; how
+/// fast is measured by `make bench-revocation`, not asserted here. The deadline only turns a
+/// hang into a failure.
+pub async fn eventually<F, Fut>(what: &str, mut done: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !done().await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never happened: {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

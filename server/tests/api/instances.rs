@@ -1,7 +1,5 @@
 //! Two Gatehouse instances on one database: nothing that must be shared lives in one process.
 
-use std::time::{Duration, Instant};
-
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -56,8 +54,7 @@ async fn two_instances_share_apps_tokens_secrets_keys_and_sessions() {
         Some(json!({"password": "rotated-secret-9"})),
     )
     .await;
-    let changed = Instant::now();
-    loop {
+    eventually("B refuses the old secret", || async {
         let (s, _, _) = form_token(
             &b_url,
             "shared",
@@ -68,16 +65,9 @@ async fn two_instances_share_apps_tokens_secrets_keys_and_sessions() {
             ],
         )
         .await;
-        if s == 401 {
-            break;
-        }
-        assert!(
-            changed.elapsed() < Duration::from_secs(7),
-            "B still accepts the old secret after {:?}",
-            changed.elapsed()
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+        s == 401
+    })
+    .await;
 
     // A key rotated on A is published by both.
     let (s, rotated) = a.api(Method::POST, "/api/v1/keys/rotate", None).await;
@@ -122,8 +112,9 @@ async fn two_instances_share_apps_tokens_secrets_keys_and_sessions() {
 }
 
 /// A token another instance remembers as valid (it introspected it) is refused there once it
-/// is revoked here: at once on PostgreSQL (the revocation is announced), within the cache bound
-/// on SQLite shared by two processes. On the instance that revoked, at once everywhere.
+/// is revoked here (announced on PostgreSQL, within the cache bound on SQLite shared by two
+/// processes: how soon is `make bench-revocation`'s figure). On the instance that revoked, at
+/// once.
 #[tokio::test]
 async fn a_revocation_reaches_an_instance_that_remembers_the_token() {
     let a = spawn_app().await;
@@ -142,7 +133,6 @@ async fn a_revocation_reaches_an_instance_that_remembers_the_token() {
             .expect("json")["active"]
             .clone()
     };
-    let postgres = std::env::var("GATEHOUSE_TEST_POSTGRES").is_ok();
     for (revoke_on, label) in [
         (a.url.clone(), "the other instance"),
         (b_url.clone(), "itself"),
@@ -155,19 +145,15 @@ async fn a_revocation_reaches_an_instance_that_remembers_the_token() {
             revoke_at(&revoke_on, "shared", Some((CLIENT, SECRET)), &token).await,
             200
         );
-        let revoked = Instant::now();
-        let bound = if postgres || revoke_on == b_url {
-            Duration::from_millis(500)
+        if revoke_on == b_url {
+            // The instance that revoked forgets the token in the same step.
+            assert_eq!(introspect(b_url.clone(), token.clone()).await, false);
         } else {
-            Duration::from_secs(6)
-        };
-        while introspect(b_url.clone(), token.clone()).await != false {
-            assert!(
-                revoked.elapsed() < bound,
-                "B still answers active {:?} after a revocation on {label}",
-                revoked.elapsed()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            eventually(&format!("B forgets a token revoked on {label}"), || {
+                let (b_url, token) = (b_url.clone(), token.clone());
+                async move { introspect(b_url, token).await == false }
+            })
+            .await;
         }
         // And a bearer call with it is refused on B as well.
         let res = client()
@@ -190,34 +176,25 @@ async fn an_app_change_reaches_an_instance_that_read_the_app() {
     let a = spawn_app().await;
     let (b_url, b) = start(config(&a.db)).await;
     client_app(&a, "shared", "opaque").await;
-    let postgres = std::env::var("GATEHOUSE_TEST_POSTGRES").is_ok();
     let read_on_b = || async {
         let (s, app) = api_call(&a.admin, &b_url, Method::GET, "/api/v1/apps/shared", None).await;
         assert_eq!(s, 200, "{app}");
         app
     };
+    // On the instance that made the change it reads back at once; elsewhere it arrives.
     let wait_on_b = |what: &'static str, changed_on: String, done: fn(&Value) -> bool| {
         let read_on_b = &read_on_b;
         let b_url = b_url.clone();
         async move {
-            let changed = Instant::now();
-            let bound = if postgres || changed_on == b_url {
-                Duration::from_millis(500)
-            } else {
-                Duration::from_secs(6)
-            };
-            loop {
+            if changed_on == b_url {
                 let app = read_on_b().await;
-                if done(&app) {
-                    return;
-                }
                 assert!(
-                    changed.elapsed() < bound,
-                    "B still reads the app without {what} {:?} after the change: {app}",
-                    changed.elapsed()
+                    done(&app),
+                    "B changed the app and reads it without {what}: {app}"
                 );
-                tokio::time::sleep(Duration::from_millis(50)).await;
+                return;
             }
+            eventually(what, || async { done(&read_on_b().await) }).await;
         }
     };
     for (changed_on, name) in [

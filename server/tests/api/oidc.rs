@@ -187,7 +187,7 @@ async fn the_password_grant_and_refresh_return_id_tokens_with_the_same_auth_time
 
     let (_, body) = code_flow(&app, "pw", "openid profile").await;
     let first = segment(body["id_token"].as_str().expect("id_token"), 1);
-    std::thread::sleep(std::time::Duration::from_millis(1100));
+    next_second().await;
     let (s, refreshed, _) = form_token(
         &app.url,
         "pw",
@@ -535,7 +535,7 @@ async fn prompt_max_age_and_login_hint_steer_the_sign_in() {
         "{return_to}"
     );
     // max_age: a sign-in older than it asks again; a fresh one goes on to the consent page.
-    std::thread::sleep(std::time::Duration::from_millis(1100));
+    next_second().await;
     let res = authorize(&c, &app.url, "pr", &params(&[("max_age", "0")])).await;
     let loc = location(&res);
     assert!(loc.starts_with("/login?"), "{loc}");
