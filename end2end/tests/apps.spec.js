@@ -66,7 +66,7 @@ test("create an app with two scopes, every setting survives a reload", async ({ 
   await expect(page.getByRole("checkbox", { name: "System Administrator" })).toBeChecked();
   // The endpoints and a ready-to-copy curl.
   await expect(page.getByText(`/oauth2/token/${appId}`).first()).toBeVisible();
-  await expect(page.getByLabel("curl command for a client credentials token request")).toContainText("grant_type=client_credentials");
+  await expect(page.getByRole("figure", { name: "Client credentials request" })).toContainText("grant_type=client_credentials");
 
   // The list shows it.
   await page.goto("/admin/apps");

@@ -723,8 +723,8 @@ fn Endpoints(public_url: String, app_id: String, scopes: Vec<String>) -> impl In
             <dt>"Keys (JWKS)"</dt><dd><code>{u("keys")}</code></dd>
             <dt>"Metadata"</dt><dd><code>{format!("{public_url}/oauth2/{app_id}/.well-known/oauth-authorization-server")}</code></dd>
         </dl>
-        <h3>"Client credentials request"</h3>
-        <pre><code>{curl}</code></pre>
+        <h3 id="h-curl">"Client credentials request"</h3>
+        <figure class="example" aria-labelledby="h-curl"><pre><code>{curl}</code></pre></figure>
     }
 }
 
