@@ -53,7 +53,7 @@ tail -12 "$dir/schemathesis.log"
 
 echo "== fuzz: OAuth2 endpoints, pages and server functions (${secs}s of hostile input)"
 py_status=0
-python3 scripts/fuzz_http.py "$url" "$secs" || py_status=$?
+FUZZ_ADMIN_PASSWORD="$password" python3 scripts/fuzz_http.py "$url" "$secs" || py_status=$?
 
 echo "== fuzz: the server afterwards"
 health=$(curl -s -o /dev/null -w '%{http_code}' "$url/healthz")

@@ -383,6 +383,16 @@ pub fn router(
                         return res;
                     }
                 }
+                // No file has a name longer than the file system allows: such a path is not
+                // looked up (the file server would log the OS's refusal as an error).
+                if path.split('/').any(|segment| segment.len() > 255) {
+                    let n = app::pages::notice::Notice::new(
+                        "Not found",
+                        "Page not found",
+                        "There is no page at this address.",
+                    );
+                    return portal::notice(&state, axum::http::StatusCode::NOT_FOUND, n).await;
+                }
                 pages(req.uri().clone(), state, req).await
             }
         })

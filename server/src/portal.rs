@@ -62,6 +62,13 @@ pub async fn app_form(State(state): State<AppState>, req: Request) -> Response {
                 return see_other(&format!("/admin/apps/{}?saved={what}", encode(&id)));
             }
             Ok(r) => Some(r),
+            // Saving an app that is not there (deleted meanwhile, or a made-up address).
+            Err(domain::DomainError::NotFound(_)) => {
+                let n = Notice::new("Not found", "App not found", "There is no such app.")
+                    .alert()
+                    .with_link("/admin/apps", "Back to the apps");
+                return notice(&state, StatusCode::NOT_FOUND, n).await;
+            }
             Err(e) => return failure(e),
         },
         other => {

@@ -158,3 +158,36 @@ async fn connected_apps_sends_a_signed_out_visitor_to_sign_in() {
     let html = res.text().await.expect("html");
     assert!(html.contains("You have not approved any application."));
 }
+
+/// Found by the HTTP fuzz (seed 20261205): saving the form of an app that is not there was a
+/// 500; it is the portal's "not found" page, and no app appears.
+#[tokio::test]
+async fn saving_the_form_of_an_app_that_is_not_there_is_404() {
+    let app = spawn_app().await;
+    for form in [
+        vec![("op", "save"), ("name", "Ghost")],
+        vec![("name", "Ghost")],
+        vec![],
+    ] {
+        let res = post_form(&app, "/admin/apps/ghost", &form).await;
+        assert_eq!(res.status(), 404, "{form:?}");
+        let page = res.text().await.unwrap_or_default();
+        assert!(page.contains("App not found"), "{page}");
+    }
+    let (s, _) = app.api(Method::GET, "/api/v1/apps/ghost", None).await;
+    assert_eq!(s, 404, "no app was made");
+}
+
+/// A path segment longer than any file name is the "not found" page, without a file lookup.
+#[tokio::test]
+async fn a_path_longer_than_any_file_name_is_the_not_found_page() {
+    let app = spawn_app().await;
+    let res = client()
+        .get(format!("{}/{}", app.url, "a".repeat(5000)))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.status(), 404);
+    let page = res.text().await.unwrap_or_default();
+    assert!(page.contains("Page not found"), "{page}");
+}
