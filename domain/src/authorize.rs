@@ -25,6 +25,8 @@ pub struct AuthorizeRequest {
     pub prompt: Option<String>,
     pub max_age: Option<String>,
     pub login_hint: Option<String>,
+    /// RFC 8707 `resource` parameters (the parameter may repeat).
+    pub resources: Vec<String>,
 }
 
 /// The signed-in person as the authorize endpoint sees them: who, and since when.
@@ -252,6 +254,10 @@ impl Services {
             Ok(s) => s,
             Err(e) => return Ok(c.error(e.code, &e.description)),
         };
+        let resources = match crate::oauth::resources::requested(&c.app, &req.resources, None) {
+            Ok(r) => r,
+            Err(e) => return Ok(c.error(e.code, &e.description)),
+        };
         let openid = scopes.iter().any(|s| s == "openid");
         let nonce = req.nonce.as_deref().filter(|n| !n.is_empty());
         if response.has_id_token() {
@@ -416,6 +422,7 @@ impl Services {
                     &granted,
                     challenge,
                     &sign_in,
+                    &resources,
                 )
                 .await?;
             return Ok(AuthorizeOutcome::Redirect(with_params(
@@ -437,6 +444,7 @@ impl Services {
                 granted,
                 sign_in,
                 with_access,
+                resources,
             )
             .await?;
         if !response.has_id_token() {

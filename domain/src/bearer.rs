@@ -35,6 +35,12 @@ impl From<crate::DomainError> for BearerError {
 }
 
 impl Services {
+    /// The resource identifier of Gatehouse's own admin API (RFC 9728): what a client names in
+    /// `resource` to get a token for it.
+    pub fn admin_api_resource(&self) -> String {
+        format!("{}/api/v1", self.public_url.trim_end_matches('/'))
+    }
+
     /// The principal a bearer `token` acts as on `path` (the request path with its leading `/`).
     pub async fn bearer_principal(
         &self,
@@ -48,6 +54,13 @@ impl Services {
             .ok_or(BearerError::InvalidToken(
                 "the access token is invalid, expired or revoked",
             ))?;
+        // A token for another resource (RFC 8707) is not for this API; one for Gatehouse's
+        // admin API (its RFC 9728 resource identifier) or for no resource is.
+        if info.aud != [info.app_id.as_str()] && !info.aud.contains(&self.admin_api_resource()) {
+            return Err(BearerError::InvalidToken(
+                "the access token is for another resource",
+            ));
+        }
         let (_, matcher) =
             self.cached_app(&info.app_id)
                 .await?
@@ -116,5 +129,31 @@ impl PrincipalCache {
         if let Ok(mut m) = self.entries.write() {
             m.clear();
         }
+    }
+}
+
+impl Services {
+    /// The issuers of the apps whose tokens Gatehouse's admin API accepts (RFC 9728
+    /// `authorization_servers`): apps with a scope that can reach the API, or that list its
+    /// resource identifier among their `resources`.
+    pub async fn admin_api_issuers(&self, resource: &str) -> crate::Result<Vec<String>> {
+        let ids: Vec<String> = sqlx::query_scalar("SELECT app_id FROM apps ORDER BY app_id")
+            .fetch_all(&self.store.pool)
+            .await?;
+        let mut out = Vec::new();
+        for id in ids {
+            let Some((app, matcher)) = self
+                .cached_app(&id)
+                .await
+                .map_err(|e| crate::DomainError::Internal(e.cause.unwrap_or(e.description)))?
+            else {
+                continue;
+            };
+            let scopes = app.scopes.iter().map(|s| s.name.as_str());
+            if app.resources.iter().any(|r| r == resource) || matcher.any_administrative(scopes) {
+                out.push(app.issuer.clone());
+            }
+        }
+        Ok(out)
     }
 }

@@ -56,6 +56,8 @@ pub struct AppConfig {
     pub redirect_uris: Vec<String>,
     #[serde(default)]
     pub post_logout_redirect_uris: Vec<String>,
+    #[serde(default)]
+    pub resources: Vec<String>,
     #[serde(default = "defaults::token_type")]
     pub token_type: String,
     #[serde(default)]
@@ -170,6 +172,7 @@ impl From<crate::apps::App> for AppConfig {
             allowed_clients: a.allowed_clients,
             redirect_uris: a.redirect_uris,
             post_logout_redirect_uris: a.post_logout_redirect_uris,
+            resources: a.resources,
             token_type: a.token_type.as_str().to_string(),
             auth_methods: a
                 .auth_methods
@@ -198,6 +201,7 @@ impl From<AppConfig> for AppFields {
             issuer: Some(a.issuer),
             redirect_uris: Some(a.redirect_uris),
             post_logout_redirect_uris: Some(a.post_logout_redirect_uris),
+            resources: Some(a.resources),
             token_type: Some(a.token_type),
             auth_methods: Some(a.auth_methods),
             token_lifetime_secs: Some(a.token_lifetime_secs),

@@ -101,6 +101,8 @@ pub enum OAuthErrorCode {
     UnsupportedGrantType,
     UnsupportedResponseType,
     InvalidScope,
+    /// RFC 8707 §2: a `resource` the app does not serve, or wider than the grant.
+    InvalidTarget,
     AccessDenied,
     /// OpenID Connect Core §3.1.2.6, for `prompt=none`.
     LoginRequired,
@@ -121,6 +123,7 @@ impl OAuthErrorCode {
             OAuthErrorCode::UnsupportedGrantType => "unsupported_grant_type",
             OAuthErrorCode::UnsupportedResponseType => "unsupported_response_type",
             OAuthErrorCode::InvalidScope => "invalid_scope",
+            OAuthErrorCode::InvalidTarget => "invalid_target",
             OAuthErrorCode::AccessDenied => "access_denied",
             OAuthErrorCode::LoginRequired => "login_required",
             OAuthErrorCode::ConsentRequired => "consent_required",

@@ -154,6 +154,10 @@ pub struct App {
     /// matched exactly like `redirect_uris`.
     #[serde(default)]
     pub post_logout_redirect_uris: Vec<String>,
+    /// The resources (RFC 8707) a token may be asked for with `resource`: absolute URIs, such as
+    /// an MCP server's URL. A token for them has them as its audience.
+    #[serde(default)]
+    pub resources: Vec<String>,
     pub token_type: TokenType,
     pub auth_methods: Vec<AuthMethod>,
     pub token_lifetime_secs: i64,
@@ -180,6 +184,7 @@ impl App {
             issuer_is_default: true,
             redirect_uris: vec![],
             post_logout_redirect_uris: vec![],
+            resources: vec![],
             token_type: TokenType::JwtRs256,
             auth_methods: vec![AuthMethod::ClientCredentials],
             token_lifetime_secs: DEFAULT_LIFETIME,

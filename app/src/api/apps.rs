@@ -87,6 +87,8 @@ pub enum FormOp {
     RemoveRedirect(usize),
     AddLogoutRedirect,
     RemoveLogoutRedirect(usize),
+    AddResource,
+    RemoveResource(usize),
     AddScope,
     RemoveScope(usize),
     AddRegex(usize),
@@ -104,6 +106,8 @@ impl FormOp {
             "remove_redirect" => FormOp::RemoveRedirect(num()?),
             "add_logout_redirect" => FormOp::AddLogoutRedirect,
             "remove_logout_redirect" => FormOp::RemoveLogoutRedirect(num()?),
+            "add_resource" => FormOp::AddResource,
+            "remove_resource" => FormOp::RemoveResource(num()?),
             "add_scope" => FormOp::AddScope,
             "remove_scope" => FormOp::RemoveScope(num()?),
             "add_regex" => FormOp::AddRegex(num()?),
@@ -121,6 +125,8 @@ impl FormOp {
             FormOp::RemoveRedirect(i) => format!("remove_redirect:{i}"),
             FormOp::AddLogoutRedirect => "add_logout_redirect".into(),
             FormOp::RemoveLogoutRedirect(i) => format!("remove_logout_redirect:{i}"),
+            FormOp::AddResource => "add_resource".into(),
+            FormOp::RemoveResource(i) => format!("remove_resource:{i}"),
             FormOp::AddScope => "add_scope".into(),
             FormOp::RemoveScope(i) => format!("remove_scope:{i}"),
             FormOp::AddRegex(i) => format!("add_regex:{i}"),
@@ -180,6 +186,7 @@ impl AppForm {
                 }
                 "redirect_uris" => a.redirect_uris.push(v.clone()),
                 "post_logout_redirect_uris" => a.post_logout_redirect_uris.push(v.clone()),
+                "resources" => a.resources.push(v.clone()),
                 "token_type" => {
                     if let Some(t) = TokenType::parse(v) {
                         a.token_type = t;
@@ -240,6 +247,10 @@ impl AppForm {
             FormOp::RemoveLogoutRedirect(i) if i < a.post_logout_redirect_uris.len() => {
                 a.post_logout_redirect_uris.remove(i);
             }
+            FormOp::AddResource => a.resources.push(String::new()),
+            FormOp::RemoveResource(i) if i < a.resources.len() => {
+                a.resources.remove(i);
+            }
             FormOp::AddScope => a.scopes.push(Scope {
                 name: String::new(),
                 description: String::new(),
@@ -285,6 +296,7 @@ impl AppForm {
         a.app_id = a.app_id.trim().to_string();
         a.redirect_uris.retain(|u| !u.trim().is_empty());
         a.post_logout_redirect_uris.retain(|u| !u.trim().is_empty());
+        a.resources.retain(|u| !u.trim().is_empty());
         for s in &mut a.scopes {
             s.rest_regexes.retain(|r| !r.trim().is_empty());
         }

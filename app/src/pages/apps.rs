@@ -281,6 +281,7 @@ fn AppEditor(data: EditorData, sections: Sections) -> impl IntoView {
             .map(|u| keys.row(u))
             .collect::<Vec<_>>(),
     );
+    let resources = RwSignal::new(a.resources.iter().map(|u| keys.row(u)).collect::<Vec<_>>());
     let token_type = RwSignal::new(a.token_type);
     let methods = RwSignal::new(a.auth_methods.clone());
     let lifetime = RwSignal::new(form.token_lifetime.value.clone());
@@ -358,6 +359,11 @@ fn AppEditor(data: EditorData, sections: Sections) -> impl IntoView {
                 .map(|r| r.value.get_untracked())
                 .collect(),
             post_logout_redirect_uris: logout_redirects
+                .get_untracked()
+                .iter()
+                .map(|r| r.value.get_untracked())
+                .collect(),
+            resources: resources
                 .get_untracked()
                 .iter()
                 .map(|r| r.value.get_untracked())
@@ -493,6 +499,9 @@ fn AppEditor(data: EditorData, sections: Sections) -> impl IntoView {
                         rows=redirects keys=keys add=FormOp::AddRedirect remove=FormOp::RemoveRedirect err=err_cb/>
                     <UriList legend="Post-logout redirects" field="post_logout_redirect_uris" noun="Post-logout redirect URI" add_label="Add post-logout redirect URI" id_prefix="logout-redirect"
                         rows=logout_redirects keys=keys add=FormOp::AddLogoutRedirect remove=FormOp::RemoveLogoutRedirect err=err_cb/>
+                    <UriList legend="Resources" field="resources" noun="Resource" add_label="Add resource" id_prefix="resource"
+                        rows=resources keys=keys add=FormOp::AddResource remove=FormOp::RemoveResource err=err_cb/>
+                    <p class="muted">"Resources are the APIs (for example an MCP server's URL) a client may ask a token for with "<code>"resource"</code>" (RFC 8707); such a token's audience is the resource."</p>
                     {(!is_new).then(|| view! { <Endpoints public_url=public_url.clone() app_id=a.app_id.clone() scopes=a.scopes.iter().map(|s| s.name.clone()).collect()/> })}
                 </section>
                 }.into_any()}

@@ -143,10 +143,15 @@ impl Draft {
             self.issuer_override = check_issuer(v)?;
         }
         if let Some(list) = f.redirect_uris {
-            a.redirect_uris = redirect_list("redirect_uris", &list)?;
+            a.redirect_uris = uri_list("redirect_uris", &list, "redirect URIs")?;
         }
         if let Some(list) = f.post_logout_redirect_uris {
-            a.post_logout_redirect_uris = redirect_list("post_logout_redirect_uris", &list)?;
+            a.post_logout_redirect_uris =
+                uri_list("post_logout_redirect_uris", &list, "redirect URIs")?;
+        }
+        if let Some(list) = f.resources {
+            // RFC 8707 §2: an absolute URI without a fragment, as a redirect URI is.
+            a.resources = uri_list("resources", &list, "resources")?;
         }
         if let Some(v) = &f.token_type {
             a.token_type = parse_enum("token_type", v, "jwt_rs256, jwt_es256, jwt_eddsa, opaque")?;
@@ -191,9 +196,9 @@ impl Draft {
     }
 }
 
-/// A list of redirect URIs (`redirect_uris`, `post_logout_redirect_uris`): each parses, none
-/// twice, at most 100.
-fn redirect_list(field: &str, list: &[String]) -> Result<Vec<String>> {
+/// A list of absolute URIs without a fragment (`redirect_uris`, `post_logout_redirect_uris`,
+/// `resources`): each parses, none twice, at most 100.
+fn uri_list(field: &str, list: &[String], noun: &str) -> Result<Vec<String>> {
     let mut out: Vec<String> = Vec::new();
     for (i, u) in list.iter().enumerate() {
         let u = RedirectUri::parse(u).map_err(|e| e.under(&format!("{field}[{i}]")))?;
@@ -202,7 +207,7 @@ fn redirect_list(field: &str, list: &[String]) -> Result<Vec<String>> {
         }
     }
     if out.len() > 100 {
-        return Err(DomainError::invalid(field, "at most 100 redirect URIs"));
+        return Err(DomainError::invalid(field, format!("at most 100 {noun}")));
     }
     Ok(out)
 }

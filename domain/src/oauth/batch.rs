@@ -28,18 +28,20 @@ pub(crate) struct NewToken {
     pub issued_at: i64,
     pub expires_at: i64,
     pub auth_time: Option<i64>,
+    /// The resources (RFC 8707) it is for, space-separated; None: the app itself.
+    pub resources: Option<String>,
 }
 
-const INSERT: &str = "INSERT INTO tokens (token_hash, kind, app_id, client_id, user_id, username, scope, jti, family_id, issued_at, expires_at, auth_time) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+const INSERT: &str = "INSERT INTO tokens (token_hash, kind, app_id, client_id, user_id, username, scope, jti, family_id, issued_at, expires_at, auth_time, resources) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
 /// The same for a batch: its rows are a JSON array of arrays (`as_json_row`), one parameter.
-const INSERT_JSON_SQLITE: &str = "INSERT INTO tokens (token_hash, kind, app_id, client_id, user_id, username, scope, jti, family_id, issued_at, expires_at, auth_time) \
-     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11 \
+const INSERT_JSON_SQLITE: &str = "INSERT INTO tokens (token_hash, kind, app_id, client_id, user_id, username, scope, jti, family_id, issued_at, expires_at, auth_time, resources) \
+     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12 \
      FROM json_each($1)";
 /// PostgreSQL's `->>` yields text: the integer columns are cast back.
-const INSERT_JSON_POSTGRES: &str = "INSERT INTO tokens (token_hash, kind, app_id, client_id, user_id, username, scope, jti, family_id, issued_at, expires_at, auth_time) \
+const INSERT_JSON_POSTGRES: &str = "INSERT INTO tokens (token_hash, kind, app_id, client_id, user_id, username, scope, jti, family_id, issued_at, expires_at, auth_time, resources) \
      SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, \
-            (value ->> 9)::BIGINT, (value ->> 10)::BIGINT, (value ->> 11)::BIGINT \
+            (value ->> 9)::BIGINT, (value ->> 10)::BIGINT, (value ->> 11)::BIGINT, value ->> 12 \
      FROM json_array_elements($1::json)";
 
 /// At most this many tokens per transaction (a bounded commit latency).
@@ -108,6 +110,7 @@ fn bind<'q>(
         .bind(t.issued_at)
         .bind(t.expires_at)
         .bind(t.auth_time)
+        .bind(t.resources.as_deref())
 }
 
 /// The batching task: takes what is queued (waiting only for the first), writes it in one
@@ -204,6 +207,7 @@ type JsonRow<'a> = (
     i64,
     i64,
     Option<i64>,
+    Option<&'a str>,
 );
 
 fn as_json_row(t: &NewToken) -> JsonRow<'_> {
@@ -220,6 +224,7 @@ fn as_json_row(t: &NewToken) -> JsonRow<'_> {
         t.issued_at,
         t.expires_at,
         t.auth_time,
+        t.resources.as_deref(),
     )
 }
 
@@ -242,6 +247,9 @@ mod tests {
             issued_at: 1_000 + i as i64,
             expires_at: 2_000_000_000,
             auth_time: i.is_multiple_of(3).then_some(i as i64),
+            resources: i
+                .is_multiple_of(5)
+                .then(|| "https://r.example/ https://s.example/".into()),
         }
     }
 

@@ -68,6 +68,8 @@ pub(crate) struct Grant {
     /// A person's sign-in, when the grant comes from one: with `openid` granted, the tokens
     /// include an ID token about it.
     pub(crate) sign_in: Option<SignIn>,
+    /// The resources (RFC 8707) the tokens are for; empty: the app itself.
+    pub(crate) resources: Vec<String>,
 }
 
 /// An authorization code row, read whole so a bad row refuses the exchange.
@@ -82,6 +84,7 @@ struct CodeRow {
     expires_at: i64,
     nonce: Option<String>,
     auth_time: Option<i64>,
+    resources: Option<String>,
 }
 
 /// Space-separated scopes → the granted list. None or empty: all of the app's scopes.
@@ -156,6 +159,7 @@ impl Services {
                 };
                 Grant {
                     scopes: resolve_scopes(&app, req.scope.as_deref())?,
+                    resources: super::resources::requested(&app, &req.resources, None)?,
                     client_id: login_name.clone(),
                     user_id: user_id.clone(),
                     username: None,
@@ -207,6 +211,7 @@ impl Services {
             .as_deref()
             .ok_or_else(|| OAuthError::request("password is required"))?;
         let scopes = resolve_scopes(app, req.scope.as_deref())?;
+        let resources = super::resources::requested(app, &req.resources, None)?;
         // Throttled is 429, wrong credentials invalid_grant, a database failure a 500.
         let (user, _) = self
             .authenticate_person(username, password, &req.client_addr)
@@ -225,6 +230,7 @@ impl Services {
                 auth_time: now(),
                 nonce: None,
             }),
+            resources,
         })
     }
 
@@ -264,7 +270,7 @@ impl Services {
         .await
         .map_err(OAuthError::internal)?
         .rows_affected();
-        let row: CodeRow = sqlx::query_as("SELECT client_id, user_id, redirect_uri, scope, code_challenge, family_id, expires_at, nonce, auth_time FROM auth_codes WHERE code_hash = $1 AND app_id = $2")
+        let row: CodeRow = sqlx::query_as("SELECT client_id, user_id, redirect_uri, scope, code_challenge, family_id, expires_at, nonce, auth_time, resources FROM auth_codes WHERE code_hash = $1 AND app_id = $2")
             .bind(&hash)
             .bind(&app.app_id)
             .fetch_optional(&self.store.pool)
@@ -305,6 +311,9 @@ impl Services {
             }
             None => {}
         }
+        // The exchange may narrow what the code was for, never widen it (RFC 8707 §2.2).
+        let granted = super::resources::parse_stored(row.resources.as_deref());
+        let resources = super::resources::requested(app, &req.resources, Some(&granted))?;
         let user_id = row.user_id;
         let user = self
             .user_row_by_id(&user_id)
@@ -327,6 +336,7 @@ impl Services {
                 auth_time: row.auth_time.unwrap_or(t),
                 nonce: row.nonce,
             }),
+            resources,
         })
     }
 
@@ -388,6 +398,8 @@ impl Services {
                 asked
             }
         };
+        let granted = super::resources::parse_stored(row.resources.as_deref());
+        let resources = super::resources::requested(app, &req.resources, Some(&granted))?;
         // Rotation: exactly one use; a second use revokes the whole family (RFC 9700 §4.14).
         let claimed = sqlx::query(
             "UPDATE tokens SET used = 1 WHERE token_hash = $1 AND used = 0 AND revoked = 0",
@@ -424,6 +436,7 @@ impl Services {
                     auth_time: row.auth_time.unwrap_or(row.issued_at),
                     nonce: None,
                 }),
+                resources,
             },
             true,
         )

@@ -34,6 +34,7 @@ pub(crate) struct TokenRow {
     pub used: i64,
     pub revoked: i64,
     pub auth_time: Option<i64>,
+    pub resources: Option<String>,
 }
 
 /// `SELECT` of every `TokenRow` column from `tokens` with the given condition.
@@ -41,7 +42,7 @@ macro_rules! select_token_row {
     ($cond:literal) => {
         concat!(
             "SELECT kind, app_id, client_id, user_id, username, scope, jti, family_id, issued_at, \
-             expires_at, used, revoked, auth_time FROM tokens WHERE ",
+             expires_at, used, revoked, auth_time, resources FROM tokens WHERE ",
             $cond
         )
     };
@@ -139,15 +140,23 @@ impl Services {
                 return Ok(None);
             };
             let c = data.claims;
+            let aud = c.aud.values();
+            // A token for a resource names its app; otherwise the audience is the app.
+            let app_id = match (c.app_id, &c.aud) {
+                (Some(app), _) => app,
+                (None, super::resources::Audience::One(app)) => app.clone(),
+                (None, super::resources::Audience::Many(_)) => return Ok(None),
+            };
             let family = c.jti.split_once('.').map(|(f, _)| f.to_string());
             if self
-                .is_revoked(&c.sub, &c.aud, family.as_deref(), c.iat, Some(&c.jti))
+                .is_revoked(&c.sub, &app_id, family.as_deref(), c.iat, Some(&c.jti))
                 .await?
             {
                 return Ok(None);
             }
             return Ok(Some(TokenInfo {
-                app_id: c.aud,
+                aud,
+                app_id,
                 client_id: c.client_id,
                 sub: c.sub,
                 username: c.username,
@@ -191,7 +200,12 @@ impl Services {
             .await?
             .map(|(a, _)| a.issuer.clone())
             .unwrap_or_default();
+        let aud = match super::resources::parse_stored(r.resources.as_deref()) {
+            none if none.is_empty() => vec![r.app_id.clone()],
+            resources => resources,
+        };
         Ok(Some(TokenInfo {
+            aud,
             app_id: r.app_id,
             client_id: r.client_id,
             sub: r.user_id,

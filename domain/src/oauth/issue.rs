@@ -60,7 +60,8 @@ impl Services {
                 let claims = Claims {
                     iss: g.app.issuer.clone(),
                     sub: g.user_id.clone(),
-                    aud: g.app.app_id.clone(),
+                    aud: super::resources::audience(&g.app.app_id, &g.resources),
+                    app_id: (!g.resources.is_empty()).then(|| g.app.app_id.clone()),
                     client_id: g.client_id.clone(),
                     scope: scope.clone(),
                     iat: t,
@@ -161,6 +162,7 @@ impl Services {
                 issued_at: iat,
                 expires_at: exp,
                 auth_time: g.sign_in.as_ref().map(|s| s.auth_time),
+                resources: super::resources::stored(&g.resources),
             })
             .await
             .map_err(OAuthError::internal)
@@ -177,11 +179,12 @@ impl Services {
         scopes: &[String],
         challenge: Option<&str>,
         sign_in: &SignIn,
+        resources: &[String],
     ) -> crate::Result<String> {
         let code = random_token(32);
         sqlx::query(
-            "INSERT INTO auth_codes (code_hash, app_id, client_id, user_id, redirect_uri, scope, code_challenge, nonce, family_id, expires_at, auth_time) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            "INSERT INTO auth_codes (code_hash, app_id, client_id, user_id, redirect_uri, scope, code_challenge, nonce, family_id, expires_at, auth_time, resources) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(sha256_hex(&code))
         .bind(&app.app_id)
@@ -194,6 +197,7 @@ impl Services {
         .bind(random_token(12))
         .bind(now() + 60)
         .bind(sign_in.auth_time)
+        .bind(super::resources::stored(resources))
         .execute(&self.store.writer)
         .await?;
         Ok(code)
@@ -211,6 +215,7 @@ impl Services {
         scopes: Vec<String>,
         sign_in: SignIn,
         access_token: bool,
+        resources: Vec<String>,
     ) -> Result<TokenResponse, OAuthError> {
         if !access_token {
             let id_token = self
@@ -233,6 +238,7 @@ impl Services {
             scopes,
             family: None,
             sign_in: Some(sign_in),
+            resources,
         };
         self.issue(g, false).await
     }

@@ -7,6 +7,7 @@ mod cache;
 mod grants;
 mod introspect;
 mod issue;
+pub mod resources;
 mod revoke;
 pub mod seen;
 
@@ -30,6 +31,8 @@ pub struct TokenRequest {
     pub username: Option<String>,
     pub password: Option<String>,
     pub refresh_token: Option<String>,
+    /// RFC 8707 `resource` parameters (the parameter may repeat).
+    pub resources: Vec<String>,
     pub credentials: ClientCredentials,
     pub client_addr: String,
 }
@@ -52,7 +55,11 @@ pub struct TokenResponse {
 pub struct Claims {
     pub iss: String,
     pub sub: String,
-    pub aud: String,
+    /// The app's id, or the resource(s) the token is for (RFC 8707).
+    pub aud: resources::Audience,
+    /// The app that issued a token for a resource (whose `aud` then names the resource).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub app_id: Option<String>,
     pub client_id: String,
     pub scope: String,
     pub iat: i64,
@@ -67,6 +74,8 @@ pub struct Claims {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TokenInfo {
     pub app_id: String,
+    /// The audience: the app's id, or the resources the token is for (RFC 8707).
+    pub aud: Vec<String>,
     pub client_id: String,
     pub sub: String,
     pub username: Option<String>,

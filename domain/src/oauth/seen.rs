@@ -81,6 +81,7 @@ mod tests {
     fn info(exp: i64, is_refresh: bool) -> Arc<TokenInfo> {
         Arc::new(TokenInfo {
             app_id: "a".into(),
+            aud: vec!["a".into()],
             client_id: "c".into(),
             sub: "u".into(),
             username: None,

@@ -96,6 +96,23 @@ impl FromRequestParts<AppState> for Actor {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        actor(parts, state).await.map_err(|mut e| {
+            // RFC 9728 §5.1: a 401 names where a client learns how to get a token for this API.
+            if e.status == axum::http::StatusCode::UNAUTHORIZED {
+                if let Some(c) = &e.challenge {
+                    e.challenge = Some(format!(
+                        "{c}, resource_metadata=\"{}\"",
+                        crate::api::protected_resource::metadata_url(&state.services.public_url)
+                    ));
+                }
+            }
+            e
+        })
+    }
+}
+
+async fn actor(parts: &Parts, state: &AppState) -> Result<Actor, ApiError> {
+    {
         if let Some(p) = crate::auth::bearer_principal(parts, state).await? {
             return Ok(Actor(p));
         }

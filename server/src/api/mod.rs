@@ -7,6 +7,7 @@ pub mod extract;
 mod keys;
 pub mod openapi;
 mod operations;
+pub mod protected_resource;
 mod roles;
 mod users;
 
@@ -18,6 +19,7 @@ use crate::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/openapi.json", get(openapi::document))
+        .route(protected_resource::PATH, get(protected_resource::document))
         .route("/api/v1/keys/rotate", axum::routing::post(keys::rotate))
         .route(compat::PATH, axum::routing::post(compat::create_user))
         .merge(apps::router())

@@ -209,6 +209,7 @@ fn constrained() -> Value {
                     "(?:/*|https?://[^#?{WS}{CC}]*[^#?/{WS}{CC}][^#?{WS}{CC}]*)"))},
             "redirect_uris": {"type": "array", "maxItems": 100, "items": redirect},
             "post_logout_redirect_uris": {"type": "array", "maxItems": 100, "items": redirect},
+            "resources": {"type": "array", "maxItems": 100, "items": redirect},
             "token_type": {"type": "string", "enum": ["jwt_rs256", "jwt_es256", "jwt_eddsa", "opaque"]},
             "auth_methods": {"type": "array", "items": {"type": "string",
                 "enum": ["client_credentials", "authorization_code", "implicit", "password"]}},

@@ -59,6 +59,7 @@ fn request_from(pairs: &[(String, String)]) -> Result<AuthorizeRequest, String> 
         if k != "scope_choice"
             && k != CSRF
             && k != "decision"
+            && k != "resource"
             && seen.insert(k.as_str(), v.as_str()).is_some()
         {
             return Err(format!("The parameter {k:?} is repeated."));
@@ -77,6 +78,11 @@ fn request_from(pairs: &[(String, String)]) -> Result<AuthorizeRequest, String> 
         prompt: g("prompt"),
         max_age: g("max_age"),
         login_hint: g("login_hint"),
+        resources: pairs
+            .iter()
+            .filter(|(k, _)| k == "resource")
+            .map(|(_, v)| v.clone())
+            .collect(),
     })
 }
 
@@ -194,6 +200,11 @@ async fn render(
             ]
             .into_iter()
             .filter_map(|(k, v)| v.clone().map(|v| (k.to_string(), v)))
+            .chain(
+                req.resources
+                    .iter()
+                    .map(|r| ("resource".to_string(), r.clone())),
+            )
             .collect();
             let view = app::api::account::ConsentRequest {
                 app_id: app_id.to_string(),

@@ -10,7 +10,11 @@ use base64::Engine;
 use domain::clients::ClientCredentials;
 use domain::oauth::{OAuthError, OAuthErrorCode};
 
-pub struct Params(HashMap<String, String>);
+pub struct Params {
+    map: HashMap<String, String>,
+    /// RFC 8707 `resource`: the one parameter that may repeat (or be a JSON array).
+    resources: Vec<String>,
+}
 
 fn bad(d: &str) -> OAuthError {
     OAuthError::new(OAuthErrorCode::InvalidRequest, d)
@@ -24,6 +28,7 @@ impl Params {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_ascii_lowercase();
+        let mut resources_from_json = Vec::new();
         let pairs: Vec<(String, String)> = if ct.starts_with("application/x-www-form-urlencoded")
             || (ct.is_empty() && body.is_empty())
         {
@@ -31,9 +36,20 @@ impl Params {
         } else if ct.starts_with("application/json") {
             let v: serde_json::Value =
                 serde_json::from_slice(body).map_err(|_| bad("the JSON body is malformed"))?;
-            let serde_json::Value::Object(map) = v else {
+            let serde_json::Value::Object(mut map) = v else {
                 return Err(bad("the JSON body must be an object"));
             };
+            if let Some(serde_json::Value::Array(list)) = map.get("resource") {
+                let mut resources = Vec::with_capacity(list.len());
+                for r in list {
+                    let serde_json::Value::String(r) = r else {
+                        return Err(bad("resource must be a string or an array of strings"));
+                    };
+                    resources.push(("resource".to_string(), r.clone()));
+                }
+                map.remove("resource");
+                resources_from_json = resources;
+            }
             map.into_iter()
                 .filter_map(|(k, v)| match v {
                     serde_json::Value::String(s) => Some(Ok((k, s))),
@@ -49,16 +65,24 @@ impl Params {
             ));
         };
         let mut map = HashMap::with_capacity(pairs.len());
-        for (k, v) in pairs {
-            if map.insert(k.clone(), v).is_some() {
+        let mut resources = Vec::new();
+        for (k, v) in pairs.into_iter().chain(resources_from_json) {
+            if k == "resource" {
+                resources.push(v);
+            } else if map.insert(k.clone(), v).is_some() {
                 return Err(bad(&format!("parameter {k:?} is repeated")));
             }
         }
-        Ok(Params(map))
+        Ok(Params { map, resources })
     }
 
     pub fn get(&self, k: &str) -> Option<String> {
-        self.0.get(k).cloned()
+        self.map.get(k).cloned()
+    }
+
+    /// The `resource` parameters, in order.
+    pub fn resources(&self) -> &[String] {
+        &self.resources
     }
 
     /// Client credentials from `Authorization: Basic`, `client_id`/`client_secret` in the body,
@@ -207,14 +231,19 @@ mod proptests {
                 url::form_urlencoded::parse(&body).into_owned().collect::<Vec<_>>().into()
             }
             .filter(|pairs: &Vec<(String, String)>| {
-                let mut names: Vec<&String> = pairs.iter().map(|(k, _)| k).collect();
+                // `resource` may repeat (RFC 8707); no other name may.
+                let mut names: Vec<&String> = pairs.iter().map(|(k, _)| k).filter(|k| *k != "resource").collect();
                 names.sort();
                 names.windows(2).all(|w| w[0] != w[1])
             });
             match (Params::parse(&headers(ct, None), &Bytes::from(body)), expected) {
                 (Ok(p), Some(pairs)) => {
                     for (k, v) in pairs {
-                        prop_assert_eq!(p.get(&k), Some(v));
+                        if k == "resource" {
+                            prop_assert!(p.resources().contains(&v));
+                        } else {
+                            prop_assert_eq!(p.get(&k), Some(v));
+                        }
                     }
                 }
                 (Err(e), None) => prop_assert_eq!(e.code, OAuthErrorCode::InvalidRequest),
@@ -233,7 +262,7 @@ mod proptests {
             let json = serde_json::to_vec(&pairs).map_err(|e| TestCaseError::fail(e.to_string()))?;
             let q = Params::parse(&headers("application/json", None), &Bytes::from(json))
                 .map_err(|e| TestCaseError::fail(e.description))?;
-            for (k, v) in &pairs {
+            for (k, v) in pairs.iter().filter(|(k, _)| *k != "resource") {
                 prop_assert_eq!(p.get(k), Some(v.clone()));
                 prop_assert_eq!(q.get(k), Some(v.clone()));
             }

@@ -29,6 +29,7 @@ pub async fn token(
         username: p.get("username"),
         password: p.get("password"),
         refresh_token: p.get("refresh_token"),
+        resources: p.resources().to_vec(),
         credentials: p.credentials(&headers, "token")?,
         client_addr: addr.to_string(),
     };
@@ -94,7 +95,10 @@ pub async fn introspect(
             iat: i.iat,
             nbf: i.iat,
             sub: &i.sub,
-            aud: &i.app_id,
+            aud: match i.aud.as_slice() {
+                [one] => Audience::One(one),
+                many => Audience::Many(many),
+            },
             iss: &i.iss,
             jti: &i.jti,
             username: i.username.as_deref(),
@@ -112,6 +116,14 @@ struct Introspection<'a> {
     token: Option<ActiveToken<'a>>,
 }
 
+/// `aud` as RFC 7662 has it: one string, or an array when the token is for several resources.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum Audience<'a> {
+    One(&'a str),
+    Many(&'a [String]),
+}
+
 #[derive(serde::Serialize)]
 struct ActiveToken<'a> {
     scope: &'a str,
@@ -121,7 +133,7 @@ struct ActiveToken<'a> {
     iat: i64,
     nbf: i64,
     sub: &'a str,
-    aud: &'a str,
+    aud: Audience<'a>,
     iss: &'a str,
     jti: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -435,6 +435,7 @@ async fn the_documents_implicit_grant_type_exchanges_a_code() {
             &["read".into()],
             None,
             &domain::oidc::SignIn::default(),
+            &[],
         )
         .await
         .expect("code");

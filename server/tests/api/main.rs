@@ -14,4 +14,5 @@ mod instances;
 mod oidc;
 mod operations;
 mod portal_forms;
+mod resources;
 mod token;

@@ -191,3 +191,51 @@ async fn a_path_longer_than_any_file_name_is_the_not_found_page() {
     let page = res.text().await.unwrap_or_default();
     assert!(page.contains("Page not found"), "{page}");
 }
+
+/// The Resources list (RFC 8707) works like the redirect lists: a row added on the server,
+/// a malformed one refused at its row, the saved list what the API shows.
+#[tokio::test]
+async fn resources_are_added_and_saved_by_plain_posts() {
+    let app = spawn_app().await;
+    let base = [
+        ("is_new", "true"),
+        ("app_id", "res"),
+        ("name", "Resources"),
+        ("client_id_type", "anything"),
+        ("redirect_uris", "https://a.example/cb"),
+        ("token_type", "jwt_rs256"),
+        ("auth_methods", "authorization_code"),
+        ("token_lifetime", "1"),
+        ("token_lifetime_unit", "hours"),
+        ("refresh_lifetime", "30"),
+        ("refresh_lifetime_unit", "days"),
+        ("user_access_roles", "Everybody"),
+        ("resources", "https://mcp.example/mcp"),
+    ];
+    let mut form = base.to_vec();
+    form.push(("op", "add_resource"));
+    let res = post_form(&app, "/admin/apps/new", &form).await;
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.expect("html");
+    assert_eq!(html.matches("name=\"resources\"").count(), 2, "{html}");
+    let mut form = base.to_vec();
+    form.push(("resources", "https://files.example/#fragment"));
+    form.push(("op", "save"));
+    let res = post_form(&app, "/admin/apps/new", &form).await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.expect("html");
+    assert!(
+        html.contains("fragment"),
+        "the row's error is shown: {html}"
+    );
+    let mut form = base.to_vec();
+    form.push(("resources", "https://files.example/"));
+    form.push(("op", "save"));
+    let res = post_form(&app, "/admin/apps/new", &form).await;
+    assert_eq!(res.status(), 303);
+    let (_, a) = app.api(Method::GET, "/api/v1/apps/res", None).await;
+    assert_eq!(
+        a["resources"],
+        json!(["https://mcp.example/mcp", "https://files.example/"])
+    );
+}
