@@ -157,7 +157,23 @@ impl Services {
             .map(str::trim)
             .filter(|c| !c.is_empty())
             .ok_or_else(|| page("The request has no client_id."))?;
+        // A registered client brings its own redirect URIs; the others use the app's.
+        let mut redirect_uris = &app.redirect_uris;
+        let registered_client;
         let client_ok = match app.client_id_type {
+            ClientIdType::Registered => {
+                registered_client = self
+                    .registered_client(&app.app_id, client_id)
+                    .await
+                    .map_err(|e| AuthorizeOutcome::Failed(e.into()))?;
+                match &registered_client {
+                    Some(c) if c.has_grant("authorization_code") => {
+                        redirect_uris = &c.metadata.redirect_uris;
+                        true
+                    }
+                    _ => false,
+                }
+            }
             ClientIdType::Anything => true,
             ClientIdType::List => app
                 .allowed_clients
@@ -178,8 +194,7 @@ impl Services {
         if !client_ok {
             return Err(page("The client_id is not valid for this application."));
         }
-        let registered: Vec<RedirectUri> = app
-            .redirect_uris
+        let registered: Vec<RedirectUri> = redirect_uris
             .iter()
             .filter_map(|u| RedirectUri::parse(u).ok())
             .collect();
@@ -247,7 +262,10 @@ impl Services {
         } else {
             AuthMethod::Implicit
         };
-        if !c.app.allows(method) {
+        if !c.app.allows(method)
+            || (c.app.client_id_type == ClientIdType::Registered
+                && method != AuthMethod::AuthorizationCode)
+        {
             return Ok(c.error(OAuthErrorCode::UnauthorizedClient, "auth mode not allowed"));
         }
         let scopes = match resolve_scopes(&c.app, req.scope.as_deref()) {

@@ -64,6 +64,14 @@ pub enum Client {
     },
     /// A public client (Client ID Type anything or list): only its id.
     Public { client_id: String },
+    /// A client registered with the app (Client ID Type registered), authenticated as its
+    /// record says; `grant_types` are the ones it registered.
+    Registered {
+        client_id: String,
+        grant_types: Vec<String>,
+        /// It authenticates without a secret (`none`): PKCE stands in for one.
+        public: bool,
+    },
 }
 
 impl Client {
@@ -71,6 +79,7 @@ impl Client {
         match self {
             Client::Confidential { login_name, .. } => login_name,
             Client::Public { client_id } => client_id,
+            Client::Registered { client_id, .. } => client_id,
         }
     }
 }
@@ -179,6 +188,9 @@ impl Services {
                 "client authentication is required",
             ));
         };
+        if id_type == ClientIdType::Registered {
+            return self.verify_registered(app, client_id, creds).await;
+        }
         if let (ClientIdType::Confidential, Some(assertion)) = (id_type, creds.assertion.as_deref())
         {
             return self
@@ -194,6 +206,9 @@ impl Services {
                 creds.via_basic,
                 "client authentication failed",
             )),
+            (ClientIdType::Registered, _) => {
+                Err(invalid_client(creds.via_basic, "unknown client_id"))
+            }
             (ClientIdType::Anything, _) => Ok(Client::Public {
                 client_id: client_id.to_string(),
             }),
@@ -358,19 +373,107 @@ impl Services {
         let Some(jwks) = row.jwks.as_deref() else {
             return Err(fail("the client has no registered keys"));
         };
-        let set: jsonwebtoken::jwk::JwkSet =
-            serde_json::from_str(jwks).map_err(|_| fail("stored keys unreadable"))?;
-        let header = jsonwebtoken::decode_header(assertion).map_err(|_| fail("malformed"))?;
+        if let Err(why) = self
+            .check_assertion(app, &login_lower, jwks, assertion, endpoint)
+            .await?
+        {
+            return Err(fail(why));
+        }
+        self.throttle_succeeded(&keys).await?;
+        Ok(Client::Confidential {
+            user_id: row.user.id,
+            login_name: row.user.login_name,
+            roles,
+        })
+    }
+
+    /// A client registered with `app`, authenticated the way it registered: no secret for
+    /// `none`, its secret in the header or the body as it said, or (`private_key_jwt`) an
+    /// assertion signed with one of its keys. Secrets are 256 random bits compared by SHA-256
+    /// in constant time, so no guessing throttle is needed and no Argon2 runs here.
+    async fn verify_registered(
+        &self,
+        app: &App,
+        client_id: &str,
+        creds: &ClientCredentials,
+    ) -> Result<Client, OAuthError> {
+        let fail = || invalid_client(creds.via_basic, "client authentication failed");
+        let Some(c) = self.registered_client(&app.app_id, client_id).await? else {
+            return Err(fail());
+        };
+        let ok = match c.metadata.token_endpoint_auth_method.as_str() {
+            "none" => creds.client_secret.is_none() && creds.assertion.is_none(),
+            "client_secret_basic" => {
+                creds.via_basic
+                    && creds
+                        .client_secret
+                        .as_deref()
+                        .is_some_and(|s| c.secret_matches(s))
+            }
+            "client_secret_post" => {
+                !creds.via_basic
+                    && creds
+                        .client_secret
+                        .as_deref()
+                        .is_some_and(|s| c.secret_matches(s))
+            }
+            "private_key_jwt" => match (creds.assertion.as_deref(), &c.metadata.jwks) {
+                (Some(a), Some(jwks)) => self
+                    .check_assertion(
+                        app,
+                        &client_id.to_lowercase(),
+                        &jwks.to_string(),
+                        a,
+                        creds.endpoint,
+                    )
+                    .await?
+                    .is_ok(),
+                _ => false,
+            },
+            _ => false,
+        };
+        if !ok {
+            return Err(fail());
+        }
+        self.touch_registered(&c).await?;
+        Ok(Client::Registered {
+            public: c.metadata.token_endpoint_auth_method == "none",
+            grant_types: c.metadata.grant_types,
+            client_id: c.client_id,
+        })
+    }
+
+    /// Checks a `private_key_jwt` assertion (RFC 7523 §3) of client `login_lower` against its
+    /// public keys `jwks`: signature, audience (the issuer or the endpoint), lifetime, and a
+    /// `jti` used once on every instance. `Ok(Err(why))` is a refusal.
+    async fn check_assertion(
+        &self,
+        app: &App,
+        login_lower: &str,
+        jwks: &str,
+        assertion: &str,
+        endpoint: &'static str,
+    ) -> Result<Result<(), &'static str>, OAuthError> {
+        let Ok(set) = serde_json::from_str::<jsonwebtoken::jwk::JwkSet>(jwks) else {
+            return Ok(Err("stored keys unreadable"));
+        };
+        let Ok(header) = jsonwebtoken::decode_header(assertion) else {
+            return Ok(Err("malformed"));
+        };
         if !ASSERTION_ALGORITHMS.contains(&header.alg) {
-            return Err(fail("algorithm not allowed"));
+            return Ok(Err("algorithm not allowed"));
         }
         let jwk = match &header.kid {
             Some(kid) => set.find(kid),
             None if set.keys.len() == 1 => set.keys.first(),
             None => None,
-        }
-        .ok_or_else(|| fail("no registered key for the assertion"))?;
-        let key = jsonwebtoken::DecodingKey::from_jwk(jwk).map_err(|_| fail("unusable key"))?;
+        };
+        let Some(jwk) = jwk else {
+            return Ok(Err("no registered key for the assertion"));
+        };
+        let Ok(key) = jsonwebtoken::DecodingKey::from_jwk(jwk) else {
+            return Ok(Err("unusable key"));
+        };
         let mut v = jsonwebtoken::Validation::new(header.alg);
         let url = |e: &str| format!("{}/oauth2/{e}/{}", self.public_url, app.app_id);
         let mut audiences = vec![app.issuer.clone(), url("token")];
@@ -380,20 +483,21 @@ impl Services {
         v.set_audience(&audiences);
         v.set_required_spec_claims(&["iss", "sub", "aud", "exp", "jti"]);
         v.leeway = 30;
-        let claims = jsonwebtoken::decode::<AssertionClaims>(assertion, &key, &v)
-            .map_err(|e| fail(&e.to_string()))?
-            .claims;
-        if !claims.iss.eq_ignore_ascii_case(client_id)
-            || !claims.sub.eq_ignore_ascii_case(client_id)
+        let Ok(claims) = jsonwebtoken::decode::<AssertionClaims>(assertion, &key, &v) else {
+            return Ok(Err("signature, audience or lifetime not valid"));
+        };
+        let claims = claims.claims;
+        if !claims.iss.eq_ignore_ascii_case(login_lower)
+            || !claims.sub.eq_ignore_ascii_case(login_lower)
         {
-            return Err(fail("iss and sub must be the client id"));
+            return Ok(Err("iss and sub must be the client id"));
         }
         let t = crate::clock::now();
         if claims.exp > t + ASSERTION_MAX_LIFETIME {
-            return Err(fail("exp is more than five minutes away"));
+            return Ok(Err("exp is more than five minutes away"));
         }
         if claims.jti.is_empty() || claims.jti.len() > 256 {
-            return Err(fail("jti missing or too long"));
+            return Ok(Err("jti missing or too long"));
         }
         // The first instance to store this jti wins; any later use is a replay.
         let stored = sqlx::query(
@@ -406,14 +510,9 @@ impl Services {
         .map_err(OAuthError::internal)?
         .rows_affected();
         if stored == 0 {
-            return Err(fail("the assertion was used before (replay)"));
+            return Ok(Err("the assertion was used before (replay)"));
         }
-        self.throttle_succeeded(&keys).await?;
-        Ok(Client::Confidential {
-            user_id: row.user.id,
-            login_name: row.user.login_name,
-            roles,
-        })
+        Ok(Ok(()))
     }
 
     /// The client's throttling keys, or the refusal when its account or address is locked.

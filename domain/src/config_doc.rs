@@ -58,6 +58,8 @@ pub struct AppConfig {
     pub post_logout_redirect_uris: Vec<String>,
     #[serde(default)]
     pub resources: Vec<String>,
+    #[serde(default = "defaults::client_registration")]
+    pub client_registration: String,
     #[serde(default = "defaults::token_type")]
     pub token_type: String,
     #[serde(default)]
@@ -78,6 +80,9 @@ pub struct AppConfig {
 
 /// What an omitted app field means in a document: the admin API's defaults (SPEC §2).
 mod defaults {
+    pub fn client_registration() -> String {
+        "off".into()
+    }
     pub fn client_id_type() -> String {
         "confidential".into()
     }
@@ -173,6 +178,7 @@ impl From<crate::apps::App> for AppConfig {
             redirect_uris: a.redirect_uris,
             post_logout_redirect_uris: a.post_logout_redirect_uris,
             resources: a.resources,
+            client_registration: a.client_registration.as_str().to_string(),
             token_type: a.token_type.as_str().to_string(),
             auth_methods: a
                 .auth_methods
@@ -202,6 +208,7 @@ impl From<AppConfig> for AppFields {
             redirect_uris: Some(a.redirect_uris),
             post_logout_redirect_uris: Some(a.post_logout_redirect_uris),
             resources: Some(a.resources),
+            client_registration: Some(a.client_registration),
             token_type: Some(a.token_type),
             auth_methods: Some(a.auth_methods),
             token_lifetime_secs: Some(a.token_lifetime_secs),

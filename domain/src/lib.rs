@@ -20,6 +20,7 @@ pub mod keys;
 pub mod names;
 pub mod oauth;
 pub mod oidc;
+pub mod registration;
 pub mod rights;
 pub mod roles;
 pub mod scopes;
@@ -73,6 +74,8 @@ pub struct ServicesInner {
         signin::single_flight::SingleFlight<[u8; 32], signin::SharedOutcome<(users::User, i64)>>,
     pub(crate) client_flights:
         signin::single_flight::SingleFlight<[u8; 32], Result<clients::Client, error::OAuthError>>,
+    /// How many self-registered clients an app takes (RFC 7591 open registration).
+    pub registration_cap: std::sync::atomic::AtomicUsize,
 }
 
 impl Services {
@@ -102,6 +105,7 @@ impl Services {
             hasher: passwords::Hasher::new(limits),
             person_flights: Default::default(),
             client_flights: Default::default(),
+            registration_cap: std::sync::atomic::AtomicUsize::new(1000),
         }))
     }
 

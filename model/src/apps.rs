@@ -20,6 +20,47 @@ pub enum ClientIdType {
     Anything,
     List,
     Confidential,
+    /// Only the clients registered with the app (by an administrator or RFC 7591 registration),
+    /// each with its own redirect URIs, grant types and authentication method.
+    Registered,
+}
+
+/// Whether clients may register themselves at `/oauth2/register/{app}` (RFC 7591).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum ClientRegistration {
+    #[default]
+    Off,
+    /// With an initial access token an administrator issued.
+    Token,
+    /// By anyone (rate-limited per address, capped per app).
+    Open,
+}
+
+impl ClientRegistration {
+    pub const ALL: [ClientRegistration; 3] = [
+        ClientRegistration::Off,
+        ClientRegistration::Token,
+        ClientRegistration::Open,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientRegistration::Off => "off",
+            ClientRegistration::Token => "token",
+            ClientRegistration::Open => "open",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            ClientRegistration::Off => "Off",
+            ClientRegistration::Token => "With an initial access token",
+            ClientRegistration::Open => "Open to anyone",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s.trim())
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,10 +87,11 @@ pub enum AuthMethod {
 }
 
 impl ClientIdType {
-    pub const ALL: [ClientIdType; 3] = [
+    pub const ALL: [ClientIdType; 4] = [
         ClientIdType::Anything,
         ClientIdType::List,
         ClientIdType::Confidential,
+        ClientIdType::Registered,
     ];
     /// The JSON name.
     pub fn as_str(self) -> &'static str {
@@ -57,6 +99,7 @@ impl ClientIdType {
             ClientIdType::Anything => "anything",
             ClientIdType::List => "list",
             ClientIdType::Confidential => "confidential",
+            ClientIdType::Registered => "registered",
         }
     }
     /// As the portal labels it.
@@ -65,6 +108,7 @@ impl ClientIdType {
             ClientIdType::Anything => "Anything",
             ClientIdType::List => "List",
             ClientIdType::Confidential => "Confidential",
+            ClientIdType::Registered => "Registered clients",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
@@ -158,6 +202,9 @@ pub struct App {
     /// an MCP server's URL. A token for them has them as its audience.
     #[serde(default)]
     pub resources: Vec<String>,
+    /// Dynamic client registration (RFC 7591); only for Client ID Type `registered`.
+    #[serde(default)]
+    pub client_registration: ClientRegistration,
     pub token_type: TokenType,
     pub auth_methods: Vec<AuthMethod>,
     pub token_lifetime_secs: i64,
@@ -185,6 +232,7 @@ impl App {
             redirect_uris: vec![],
             post_logout_redirect_uris: vec![],
             resources: vec![],
+            client_registration: ClientRegistration::Off,
             token_type: TokenType::JwtRs256,
             auth_methods: vec![AuthMethod::ClientCredentials],
             token_lifetime_secs: DEFAULT_LIFETIME,

@@ -49,6 +49,16 @@ pub struct Config {
     /// authentication are answered 503 with `Retry-After` at once. 0: 32 per core.
     #[arg(long, env = "GATEHOUSE_PASSWORD_HASH_QUEUE", default_value_t = 0)]
     pub password_hash_queue: usize,
+    /// How many clients may register themselves with one app (open RFC 7591 registration).
+    #[arg(
+        long,
+        env = "GATEHOUSE_REGISTRATION_MAX_CLIENTS",
+        default_value_t = 1000
+    )]
+    pub registration_max_clients: usize,
+    /// Registrations a client address may send an instance per minute.
+    #[arg(long, env = "GATEHOUSE_REGISTRATION_RATE", default_value_t = 20)]
+    pub registration_rate: u32,
     /// Seconds without a request after which a portal session ends.
     #[arg(long, env = "GATEHOUSE_SESSION_IDLE_TIMEOUT", default_value_t = 1800)]
     pub session_idle_timeout: i64,
@@ -118,6 +128,8 @@ impl std::fmt::Debug for Config {
             .field("token_rate_limit", &self.token_rate_limit)
             .field("password_hash_concurrency", &self.password_hash_concurrency)
             .field("password_hash_queue", &self.password_hash_queue)
+            .field("registration_max_clients", &self.registration_max_clients)
+            .field("registration_rate", &self.registration_rate)
             .field("session_idle_timeout", &self.session_idle_timeout)
             .field("session_absolute_timeout", &self.session_absolute_timeout)
             .field("header_timeout", &self.header_timeout)

@@ -33,11 +33,18 @@ pub use config::Config;
 pub struct AppState {
     pub leptos_options: std::sync::Arc<LeptosOptions>,
     pub services: Services,
+    pub registrations: oauth::RegistrationLimit,
 }
 
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(s: &AppState) -> Self {
         (*s.leptos_options).clone()
+    }
+}
+
+impl FromRef<AppState> for oauth::RegistrationLimit {
+    fn from_ref(s: &AppState) -> Self {
+        s.registrations.clone()
     }
 }
 
@@ -108,6 +115,10 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
         .and_then(|s| domain::secrets::SecretBox::new(&s))
         .map_err(StartError::Secret)?;
     let services = Services::with_hash_limits(store, &public_url, secrets, config.hash_limits());
+    services.registration_cap.store(
+        config.registration_max_clients,
+        std::sync::atomic::Ordering::Relaxed,
+    );
     services
         .ensure_signing_key()
         .await
@@ -238,6 +249,7 @@ pub fn router(
     let state = AppState {
         leptos_options: std::sync::Arc::new(leptos_options),
         services: services.clone(),
+        registrations: oauth::RegistrationLimit::new(config.registration_rate),
     };
     let mut routes = generate_route_list(app::App);
     // The authorize endpoint is axum's; it renders the consent route itself when it asks.

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 
-pub use model::apps::{App, AuthMethod, Change, ClientIdType, TokenType};
+pub use model::apps::{App, AuthMethod, Change, ClientIdType, ClientRegistration, TokenType};
 pub use model::scopes::Scope;
 
 use super::FormResult;
@@ -187,6 +187,11 @@ impl AppForm {
                 "redirect_uris" => a.redirect_uris.push(v.clone()),
                 "post_logout_redirect_uris" => a.post_logout_redirect_uris.push(v.clone()),
                 "resources" => a.resources.push(v.clone()),
+                "client_registration" => {
+                    if let Some(r) = ClientRegistration::parse(v) {
+                        a.client_registration = r;
+                    }
+                }
                 "token_type" => {
                     if let Some(t) = TokenType::parse(v) {
                         a.token_type = t;

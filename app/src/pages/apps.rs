@@ -9,8 +9,9 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use model::scopes::RestRegex;
 
 use crate::api::apps::{
-    app_changelog, list_apps, load_editor, AppForm, AuthMethod, Change, ClientIdType, DeleteApp,
-    EditorData, FormOp, Lifetime, SaveApp, Scope, TokenType, APPS_PAGE, UNITS,
+    app_changelog, list_apps, load_editor, AppForm, AuthMethod, Change, ClientIdType,
+    ClientRegistration, DeleteApp, EditorData, FormOp, Lifetime, SaveApp, Scope, TokenType,
+    APPS_PAGE, UNITS,
 };
 use crate::api::{encode_query, FormResult};
 use crate::components::error_text;
@@ -263,6 +264,7 @@ fn AppEditor(data: EditorData, sections: Sections) -> impl IntoView {
     let description = RwSignal::new(a.description.clone());
     let category = RwSignal::new(a.category.clone());
     let client_id_type = RwSignal::new(a.client_id_type);
+    let registration = RwSignal::new(a.client_registration);
     let allowed = RwSignal::new(a.allowed_clients.join("\n"));
     let issuer = RwSignal::new(if a.issuer_is_default {
         String::new()
@@ -345,6 +347,7 @@ fn AppEditor(data: EditorData, sections: Sections) -> impl IntoView {
             description: description.get_untracked(),
             category: category.get_untracked(),
             client_id_type: client_id_type.get_untracked(),
+            client_registration: registration.get_untracked(),
             allowed_clients: allowed
                 .get_untracked()
                 .lines()
@@ -485,6 +488,23 @@ fn AppEditor(data: EditorData, sections: Sections) -> impl IntoView {
                         <Field label="Allowed clients (one client id per line)" id="allowed_clients" error=Signal::derive(move || outcome.get().and_then(|f| f.field.filter(|x| x.starts_with("allowed_clients")).map(|_| f.message)))>
                             <textarea id="allowed_clients" name="allowed_clients" prop:value=move || allowed.get() on:input=move |ev| allowed.set(event_target_value(&ev))>{allowed.get_untracked()}</textarea>
                         </Field>
+                    </div>
+                    // Shown for "Registered clients" only, but always in the form (as above).
+                    <div hidden=move || client_id_type.get() != ClientIdType::Registered>
+                        <fieldset>
+                            <legend>"Client registration (RFC 7591)"</legend>
+                            {ClientRegistration::ALL.into_iter().map(|v| view! {
+                                <label class="choice">
+                                    <input type="radio" name="client_registration" value=v.as_str()
+                                        checked=registration.get_untracked() == v
+                                        prop:checked=move || registration.get() == v
+                                        on:change=move |_| registration.set(v)/>
+                                    {v.label()}
+                                </label>
+                            }).collect_view()}
+                        </fieldset>
+                        <p class="muted">"Clients such as MCP clients and AI tools register themselves at "<code>"/oauth2/register/{app}"</code>" and get their own client id, redirect URIs and grant types."</p>
+                        <span class="field-error" role="alert">{move || err("client_registration".into())}</span>
                     </div>
                     <Show when=move || client_id_type.get() == ClientIdType::Confidential>
                         <p>

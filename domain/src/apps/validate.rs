@@ -121,7 +121,11 @@ impl Draft {
             a.category = if c.is_empty() { "Other".into() } else { c };
         }
         if let Some(v) = &f.client_id_type {
-            a.client_id_type = parse_enum("client_id_type", v, "anything, list, confidential")?;
+            a.client_id_type = parse_enum(
+                "client_id_type",
+                v,
+                "anything, list, confidential, registered",
+            )?;
         }
         if let Some(list) = f.allowed_clients {
             let mut out = Vec::new();
@@ -148,6 +152,17 @@ impl Draft {
         if let Some(list) = f.post_logout_redirect_uris {
             a.post_logout_redirect_uris =
                 uri_list("post_logout_redirect_uris", &list, "redirect URIs")?;
+        }
+        if let Some(v) = &f.client_registration {
+            a.client_registration = parse_enum("client_registration", v, "off, token, open")?;
+        }
+        if a.client_registration != ClientRegistration::Off
+            && a.client_id_type != ClientIdType::Registered
+        {
+            return Err(DomainError::invalid(
+                "client_registration",
+                "clients register themselves only with an app whose Client ID Type is registered",
+            ));
         }
         if let Some(list) = f.resources {
             // RFC 8707 §2: an absolute URI without a fragment, as a redirect URI is.

@@ -142,20 +142,37 @@ impl Services {
         }
         let unauthorized =
             || OAuthError::new(OAuthErrorCode::UnauthorizedClient, "auth mode not allowed");
+        // A registered client uses only the grants it registered.
+        if let Client::Registered { grant_types, .. } = &client {
+            let name = match grant_type {
+                GrantType::ClientCredentials => "client_credentials",
+                GrantType::AuthorizationCode => "authorization_code",
+                GrantType::RefreshToken => "refresh_token",
+                GrantType::Password | GrantType::ImplicitCode => "",
+            };
+            if !grant_types.iter().any(|g| g == name) {
+                return Err(unauthorized());
+            }
+        }
         let grant = match grant_type {
             GrantType::ClientCredentials => {
-                if !app.allows(grant_type.auth_method())
-                    || app.client_id_type != ClientIdType::Confidential
-                {
+                if !app.allows(grant_type.auth_method()) {
                     return Err(unauthorized());
                 }
-                let Client::Confidential {
-                    user_id,
-                    login_name,
-                    ..
-                } = &client
-                else {
-                    return Err(unauthorized());
+                // The client acts as itself: a confidential-client user, or a registered
+                // client with a secret or keys (its own id is the subject).
+                let (user_id, login_name) = match &client {
+                    Client::Confidential {
+                        user_id,
+                        login_name,
+                        ..
+                    } if app.client_id_type == ClientIdType::Confidential => (user_id, login_name),
+                    Client::Registered {
+                        client_id,
+                        public: false,
+                        ..
+                    } => (client_id, client_id),
+                    _ => return Err(unauthorized()),
                 };
                 Grant {
                     scopes: resolve_scopes(&app, req.scope.as_deref())?,
@@ -191,7 +208,14 @@ impl Services {
         };
         // Refresh tokens come with code exchanges only (the documents: not for client
         // credentials, implicit or the resource owner flow).
-        let with_refresh = app.issue_refresh_tokens && grant_type == GrantType::AuthorizationCode;
+        let with_refresh = app.issue_refresh_tokens
+            && grant_type == GrantType::AuthorizationCode
+            && match &client {
+                Client::Registered { grant_types, .. } => {
+                    grant_types.iter().any(|g| g == "refresh_token")
+                }
+                _ => true,
+            };
         self.issue(grant, with_refresh).await
     }
 
@@ -306,7 +330,11 @@ impl Services {
                     ));
                 }
             }
-            None if matches!(client, Client::Public { .. }) => {
+            None if matches!(
+                client,
+                Client::Public { .. } | Client::Registered { public: true, .. }
+            ) =>
+            {
                 return Err(OAuthError::grant("PKCE is required for public clients"))
             }
             None => {}

@@ -113,7 +113,18 @@ impl Services {
         let Some((app, _)) = self.cached_app(&info.app_id).await? else {
             return Ok(None);
         };
-        if !self.user_may_use(&app, &info.sub).await? {
+        // A registered client's own token (client credentials) lives as long as the client;
+        // a person's, as long as the person may use the app.
+        let may_use = if app.client_id_type == crate::apps::ClientIdType::Registered
+            && info.sub == info.client_id
+        {
+            self.registered_client(&app.app_id, &info.client_id)
+                .await?
+                .is_some()
+        } else {
+            self.user_may_use(&app, &info.sub).await?
+        };
+        if !may_use {
             return Ok(None);
         }
         let info = Arc::new(info);

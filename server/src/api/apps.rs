@@ -17,6 +17,54 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/apps", get(list).post(create))
         .route("/api/v1/apps/{app}", get(read).patch(update).delete(delete))
         .route("/api/v1/apps/{app}/changelog", get(changelog))
+        .route(
+            "/api/v1/apps/{app}/initial-access-tokens",
+            axum::routing::post(initial_access_token),
+        )
+}
+
+/// How long an initial access token is valid.
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InitialAccessTokenRequest {
+    /// Seconds, 60 .. 2,592,000 (30 days); default 86,400.
+    pub expires_in: Option<i64>,
+}
+
+/// An initial access token (RFC 7591 §3) for registering clients with an app whose
+/// `client_registration` is `token`: shown once, stored hashed.
+#[utoipa::path(post, path = "/api/v1/apps/{app}/initial-access-tokens", tag = "apps", params(("app" = String, Path)),
+    request_body = InitialAccessTokenRequest,
+    responses((status = 201, description = "{\"initial_access_token\": …, \"expires_at\": unix seconds}"), (status = 403, body = super::openapi::ErrorBody), (status = 404, body = super::openapi::ErrorBody)))]
+pub async fn initial_access_token(
+    State(s): State<Services>,
+    Actor(p): Actor,
+    Path(app): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    let req: InitialAccessTokenRequest = if body.is_empty() {
+        InitialAccessTokenRequest::default()
+    } else {
+        super::extract::parse_json(&body)?
+    };
+    let secs = req.expires_in.unwrap_or(86_400);
+    if !(60..=2_592_000).contains(&secs) {
+        return Err(ApiError::validation(
+            "expires_in",
+            "expires_in must be 60 .. 2592000 seconds",
+        ));
+    }
+    let (token, expires_at) = s.issue_initial_access_token(&p, &app, secs).await?;
+    let mut res = (
+        axum::http::StatusCode::CREATED,
+        Json(serde_json::json!({"initial_access_token": token, "expires_at": expires_at})),
+    )
+        .into_response();
+    res.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    Ok(res)
 }
 
 #[utoipa::path(get, path = "/api/v1/apps", tag = "apps",

@@ -27,7 +27,7 @@ pub struct KeyRotated {
     info(title = "Gatehouse admin API", description = "Apps, users, roles, keys, the audit log and configuration as code of a Gatehouse OAuth2 server. \
 Authenticate with the portal's session cookie (unsafe methods need an Origin equal to the public URL) or a bearer token whose scope's REST regex matches the path."),
     paths(
-        super::apps::list, super::apps::create, super::apps::read, super::apps::update, super::apps::delete, super::apps::changelog,
+        super::apps::list, super::apps::create, super::apps::read, super::apps::update, super::apps::delete, super::apps::changelog, super::apps::initial_access_token,
         super::users::list, super::users::create, super::users::read, super::users::update, super::users::delete,
         super::roles::list, super::roles::create, super::roles::read, super::roles::update, super::roles::delete,
         super::roles::add_member, super::roles::remove_member, super::keys::rotate,
@@ -200,7 +200,8 @@ fn constrained() -> Value {
             "name": text(1, 128),
             "description": text(0, 4096),
             "category": text(0, 64),
-            "client_id_type": {"type": "string", "enum": ["anything", "list", "confidential"]},
+            "client_id_type": {"type": "string", "enum": ["anything", "list", "confidential", "registered"]},
+            "client_registration": {"type": "string", "enum": ["off", "token", "open"]},
             "allowed_clients": {"type": "array", "items": {"type": "string",
                 "pattern": trimmed(&format!("[^{WS}]{{1,128}}"))}},
             "issuer": {"type": "string", "maxLength": 1024, "description":

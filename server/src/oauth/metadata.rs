@@ -25,7 +25,12 @@ pub(super) fn document(base: &str, app: &App) -> Value {
     let mut responses: Vec<&str> = Vec::new();
     for m in &app.auth_methods {
         match m {
-            AuthMethod::ClientCredentials if app.client_id_type == ClientIdType::Confidential => {
+            AuthMethod::ClientCredentials
+                if matches!(
+                    app.client_id_type,
+                    ClientIdType::Confidential | ClientIdType::Registered
+                ) =>
+            {
                 grants.push("client_credentials")
             }
             AuthMethod::Password => grants.push("password"),
@@ -44,6 +49,7 @@ pub(super) fn document(base: &str, app: &App) -> Value {
         grants.push("refresh_token");
     }
     let auth_methods: Vec<&str> = match app.client_id_type {
+        ClientIdType::Registered => domain::registration::AUTH_METHODS.to_vec(),
         ClientIdType::Confidential => {
             vec![
                 "client_secret_basic",
@@ -75,7 +81,15 @@ pub(super) fn document(base: &str, app: &App) -> Value {
             .collect::<Vec<_>>(),
         "authorization_response_iss_parameter_supported": true,
     });
-    if app.client_id_type == ClientIdType::Confidential {
+    if app.client_id_type == ClientIdType::Registered
+        && app.client_registration != domain::apps::ClientRegistration::Off
+    {
+        doc["registration_endpoint"] = json!(url("register"));
+    }
+    if matches!(
+        app.client_id_type,
+        ClientIdType::Confidential | ClientIdType::Registered
+    ) {
         doc["token_endpoint_auth_signing_alg_values_supported"] =
             json!(["RS256", "PS256", "RS512", "ES256", "ES384", "EdDSA"]);
     }

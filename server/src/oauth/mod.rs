@@ -8,6 +8,8 @@ mod oidc;
 
 pub use oidc::configuration_at_issuer_path;
 mod params;
+mod register;
+pub use register::RegistrationLimit;
 mod token;
 
 use axum::routing::{get, post};
@@ -31,6 +33,13 @@ pub fn browser_router() -> Router<AppState> {
 pub fn machine_router() -> Router<AppState> {
     Router::new()
         .route("/oauth2/token/{app}", post(token::token))
+        .route("/oauth2/register/{app}", post(register::register))
+        .route(
+            "/oauth2/register/{app}/{client_id}",
+            get(register::read)
+                .put(register::update)
+                .delete(register::delete),
+        )
         .route("/oauth2/introspect/{app}", post(token::introspect))
         .route("/oauth2/revoke/{app}", post(token::revoke))
         .route("/oauth2/keys/{app}", get(keys::jwks))

@@ -14,5 +14,6 @@ mod instances;
 mod oidc;
 mod operations;
 mod portal_forms;
+mod registration;
 mod resources;
 mod token;

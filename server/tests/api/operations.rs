@@ -759,6 +759,7 @@ async fn export_lists_apps_roles_and_users_sorted_with_hashes_only_when_asked() 
             "redirect_uris": ["https://client.example/cb", "http://127.0.0.1/cb"],
             "post_logout_redirect_uris": [],
             "resources": [],
+            "client_registration": "off",
             "token_type": "opaque",
             "auth_methods": ["client_credentials", "authorization_code"],
             "token_lifetime_secs": 3600,

@@ -1,0 +1,437 @@
+//! Clients registered with an app (SPEC §3b): the app's Client ID Type is `registered`, and
+//! each client has its own record — redirect URIs, grant types, authentication method —
+//! made by RFC 7591 dynamic registration (when the app's `client_registration` allows it) and
+//! managed with its registration access token (RFC 7592). Secrets and registration access
+//! tokens are 256 random bits generated here and stored as SHA-256 only: a slow hash protects
+//! guessable secrets, and keeps Argon2 off the token endpoint.
+
+mod metadata;
+
+use serde_json::{json, Value};
+use sqlx::Row;
+
+pub use metadata::{check_metadata, ClientMetadata, AUTH_METHODS};
+
+use crate::apps::{App, ClientIdType, ClientRegistration};
+use crate::clock::now;
+use crate::tokens::{constant_time_eq, random_token, sha256_hex};
+use crate::Services;
+
+/// Who made a client that registered itself.
+pub const SELF_REGISTERED: &str = "registration";
+
+/// An RFC 7591 §3.2.2 / RFC 6750 error, with its HTTP status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegistrationError {
+    pub status: u16,
+    pub code: &'static str,
+    pub description: String,
+    /// Answered with `WWW-Authenticate: Bearer …` (a missing or wrong token).
+    pub bearer_challenge: bool,
+}
+
+impl RegistrationError {
+    pub fn new(status: u16, code: &'static str, description: impl Into<String>) -> Self {
+        RegistrationError {
+            status,
+            code,
+            description: description.into(),
+            bearer_challenge: false,
+        }
+    }
+    pub(crate) fn metadata(description: impl Into<String>) -> Self {
+        Self::new(400, "invalid_client_metadata", description)
+    }
+    pub(crate) fn redirect(description: impl Into<String>) -> Self {
+        Self::new(400, "invalid_redirect_uri", description)
+    }
+    fn token(description: &str) -> Self {
+        RegistrationError {
+            bearer_challenge: true,
+            ..Self::new(401, "invalid_token", description)
+        }
+    }
+    /// An unexpected failure: logged here, once and in full; a bare 500.
+    fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error in client registration");
+        Self::new(500, "server_error", "internal error")
+    }
+}
+
+impl From<crate::DomainError> for RegistrationError {
+    fn from(e: crate::DomainError) -> Self {
+        RegistrationError::internal(e)
+    }
+}
+
+impl From<sqlx::Error> for RegistrationError {
+    fn from(e: sqlx::Error) -> Self {
+        RegistrationError::internal(e)
+    }
+}
+
+/// A registered client as the token and authorize endpoints need it.
+#[derive(Clone, Debug)]
+pub struct RegisteredClient {
+    pub client_id: String,
+    pub app_id: String,
+    pub metadata: ClientMetadata,
+    pub(crate) secret_hash: Option<String>,
+    registration_token_hash: Option<String>,
+    pub created_by: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+impl RegisteredClient {
+    pub fn has_grant(&self, grant: &str) -> bool {
+        self.metadata.grant_types.iter().any(|g| g == grant)
+    }
+    /// Whether `secret` is this client's secret (constant time over the hashes).
+    pub fn secret_matches(&self, secret: &str) -> bool {
+        self.secret_hash
+            .as_deref()
+            .is_some_and(|h| constant_time_eq(h, &sha256_hex(secret)))
+    }
+}
+
+impl Services {
+    /// The app, if it takes registered clients (else a 404 in RFC 7591's format).
+    async fn registering_app(
+        &self,
+        app_id: &str,
+    ) -> Result<std::sync::Arc<App>, RegistrationError> {
+        let app = self
+            .cached_app(app_id)
+            .await
+            .map_err(|e| RegistrationError::internal(e.cause.unwrap_or(e.description)))?
+            .map(|(a, _)| a)
+            .filter(|a| a.client_id_type == ClientIdType::Registered)
+            .ok_or_else(|| {
+                RegistrationError::new(
+                    404,
+                    "invalid_request",
+                    "no such application takes registered clients",
+                )
+            })?;
+        Ok(app)
+    }
+
+    /// `POST /oauth2/register/{app}` (RFC 7591): checks who may register (`client_registration`),
+    /// the metadata, and the app's cap; answers the RFC 7591 §3.2.1 document.
+    pub async fn register_client(
+        &self,
+        app_id: &str,
+        initial_access_token: Option<&str>,
+        body: &Value,
+    ) -> Result<Value, RegistrationError> {
+        let app = self.registering_app(app_id).await?;
+        match app.client_registration {
+            ClientRegistration::Off => {
+                return Err(RegistrationError::new(
+                    403,
+                    "access_denied",
+                    "this application does not take registrations",
+                ))
+            }
+            ClientRegistration::Token => {
+                let token = initial_access_token.ok_or_else(|| {
+                    RegistrationError::token("an initial access token is required")
+                })?;
+                let found: Option<i64> = sqlx::query_scalar(
+                    "SELECT expires_at FROM initial_access_tokens WHERE token_hash = $1 AND app_id = $2",
+                )
+                .bind(sha256_hex(token))
+                .bind(&app.app_id)
+                .fetch_optional(&self.store.pool)
+                .await?;
+                if found.is_none_or(|exp| exp <= now()) {
+                    return Err(RegistrationError::token(
+                        "the initial access token is not valid",
+                    ));
+                }
+            }
+            ClientRegistration::Open => {
+                let n: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM app_clients WHERE app_id = $1 AND created_by = $2",
+                )
+                .bind(&app.app_id)
+                .bind(SELF_REGISTERED)
+                .fetch_one(&self.store.pool)
+                .await?;
+                if n >= self.registration_cap() as i64 {
+                    return Err(RegistrationError::new(
+                        429,
+                        "access_denied",
+                        "this application has as many self-registered clients as it takes",
+                    ));
+                }
+            }
+        }
+        let metadata = check_metadata(&app, body)?;
+        let (client, secret, token) = self
+            .insert_registered(&app, metadata, SELF_REGISTERED)
+            .await?;
+        Ok(self.registration_document(&client, secret.as_deref(), Some(&token)))
+    }
+
+    /// Stores a new client of `app` with fresh credentials: the client, its secret (unless it
+    /// authenticates without one) and its registration access token.
+    pub(crate) async fn insert_registered(
+        &self,
+        app: &App,
+        metadata: ClientMetadata,
+        created_by: &str,
+    ) -> Result<(RegisteredClient, Option<String>, String), RegistrationError> {
+        let client_id = random_token(16);
+        let secret = metadata.needs_secret().then(|| random_token(32));
+        let token = random_token(32);
+        let t = now();
+        let client = RegisteredClient {
+            client_id,
+            app_id: app.app_id.clone(),
+            secret_hash: secret.as_deref().map(sha256_hex),
+            registration_token_hash: Some(sha256_hex(&token)),
+            metadata,
+            created_by: created_by.to_string(),
+            created_at: t,
+            last_used_at: None,
+        };
+        sqlx::query(
+            "INSERT INTO app_clients (client_id, app_id, metadata, secret_hash, registration_token_hash, created_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+        )
+        .bind(&client.client_id)
+        .bind(&client.app_id)
+        .bind(serde_json::to_string(&client.metadata).unwrap_or_default())
+        .bind(client.secret_hash.as_deref())
+        .bind(client.registration_token_hash.as_deref())
+        .bind(&client.created_by)
+        .bind(t)
+        .execute(&self.store.writer)
+        .await?;
+        Ok((client, secret, token))
+    }
+
+    /// The RFC 7591 §3.2.1 answer: the metadata, the id and (when just made) the credentials.
+    fn registration_document(
+        &self,
+        c: &RegisteredClient,
+        secret: Option<&str>,
+        token: Option<&str>,
+    ) -> Value {
+        let mut doc = serde_json::to_value(&c.metadata).unwrap_or_else(|_| json!({}));
+        doc["client_id"] = json!(c.client_id);
+        doc["client_id_issued_at"] = json!(c.created_at);
+        if let Some(s) = secret {
+            doc["client_secret"] = json!(s);
+            doc["client_secret_expires_at"] = json!(0);
+        }
+        if let Some(t) = token {
+            doc["registration_access_token"] = json!(t);
+        }
+        doc["registration_client_uri"] = json!(format!(
+            "{}/oauth2/register/{}/{}",
+            self.public_url, c.app_id, c.client_id
+        ));
+        doc
+    }
+
+    /// A client registered with `app_id`, if there is one.
+    pub async fn registered_client(
+        &self,
+        app_id: &str,
+        client_id: &str,
+    ) -> crate::Result<Option<RegisteredClient>> {
+        let Some(row) = sqlx::query(
+            "SELECT client_id, app_id, metadata, secret_hash, registration_token_hash, created_by, created_at, last_used_at \
+             FROM app_clients WHERE client_id = $1 AND app_id = $2",
+        )
+        .bind(client_id)
+        .bind(app_id)
+        .fetch_optional(&self.store.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let metadata: String = row.try_get("metadata")?;
+        Ok(Some(RegisteredClient {
+            client_id: row.try_get("client_id")?,
+            app_id: row.try_get("app_id")?,
+            metadata: serde_json::from_str(&metadata).map_err(|e| {
+                crate::DomainError::Internal(format!("bad stored client metadata: {e}"))
+            })?,
+            secret_hash: row.try_get("secret_hash")?,
+            registration_token_hash: row.try_get("registration_token_hash")?,
+            created_by: row.try_get("created_by")?,
+            created_at: row.try_get("created_at")?,
+            last_used_at: row.try_get("last_used_at")?,
+        }))
+    }
+
+    /// Notes that a client was used, at most once an hour (not a write per token request).
+    pub(crate) async fn touch_registered(&self, c: &RegisteredClient) -> crate::Result<()> {
+        let t = now();
+        if c.last_used_at.is_some_and(|u| t - u < 3600) {
+            return Ok(());
+        }
+        sqlx::query("UPDATE app_clients SET last_used_at = $1 WHERE client_id = $2")
+            .bind(t)
+            .bind(&c.client_id)
+            .execute(&self.store.writer)
+            .await?;
+        Ok(())
+    }
+
+    /// The client a registration access token manages (RFC 7592 §3: a wrong token, an
+    /// unknown client and a client of another app are all the same 401).
+    async fn managed_client(
+        &self,
+        app_id: &str,
+        client_id: &str,
+        token: Option<&str>,
+    ) -> Result<RegisteredClient, RegistrationError> {
+        let token = token
+            .ok_or_else(|| RegistrationError::token("the registration access token is required"))?;
+        self.registering_app(app_id).await?;
+        let c = self
+            .registered_client(app_id, client_id)
+            .await?
+            .filter(|c| {
+                c.registration_token_hash
+                    .as_deref()
+                    .is_some_and(|h| constant_time_eq(h, &sha256_hex(token)))
+            })
+            .ok_or_else(|| {
+                RegistrationError::token("the registration access token is not valid")
+            })?;
+        Ok(c)
+    }
+
+    /// `GET /oauth2/register/{app}/{client_id}` (RFC 7592 §2.1).
+    pub async fn read_registration(
+        &self,
+        app_id: &str,
+        client_id: &str,
+        token: Option<&str>,
+    ) -> Result<Value, RegistrationError> {
+        let c = self.managed_client(app_id, client_id, token).await?;
+        Ok(self.registration_document(&c, None, None))
+    }
+
+    /// `PUT /oauth2/register/{app}/{client_id}` (RFC 7592 §2.2): the metadata replaced whole,
+    /// checked as at registration. A client that did not authenticate with a secret and now
+    /// does gets one (answered once).
+    pub async fn update_registration(
+        &self,
+        app_id: &str,
+        client_id: &str,
+        token: Option<&str>,
+        body: &Value,
+    ) -> Result<Value, RegistrationError> {
+        let mut c = self.managed_client(app_id, client_id, token).await?;
+        if body.get("client_id").and_then(Value::as_str) != Some(client_id) {
+            return Err(RegistrationError::metadata(
+                "client_id must be the client's id",
+            ));
+        }
+        if let Some(sent) = body.get("client_secret").and_then(Value::as_str) {
+            if !c.secret_matches(sent) {
+                return Err(RegistrationError::metadata(
+                    "client_secret is not the client's secret",
+                ));
+            }
+        }
+        let app = self.registering_app(app_id).await?;
+        let metadata = check_metadata(&app, body)?;
+        let new_secret = match (metadata.needs_secret(), c.secret_hash.is_some()) {
+            (true, false) => Some(random_token(32)),
+            _ => None,
+        };
+        if !metadata.needs_secret() {
+            c.secret_hash = None;
+        }
+        if let Some(s) = &new_secret {
+            c.secret_hash = Some(sha256_hex(s));
+        }
+        c.metadata = metadata;
+        sqlx::query(
+            "UPDATE app_clients SET metadata = $1, secret_hash = $2, updated_at = $3 WHERE client_id = $4 AND app_id = $5",
+        )
+        .bind(serde_json::to_string(&c.metadata).unwrap_or_default())
+        .bind(c.secret_hash.as_deref())
+        .bind(now())
+        .bind(client_id)
+        .bind(app_id)
+        .execute(&self.store.writer)
+        .await?;
+        self.clients_changed();
+        Ok(self.registration_document(&c, new_secret.as_deref(), None))
+    }
+
+    /// `DELETE /oauth2/register/{app}/{client_id}` (RFC 7592 §2.3): the client and every
+    /// token it holds end.
+    pub async fn delete_registration(
+        &self,
+        app_id: &str,
+        client_id: &str,
+        token: Option<&str>,
+    ) -> Result<(), RegistrationError> {
+        let c = self.managed_client(app_id, client_id, token).await?;
+        sqlx::query("DELETE FROM app_clients WHERE client_id = $1 AND app_id = $2")
+            .bind(&c.client_id)
+            .bind(app_id)
+            .execute(&self.store.writer)
+            .await?;
+        sqlx::query("UPDATE tokens SET revoked = 1 WHERE app_id = $1 AND client_id = $2")
+            .bind(app_id)
+            .bind(&c.client_id)
+            .execute(&self.store.writer)
+            .await?;
+        self.clients_changed();
+        Ok(())
+    }
+
+    /// Cached token answers may name a client that changed.
+    fn clients_changed(&self) {
+        self.seen.invalidate_all();
+    }
+
+    /// How many self-registered clients an app takes (`GATEHOUSE_REGISTRATION_MAX_CLIENTS`).
+    pub fn registration_cap(&self) -> usize {
+        self.registration_cap
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Issues an initial access token for `app_id` (RFC 7591 §3), valid for `secs`; only the
+    /// caller sees it.
+    pub async fn issue_initial_access_token(
+        &self,
+        actor: &crate::Principal,
+        app_id: &str,
+        secs: i64,
+    ) -> crate::Result<(String, i64)> {
+        if !actor.has(crate::Right::Apps) {
+            return Err(crate::DomainError::Forbidden(
+                "this needs the admin right \"apps\"".into(),
+            ));
+        }
+        self.app(app_id)
+            .await?
+            .ok_or(crate::DomainError::NotFound("app"))?;
+        let token = random_token(32);
+        let t = now();
+        let expires = t + secs.clamp(60, 30 * 24 * 3600);
+        sqlx::query(
+            "INSERT INTO initial_access_tokens (token_hash, app_id, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(sha256_hex(&token))
+        .bind(app_id)
+        .bind(&actor.user_id)
+        .bind(t)
+        .bind(expires)
+        .execute(&self.store.writer)
+        .await?;
+        Ok((token, expires))
+    }
+}

@@ -1,0 +1,463 @@
+//! Clients that register themselves (RFC 7591) and manage their registration (RFC 7592): what
+//! an MCP client does against an app whose Client ID Type is `registered`.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::authorize::{alice, authorize, challenge, query_of, setup, VERIFIER};
+use crate::helpers::*;
+
+const MCP: &str = "https://mcp.example/mcp";
+
+/// An app for MCP clients: registered clients, open registration, code + refresh, a resource.
+async fn mcp_app(app: &TestApp, id: &str, registration: &str) {
+    let (s, b) = app
+        .api(
+            Method::POST,
+            "/api/v1/apps",
+            Some(json!({
+                "app_id": id, "name": format!("MCP {id}"), "client_id_type": "registered",
+                "client_registration": registration, "token_type": "jwt_rs256",
+                "auth_methods": ["authorization_code", "client_credentials"], "issue_refresh_tokens": true,
+                "scopes": [{"name": "tools", "description": "Call tools"}],
+                "resources": [MCP], "user_access_roles": ["People"]
+            })),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+}
+
+async fn register(
+    url: &str,
+    app_id: &str,
+    body: Value,
+    token: Option<&str>,
+) -> (u16, Value, reqwest::header::HeaderMap) {
+    let mut req = client()
+        .post(format!("{url}/oauth2/register/{app_id}"))
+        .json(&body);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let res = req.send().await.expect("register");
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    (status, res.json().await.unwrap_or(Value::Null), headers)
+}
+
+fn mcp_client() -> Value {
+    json!({
+        "client_name": "An MCP client",
+        "redirect_uris": ["http://127.0.0.1/callback"],
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": "none"
+    })
+}
+
+fn claims(jwt: &str) -> Value {
+    let part = jwt.split('.').nth(1).unwrap_or_default();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap_or_default()).unwrap_or(Value::Null)
+}
+
+#[tokio::test]
+async fn an_mcp_client_registers_signs_a_person_in_and_refreshes() {
+    let app = spawn_app().await;
+    setup(&app).await;
+    mcp_app(&app, "mcp", "open").await;
+    mcp_app(&app, "other", "open").await;
+    let meta: Value = client()
+        .get(format!(
+            "{}/.well-known/oauth-authorization-server/oauth2/mcp",
+            app.url
+        ))
+        .send()
+        .await
+        .expect("metadata")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        meta["registration_endpoint"],
+        format!("{}/oauth2/register/mcp", app.url)
+    );
+    assert_eq!(meta["code_challenge_methods_supported"], json!(["S256"]));
+    assert!(meta["token_endpoint_auth_methods_supported"]
+        .as_array()
+        .is_some_and(|m| m.contains(&json!("none"))));
+
+    let (s, reg, headers) = register(&app.url, "mcp", mcp_client(), None).await;
+    assert_eq!(s, 201, "{reg}");
+    assert_eq!(
+        headers.get("cache-control").and_then(|v| v.to_str().ok()),
+        Some("no-store")
+    );
+    let client_id = reg["client_id"].as_str().unwrap_or_default().to_string();
+    assert!(client_id.len() >= 20, "{reg}");
+    assert!(
+        reg.get("client_secret").is_none(),
+        "a public client gets no secret"
+    );
+    assert_eq!(reg["token_endpoint_auth_method"], "none");
+    assert_eq!(
+        reg["registration_client_uri"],
+        format!("{}/oauth2/register/mcp/{client_id}", app.url)
+    );
+    assert!(reg["registration_access_token"]
+        .as_str()
+        .is_some_and(|t| t.len() >= 40));
+
+    // A person signs in; the loopback redirect matches on any port (RFC 8252).
+    let c = alice(&app).await;
+    let ch = challenge(VERIFIER);
+    let redirect = "http://127.0.0.1:49152/callback";
+    let res = authorize(
+        &c,
+        &app.url,
+        "mcp",
+        &[
+            ("response_type", "code"),
+            ("client_id", client_id.as_str()),
+            ("redirect_uri", redirect),
+            ("state", "st"),
+            ("code_challenge", ch.as_str()),
+            ("code_challenge_method", "S256"),
+            ("scope", "tools"),
+            ("resource", MCP),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let loc = location(&res);
+    assert!(loc.starts_with(redirect), "{loc}");
+    let q = query_of(&loc);
+    assert_eq!(
+        q.get("iss").map(String::as_str),
+        Some(format!("{}/oauth2/mcp", app.url).as_str())
+    );
+    let code = q.get("code").cloned().unwrap_or_default();
+    let (s, t, _) = form_token(
+        &app.url,
+        "mcp",
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", redirect),
+            ("code_verifier", VERIFIER),
+            ("client_id", &client_id),
+            ("resource", MCP),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200, "{t}");
+    let at = claims(t["access_token"].as_str().unwrap_or_default());
+    assert_eq!(
+        (at["aud"].as_str(), at["client_id"].as_str()),
+        (Some(MCP), Some(client_id.as_str()))
+    );
+    let refresh = t["refresh_token"].as_str().unwrap_or_default().to_string();
+    let (s, r, _) = form_token(
+        &app.url,
+        "mcp",
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &refresh),
+            ("client_id", &client_id),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(
+        claims(r["access_token"].as_str().unwrap_or_default())["aud"],
+        MCP
+    );
+
+    // The client is this app's only: at another app it is unknown, at authorize and token.
+    let res = authorize(
+        &c,
+        &app.url,
+        "other",
+        &[
+            ("response_type", "code"),
+            ("client_id", client_id.as_str()),
+            ("redirect_uri", redirect),
+            ("code_challenge", ch.as_str()),
+            ("code_challenge_method", "S256"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 400, "an error page, never a redirect");
+    let (s, b, _) = form_token(
+        &app.url,
+        "other",
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &refresh),
+            ("client_id", &client_id),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (s, b["error"].as_str()),
+        (401, Some("invalid_client")),
+        "{b}"
+    );
+    // A grant it did not register is refused; so is a redirect URI it did not register.
+    let (s, b, _) = form_token(
+        &app.url,
+        "mcp",
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", &client_id),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (s, b["error"].as_str()),
+        (400, Some("unauthorized_client")),
+        "{b}"
+    );
+    let res = authorize(
+        &c,
+        &app.url,
+        "mcp",
+        &[
+            ("response_type", "code"),
+            ("client_id", client_id.as_str()),
+            ("redirect_uri", "https://evil.example/cb"),
+            ("code_challenge", ch.as_str()),
+            ("code_challenge_method", "S256"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 400);
+}
+
+#[tokio::test]
+async fn registration_metadata_is_checked_and_registration_follows_the_apps_setting() {
+    let app = spawn_app().await;
+    setup(&app).await;
+    mcp_app(&app, "open", "open").await;
+    mcp_app(&app, "closed", "off").await;
+    mcp_app(&app, "invite", "token").await;
+    // Not https nor loopback; a fragment; no redirect URIs for the code grant.
+    for uris in [
+        json!(["http://evil.example/cb"]),
+        json!(["https://a.example/cb#x"]),
+        json!([]),
+    ] {
+        let mut body = mcp_client();
+        body["redirect_uris"] = uris.clone();
+        let (s, b, _) = register(&app.url, "open", body, None).await;
+        assert_eq!(
+            (s, b["error"].as_str()),
+            (400, Some("invalid_redirect_uri")),
+            "{uris}: {b}"
+        );
+    }
+    for (k, v) in [
+        ("grant_types", json!(["password"])),
+        ("token_endpoint_auth_method", json!("client_secret_jwt")),
+        ("scope", json!("tools admin")),
+        ("logo_uri", json!("javascript:alert(1)")),
+    ] {
+        let mut body = mcp_client();
+        body[k] = v;
+        let (s, b, _) = register(&app.url, "open", body, None).await;
+        assert_eq!(
+            (s, b["error"].as_str()),
+            (400, Some("invalid_client_metadata")),
+            "{k}: {b}"
+        );
+    }
+    // Off: refused. Token: only with an initial access token the administrator issued.
+    let (s, b, _) = register(&app.url, "closed", mcp_client(), None).await;
+    assert_eq!(s, 403, "{b}");
+    let (s, _, headers) = register(&app.url, "invite", mcp_client(), None).await;
+    assert_eq!(s, 401);
+    assert!(headers
+        .get("www-authenticate")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("Bearer")));
+    let (s, b) = app
+        .api(
+            Method::POST,
+            "/api/v1/apps/invite/initial-access-tokens",
+            Some(json!({"expires_in": 3600})),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let iat = b["initial_access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let (s, _, _) = register(&app.url, "invite", mcp_client(), Some("not-the-token")).await;
+    assert_eq!(s, 401);
+    let (s, b, _) = register(&app.url, "invite", mcp_client(), Some(&iat)).await;
+    assert_eq!(s, 201, "{b}");
+    // Nothing was stored for the refused requests: only the one client exists.
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM app_clients")
+        .fetch_one(&app.services.store.pool)
+        .await
+        .expect("count");
+    assert_eq!(n, 1);
+}
+
+#[tokio::test]
+async fn a_registration_is_read_changed_and_deleted_only_with_its_token() {
+    let app = spawn_app().await;
+    setup(&app).await;
+    mcp_app(&app, "mcp", "open").await;
+    // A machine client: client credentials with a secret in the Basic header.
+    let (s, reg, _) = register(
+        &app.url,
+        "mcp",
+        json!({"client_name": "Worker", "grant_types": ["client_credentials"], "token_endpoint_auth_method": "client_secret_basic"}),
+        None,
+    )
+    .await;
+    assert_eq!(s, 201, "{reg}");
+    let id = reg["client_id"].as_str().unwrap_or_default().to_string();
+    let secret = reg["client_secret"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let token = reg["registration_access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let uri = reg["registration_client_uri"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let cc = |how: &'static str, secret: String| {
+        let (url, id) = (app.url.clone(), id.clone());
+        async move {
+            let req = client().post(format!("{url}/oauth2/token/mcp"));
+            let req = if how == "basic" {
+                req.basic_auth(&id, Some(&secret))
+                    .form(&[("grant_type", "client_credentials")])
+            } else {
+                req.form(&[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", id.as_str()),
+                    ("client_secret", secret.as_str()),
+                ])
+            };
+            let res = req.send().await.expect("token");
+            (
+                res.status().as_u16(),
+                res.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    let (s, t) = cc("basic", secret.clone()).await;
+    assert_eq!(s, 200, "{t}");
+    assert_eq!(
+        claims(t["access_token"].as_str().unwrap_or_default())["sub"],
+        id.as_str()
+    );
+    assert_eq!(cc("basic", "wrong".into()).await.0, 401);
+    assert_eq!(
+        cc("post", secret.clone()).await.0,
+        401,
+        "it registered the Basic header"
+    );
+
+    let call = |method: Method, bearer: &str, body: Option<Value>| {
+        let (uri, bearer) = (uri.clone(), bearer.to_string());
+        async move {
+            let mut req = client().request(method, &uri).bearer_auth(bearer);
+            if let Some(b) = body {
+                req = req.json(&b);
+            }
+            let res = req.send().await.expect("manage");
+            (
+                res.status().as_u16(),
+                res.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    let (s, read) = call(Method::GET, &token, None).await;
+    assert_eq!(
+        (s, read["client_name"].as_str()),
+        (200, Some("Worker")),
+        "{read}"
+    );
+    assert!(
+        read.get("client_secret").is_none(),
+        "the secret is never shown again"
+    );
+    assert_eq!(call(Method::GET, "wrong-token", None).await.0, 401);
+    let mut changed = read.clone();
+    changed["client_name"] = json!("Worker 2");
+    assert_eq!(
+        call(Method::PUT, "wrong-token", Some(changed.clone()))
+            .await
+            .0,
+        401
+    );
+    let (s, after) = call(Method::PUT, &token, Some(changed)).await;
+    assert_eq!(
+        (s, after["client_name"].as_str()),
+        (200, Some("Worker 2")),
+        "{after}"
+    );
+    assert_eq!(
+        cc("basic", secret.clone()).await.0,
+        200,
+        "the secret is kept"
+    );
+    assert_eq!(call(Method::DELETE, "wrong-token", None).await.0, 401);
+    assert_eq!(call(Method::DELETE, &token, None).await.0, 204);
+    assert_eq!(
+        cc("basic", secret).await.0,
+        401,
+        "a deleted client is unknown"
+    );
+    assert_eq!(call(Method::GET, &token, None).await.0, 401);
+}
+
+#[tokio::test]
+async fn open_registration_stops_at_the_apps_cap() {
+    let app = spawn_app().await;
+    setup(&app).await;
+    mcp_app(&app, "mcp", "open").await;
+    let mut cfg = config(&app.db);
+    cfg.registration_max_clients = 2;
+    let (url, _) = start(cfg).await;
+    for _ in 0..2 {
+        let (s, b, _) = register(&url, "mcp", mcp_client(), None).await;
+        assert_eq!(s, 201, "{b}");
+    }
+    let (s, b, _) = register(&url, "mcp", mcp_client(), None).await;
+    assert_eq!(s, 429, "{b}");
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM app_clients WHERE app_id = 'mcp'")
+        .fetch_one(&app.services.store.pool)
+        .await
+        .expect("count");
+    assert_eq!(n, 2);
+}
+
+#[tokio::test]
+async fn registrations_from_one_address_are_rate_limited() {
+    let app = spawn_app().await;
+    setup(&app).await;
+    mcp_app(&app, "mcp", "open").await;
+    let mut cfg = config(&app.db);
+    cfg.registration_rate = 3;
+    let (url, _) = start(cfg).await;
+    let mut bad = mcp_client();
+    bad["redirect_uris"] = json!(["http://evil.example/cb"]);
+    // Refused registrations count too.
+    let (s, _, _) = register(&url, "mcp", bad, None).await;
+    assert_eq!(s, 400);
+    for _ in 0..2 {
+        assert_eq!(register(&url, "mcp", mcp_client(), None).await.0, 201);
+    }
+    let (s, b, headers) = register(&url, "mcp", mcp_client(), None).await;
+    assert_eq!((s, b["error"].as_str()), (429, Some("slow_down")), "{b}");
+    assert!(headers.get("retry-after").is_some());
+}
