@@ -115,12 +115,17 @@ impl Services {
         };
         // A registered client's own token (client credentials) lives as long as the client;
         // a person's, as long as the person may use the app.
-        let may_use = if app.client_id_type == crate::apps::ClientIdType::Registered
-            && info.sub == info.client_id
-        {
-            self.registered_client(&app.app_id, &info.client_id)
+        // A registered client's tokens end with the client.
+        let registered = app.client_id_type == crate::apps::ClientIdType::Registered;
+        let may_use = if registered
+            && self
+                .registered_client(&app.app_id, &info.client_id)
                 .await?
-                .is_some()
+                .is_none()
+        {
+            false
+        } else if registered && info.sub == info.client_id {
+            true
         } else {
             self.user_may_use(&app, &info.sub).await?
         };

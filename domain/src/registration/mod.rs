@@ -5,7 +5,10 @@
 //! tokens are 256 random bits generated here and stored as SHA-256 only: a slow hash protects
 //! guessable secrets, and keeps Argon2 off the token endpoint.
 
+mod admin;
 mod metadata;
+
+pub use admin::ClientView;
 
 use serde_json::{json, Value};
 use sqlx::Row;
@@ -172,6 +175,14 @@ impl Services {
         let (client, secret, token) = self
             .insert_registered(&app, metadata, SELF_REGISTERED)
             .await?;
+        let mut conn = self.store.writer.acquire().await?;
+        let name = client.metadata.client_name.clone().unwrap_or_default();
+        crate::audit::write(
+            &mut conn,
+            crate::audit::Who::System,
+            &crate::audit::Entry::new("client.register", "client", &client.client_id).named(&name),
+        )
+        .await?;
         Ok(self.registration_document(&client, secret.as_deref(), Some(&token)))
     }
 
@@ -383,10 +394,11 @@ impl Services {
             .bind(app_id)
             .execute(&self.store.writer)
             .await?;
-        sqlx::query("UPDATE tokens SET revoked = 1 WHERE app_id = $1 AND client_id = $2")
-            .bind(app_id)
-            .bind(&c.client_id)
-            .execute(&self.store.writer)
+        self.revoke_with(vec![sqlx::query(
+            "UPDATE tokens SET revoked = 1 WHERE app_id = $1 AND client_id = $2 AND revoked = 0",
+        )
+        .bind(app_id.to_string())
+        .bind(c.client_id.clone())])
             .await?;
         self.clients_changed();
         Ok(())

@@ -1,6 +1,7 @@
 //! The admin REST API (SPEC §5): thin handlers over the domain services.
 
 mod apps;
+mod clients;
 pub mod compat;
 pub mod error;
 pub mod extract;
@@ -23,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/keys/rotate", axum::routing::post(keys::rotate))
         .route(compat::PATH, axum::routing::post(compat::create_user))
         .merge(apps::router())
+        .merge(clients::router())
         .merge(users::router())
         .merge(roles::router())
         .merge(operations::router())

@@ -28,6 +28,7 @@ pub struct KeyRotated {
 Authenticate with the portal's session cookie (unsafe methods need an Origin equal to the public URL) or a bearer token whose scope's REST regex matches the path."),
     paths(
         super::apps::list, super::apps::create, super::apps::read, super::apps::update, super::apps::delete, super::apps::changelog, super::apps::initial_access_token,
+        super::clients::list, super::clients::create, super::clients::read, super::clients::update, super::clients::delete, super::clients::rotate_secret,
         super::users::list, super::users::create, super::users::read, super::users::update, super::users::delete,
         super::roles::list, super::roles::create, super::roles::read, super::roles::update, super::roles::delete,
         super::roles::add_member, super::roles::remove_member, super::keys::rotate,

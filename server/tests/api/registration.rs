@@ -461,3 +461,126 @@ async fn registrations_from_one_address_are_rate_limited() {
     assert_eq!((s, b["error"].as_str()), (429, Some("slow_down")), "{b}");
     assert!(headers.get("retry-after").is_some());
 }
+
+#[tokio::test]
+async fn administrators_add_change_rotate_and_delete_clients_and_each_change_is_audited() {
+    let app = spawn_app().await;
+    setup(&app).await;
+    mcp_app(&app, "mcp", "off").await;
+    let base = "/api/v1/apps/mcp/clients";
+    let (s, c) = app
+        .api(
+            Method::POST,
+            base,
+            Some(
+                json!({"client_name": "Nightly job", "grant_types": ["client_credentials"],
+                        "token_endpoint_auth_method": "client_secret_post"}),
+            ),
+        )
+        .await;
+    assert_eq!(s, 201, "{c}");
+    let id = c["client_id"].as_str().unwrap_or_default().to_string();
+    let secret = c["client_secret"].as_str().unwrap_or_default().to_string();
+    assert!(secret.len() >= 40);
+    let token = |secret: String| {
+        let (url, id) = (app.url.clone(), id.clone());
+        async move {
+            form_token(
+                &url,
+                "mcp",
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", &id),
+                    ("client_secret", &secret),
+                ],
+            )
+            .await
+            .0
+        }
+    };
+    assert_eq!(token(secret.clone()).await, 200);
+    // Listed and read without the secret.
+    let (_, list) = app.api(Method::GET, base, None).await;
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+    assert!(list[0].get("client_secret").is_none());
+    assert_eq!(
+        list[0]["created_by"].as_str().map(|v| v != "registration"),
+        Some(true)
+    );
+    // A change is checked like a registration, and what was refused is not stored.
+    let path = format!("{base}/{id}");
+    let (s, e) = app
+        .api(Method::PATCH, &path, Some(json!({"grant_types": ["authorization_code"], "redirect_uris": ["http://evil.example/cb"]})))
+        .await;
+    assert_eq!(
+        (s, e["field"].as_str()),
+        (422, Some("redirect_uris")),
+        "{e}"
+    );
+    let (_, read) = app.api(Method::GET, &path, None).await;
+    assert_eq!(read["grant_types"], json!(["client_credentials"]));
+    let (s, read) = app
+        .api(
+            Method::PATCH,
+            &path,
+            Some(json!({"client_name": "Nightly job v2"})),
+        )
+        .await;
+    assert_eq!(
+        (s, read["client_name"].as_str()),
+        (200, Some("Nightly job v2")),
+        "{read}"
+    );
+    // A new secret: the old one stops working.
+    let (s, r) = app.api(Method::POST, &format!("{path}/secret"), None).await;
+    assert_eq!(s, 200, "{r}");
+    let rotated = r["client_secret"].as_str().unwrap_or_default().to_string();
+    assert_eq!(token(secret).await, 401);
+    assert_eq!(token(rotated.clone()).await, 200);
+    // Without the apps right: refused, and nothing changes.
+    let user = app.create_user("helpdesk", "helpdesk-pass", false).await;
+    let role = app.create_role("Helpdesk", &["users"]).await;
+    app.add_member(&role, &user).await;
+    let c2 = client();
+    sign_in(&c2, &app.url, "helpdesk", "helpdesk-pass", "/admin").await;
+    let (s, _) = api_call(&c2, &app.url, Method::DELETE, &path, None).await;
+    assert_eq!(s, 403);
+    assert_eq!(token(rotated.clone()).await, 200, "still there");
+    // Deleted: its tokens and secret end.
+    let (s, _) = app.api(Method::DELETE, &path, None).await;
+    assert_eq!(s, 204);
+    assert_eq!(token(rotated).await, 401);
+    assert_eq!(app.api(Method::GET, &path, None).await.0, 404);
+    // Each change is in the audit log.
+    let (_, audit) = app.api(Method::GET, "/api/v1/audit", None).await;
+    let mut actions: Vec<String> = audit["items"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|r| r["object_type"] == "client" && r["object_id"] == id.as_str())
+                .filter_map(|r| r["action"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    actions.sort();
+    assert_eq!(
+        actions,
+        [
+            "client.create",
+            "client.delete",
+            "client.rotate_secret",
+            "client.update"
+        ],
+        "{audit}"
+    );
+    // Apps of another Client ID Type take no clients.
+    crate::authorize::make_app(&app, "plain", json!({})).await;
+    let (s, _) = app
+        .api(
+            Method::POST,
+            "/api/v1/apps/plain/clients",
+            Some(json!({"redirect_uris": ["https://a.example/cb"]})),
+        )
+        .await;
+    assert_eq!(s, 409);
+}
