@@ -30,6 +30,9 @@ pub struct PurgeReport {
     pub auth_failures: u64,
     pub signing_keys: u64,
     pub client_assertions: u64,
+    /// Self-registered clients unused for longer than the registration idle time.
+    pub registered_clients: u64,
+    pub initial_access_tokens: u64,
     /// Some table still had expired rows when its batches ran out: run again soon.
     pub more_left: bool,
     /// SQLite pages given back to the file system afterwards (incremental vacuum).
@@ -45,6 +48,8 @@ impl PurgeReport {
             + self.auth_failures
             + self.signing_keys
             + self.client_assertions
+            + self.registered_clients
+            + self.initial_access_tokens
     }
 }
 
@@ -96,8 +101,23 @@ impl Services {
                 t - KEY_GRACE_SECS,
             ),
             (stmt("client_assertions", "jti_hash", "expires_at < $1"), t),
+            (
+                stmt(
+                    "app_clients",
+                    "client_id",
+                    &format!(
+                        "created_by = '{}' AND COALESCE(last_used_at, created_at) < $1",
+                        crate::registration::SELF_REGISTERED
+                    ),
+                ),
+                t - self.registration_idle_secs(),
+            ),
+            (
+                stmt("initial_access_tokens", "token_hash", "expires_at < $1"),
+                t,
+            ),
         ];
-        let mut counts = [0u64; 7];
+        let mut counts = [0u64; 9];
         for (i, (sql, bound)) in work.iter().enumerate() {
             for _ in 0..max_batches {
                 let n = sqlx::query(sql)
@@ -120,7 +140,7 @@ impl Services {
         } else {
             0
         };
-        let [tokens, auth_codes, revoked_jtis, revocations, auth_failures, signing_keys, client_assertions] =
+        let [tokens, auth_codes, revoked_jtis, revocations, auth_failures, signing_keys, client_assertions, registered_clients, initial_access_tokens] =
             counts;
         Ok(PurgeReport {
             more_left,
@@ -132,6 +152,8 @@ impl Services {
             auth_failures,
             signing_keys,
             client_assertions,
+            registered_clients,
+            initial_access_tokens,
         })
     }
 

@@ -76,6 +76,8 @@ pub struct ServicesInner {
         signin::single_flight::SingleFlight<[u8; 32], Result<clients::Client, error::OAuthError>>,
     /// How many self-registered clients an app takes (RFC 7591 open registration).
     pub registration_cap: std::sync::atomic::AtomicUsize,
+    /// How long a self-registered client may stay unused before housekeeping deletes it.
+    pub registration_idle: std::sync::atomic::AtomicI64,
 }
 
 impl Services {
@@ -106,6 +108,7 @@ impl Services {
             person_flights: Default::default(),
             client_flights: Default::default(),
             registration_cap: std::sync::atomic::AtomicUsize::new(1000),
+            registration_idle: std::sync::atomic::AtomicI64::new(30 * 86_400),
         }))
     }
 

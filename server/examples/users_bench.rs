@@ -40,6 +40,7 @@ async fn main() -> anyhow::Result<()> {
         password_hash_queue: 0,
         registration_max_clients: 1000,
         registration_rate: 20,
+        registration_idle_days: 30,
         session_idle_timeout: 1800,
         session_absolute_timeout: 43200,
         secret_key: vec!["test-system-secret-0123456789abcdefghij".into()],

@@ -59,6 +59,9 @@ pub struct Config {
     /// Registrations a client address may send an instance per minute.
     #[arg(long, env = "GATEHOUSE_REGISTRATION_RATE", default_value_t = 20)]
     pub registration_rate: u32,
+    /// Days a self-registered client may stay unused before housekeeping deletes it.
+    #[arg(long, env = "GATEHOUSE_REGISTRATION_IDLE_DAYS", default_value_t = 30)]
+    pub registration_idle_days: i64,
     /// Seconds without a request after which a portal session ends.
     #[arg(long, env = "GATEHOUSE_SESSION_IDLE_TIMEOUT", default_value_t = 1800)]
     pub session_idle_timeout: i64,
@@ -130,6 +133,7 @@ impl std::fmt::Debug for Config {
             .field("password_hash_queue", &self.password_hash_queue)
             .field("registration_max_clients", &self.registration_max_clients)
             .field("registration_rate", &self.registration_rate)
+            .field("registration_idle_days", &self.registration_idle_days)
             .field("session_idle_timeout", &self.session_idle_timeout)
             .field("session_absolute_timeout", &self.session_absolute_timeout)
             .field("header_timeout", &self.header_timeout)

@@ -119,6 +119,10 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
         config.registration_max_clients,
         std::sync::atomic::Ordering::Relaxed,
     );
+    services.registration_idle.store(
+        config.registration_idle_days.max(1) * 86_400,
+        std::sync::atomic::Ordering::Relaxed,
+    );
     services
         .ensure_signing_key()
         .await

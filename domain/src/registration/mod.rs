@@ -409,6 +409,12 @@ impl Services {
         self.seen.invalidate_all();
     }
 
+    /// Seconds a self-registered client may stay unused (`GATEHOUSE_REGISTRATION_IDLE_DAYS`).
+    pub fn registration_idle_secs(&self) -> i64 {
+        self.registration_idle
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// How many self-registered clients an app takes (`GATEHOUSE_REGISTRATION_MAX_CLIENTS`).
     pub fn registration_cap(&self) -> usize {
         self.registration_cap

@@ -66,6 +66,7 @@ pub fn config(database_url: &str) -> Config {
         password_hash_queue: 0,
         registration_max_clients: 1000,
         registration_rate: 20,
+        registration_idle_days: 30,
         session_idle_timeout: 1800,
         session_absolute_timeout: 43200,
         secret_key: vec!["test-system-secret-0123456789abcdefghij".into()],

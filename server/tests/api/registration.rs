@@ -584,3 +584,45 @@ async fn administrators_add_change_rotate_and_delete_clients_and_each_change_is_
         .await;
     assert_eq!(s, 409);
 }
+
+/// Housekeeping deletes self-registered clients nobody used for the idle time (and expired
+/// initial access tokens), never an administrator's client or one in use.
+#[tokio::test]
+async fn unused_self_registered_clients_are_purged() {
+    let app = spawn_app().await;
+    setup(&app).await;
+    mcp_app(&app, "mcp", "open").await;
+    let (_, idle, _) = register(&app.url, "mcp", mcp_client(), None).await;
+    let (_, used, _) = register(&app.url, "mcp", mcp_client(), None).await;
+    let (s, admins) = app
+        .api(Method::POST, "/api/v1/apps/mcp/clients", Some(mcp_client()))
+        .await;
+    assert_eq!(s, 201, "{admins}");
+    let pool = &app.services.store.pool;
+    let long_ago = time::OffsetDateTime::now_utc().unix_timestamp() - 31 * 86_400;
+    sqlx::query("UPDATE app_clients SET created_at = $1")
+        .bind(long_ago)
+        .execute(pool)
+        .await
+        .expect("age");
+    sqlx::query("UPDATE app_clients SET last_used_at = $1 WHERE client_id = $2")
+        .bind(long_ago + 30 * 86_400)
+        .bind(used["client_id"].as_str())
+        .execute(pool)
+        .await
+        .expect("used");
+    let report = app.services.purge_expired(10).await.expect("purge");
+    assert_eq!(report.registered_clients, 1, "{report:?}");
+    let left: Vec<String> =
+        sqlx::query_scalar("SELECT client_id FROM app_clients ORDER BY client_id")
+            .fetch_all(pool)
+            .await
+            .expect("left");
+    let mut expected = vec![
+        used["client_id"].as_str().unwrap_or_default().to_string(),
+        admins["client_id"].as_str().unwrap_or_default().to_string(),
+    ];
+    expected.sort();
+    assert_eq!(left, expected);
+    assert!(!left.contains(&idle["client_id"].as_str().unwrap_or_default().to_string()));
+}
