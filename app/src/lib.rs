@@ -62,6 +62,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=admin::AdminHome/>
                     <Route path=path!("apps") view=apps::AppsPage/>
                     <Route path=path!("apps/:app_id") view=apps::AppEditPage/>
+                    <Route path=path!("apps/:app_id/clients") view=clients::AppClientsPage/>
                     <Route path=path!("users") view=users::UsersPage/>
                     <Route path=path!("users/new") view=users::NewUserPage/>
                     <Route path=path!("users/:id") view=users::EditUserPage/>

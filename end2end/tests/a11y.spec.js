@@ -35,6 +35,7 @@ const ROLE = unique("A11y People");
 const ROLES_ONLY = unique("A11y RolesOnly");
 const CONSENT_APP = unique("a11y-consent");
 const CONNECTED_APP = unique("a11y-connected");
+const MCP_APP = unique("a11y-mcp");
 
 /** What setup made: ids for the pages of one user and one role, and each person's cookies. */
 const made = {};
@@ -93,6 +94,13 @@ test.beforeAll(async ({ browser }) => {
   };
   await api("POST", "/api/v1/apps", { ...app, app_id: CONSENT_APP, name: "A11y Consent App" });
   await api("POST", "/api/v1/apps", { ...app, app_id: CONNECTED_APP, name: "A11y Connected App" });
+  await api("POST", "/api/v1/apps", {
+    app_id: MCP_APP, name: "A11y MCP App", client_id_type: "registered", client_registration: "open",
+    auth_methods: ["authorization_code"], user_access_roles: [ROLE],
+  });
+  await api("POST", `/api/v1/apps/${MCP_APP}/clients`, {
+    client_name: "A11y client", redirect_uris: ["http://127.0.0.1/cb"], token_endpoint_auth_method: "none",
+  });
   made.userId = person.id;
   made.roleId = role.id;
   await admin.ctx.close();
@@ -174,6 +182,7 @@ test.describe("the admin portal", () => {
     ["/admin/roles", () => "/admin/roles", "Roles"],
     ["/admin/roles/{id}", () => `/admin/roles/${made.roleId}`, ROLE],
     ["/admin/audit", () => "/admin/audit", "Audit"],
+    ["/admin/apps/{app}/clients", () => `/admin/apps/${MCP_APP}/clients`, "Clients of A11y MCP App"],
   ];
   for (const [name, path, heading] of pages) {
     test(name, async ({ page }) => {

@@ -372,6 +372,10 @@ pub fn router(
             "/admin/apps/{app_id}",
             axum::routing::post(portal::app_form),
         )
+        .route(
+            "/admin/apps/{app_id}/clients",
+            axum::routing::post(portal::clients_form),
+        )
         .leptos_routes_with_context(
             &state,
             routes,

@@ -131,3 +131,134 @@ pub async fn notice(state: &AppState, status: StatusCode, n: Notice) -> Response
     );
     res
 }
+
+/// `POST /admin/apps/{app}/clients`: the Clients page's forms (`op=add`, `op=rotate`,
+/// `op=delete` with `client_id`), acted on and answered with the page drawn again around what
+/// happened (a new secret shown once), or its refusal.
+pub async fn clients_form(State(state): State<AppState>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path().to_string();
+    let Some(session) = parts.extensions.get::<tower_sessions::Session>().cloned() else {
+        return failure("no session layer on the portal");
+    };
+    let principal = match app::api::ssr::session_principal(&session, &state.services).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return see_other(&format!("/login?return_to={}", encode(&path))),
+        Err(e) => return failure(e),
+    };
+    let app_id = path
+        .trim_start_matches("/admin/apps/")
+        .trim_end_matches("/clients")
+        .to_string();
+    let app_id = percent_encoding::percent_decode_str(&app_id)
+        .decode_utf8_lossy()
+        .into_owned();
+    let bytes = match axum::body::to_bytes(body, crate::http::MAX_BODY).await {
+        Ok(b) => b,
+        Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "the form is too large").into_response(),
+    };
+    let Ok(pairs) = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes) else {
+        return (StatusCode::BAD_REQUEST, "the form is malformed").into_response();
+    };
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_string())
+    };
+    let s = &state.services;
+    let client_id = get("client_id").unwrap_or_default();
+    let outcome: Result<(String, Option<(String, String)>), domain::DomainError> = match get("op")
+        .as_deref()
+    {
+        Some("add") => {
+            let uris: Vec<String> = get("redirect_uris")
+                .unwrap_or_default()
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect();
+            let grants: Vec<&String> = pairs
+                .iter()
+                .filter(|(k, _)| k == "grant_types")
+                .map(|(_, v)| v)
+                .collect();
+            let mut body = serde_json::json!({
+                "redirect_uris": uris,
+                "grant_types": grants,
+                "token_endpoint_auth_method": get("token_endpoint_auth_method").unwrap_or_default(),
+            });
+            if let Some(name) = get("client_name").filter(|n| !n.is_empty()) {
+                body["client_name"] = serde_json::json!(name);
+            }
+            s.create_client(&principal, &app_id, &body)
+                .await
+                .map(|(c, secret)| {
+                    (
+                        "Client added.".to_string(),
+                        secret.map(|x| (c.client_id, x)),
+                    )
+                })
+        }
+        Some("rotate") => s
+            .rotate_client_secret(&principal, &app_id, &client_id)
+            .await
+            .map(|x| {
+                (
+                    "New secret made; the old one no longer works.".into(),
+                    Some((client_id.clone(), x)),
+                )
+            }),
+        Some("delete") => s
+            .delete_client(&principal, &app_id, &client_id)
+            .await
+            .map(|()| ("Client deleted; its tokens no longer work.".into(), None)),
+        _ => Err(domain::DomainError::invalid("op", "unknown form action")),
+    };
+    let (message, secret, refused) = match outcome {
+        Ok((m, secret)) => (m, secret, false),
+        Err(domain::DomainError::Internal(cause)) => return failure(cause),
+        Err(domain::DomainError::Forbidden(m)) => {
+            return (StatusCode::FORBIDDEN, m).into_response();
+        }
+        Err(e) => (refusal_text(e), None, true),
+    };
+    let mut data = match app::api::clients::clients_data(s, &principal, &app_id).await {
+        Ok(d) => d,
+        Err(domain::DomainError::NotFound(_)) => {
+            let n = Notice::new("Not found", "App not found", "There is no such app.")
+                .alert()
+                .with_link("/admin/apps", "Back to the apps");
+            return notice(&state, StatusCode::NOT_FOUND, n).await;
+        }
+        Err(domain::DomainError::Forbidden(m)) => {
+            return (StatusCode::FORBIDDEN, m).into_response()
+        }
+        Err(e) => return failure(e),
+    };
+    data.message = Some(message);
+    data.refused = refused;
+    data.secret = secret;
+    let mut res = render_with(&state, parts, app::api::clients::PostedClients(data)).await;
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    if refused && res.status() == StatusCode::OK {
+        *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    res
+}
+
+/// A refusal as the page says it.
+fn refusal_text(e: domain::DomainError) -> String {
+    match e {
+        domain::DomainError::Validation { message, .. }
+        | domain::DomainError::Duplicate { message, .. }
+        | domain::DomainError::Unknown { message, .. } => message,
+        domain::DomainError::Conflict(m) | domain::DomainError::Forbidden(m) => m,
+        domain::DomainError::NotFound(what) => format!("{what} not found"),
+        domain::DomainError::Internal(m) => m,
+    }
+}

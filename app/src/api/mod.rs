@@ -4,6 +4,7 @@
 pub mod account;
 pub mod apps;
 pub mod auth;
+pub mod clients;
 pub mod operations;
 pub mod roles;
 pub mod users;

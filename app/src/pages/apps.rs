@@ -504,6 +504,7 @@ fn AppEditor(data: EditorData, sections: Sections) -> impl IntoView {
                             }).collect_view()}
                         </fieldset>
                         <p class="muted">"Clients such as MCP clients and AI tools register themselves at "<code>"/oauth2/register/{app}"</code>" and get their own client id, redirect URIs and grant types."</p>
+                        {(!is_new).then(|| view! { <p><a href=format!("/admin/apps/{}/clients", id_for_links)>"Clients of this app"</a></p> })}
                         <span class="field-error" role="alert">{move || err("client_registration".into())}</span>
                     </div>
                     <Show when=move || client_id_type.get() == ClientIdType::Confidential>

@@ -4,6 +4,7 @@ pub mod activity;
 pub mod admin;
 pub mod apps;
 pub mod audit;
+pub mod clients;
 pub mod login;
 pub mod notice;
 pub mod roles;

@@ -239,3 +239,137 @@ async fn resources_are_added_and_saved_by_plain_posts() {
         json!(["https://mcp.example/mcp", "https://files.example/"])
     );
 }
+
+/// The Clients page's plain forms: add (the secret shown once), a refused redirect URI, a new
+/// secret, delete — each read back through the API.
+#[tokio::test]
+async fn clients_are_added_rotated_and_deleted_with_plain_forms() {
+    let app = spawn_app().await;
+    let (s, b) = app
+        .api(
+            Method::POST,
+            "/api/v1/apps",
+            Some(
+                json!({"app_id": "reg", "name": "Registered", "client_id_type": "registered",
+                        "auth_methods": ["authorization_code", "client_credentials"],
+                        "user_access_roles": ["Everybody"]}),
+            ),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let page = "/admin/apps/reg/clients";
+    let res = app
+        .admin
+        .get(format!("{}{page}", app.url))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.status(), 200);
+    assert!(res
+        .text()
+        .await
+        .unwrap_or_default()
+        .contains("No clients yet."));
+
+    let res = post_form(
+        &app,
+        page,
+        &[
+            ("op", "add"),
+            ("client_name", "Reports <job>"),
+            ("redirect_uris", "http://evil.example/cb"),
+            ("token_endpoint_auth_method", "client_secret_basic"),
+            ("grant_types", "authorization_code"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    assert!(res
+        .text()
+        .await
+        .unwrap_or_default()
+        .contains("redirect URIs must be https"));
+    let (_, list) = app.api(Method::GET, "/api/v1/apps/reg/clients", None).await;
+    assert_eq!(list, json!([]), "nothing stored");
+
+    let res = post_form(
+        &app,
+        page,
+        &[
+            ("op", "add"),
+            ("client_name", "Reports <job>"),
+            (
+                "redirect_uris",
+                "https://reports.example/cb\nhttp://127.0.0.1/cb",
+            ),
+            ("token_endpoint_auth_method", "client_secret_basic"),
+            ("grant_types", "authorization_code"),
+            ("grant_types", "client_credentials"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap_or_default();
+    assert!(html.contains("Client added."), "{html}");
+    assert!(
+        html.contains("Reports &lt;job&gt;"),
+        "escaped by construction"
+    );
+    let (_, list) = app.api(Method::GET, "/api/v1/apps/reg/clients", None).await;
+    let id = list[0]["client_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(
+        list[0]["redirect_uris"],
+        json!(["https://reports.example/cb", "http://127.0.0.1/cb"])
+    );
+    // The secret on the page is the client's: it gets a token.
+    let secret_of = |html: &str| {
+        html.split("<pre><code>")
+            .nth(1)
+            .and_then(|r| r.split("</code>").next())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let secret = secret_of(&html);
+    let token = |secret: String| {
+        let (url, id) = (app.url.clone(), id.clone());
+        async move {
+            client()
+                .post(format!("{url}/oauth2/token/reg"))
+                .basic_auth(&id, Some(&secret))
+                .form(&[("grant_type", "client_credentials")])
+                .send()
+                .await
+                .expect("token")
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(token(secret.clone()).await, 200);
+    // Reloading the page never shows it again.
+    let again = app
+        .admin
+        .get(format!("{}{page}", app.url))
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(!again.contains(&secret));
+
+    let res = post_form(&app, page, &[("op", "rotate"), ("client_id", &id)]).await;
+    assert_eq!(res.status(), 200);
+    let rotated = secret_of(&res.text().await.unwrap_or_default());
+    assert_ne!(rotated, secret);
+    assert_eq!(token(secret).await, 401);
+    assert_eq!(token(rotated.clone()).await, 200);
+
+    let res = post_form(&app, page, &[("op", "delete"), ("client_id", &id)]).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(token(rotated).await, 401);
+    let (_, list) = app.api(Method::GET, "/api/v1/apps/reg/clients", None).await;
+    assert_eq!(list, json!([]));
+}
