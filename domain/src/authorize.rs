@@ -59,6 +59,9 @@ pub enum AuthorizeOutcome {
         app_name: String,
         administrative: bool,
         scopes: Vec<(String, String)>,
+        /// A registered client: its name and the host it sends the person back to, so the
+        /// person sees who is asking (clients name themselves when they register).
+        client: Option<String>,
     },
 }
 
@@ -122,6 +125,8 @@ struct Checked {
     redirect_uri: String,
     fragment: bool,
     state: Option<String>,
+    /// A registered client's name, if it gave one.
+    client_name: Option<Option<String>>,
 }
 
 impl Checked {
@@ -159,7 +164,7 @@ impl Services {
             .ok_or_else(|| page("The request has no client_id."))?;
         // A registered client brings its own redirect URIs; the others use the app's.
         let mut redirect_uris = &app.redirect_uris;
-        let registered_client;
+        let mut registered_client = None;
         let client_ok = match app.client_id_type {
             ClientIdType::Registered => {
                 registered_client = self
@@ -210,12 +215,16 @@ impl Services {
         };
         let fragment = ResponseType::parse(req.response_type.as_deref())
             .is_some_and(|r| r != ResponseType::Code);
+        let client_name = registered_client
+            .as_ref()
+            .map(|c| c.metadata.client_name.clone());
         Ok(Checked {
             app,
             client_id: client_id.to_string(),
             redirect_uri,
             fragment,
             state: req.state.clone(),
+            client_name,
         })
     }
 
@@ -400,6 +409,16 @@ impl Services {
                             _ => {
                                 return Ok(AuthorizeOutcome::Consent {
                                     app_name: c.app.name.clone(),
+                                    client: c.client_name.as_ref().map(|name| {
+                                        let host = url::Url::parse(&c.redirect_uri)
+                                            .ok()
+                                            .and_then(|u| u.host_str().map(str::to_string))
+                                            .unwrap_or_default();
+                                        match name {
+                                            Some(n) => format!("{n} (returns to {host})"),
+                                            None => format!("A client that returns to {host}"),
+                                        }
+                                    }),
                                     administrative,
                                     scopes: scopes
                                         .iter()

@@ -14,6 +14,9 @@ pub struct ConsentRequest {
     /// One of the scopes reaches Gatehouse's own admin API: the page warns that approving
     /// grants administrative access.
     pub administrative: bool,
+    /// A registered client: its name and where it returns the person (it named itself).
+    #[serde(default)]
+    pub client: Option<String>,
     pub hidden: Vec<(String, String)>,
     pub csrf: String,
 }

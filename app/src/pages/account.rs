@@ -37,12 +37,14 @@ fn ConsentForm(v: ConsentRequest) -> impl IntoView {
         app_name,
         scopes,
         administrative,
+        client,
         hidden,
         csrf,
     } = v;
     view! {
         <Title text=format!("Authorize {app_name} · Gatehouse")/>
         <h1>{format!("Allow {app_name} to access your account?")}</h1>
+        {client.map(|c| view! { <p class="client">"Requested by " <strong>{c}</strong></p> })}
         {administrative.then(|| view! {
             <p role="alert" class="warning">
                 <strong>"This grants administrative access to Gatehouse."</strong>

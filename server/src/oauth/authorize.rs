@@ -182,6 +182,7 @@ async fn render(
             app_name,
             administrative,
             scopes,
+            client,
         } => {
             let csrf = match app::api::ssr::csrf_token(session).await {
                 Ok(t) => t,
@@ -211,6 +212,7 @@ async fn render(
                 app_name,
                 scopes,
                 administrative,
+                client,
                 hidden,
                 csrf,
             };

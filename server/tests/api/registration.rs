@@ -626,3 +626,51 @@ async fn unused_self_registered_clients_are_purged() {
     assert_eq!(left, expected);
     assert!(!left.contains(&idle["client_id"].as_str().unwrap_or_default().to_string()));
 }
+
+/// The consent page names the registered client and where it returns the person: clients
+/// name themselves, so the host is what a person can check.
+#[tokio::test]
+async fn the_consent_page_names_the_registered_client_and_its_host() {
+    let app = spawn_app().await;
+    setup(&app).await;
+    mcp_app(&app, "mcp", "open").await;
+    let (s, b) = app
+        .api(
+            Method::PATCH,
+            "/api/v1/apps/mcp",
+            Some(json!({"user_must_confirm": true})),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let mut body = mcp_client();
+    body["client_name"] = json!("Friendly <Tool>");
+    let (_, reg, _) = register(&app.url, "mcp", body, None).await;
+    let client_id = reg["client_id"].as_str().unwrap_or_default().to_string();
+    let c = alice(&app).await;
+    let ch = challenge(VERIFIER);
+    let res = authorize(
+        &c,
+        &app.url,
+        "mcp",
+        &[
+            ("response_type", "code"),
+            ("client_id", client_id.as_str()),
+            ("redirect_uri", "http://127.0.0.1:8123/callback"),
+            ("code_challenge", ch.as_str()),
+            ("code_challenge_method", "S256"),
+            ("resource", MCP),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap_or_default();
+    assert!(
+        page.contains("Requested by <strong>Friendly &lt;Tool&gt; (returns to 127.0.0.1)</strong>"),
+        "{page}"
+    );
+    // The resource is carried through the consent form.
+    assert!(
+        page.contains(&format!("name=\"resource\" value=\"{MCP}\"")),
+        "{page}"
+    );
+}
