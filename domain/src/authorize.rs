@@ -138,6 +138,8 @@ impl Checked {
                 ("error", Some(code.as_str())),
                 ("error_description", Some(description)),
                 ("state", self.state.as_deref()),
+                // RFC 9207 §2: error responses name the issuer too.
+                ("iss", Some(&self.app.issuer)),
             ],
         ))
     }
@@ -199,12 +201,24 @@ impl Services {
         if !client_ok {
             return Err(page("The client_id is not valid for this application."));
         }
+        let client_is_registered = app.client_id_type == ClientIdType::Registered;
         let registered: Vec<RedirectUri> = redirect_uris
             .iter()
             .filter_map(|u| RedirectUri::parse(u).ok())
             .collect();
         let redirect_uri = match req.redirect_uri.as_deref().filter(|r| !r.is_empty()) {
-            Some(r) if registered.iter().any(|x| x.matches(r)) => r.to_string(),
+            Some(r)
+                if registered.iter().any(|x| {
+                    // A registered client's `localhost` also matches on any port (SPEC §3b).
+                    if client_is_registered {
+                        x.matches_any_loopback(r)
+                    } else {
+                        x.matches(r)
+                    }
+                }) =>
+            {
+                r.to_string()
+            }
             Some(_) => {
                 return Err(page(
                     "The redirect_uri is not registered for this application.",
@@ -506,6 +520,7 @@ impl Services {
         let mut params: Vec<(&str, Option<&str>)> = access.to_vec();
         params.push(("id_token", t.id_token.as_deref()));
         params.push(("state", c.state.as_deref()));
+        params.push(("iss", Some(&c.app.issuer)));
         params.push(("iss", Some(&c.app.issuer)));
         Ok(AuthorizeOutcome::Redirect(with_params(
             &c.redirect_uri,

@@ -76,6 +76,27 @@ pub struct AppConfig {
     pub scopes: Vec<Scope>,
     #[serde(default)]
     pub user_access_roles: Vec<String>,
+    /// The clients registered with the app (Client ID Type `registered`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clients: Vec<ClientConfig>,
+}
+
+/// A client registered with an app: its RFC 7591 metadata; its secret's and registration
+/// access token's hashes only in an export with secrets.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ClientConfig {
+    pub client_id: String,
+    #[serde(flatten)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub metadata: crate::registration::ClientMetadata,
+    /// It registered itself (RFC 7591); housekeeping deletes it when unused.
+    #[serde(default)]
+    pub self_registered: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_hash: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_token_hash: Option<String>,
 }
 
 /// What an omitted app field means in a document: the admin API's defaults (SPEC §2).
@@ -191,6 +212,7 @@ impl From<crate::apps::App> for AppConfig {
             user_must_confirm: a.user_must_confirm,
             scopes: a.scopes,
             user_access_roles: roles,
+            clients: Vec::new(),
         }
     }
 }
@@ -277,7 +299,9 @@ impl Services {
         for r in &ids {
             let id: String = r.try_get("app_id")?;
             if let Some(a) = self.app(&id).await? {
-                apps.push(AppConfig::from(a));
+                let mut config = AppConfig::from(a);
+                config.clients = self.client_configs(&id, with_secrets).await?;
+                apps.push(config);
             }
         }
         let rows = sqlx::query(
@@ -584,8 +608,18 @@ impl Services {
         let have_apps: BTreeMap<String, &AppConfig> =
             now.apps.iter().map(|a| (lower(&a.app_id), a)).collect();
         for a in &doc.apps {
-            match have_apps.get(&lower(&a.app_id)) {
-                Some(have) if *have == a => plan.unchanged += 1,
+            // The app's settings and its clients are compared (and applied) apart.
+            let settings = AppConfig {
+                clients: Vec::new(),
+                ..a.clone()
+            };
+            let have = have_apps.get(&lower(&a.app_id)).copied();
+            let have_clients = have.map(|h| h.clients.as_slice()).unwrap_or_default();
+            match have.map(|h| AppConfig {
+                clients: Vec::new(),
+                ..h.clone()
+            }) {
+                Some(h) if h == settings => plan.unchanged += 1,
                 Some(_) => {
                     step(plan, "update", "app", &a.app_id);
                     let mut fields = AppFields::from(a.clone());
@@ -608,6 +642,12 @@ impl Services {
                         .await?;
                     after.apps.push(a.app_id.clone());
                 }
+            }
+            if !a.clients.is_empty() || (prune && !have_clients.is_empty()) {
+                self.sync_clients_in(conn, who, actor, a, have_clients, prune, plan)
+                    .await?;
+                after.apps.push(a.app_id.clone());
+                after.revoked = true;
             }
         }
 
@@ -716,8 +756,204 @@ impl Services {
             }
         }
         for (i, a) in doc.apps.iter().enumerate() {
-            crate::apps::check_fields(AppFields::from(a.clone()), &self.public_url)
+            let app = crate::apps::check_fields(AppFields::from(a.clone()), &self.public_url)
                 .map_err(at(format!("apps[{i}]")))?;
+            if !a.clients.is_empty() && app.client_id_type != crate::apps::ClientIdType::Registered
+            {
+                return Err(DomainError::invalid(
+                    format!("apps[{i}].clients"),
+                    "only an app whose Client ID Type is registered has clients",
+                ));
+            }
+            for (j, c) in a.clients.iter().enumerate() {
+                let path = format!("apps[{i}].clients[{j}]");
+                if c.client_id.is_empty()
+                    || c.client_id.chars().count() > 128
+                    || c.client_id
+                        .chars()
+                        .any(|ch| ch.is_whitespace() || ch.is_control())
+                {
+                    return Err(DomainError::invalid(
+                        format!("{path}.client_id"),
+                        "a client id is 1-128 characters without spaces",
+                    ));
+                }
+                let as_sent = serde_json::to_value(&c.metadata)
+                    .map_err(|e| DomainError::Internal(e.to_string()))?;
+                let checked = crate::registration::check_metadata(&app, &as_sent)
+                    .map_err(|e| DomainError::invalid(format!("{path}.metadata"), e.description))?;
+                if checked != c.metadata {
+                    return Err(DomainError::invalid(
+                        format!("{path}.metadata"),
+                        "the metadata is not in the form Gatehouse keeps it (export it again)",
+                    ));
+                }
+            }
+            check_unique(a.clients.iter().map(|c| c.client_id.clone()), "clients")?;
+        }
+        check_unique(
+            doc.apps
+                .iter()
+                .flat_map(|a| a.clients.iter().map(|c| c.client_id.clone())),
+            "clients",
+        )?;
+        Ok(())
+    }
+
+    /// The clients registered with `app_id`, as the document holds them.
+    async fn client_configs(&self, app_id: &str, with_secrets: bool) -> Result<Vec<ClientConfig>> {
+        let rows = sqlx::query(
+            "SELECT client_id, metadata, secret_hash, registration_token_hash, created_by FROM app_clients \
+             WHERE app_id = $1 ORDER BY client_id",
+        )
+        .bind(app_id)
+        .fetch_all(&self.store.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let metadata: String = r.try_get("metadata")?;
+                Ok(ClientConfig {
+                    client_id: r.try_get("client_id")?,
+                    metadata: serde_json::from_str(&metadata).map_err(|e| {
+                        DomainError::Internal(format!("bad stored client metadata: {e}"))
+                    })?,
+                    self_registered: r.try_get::<String, _>("created_by")?
+                        == crate::registration::SELF_REGISTERED,
+                    secret_hash: if with_secrets {
+                        r.try_get("secret_hash")?
+                    } else {
+                        None
+                    },
+                    registration_token_hash: if with_secrets {
+                        r.try_get("registration_token_hash")?
+                    } else {
+                        None
+                    },
+                })
+            })
+            .collect()
+    }
+
+    /// Makes an app's clients what the document says (on `conn`, audited): new ones added,
+    /// changed ones changed (their secrets kept unless the document carries hashes), and with
+    /// `prune` the ones it does not name deleted.
+    #[allow(clippy::too_many_arguments)]
+    async fn sync_clients_in(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        who: Who<'_>,
+        actor: &Principal,
+        app: &AppConfig,
+        have: &[ClientConfig],
+        prune: bool,
+        plan: &mut ImportPlan,
+    ) -> Result<()> {
+        let t = crate::clock::now();
+        for c in &app.clients {
+            let old = have.iter().find(|h| h.client_id == c.client_id);
+            let metadata = serde_json::to_string(&c.metadata)
+                .map_err(|e| DomainError::Internal(e.to_string()))?;
+            let created_by = if c.self_registered {
+                crate::registration::SELF_REGISTERED.to_string()
+            } else {
+                actor.user_id.clone()
+            };
+            let action = match old {
+                Some(o)
+                    if o.metadata == c.metadata
+                        && o.self_registered == c.self_registered
+                        && c.secret_hash
+                            .as_ref()
+                            .is_none_or(|h| o.secret_hash.as_ref() == Some(h))
+                        && c.registration_token_hash
+                            .as_ref()
+                            .is_none_or(|h| o.registration_token_hash.as_ref() == Some(h)) =>
+                {
+                    plan.unchanged += 1;
+                    continue;
+                }
+                Some(o) => {
+                    sqlx::query(
+                        "UPDATE app_clients SET metadata = $1, secret_hash = $2, registration_token_hash = $3, updated_at = $4 \
+                         WHERE client_id = $5 AND app_id = $6",
+                    )
+                    .bind(&metadata)
+                    .bind(c.secret_hash.as_ref().or(o.secret_hash.as_ref()))
+                    .bind(c.registration_token_hash.as_ref().or(o.registration_token_hash.as_ref()))
+                    .bind(t)
+                    .bind(&c.client_id)
+                    .bind(&app.app_id)
+                    .execute(&mut *conn)
+                    .await?;
+                    "update"
+                }
+                None => {
+                    sqlx::query(
+                        "INSERT INTO app_clients (client_id, app_id, metadata, secret_hash, registration_token_hash, created_by, created_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+                    )
+                    .bind(&c.client_id)
+                    .bind(&app.app_id)
+                    .bind(&metadata)
+                    .bind(c.secret_hash.as_deref())
+                    .bind(c.registration_token_hash.as_deref())
+                    .bind(&created_by)
+                    .bind(t)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(crate::store::on_unique(
+                        "clients",
+                        "a client with this id is registered with another app",
+                    ))?;
+                    "create"
+                }
+            };
+            plan.steps.push(PlanStep {
+                action: action.into(),
+                kind: "client".into(),
+                key: c.client_id.clone(),
+            });
+            let name = c.metadata.client_name.clone().unwrap_or_default();
+            let audit_action = if action == "create" {
+                "client.create"
+            } else {
+                "client.update"
+            };
+            crate::audit::write(
+                conn,
+                who,
+                &crate::audit::Entry::new(audit_action, "client", &c.client_id).named(&name),
+            )
+            .await?;
+        }
+        if prune {
+            for h in have
+                .iter()
+                .filter(|h| !app.clients.iter().any(|c| c.client_id == h.client_id))
+            {
+                sqlx::query("DELETE FROM app_clients WHERE client_id = $1 AND app_id = $2")
+                    .bind(&h.client_id)
+                    .bind(&app.app_id)
+                    .execute(&mut *conn)
+                    .await?;
+                sqlx::query("UPDATE tokens SET revoked = 1 WHERE app_id = $1 AND client_id = $2 AND revoked = 0")
+                    .bind(&app.app_id)
+                    .bind(&h.client_id)
+                    .execute(&mut *conn)
+                    .await?;
+                plan.steps.push(PlanStep {
+                    action: "delete".into(),
+                    kind: "client".into(),
+                    key: h.client_id.clone(),
+                });
+                let name = h.metadata.client_name.clone().unwrap_or_default();
+                crate::audit::write(
+                    conn,
+                    who,
+                    &crate::audit::Entry::new("client.delete", "client", &h.client_id).named(&name),
+                )
+                .await?;
+            }
         }
         Ok(())
     }

@@ -7,7 +7,8 @@
 // itself (RFC 7591), sends the person through Gatehouse's hosted login page in Chromium with
 // PKCE and `resource` (RFC 8707), exchanges the code, calls a tool, and refreshes. Tokens for
 // another audience are refused; so is an unregistered redirect URI. Finally openid-client
-// registers itself dynamically and runs code + PKCE against the same app.
+// registers itself dynamically and runs code + PKCE against the same app. The last test
+// check that error redirects name the issuer (RFC 9207).
 const { test, expect } = require("@playwright/test");
 const http = require("node:http");
 const crypto = require("node:crypto");
@@ -371,6 +372,7 @@ test("the MCP server refuses Gatehouse tokens for another audience; Gatehouse re
   const refused = await signInAndReturn(page, unlisted.href);
   expect(refused.searchParams.get("error")).toBe("invalid_target");
   expect(refused.searchParams.get("state")).toBe("st-target");
+  expect(refused.searchParams.get("iss")).toBe(issuer);
   expect(refused.searchParams.get("code")).toBeNull();
 
   // A redirect URI the client did not register: Gatehouse's error page, never a redirect.
@@ -432,4 +434,25 @@ test("openid-client registers itself dynamically and runs code + PKCE for the re
   const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token, { resource: mcpUrl });
   expect(refreshed.access_token).not.toBe(tokens.access_token);
   expect(audOf(refreshed.access_token)).toEqual([mcpUrl]);
+});
+
+// RFC 9207 §2 wants `iss` "in authorization responses to the client, including error
+// responses": an RP that checks it (openid-client) then reports the error itself instead of
+// "invalid response".
+test("an error redirect names the issuer as well (RFC 9207), so openid-client reports the error itself", async ({ page }) => {
+  const client = await import("openid-client");
+  const redirect_uri = `${callbackBase}/callback`;
+  const config = await client.dynamicClientRegistration(new URL(issuer), {
+    redirect_uris: [redirect_uri], token_endpoint_auth_method: "none", grant_types: ["authorization_code"], response_types: ["code"],
+  }, client.None(), { execute: [client.allowInsecureRequests] });
+  const verifier = client.randomPKCECodeVerifier();
+  const url = client.buildAuthorizationUrl(config, {
+    redirect_uri, scope: "tools", state: "st-iss", resource: "https://unlisted.example/mcp",
+    code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: "S256",
+  });
+  const back = await signInAndReturn(page, url.href);
+  expect(back.searchParams.get("error")).toBe("invalid_target");
+  await expect(client.authorizationCodeGrant(config, back, { pkceCodeVerifier: verifier, expectedState: "st-iss" }))
+    .rejects.toMatchObject({ code: "OAUTH_AUTHORIZATION_RESPONSE_ERROR", error: "invalid_target" });
+  expect(back.searchParams.get("iss")).toBe(issuer);
 });

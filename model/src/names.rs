@@ -184,7 +184,26 @@ impl RedirectUri {
         if self.0 == requested {
             return true;
         }
-        match (loopback_parts(&self.0), loopback_parts(requested)) {
+        match (
+            loopback_parts(&self.0, false),
+            loopback_parts(requested, false),
+        ) {
+            (Some((h1, p1)), Some((h2, p2))) => h1 == h2 && p1 == p2,
+            _ => false,
+        }
+    }
+
+    /// As `matches`, with `http://localhost` also on any port: a registered client's redirect
+    /// URIs (SPEC §3b; native apps and MCP clients often register `localhost` and come back
+    /// on another port).
+    pub fn matches_any_loopback(&self, requested: &str) -> bool {
+        if self.matches(requested) {
+            return true;
+        }
+        match (
+            loopback_parts(&self.0, true),
+            loopback_parts(requested, true),
+        ) {
             (Some((h1, p1)), Some((h2, p2))) => h1 == h2 && p1 == p2,
             _ => false,
         }
@@ -192,12 +211,14 @@ impl RedirectUri {
 }
 
 /// For `http://127.0.0.1[:port]/rest` or `http://[::1][:port]/rest`: (host, rest) without the port.
-fn loopback_parts(uri: &str) -> Option<(&str, &str)> {
+fn loopback_parts(uri: &str, localhost: bool) -> Option<(&str, &str)> {
     let rest = uri.strip_prefix("http://")?;
     let (host, after) = if let Some(r) = rest.strip_prefix("[::1]") {
         ("[::1]", r)
     } else if let Some(r) = rest.strip_prefix("127.0.0.1") {
         ("127.0.0.1", r)
+    } else if let Some(r) = rest.strip_prefix("localhost").filter(|_| localhost) {
+        ("localhost", r)
     } else {
         return None;
     };
@@ -246,6 +267,20 @@ mod tests {
                 .as_deref(),
             Some("alice@example.com")
         );
+    }
+
+    #[test]
+    fn loopback_redirects_match_any_port_and_localhost_only_for_registered_clients() {
+        let ip = RedirectUri::parse("http://127.0.0.1/cb").unwrap();
+        assert!(ip.matches("http://127.0.0.1:49152/cb"));
+        assert!(!ip.matches("http://127.0.0.1:49152/other"));
+        let name = RedirectUri::parse("http://localhost:4444/callback").unwrap();
+        assert!(!name.matches("http://localhost:5555/callback"));
+        assert!(name.matches_any_loopback("http://localhost:5555/callback"));
+        assert!(name.matches_any_loopback("http://localhost/callback"));
+        assert!(!name.matches_any_loopback("http://localhost.evil.example:5555/callback"));
+        assert!(!name.matches_any_loopback("http://127.0.0.1:5555/callback"));
+        assert!(!name.matches_any_loopback("https://localhost:5555/callback"));
     }
 
     #[test]

@@ -80,11 +80,12 @@ fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D
 
 /// Checks every field of a whole app as `create_app` would, without the database (roles named
 /// in `user_access_roles` are not looked up).
-pub(crate) fn check_fields(fields: AppFields, public_url: &str) -> Result<()> {
+pub(crate) fn check_fields(fields: AppFields, public_url: &str) -> Result<App> {
     let raw_id = fields.app_id.clone().unwrap_or_default();
     let app_id = AppId::parse(raw_id.trim())?;
     let mut draft = Draft::defaults(app_id.as_str(), public_url);
-    draft.apply(fields, public_url)
+    draft.apply(fields, public_url)?;
+    Ok(draft.app)
 }
 
 impl Services {

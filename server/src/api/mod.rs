@@ -20,7 +20,10 @@ use crate::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/openapi.json", get(openapi::document))
-        .route(protected_resource::PATH, get(protected_resource::document))
+        .route(
+            protected_resource::PATH,
+            get(protected_resource::document).layer(crate::oauth::cors()),
+        )
         .route("/api/v1/keys/rotate", axum::routing::post(keys::rotate))
         .route(compat::PATH, axum::routing::post(compat::create_user))
         .merge(apps::router())

@@ -29,6 +29,19 @@ pub fn browser_router() -> Router<AppState> {
         )
 }
 
+/// Cross-origin reads and calls from browser-based clients (single-page apps, MCP clients such
+/// as MCP Inspector): any origin, never with cookies — these endpoints take no cookie, only
+/// what the request itself carries.
+pub fn cors() -> tower_http::cors::CorsLayer {
+    use axum::http::{header, Method};
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(tower_http::cors::Any)
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .expose_headers([header::WWW_AUTHENTICATE, header::RETRY_AFTER])
+        .max_age(std::time::Duration::from_secs(86_400))
+}
+
 /// The endpoints programs call: no session, no cookie, no page middleware on the way.
 pub fn machine_router() -> Router<AppState> {
     Router::new()
@@ -59,4 +72,5 @@ pub fn machine_router() -> Router<AppState> {
             "/oauth2/userinfo/{app}",
             get(oidc::userinfo).post(oidc::userinfo),
         )
+        .layer(cors())
 }

@@ -674,3 +674,224 @@ async fn the_consent_page_names_the_registered_client_and_its_host() {
         "{page}"
     );
 }
+
+/// Configuration as code carries registered clients: an export with secrets imported into an
+/// empty Gatehouse gives the same document, and the client's secret still works there; without
+/// secrets its hashes are left out and an import keeps the ones in place.
+#[tokio::test]
+async fn clients_travel_in_the_configuration_document() {
+    let app = spawn_app().await;
+    setup(&app).await;
+    mcp_app(&app, "mcp", "open").await;
+    let (_, public, _) = register(&app.url, "mcp", mcp_client(), None).await;
+    let (s, worker) = app
+        .api(
+            Method::POST,
+            "/api/v1/apps/mcp/clients",
+            Some(json!({"client_name": "Worker", "grant_types": ["client_credentials"]})),
+        )
+        .await;
+    assert_eq!(s, 201, "{worker}");
+    let secret = worker["client_secret"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let worker_id = worker["client_id"].as_str().unwrap_or_default().to_string();
+
+    let (_, plain) = app.api(Method::GET, "/api/v1/export", None).await;
+    let clients = &plain["apps"][0]["clients"];
+    assert_eq!(clients.as_array().map(Vec::len), Some(2), "{plain}");
+    assert!(clients
+        .as_array()
+        .is_some_and(|c| c.iter().all(|c| c.get("secret_hash").is_none())));
+    let (_, full) = app
+        .api(Method::GET, "/api/v1/export?with_secrets=true", None)
+        .await;
+    let listed: Vec<&Value> = full["apps"][0]["clients"]
+        .as_array()
+        .map(|c| c.iter().collect())
+        .unwrap_or_default();
+    assert!(listed
+        .iter()
+        .any(|c| c["client_id"] == public["client_id"] && c["self_registered"] == true));
+    assert!(listed
+        .iter()
+        .any(|c| c["client_id"] == worker_id.as_str() && c["secret_hash"].is_string()));
+
+    // Into an empty Gatehouse: the same document, and the worker's secret works there.
+    // (Its apps and the role they name; its users would replace this Gatehouse's admin.)
+    let other = spawn_app().await;
+    let only_apps = |doc: &Value| {
+        json!({"gatehouse_config": 1, "apps": doc["apps"],
+               "roles": [{"name": "People", "description": "", "admin_rights": [], "members": []}]})
+    };
+    let (s, plan) = other
+        .api(Method::POST, "/api/v1/import", Some(only_apps(&full)))
+        .await;
+    assert_eq!(s, 200, "{plan}");
+    let (s, again) = other
+        .api(Method::GET, "/api/v1/export?with_secrets=true", None)
+        .await;
+    assert_eq!(s, 200, "{again}");
+    assert_eq!(again["apps"], full["apps"]);
+    let (s, t, _) = form_token(
+        &other.url,
+        "mcp",
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", &worker_id),
+            ("client_secret", &secret),
+        ],
+    )
+    .await;
+    // The worker registered client_secret_basic by default: the secret goes in the header.
+    assert_eq!(
+        (s, t["error"].as_str()),
+        (401, Some("invalid_client")),
+        "{t}"
+    );
+    let res = client()
+        .post(format!("{}/oauth2/token/mcp", other.url))
+        .basic_auth(&worker_id, Some(&secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(res.status(), 200);
+
+    // Re-importing the export without secrets changes nothing and keeps the secret.
+    let (s, plan) = other
+        .api(Method::POST, "/api/v1/import", Some(only_apps(&plain)))
+        .await;
+    assert_eq!(s, 200, "{plan}");
+    assert_eq!(plan["steps"], json!([]), "{plan}");
+    let res = client()
+        .post(format!("{}/oauth2/token/mcp", other.url))
+        .basic_auth(&worker_id, Some(&secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(res.status(), 200);
+
+    // A client whose metadata breaks the rules is refused with its path, and nothing changes.
+    let mut bad = only_apps(&plain);
+    bad["apps"][0]["clients"][0]["redirect_uris"] = json!(["http://evil.example/cb"]);
+    let (s, e) = other.api(Method::POST, "/api/v1/import", Some(bad)).await;
+    assert_eq!(s, 422, "{e}");
+    assert!(
+        e["field"]
+            .as_str()
+            .is_some_and(|f| f.starts_with("apps[0].clients[")),
+        "{e}"
+    );
+}
+
+/// Browser-based clients (MCP Inspector, single-page apps) read the metadata, register and get
+/// tokens across origins: CORS without cookies on the endpoints programs call.
+#[tokio::test]
+async fn the_endpoints_programs_call_answer_cross_origin_requests() {
+    let app = spawn_app().await;
+    setup(&app).await;
+    mcp_app(&app, "mcp", "open").await;
+    for (path, method) in [
+        ("/oauth2/register/mcp", "POST"),
+        ("/oauth2/token/mcp", "POST"),
+        ("/.well-known/oauth-authorization-server/oauth2/mcp", "GET"),
+        ("/.well-known/oauth-protected-resource/api/v1", "GET"),
+    ] {
+        let res = client()
+            .request(Method::OPTIONS, format!("{}{path}", app.url))
+            .header("Origin", "https://inspector.example")
+            .header("Access-Control-Request-Method", method)
+            .header(
+                "Access-Control-Request-Headers",
+                "content-type, authorization",
+            )
+            .send()
+            .await
+            .expect("preflight");
+        assert!(res.status().is_success(), "{path}: {}", res.status());
+        assert_eq!(
+            res.headers()
+                .get("access-control-allow-origin")
+                .and_then(|v| v.to_str().ok()),
+            Some("*"),
+            "{path}"
+        );
+        assert!(res
+            .headers()
+            .get("access-control-allow-credentials")
+            .is_none());
+    }
+    let res = client()
+        .post(format!("{}/oauth2/register/mcp", app.url))
+        .header("Origin", "https://inspector.example")
+        .json(&mcp_client())
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(res.status(), 201);
+    assert_eq!(
+        res.headers()
+            .get("access-control-allow-origin")
+            .and_then(|v| v.to_str().ok()),
+        Some("*")
+    );
+    // The portal's own API stays same-origin.
+    let res = client()
+        .request(Method::OPTIONS, format!("{}/api/v1/users", app.url))
+        .header("Origin", "https://inspector.example")
+        .header("Access-Control-Request-Method", "GET")
+        .send()
+        .await
+        .expect("preflight");
+    assert!(res.headers().get("access-control-allow-origin").is_none());
+}
+
+/// A registered client's `localhost` redirect matches on any port (SPEC §3b), and error
+/// redirects name the issuer (RFC 9207 §2).
+#[tokio::test]
+async fn localhost_matches_any_port_and_error_redirects_carry_the_issuer() {
+    let app = spawn_app().await;
+    setup(&app).await;
+    mcp_app(&app, "mcp", "open").await;
+    let mut body = mcp_client();
+    body["redirect_uris"] = json!(["http://localhost:4444/callback"]);
+    let (_, reg, _) = register(&app.url, "mcp", body, None).await;
+    let client_id = reg["client_id"].as_str().unwrap_or_default().to_string();
+    let c = alice(&app).await;
+    let ch = challenge(VERIFIER);
+    let q = |resource: &'static str| {
+        vec![
+            ("response_type", "code".to_string()),
+            ("client_id", client_id.clone()),
+            ("redirect_uri", "http://localhost:5555/callback".to_string()),
+            ("state", "st".to_string()),
+            ("code_challenge", ch.clone()),
+            ("code_challenge_method", "S256".to_string()),
+            ("resource", resource.to_string()),
+        ]
+    };
+    let ok = q(MCP);
+    let ok: Vec<(&str, &str)> = ok.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = authorize(&c, &app.url, "mcp", &ok).await;
+    assert_eq!(res.status(), 303);
+    assert!(
+        location(&res).starts_with("http://localhost:5555/callback?code="),
+        "{}",
+        location(&res)
+    );
+    let bad = q("https://unlisted.example/");
+    let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = authorize(&c, &app.url, "mcp", &bad).await;
+    let back = query_of(&location(&res));
+    assert_eq!(
+        back.get("error").map(String::as_str),
+        Some("invalid_target")
+    );
+    assert_eq!(
+        back.get("iss").map(String::as_str),
+        Some(format!("{}/oauth2/mcp", app.url).as_str())
+    );
+}
