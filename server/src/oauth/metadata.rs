@@ -86,6 +86,11 @@ pub(super) fn document(base: &str, app: &App) -> Value {
     {
         doc["registration_endpoint"] = json!(url("register"));
     }
+    if app.client_id_type == ClientIdType::Registered {
+        // Client ID metadata documents (an https client_id fetched as the client's metadata)
+        // are not taken yet: clients register instead.
+        doc["client_id_metadata_document_supported"] = json!(false);
+    }
     if matches!(
         app.client_id_type,
         ClientIdType::Confidential | ClientIdType::Registered

@@ -84,6 +84,8 @@ async fn an_mcp_client_registers_signs_a_person_in_and_refreshes() {
         format!("{}/oauth2/register/mcp", app.url)
     );
     assert_eq!(meta["code_challenge_methods_supported"], json!(["S256"]));
+    assert_eq!(meta["client_id_metadata_document_supported"], false);
+    assert_eq!(meta["authorization_response_iss_parameter_supported"], true);
     assert!(meta["token_endpoint_auth_methods_supported"]
         .as_array()
         .is_some_and(|m| m.contains(&json!("none"))));
