@@ -77,8 +77,15 @@ def peak_rss_mb(pid):
     return None
 
 
-def wrk(url, method="GET", body="", auth="", secs=SECS, script=LUA, env=None):
-    env = dict(os.environ, METHOD=method, BODY=body, AUTH=auth,
+REGISTRATION = json.dumps({
+    "client_name": "Bench MCP client", "redirect_uris": ["http://127.0.0.1/callback"],
+    "grant_types": ["authorization_code", "refresh_token"], "response_types": ["code"],
+    "token_endpoint_auth_method": "none"})
+
+
+def wrk(url, method="GET", body="", auth="", secs=SECS, script=LUA, env=None,
+        content_type="application/x-www-form-urlencoded"):
+    env = dict(os.environ, METHOD=method, BODY=body, AUTH=auth, CONTENT_TYPE=content_type,
                BENCH_WRK_DIR=os.path.dirname(LUA), **(env or {}))
     cmd = ["wrk", "-t1", f"-c{CONN}", f"-d{secs}s", "--timeout", "5s", "-s", script, url]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=secs + 60).stdout
@@ -106,13 +113,13 @@ def measure(url, pid=None, **req):
     return result
 
 
-def check(url, method="GET", body="", auth=""):
+def check(url, method="GET", body="", auth="", content_type="application/x-www-form-urlencoded"):
     data = body.encode() if body else None
     r = urllib.request.Request(url, data=data, method=method)
     if auth:
         r.add_header("Authorization", auth)
     if data:
-        r.add_header("Content-Type", "application/x-www-form-urlencoded")
+        r.add_header("Content-Type", content_type)
     with urllib.request.urlopen(r, timeout=10) as res:
         raw = res.read()
     try:
@@ -154,6 +161,8 @@ def start_gatehouse(database_url, label, workdir, token_types, extra_env=None):
                GATEHOUSE_ADMIN_PASSWORD=ADMIN_PASSWORD,
                GATEHOUSE_SECRET_KEY="bench-system-secret-0123456789abcdefghij",
                LEPTOS_SITE_ROOT=os.path.join(ROOT, "target", "site"), RUST_LOG="warn",
+               # The registration case registers from one address as fast as it can.
+               GATEHOUSE_REGISTRATION_RATE="100000000", GATEHOUSE_REGISTRATION_MAX_CLIENTS="100000000",
                **(extra_env or {}))
     log = open(os.path.join(workdir, f"gatehouse-{label}.log"), "w")
     proc = subprocess.Popen([os.environ.get("GH_BIN", os.path.join(ROOT, "target", "release", "gatehouse"))], env=env,
@@ -171,6 +180,11 @@ def start_gatehouse(database_url, label, workdir, token_types, extra_env=None):
             "auth_methods": ["client_credentials"], "token_lifetime_secs": 3600,
             "scopes": [{"name": "api", "rest_regexes": ["api/v1/apps/.*"]}],
             "user_access_roles": ["Bench clients"]})
+    admin.call("POST", "/api/v1/apps", {
+        "app_id": "bench-registered", "name": "Bench registered clients", "token_type": "jwt_rs256",
+        "client_id_type": "registered", "client_registration": "open",
+        "auth_methods": ["authorization_code"], "issue_refresh_tokens": True,
+        "user_access_roles": ["Everybody"]})
     return proc, base, log
 
 
@@ -218,6 +232,10 @@ def gatehouse_cases(database_url, label, workdir):
             out[f"bearer_get_{tt}"] = measure(f"{base}/api/v1/apps/bench-{tt}", proc.pid,
                                               auth="Bearer " + tokens[tt])
         out["code_exchange"] = code_exchange(base, proc.pid, workdir, label)
+        # RFC 7591 registration of an MCP-style public client (one row and an audit record each).
+        out["register"] = measure(
+            f"{base}/oauth2/register/bench-registered", proc.pid, method="POST",
+            body=REGISTRATION, content_type="application/json")
         out["healthz"] = measure(f"{base}/healthz", proc.pid)
         if label == "sqlite":
             out["first_load"] = first_load(base)
@@ -445,6 +463,7 @@ CASES = [
     ("bearer_get_opaque", "admin API GET, opaque bearer"),
     ("bearer_get_jwt_rs256", "admin API GET, JWT bearer"),
     ("code_exchange", "authorization-code exchange (PKCE; access + refresh token)"),
+    ("register", "dynamic client registration (RFC 7591, public client)"),
     ("healthz", "GET /healthz"),
 ]
 
