@@ -10,20 +10,34 @@ administrator (GATEHOUSE_ADMIN_USER, default admin; password FUZZ_ADMIN_PASSWORD
 GATEHOUSE_ADMIN_PASSWORD, default the one scripts/fuzz.sh starts the server with), creates apps of
 every kind (confidential client credentials, public authorization code with PKCE and consent,
 opaque tokens with refresh, an OpenID/implicit app with a client list, one nobody may use), a
-person, confidential clients and roles, and signs the person in. The fuzz then mostly aims at
-those apps with a mix of valid values (client ids, secrets, redirect URIs, scopes, PKCE, the
-session's form token, codes and tokens it obtained on the way) and nasty ones, and sends the
-person's session cookie (with a matching Origin) on a good share of the browser doors, so the
-input reaches the code behind "no such application" and "not signed in".
+person, confidential clients and roles, and signs the person in. Two apps take registered
+clients (SPEC §3b): fz-mcp with open registration, fz-reg with registration by initial access
+token (issued through the admin API); both list `resources`, as do fz-code and fz-opaque. The
+setup registers clients for real (RFC 7591: a public `none` client with loopback redirect URIs,
+a `client_secret_basic` one with client credentials, a `client_secret_post` one) and adds two
+through the admin clients API (`private_key_jwt`, `client_secret_basic`). The fuzz then mostly
+aims at those apps with a mix of valid values (client ids, secrets, redirect URIs, scopes, PKCE,
+resources, the session's form token, codes and tokens it obtained on the way) and nasty ones,
+and sends the person's session cookie (with a matching Origin) on a good share of the browser
+doors, so the input reaches the code behind "no such application" and "not signed in". The
+registration doors get valid metadata broken in one to three places, RFC 7592 calls with right
+and wrong registration access tokens, token requests as registered clients (right and wrong
+secrets and methods, grants they did and did not register), authorize requests with their ids
+and loopback redirect URIs on any port, and `resource` parameters (listed, unlisted, repeated,
+garbage) on authorize, token and refresh; the admin clients API is fuzzed with the admin session.
 
 Every random choice goes through one Random seeded with the printed seed: the same seed sends
 the same sequence of requests (modulo what the server answers: codes and tokens it issues).
-The administrator's own user, its roles and the apps set up here are never targeted by a
-deleting or changing request sent with the administrator's session.
+The administrator's own user, its roles, the apps and the registered clients set up here are
+never targeted by a deleting or changing request sent with the administrator's session, and a
+setup client's registration access token never deletes or changes it (RFC 7592); the clients
+the fuzz itself registers or adds are fair game.
 On loopback the requests come from many 127.x.y.z source addresses (so per-address sign-in
 throttling neither stops the fuzz nor the re-sign-ins of its sessions, which come from 127.0.0.1),
 a share of them from one fixed address so the throttle itself is exercised
-(FUZZ_SOURCE_SPREAD=0: everything from the default address).
+(FUZZ_SOURCE_SPREAD=0: everything from the default address). Registration requests come from
+the fixed address less often, so most of them stay under GATEHOUSE_REGISTRATION_RATE (without
+the spread most of them are refused with slow_down, unless the server allows more).
 """
 
 import base64
@@ -110,12 +124,13 @@ APP_SPECS = [
      "redirect_uris": ["http://127.0.0.1/cb", "https://client.example/cb"],
      "post_logout_redirect_uris": ["https://client.example/bye"],
      "scopes": [{"name": "read", "description": "Read"}, {"name": "write", "description": "Write"}],
+     "resources": ["https://api.fuzz.example/", "https://api.fuzz.example/v2"],
      "user_must_confirm": True, "issue_refresh_tokens": True, "user_access_roles": ["Everybody"]},
     {"app_id": "fz-opaque", "name": "Fuzz opaque", "client_id_type": "confidential",
      "auth_methods": ["authorization_code", "client_credentials", "password"],
      "token_type": "opaque", "issue_refresh_tokens": True, "token_lifetime_secs": 600,
      "redirect_uris": ["https://opaque.example/cb"], "scopes": [{"name": "files", "description": "Files"}],
-     "user_access_roles": ["fuzz-users"]},
+     "resources": ["https://files.fuzz.example/"], "user_access_roles": ["fuzz-users"]},
     {"app_id": "fz-oidc", "name": "Fuzz OpenID", "client_id_type": "list",
      "allowed_clients": ["fuzz-spa", "other-spa"], "auth_methods": ["authorization_code", "implicit"],
      "token_type": "jwt_eddsa", "redirect_uris": ["http://127.0.0.1:8080/cb", "https://rp.example/cb"],
@@ -126,7 +141,54 @@ APP_SPECS = [
      "auth_methods": ["authorization_code", "implicit", "password"],
      "redirect_uris": ["https://closed.example/cb"], "scopes": [{"name": "x", "description": "X"}],
      "user_access_roles": ["fuzz-nobody"]},
+    # Registered clients only (SPEC §3b): open RFC 7591 registration, an MCP server's app.
+    {"app_id": "fz-mcp", "name": "Fuzz MCP, open registration", "client_id_type": "registered",
+     "client_registration": "open", "auth_methods": ["authorization_code", "client_credentials"],
+     "token_type": "jwt_rs256", "issue_refresh_tokens": True,
+     "scopes": [{"name": "tools", "description": "Tools"}, {"name": "files", "description": "Files"}],
+     "resources": ["https://mcp.fuzz.example/mcp", "https://mcp.fuzz.example/other"],
+     "user_access_roles": ["Everybody"]},
+    # Registration with an initial access token; consent; opaque tokens; Gatehouse's own API
+    # among its resources.
+    {"app_id": "fz-reg", "name": "Fuzz registration by token", "client_id_type": "registered",
+     "client_registration": "token", "auth_methods": ["authorization_code", "client_credentials"],
+     "token_type": "opaque", "issue_refresh_tokens": True, "user_must_confirm": True,
+     "scopes": [{"name": "reports", "description": "Reports"}],
+     "resources": ["https://reports.fuzz.example/", URL + "/api/v1"],
+     "user_access_roles": ["fuzz-users"]},
 ]
+# Public JWKs (RFC 7517 A.1, RFC 8037 A.2) for private_key_jwt clients; nobody holds their keys here.
+EC_JWK = {"kty": "EC", "crv": "P-256", "x": "MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4",
+          "y": "4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM", "kid": "1"}
+OKP_JWK = {"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", "kid": "ed"}
+# The clients the setup makes: (app, metadata, how) with how "open" (RFC 7591 without a token),
+# "token" (RFC 7591 with the app's initial access token) or "admin" (POST /api/v1/apps/{app}/clients).
+SETUP_CLIENTS = [
+    ("fz-mcp", {"client_name": "Fuzz MCP public", "token_endpoint_auth_method": "none",
+                "redirect_uris": ["http://127.0.0.1/callback", "http://[::1]/callback",
+                                  "http://localhost/callback"],
+                "grant_types": ["authorization_code", "refresh_token"], "response_types": ["code"],
+                "scope": "tools files"}, "open"),
+    ("fz-mcp", {"client_name": "Fuzz MCP confidential", "token_endpoint_auth_method": "client_secret_basic",
+                "redirect_uris": ["https://rc.fuzz.example/cb", "http://127.0.0.1:9999/rc"],
+                "grant_types": ["client_credentials", "authorization_code", "refresh_token"]}, "open"),
+    ("fz-reg", {"client_name": "Fuzz reg post", "token_endpoint_auth_method": "client_secret_post",
+                "grant_types": ["client_credentials"], "software_id": "fuzz", "software_version": "1"},
+     "token"),
+    ("fz-reg", {"client_name": "Fuzz reg public", "token_endpoint_auth_method": "none",
+                "redirect_uris": ["http://127.0.0.1:7777/cb"],
+                "grant_types": ["authorization_code", "refresh_token"]}, "token"),
+    ("fz-reg", {"client_name": "Fuzz reg keys", "token_endpoint_auth_method": "private_key_jwt",
+                "grant_types": ["client_credentials"], "jwks": {"keys": [EC_JWK, OKP_JWK]}}, "admin"),
+    ("fz-reg", {"client_name": "Fuzz reg admin basic", "token_endpoint_auth_method": "client_secret_basic",
+                "redirect_uris": ["https://adm.fuzz.example/cb"],
+                "grant_types": ["authorization_code", "client_credentials"],
+                "client_uri": "https://adm.fuzz.example/", "contacts": ["ops@fuzz.example"]}, "admin"),
+]
+META_KEYS = ["redirect_uris", "token_endpoint_auth_method", "grant_types", "response_types",
+             "client_name", "client_uri", "logo_uri", "policy_uri", "tos_uri", "scope", "contacts",
+             "software_id", "software_version", "jwks"]
+AUTH_METHODS = ["none", "client_secret_basic", "client_secret_post", "private_key_jwt"]
 SFN = {  # server function → its arguments (read: changes nothing)
     "login": ["login_name", "password", "return_to"], "logout": [], "current_user": [],
     "account/consent": [], "account/apps": [], "apps/list": ["q", "category", "offset"],
@@ -244,6 +306,12 @@ class Targets:
         self.access, self.refresh, self.id_tokens = [], [], []  # (app id, token, scope)
         self.created_ids = []   # ids the fuzz itself made (fair game)
         self.counts = Counter()
+        # Registered clients (dicts, see client_record): the setup's (never deleted, changed or
+        # given a new secret) and those the fuzz registered or added (fair game).
+        self.reg_setup, self.reg_pool = [], []
+        self.iats = {}          # app id -> initial access tokens issued for it
+        self.reg_codes = []     # codes obtained for registered clients (info as for `codes`)
+        self.reg_refresh = []   # (app id, client, refresh token, resources)
 
     def api(self, method, path, body=None, ok=(200, 201, 204)):
         headers = {"Cookie": f"gatehouse_session={self.admin_cookie}", "Origin": URL,
@@ -336,7 +404,9 @@ class Targets:
                 self.api("PATCH", f"/api/v1/apps/{spec['app_id']}",
                          {k: v for k, v in spec.items() if k != "app_id"})
             self.apps.append(self.aim(spec))
-        self.protected_ids = {v.lower() for v in self.ids.values()} | {a["id"].lower() for a in self.apps}
+        self.setup_clients()
+        self.protected_ids = ({v.lower() for v in self.ids.values()} | {a["id"].lower() for a in self.apps}
+                              | {c["client_id"].lower() for c in self.reg_setup})
         self.protected_names = {n.lower() for n in (ADMIN_USER, PERSON[0], DECOY[0], CLIENT[0], OUTSIDER[0])}
         for _ in range(3 if SPREAD else 6):
             cookie = self.person_session()
@@ -345,6 +415,51 @@ class Targets:
             self.person_slots.append(cookie)
         if not self.csrf:
             raise SetupError("no form token found on the consent page")
+
+    def setup_clients(self):
+        """Initial access tokens for the registered apps, and the setup's registered clients."""
+        for app in self.apps:
+            if app["kind"] == "registered":
+                a = self.api("POST", f"/api/v1/apps/{app['id']}/initial-access-tokens",
+                             {"expires_in": 86400}, ok=(201,))
+                self.iats[app["id"]] = [a.json()["initial_access_token"]]
+                self.counts["initial access tokens issued"] += 1
+        for app_id, meta, how in SETUP_CLIENTS:
+            if how == "admin":
+                doc = self.api("POST", f"/api/v1/apps/{app_id}/clients", meta, ok=(201,)).json()
+            else:
+                headers = {"Content-Type": "application/json", "Accept": "application/json"}
+                if how == "token":
+                    headers["Authorization"] = "Bearer " + self.iats[app_id][0]
+                a = send("POST", f"/oauth2/register/{app_id}", json.dumps(meta).encode(), headers)
+                if a.status == 429 and how == "open":  # a rerun: the app is full, or this address
+                    how = "admin, as open registration is refused"
+                    a = self.api("POST", f"/api/v1/apps/{app_id}/clients", meta, ok=(201,))
+                if a.status != 201:
+                    raise SetupError(f"POST /oauth2/register/{app_id} answered {a.status}: {a.body[:300]!r}")
+                doc = a.json()
+            c = client_record(app_id, doc, setup=True)
+            if not c or (c["auth"] in ("client_secret_basic", "client_secret_post") and not c["secret"]):
+                raise SetupError(f"registering {meta['client_name']!r} with {app_id} answered {doc!r}")
+            self.reg_setup.append(c)
+            self.counts[f"clients registered in setup ({how})"] += 1
+        for app in self.apps:
+            if app["kind"] == "registered":
+                mine = [c for c in self.reg_setup if c["app"] == app["id"]]
+                app["client_ids"] = [c["client_id"] for c in mine if "authorization_code" in c["grants"]]
+                app["redirects"] = sorted({u for c in mine for u in c["redirects"]})
+
+    def setup_clients_changed(self):
+        """The setup's registered clients that are gone or changed (through the admin API):
+        nothing the fuzz sends may delete or change them, so any is a finding."""
+        bad = []
+        for c in self.reg_setup:
+            a = self.api("GET", f"/api/v1/apps/{c['app']}/clients/{c['client_id']}", ok=None)
+            now = a.json() if a.status == 200 else None
+            if not isinstance(now, dict) or any(now.get(k) != v for k, v in c["meta"].items()):
+                bad.append(f"{c['app']}/{c['client_id']} ({c['meta'].get('client_name')}): "
+                           f"{a.status} {a.body[:300]!r}")
+        return bad
 
     @staticmethod
     def aim(spec):
@@ -362,11 +477,14 @@ class Targets:
             rtypes.append("code")
         if "implicit" in methods:
             rtypes += ["token", "id_token", "id_token token"]
+        if kind == "registered":
+            client_ids, rtypes = [], ["code"]  # filled in once the setup has registered some
         return {"id": spec["app_id"], "spec": spec, "kind": kind, "methods": methods,
                 "client_ids": client_ids, "response_types": rtypes or ["code"],
                 "redirects": spec.get("redirect_uris", []),
                 "post_logout": spec.get("post_logout_redirect_uris", []),
-                "scopes": [s["name"] for s in spec.get("scopes", [])]}
+                "scopes": [s["name"] for s in spec.get("scopes", [])],
+                "resources": spec.get("resources", [])}
 
     def live_person(self, disposable=False):
         """A signed-in person session. Slot 0 is never handed to a door that may end the session
@@ -410,6 +528,20 @@ class Targets:
         pool.append(item)
         if len(pool) > cap:
             del pool[0]
+
+
+def client_record(app_id, doc, setup=False, secret=None):
+    """A registered client as the fuzz aims at it, from an RFC 7591 answer or a ClientView."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("client_id"), str):
+        return None
+    meta = {k: doc[k] for k in META_KEYS if k in doc}
+    return {"app": app_id, "client_id": doc["client_id"], "setup": setup,
+            "secret": doc.get("client_secret") or secret,
+            "rat": doc.get("registration_access_token"),
+            "auth": str(doc.get("token_endpoint_auth_method", "client_secret_basic")),
+            "grants": [g for g in doc.get("grant_types") or [] if isinstance(g, str)],
+            "redirects": [u for u in doc.get("redirect_uris") or [] if isinstance(u, str)],
+            "meta": meta}
 
 
 def loopback_spread():
@@ -462,6 +594,8 @@ def real_value():
         lambda: rnd.choice(list(T.ids.values())), lambda: rnd.choice(list(T.ids)),
         lambda: rnd.choice([PERSON[0], DECOY[0], CLIENT[0], OUTSIDER[0], CLIENT[1]]),
         lambda: URL, lambda: rnd.choice(["S256", "code", "token", "approve", "deny", "on"]),
+        lambda: rnd.choice(T.reg_setup + T.reg_pool)["client_id"] if T.reg_setup else token(22),
+        lambda: rnd.choice(app["resources"] or ["https://mcp.fuzz.example/mcp"]),
     ]
     return rnd.choice(pools)()
 
@@ -520,13 +654,153 @@ def encode_body(ps, kinds=(0.7, 0.9)):
     if r < kinds[0]:
         return "application/x-www-form-urlencoded", urllib.parse.urlencode(ps).encode()
     if r < kinds[1]:
-        return "application/json", json.dumps(dict(ps)).encode()
+        return "application/json", json.dumps(json_params(ps)).encode()
     if r < 0.95:
         return rnd.choice(["application/json", "text/plain", "multipart/form-data",
                            "application/x-www-form-urlencoded"]), bytes(
             rnd.getrandbits(8) for _ in range(rnd.randint(0, 300)))
     return "application/json", json.dumps(rnd.choice([[1, 2], "x", 3, None, {"a": {"b": []}},
                                                       {"grant_type": ["x"]}, {"scope": 1}])).encode()
+
+
+def json_params(ps):
+    """Parameters as a JSON object: the last of a repeated name wins, except `resource`, which
+    the server takes as a string or an array of strings (and is sent as something else now and then)."""
+    out = {k: v for k, v in ps if k != "resource"}
+    res = [v for k, v in ps if k == "resource"]
+    if res:
+        x = rnd.random()
+        out["resource"] = (res if len(res) > 1 or x < 0.4 else res[0]) if x < 0.95 else rnd.choice(
+            [[1], [res], {"r": res[0]}, None, [None], 5, []])
+    return out
+
+
+def resource_params(app, granted=None):
+    """`resource` parameters (RFC 8707): the app's own, a grant's, repeated, another app's,
+    unlisted ones and garbage."""
+    listed = app["resources"] if app else []
+    others = [r for a in T.apps for r in a["resources"] if a is not app]
+    x = rnd.random()
+    if granted and x < 0.25:
+        vals = rnd.sample(granted, rnd.randint(1, len(granted)))
+    elif listed and x < 0.55:
+        vals = rnd.sample(listed, rnd.randint(1, len(listed)))
+    elif listed and x < 0.65:
+        vals = [rnd.choice(listed)] * rnd.randint(2, 3)  # the same one repeated
+    elif x < 0.78:
+        vals = [rnd.choice(others + ["https://evil.example/", URL + "/api/v1", URL])]
+        if listed and rnd.random() < 0.5:
+            vals.insert(rnd.randrange(2), rnd.choice(listed))  # one right, one wrong
+    elif x < 0.97:
+        vals = [garbage_resource(listed) for _ in range(rnd.randint(1, 3))]
+    else:
+        vals = [rnd.choice(listed or ["https://x.example/"]) for _ in range(rnd.randint(20, 200))]
+    return [("resource", v) for v in vals]
+
+
+def garbage_resource(listed):
+    base = rnd.choice(listed or ["https://mcp.fuzz.example/mcp"])
+    return rnd.choice([
+        base + "#frag", base + "?q=1", base.upper(), base.replace("https", "http"), base.rstrip("/") + "/",
+        base.rstrip("/"), base + "/..", base + "%2F", base.replace("/", "%2F"), " " + base, base + " ",
+        base + "\x00", "/mcp", "mcp", "urn:fuzz:resource", "https://", "https:", "//mcp.fuzz.example/mcp",
+        "https://mcp.fuzz.example:443/mcp", "https://MCP.FUZZ.EXAMPLE/mcp", "https://xn--e1a.example/",
+        "https://е.example/", base + "a" * 3000, "*", text(), value()])
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "[::1]", "localhost")
+
+
+def loopback_variant(uri):
+    """A registered loopback redirect URI with another port (RFC 8252: any port matches), now
+    and then another loopback host, a changed path, or no change at all."""
+    split = urllib.parse.urlsplit(uri)
+    host = split.hostname or ""
+    if split.scheme != "http" or ("[" + host + "]" if ":" in host else host) not in LOOPBACK_HOSTS:
+        return uri
+    x = rnd.random()
+    if x < 0.25:
+        return uri
+    h = "[" + host + "]" if ":" in host else host
+    port = rnd.choice([rnd.randint(1024, 65535), rnd.randint(1024, 65535), 1, 65535, 80, 0, 65536, 99999])
+    if x < 0.8:
+        netloc = f"{h}:{port}"
+    elif x < 0.9:
+        netloc = f"{rnd.choice([v for v in LOOPBACK_HOSTS if v != h] + ['127.0.0.2', '127.1', '0.0.0.0', '[::ffff:127.0.0.1]'])}:{port}"
+    else:
+        return urllib.parse.urlunsplit((split.scheme, f"{h}:{port}", split.path + rnd.choice(
+            ["/x", "/../cb", "?a=1", "#f", "%2e%2e", "/"]), split.query, split.fragment))
+    return urllib.parse.urlunsplit((rnd.choice(["http"] * 9 + ["https"]), netloc, split.path,
+                                    split.query, split.fragment))
+
+
+def reg_apps():
+    return [a for a in T.apps if a["kind"] == "registered"]
+
+
+def app_by_id(app_id):
+    return next((a for a in T.apps if a["id"] == app_id), None)
+
+
+def pick_client(app=None, setup_share=0.5, bogus=0.1):
+    """A registered client (of `app` mostly, when given): one of the setup's, one the fuzz made,
+    or None (the caller then names one that does not exist)."""
+    if rnd.random() < bogus:
+        return None
+    setup = [c for c in T.reg_setup if not app or c["app"] == app["id"]] or T.reg_setup
+    pool = [c for c in T.reg_pool if not app or c["app"] == app["id"]] or T.reg_pool
+    if pool and rnd.random() >= setup_share:
+        return rnd.choice(pool)
+    return rnd.choice(setup) if setup else None
+
+
+def bogus_client_id():
+    return rnd.choice([token(22), token(22), text(), CLIENT[0], "fuzz-spa", "..", "%2F", "a" * 300])
+
+
+def reg_client_auth(c, ps, headers, endpoint="token", wrong=0.25):
+    """Client authentication as a registered client: mostly the way it registered, with its
+    secret; sometimes (`wrong` of the time) a wrong secret, another method, another client's
+    secret or nothing."""
+    if c is None:
+        cid, secret, method = bogus_client_id(), token(43), rnd.choice(AUTH_METHODS)
+    else:
+        cid, secret, method = c["client_id"], c["secret"], c["auth"]
+    x = rnd.random() * 0.25 / wrong
+    if x < 0.1:
+        secret = rnd.choice([token(43), text(), (secret or "x")[:-1] + "A",
+                             rnd.choice(T.reg_setup + T.reg_pool)["secret"] or token(43)])
+    elif x < 0.2:
+        method = rnd.choice([m for m in AUTH_METHODS if m != method])
+    elif x < 0.25:
+        return  # no client authentication at all
+    if method == "none":
+        ps.append(("client_id", cid))
+        if rnd.random() < 0.1:
+            ps.append(("client_secret", secret or text()))
+    elif method == "client_secret_basic":
+        who = f"{urllib.parse.quote(cid, safe='')}:{urllib.parse.quote(secret or '', safe='')}"
+        headers["Authorization"] = "Basic " + base64.b64encode(who.encode()).decode()
+    elif method == "client_secret_post":
+        ps += [("client_id", cid), ("client_secret", secret or "")]
+    else:
+        ps += [("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+               ("client_assertion", fake_assertion(c, cid, endpoint)), ("client_id", cid)]
+
+
+def fake_assertion(c, cid, endpoint):
+    """A client assertion with the right claims and header but a signature nobody made."""
+    app_id = c["app"] if c else "fz-reg"
+    now = int(time.time())
+    header = rnd.choice([{"alg": "ES256", "kid": "1", "typ": "JWT"}, {"alg": "EdDSA", "kid": "ed"},
+                         {"alg": "none"}, {"alg": "HS256", "kid": "1"}, {"alg": "RS256"}, {"kid": text()}])
+    claims = {"iss": cid, "sub": cid, "aud": rnd.choice([f"{URL}/oauth2/{endpoint}/{app_id}", f"{URL}/oauth2/{app_id}",
+                                                         URL, text()]),
+              "exp": now + rnd.choice([60, 299, 3600, -60]), "iat": now, "jti": token(16)}
+    if rnd.random() < 0.2:
+        claims[rnd.choice(list(claims))] = rnd.choice([None, 5, [], text()])
+    sig = rnd.choice(["", b64url(bytes(64)), b64url(bytes(rnd.getrandbits(8) for _ in range(64))), "!!", "a" * 5000])
+    return ".".join([b64url(json.dumps(header).encode()), b64url(json.dumps(claims).encode()), sig])
 
 
 def pick_app(browser=False):
@@ -568,6 +842,9 @@ class Req:
         self.data, self.headers, self.cookie, self.info = None, {}, None, None
         self.plain_cookie = False  # the session cookie went out alone and unmangled
         self.browser = False  # a door a person's browser uses (session and Origin apply)
+        self.reg = None  # the real registered client the request names (for the summary)
+        self.after = None  # what to keep from the answer (a function of it), beyond `harvest`
+        self.fixed_share = 0.3  # how often it comes from the one fixed source address
 
     def query(self, ps):
         self.path += ("&" if "?" in self.path else "?") + urllib.parse.urlencode(ps)
@@ -577,14 +854,34 @@ class Req:
         self.headers["Content-Type"] = ctype
 
 
+def registered_target(app):
+    """For an app of registered clients: a client (mostly one of the app's with the code
+    grant), its id and one of its redirect URIs (a loopback one on any port)."""
+    mine = [c for c in T.reg_setup + T.reg_pool if c["app"] == app["id"]]
+    code = [c for c in mine if "authorization_code" in c["grants"]]
+    x = rnd.random()
+    c = (rnd.choice(code) if code and x < 0.85 else rnd.choice(mine) if mine and x < 0.9
+         else rnd.choice(T.reg_setup) if x < 0.95 else None)
+    cid = c["client_id"] if c else bogus_client_id()
+    redirects = (c["redirects"] if c else []) or rnd.choice([a["redirects"] for a in T.apps if a["redirects"]])
+    if rnd.random() < 0.07:  # another client's redirect URI
+        redirects = [u for o in mine for u in o["redirects"]] or redirects
+    return c, cid, loopback_variant(rnd.choice(redirects))
+
+
 def authorize_params(app):
-    rtype = rnd.choice(app["response_types"]) if app else rnd.choice(["code", "token"])
-    cid = rnd.choice(app["client_ids"]) if app else "x"
-    redirects = (app["redirects"] if app else []) or ["https://nowhere.example/cb"]
-    ru = rnd.choice(redirects)
-    if ru.startswith("http://127.0.0.1") and rnd.random() < 0.3:  # loopback: any port
-        ru = ru.replace("127.0.0.1:8080", "127.0.0.1").replace(
-            "127.0.0.1", f"127.0.0.1:{rnd.randint(1, 65535)}", 1)
+    client = None
+    if app and app["kind"] == "registered":
+        client, cid, ru = registered_target(app)
+        rtype = "code" if rnd.random() < 0.92 else rnd.choice(["token", "id_token token", "code id_token"])
+    else:
+        rtype = rnd.choice(app["response_types"]) if app else rnd.choice(["code", "token"])
+        cid = rnd.choice(app["client_ids"]) if app else "x"
+        redirects = (app["redirects"] if app else []) or ["https://nowhere.example/cb"]
+        ru = rnd.choice(redirects)
+        if ru.startswith("http://127.0.0.1") and rnd.random() < 0.3:  # loopback: any port
+            ru = ru.replace("127.0.0.1:8080", "127.0.0.1").replace(
+                "127.0.0.1", f"127.0.0.1:{rnd.randint(1, 65535)}", 1)
     scopes = (app["scopes"] if app else []) + ["openid", "profile", "email"]
     scope = " ".join(rnd.sample(scopes, rnd.randint(1, min(3, len(scopes)))))
     verifier, challenge = pkce_pair(token(rnd.randint(43, 64)))
@@ -600,15 +897,25 @@ def authorize_params(app):
                  ("login_hint", lambda: rnd.choice([PERSON[0], DECOY[0], text()]))]:
         if rnd.random() < 0.1:
             ps.append((k, v()))
+    resources = []
+    if rnd.random() < (0.45 if app and app["resources"] else 0.1):
+        res = resource_params(app)
+        ps += res
+        resources = [v for _, v in res if app and v in app["resources"]]
     info = {"app": app["id"] if app else None, "client_id": cid, "redirect_uri": ru,
-            "verifier": verifier}
+            "verifier": verifier, "client": client, "resources": resources}
     return ps, info
+
+
+def door_label(door, app):
+    return door + (" (registered)" if app and app["kind"] == "registered" else "")
 
 
 def door_authorize():
     app = pick_app(browser=True)
-    r = Req("GET /oauth2/authorize/{app}", "GET", f"/oauth2/authorize/{app_segment(app)}", app)
+    r = Req(door_label("GET /oauth2/authorize/{app}", app), "GET", f"/oauth2/authorize/{app_segment(app)}", app)
     ps, r.info = authorize_params(app)
+    r.reg = r.info["client"]
     r.query(mutate(ps, calm=0.45) if rnd.random() < 0.9 else garbage_pairs())
     r.cookie = T.live_person() if rnd.random() < 0.75 else None
     r.browser = True
@@ -617,8 +924,9 @@ def door_authorize():
 
 def door_consent():
     app = pick_app(browser=True)
-    r = Req("POST /oauth2/consent/{app}", "POST", f"/oauth2/consent/{app_segment(app)}", app)
+    r = Req(door_label("POST /oauth2/consent/{app}", app), "POST", f"/oauth2/consent/{app_segment(app)}", app)
     ps, r.info = authorize_params(app)
+    r.reg = r.info["client"]
     r.cookie = T.live_person() if rnd.random() < 0.8 else None
     csrf = T.csrf.get(r.cookie) if r.cookie else None
     ps.append(("csrf", csrf if csrf and rnd.random() < 0.85 else value()))
@@ -633,6 +941,8 @@ def door_consent():
 
 def door_token():
     app = pick_app()
+    if app and app["kind"] == "registered" and rnd.random() < 0.8:
+        return door_reg_token(app)
     fresh = T.codes and rnd.random() < 0.3
     if fresh:  # the newest code, at its own app (codes live 60 s and are single use)
         app = next(a for a in T.apps if a["id"] == T.codes[-1]["app"])
@@ -640,7 +950,7 @@ def door_token():
     methods = app["methods"] if app else ["client_credentials"]
     kinds = [m for m in methods if m != "implicit"] + ["refresh_token", "authorization_code", "junk"]
     grant = "authorization_code" if fresh else rnd.choice(kinds)
-    ps = []
+    ps, c = [], None
     if grant == "client_credentials":
         ps = [("grant_type", grant)]
     elif grant == "password":
@@ -667,6 +977,9 @@ def door_token():
         ps = [("grant_type", text())]
     if app and app["scopes"] and rnd.random() < 0.5:
         ps.append(("scope", " ".join(rnd.sample(app["scopes"] + ["openid", "profile", "email"], 2))))
+    if rnd.random() < (0.35 if app and app["resources"] else 0.08):
+        granted = c.get("resources") if grant == "authorization_code" and c else None
+        ps += resource_params(app, granted)
     if grant != "authorization_code" or not app or app["kind"] == "confidential" or rnd.random() < 0.2:
         client_auth(app, ps, r.headers)
     r.info = {"grant": grant}
@@ -686,11 +999,25 @@ def any_token():
 def door_introspect_revoke():
     app = pick_app()
     what = rnd.choice(["introspect", "revoke"])
-    r = Req(f"POST /oauth2/{what}/{{app}}", "POST", f"/oauth2/{what}/{app_segment(app)}", app)
+    r = Req(door_label(f"POST /oauth2/{what}/{{app}}", app), "POST", f"/oauth2/{what}/{app_segment(app)}", app)
     ps = [("token", any_token())]
+    if app and app["kind"] == "registered":
+        mine = [t for t in T.reg_refresh if t[0] == app["id"]]
+        if mine and rnd.random() < 0.5:
+            _, c, tok, _ = rnd.choice(mine)
+            ps = [("token", tok)]
+        else:
+            c = pick_client(app)
+            own = [t[1] for t in T.access if t[0] == app["id"]]
+            if own and rnd.random() < 0.7:
+                ps = [("token", rnd.choice(own))]
+        r.reg = c
     if rnd.random() < 0.4:
         ps.append(("token_type_hint", rnd.choice(["access_token", "refresh_token", text()])))
-    client_auth(app, ps, r.headers)
+    if app and app["kind"] == "registered":
+        reg_client_auth(c, ps, r.headers, what)
+    else:
+        client_auth(app, ps, r.headers)
     r.form(mutate(ps) if rnd.random() < 0.9 else garbage_pairs(), kinds=(0.6, 0.9))
     return r
 
@@ -715,8 +1042,10 @@ def door_public():
     seg = app_segment(app)
     tmpl = rnd.choice(["/oauth2/keys/{app}", "/oauth2/{app}/.well-known/oauth-authorization-server",
                        "/.well-known/oauth-authorization-server/oauth2/{app}",
-                       "/oauth2/{app}/.well-known/openid-configuration", "/oauth2/{app}/.well-known/{x}"])
-    r = Req(f"GET {tmpl}", "GET", tmpl.replace("{app}", seg).replace("{x}", text()), app)
+                       "/oauth2/{app}/.well-known/openid-configuration", "/oauth2/{app}/.well-known/{x}",
+                       "/.well-known/oauth-protected-resource/api/v1", "/.well-known/oauth-protected-resource/{x}",
+                       "/.well-known/oauth-protected-resource"])
+    r = Req(f"GET {tmpl}", "GET", tmpl.replace("{app}", seg).replace("{x}", text()), app if "{app}" in tmpl else None)
     if rnd.random() < 0.3:
         r.query(garbage_pairs())
     return r
@@ -940,9 +1269,441 @@ def door_odd_method():
     return r
 
 
+# ---------------------------------------------------------------------------------------------
+# Registered clients (SPEC §3b): RFC 7591 registration, RFC 7592 management, token requests as a
+# registered client, and the admin API's clients and initial access tokens.
+
+BAD_URIS = ["http://evil.example/cb", "https://a.example/cb#frag", "javascript:alert(1)", "/relative", "cb",
+            "", " ", "http://127.0.0.1.evil.example/cb", "http://localhost.evil.example/cb", "http://[::1",
+            "https://", "https:///cb", "http://127.0.0.2/cb", "http://0.0.0.0/cb", "http://[::ffff:127.0.0.1]/cb",
+            "com.example.app:/oauth2redirect", "urn:ietf:wg:oauth:2.0:oob", "file:///etc/passwd",
+            "data:text/html,x", "https://exa mple.com/cb", "https://例え.jp/cb", "http://127.0.0.1:99999/cb",
+            "http://127.0.0.1:-1/cb", "https://user:pass@host.example/cb", "https://a.example/" + "a" * 2100,
+            "HTTP://127.0.0.1/cb", "https://a.example/cb\r\nX: y", "\\\\evil\\cb", "https://a.example/%zz",
+            "https://a.example/cb?x=1&x=2", "http://localhost:0/cb", "http://LOCALHOST/cb", "http://127.1/cb",
+            "https://a.example/cb#", "http:/127.0.0.1/cb", "http://[::1]:65536/cb", "https://[v1.x]/cb"]
+GRANT_JUNK = ["password", "implicit", "urn:ietf:params:oauth:grant-type:device_code",
+              "urn:ietf:params:oauth:grant-type:token-exchange", "urn:ietf:params:oauth:grant-type:jwt-bearer",
+              "", "AUTHORIZATION_CODE", "refresh_token", "client_credentials", "authorization_code ", "x" * 300,
+              "authorization_code\x00"]
+AUTH_JUNK = ["client_secret_jwt", "tls_client_auth", "self_signed_tls_client_auth", "NONE", "", "none ",
+             "private_key_jwt", "client_secret_basic\x00", "Basic", "x" * 100, "client_secret_post"]
+WRONG_TYPES = [5, -1, 0, 1.5, 1e308, True, False, None, [], {}, [1, 2], [None], {"a": "b"}, [[["x"]]],
+               "string", ["string"], 10 ** 30, [{}], ""]
+
+
+def deep(n=None):
+    """Nested junk: lists and objects `n` levels deep (past serde_json's limit now and then)."""
+    n = n or rnd.choice([3, 10, 60, 127, 129, 300])
+    v = rnd.choice(["x", 1, None, {}])
+    for _ in range(n):
+        v = [v] if rnd.random() < 0.5 else {"a": v}
+    return v
+
+
+def jwks_junk():
+    return rnd.choice([
+        {"keys": "x"}, {"keys": [{}]}, {"keys": [{"kty": "EC"}]},
+        {"keys": [{"kty": "EC", "crv": "P-256", "x": "AAAA", "y": "AAAA"}]},
+        {"keys": [dict(EC_JWK, d="jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI")]},
+        {"keys": [{"kty": "oct", "k": "AAAA"}]}, {"keys": []}, {"keys": [EC_JWK] * 11}, EC_JWK, [EC_JWK],
+        "jwks", 5, {"keys": [{"kty": "RSA", "n": "!!!", "e": "AQAB"}]},
+        {"keys": [{"kty": "OKP", "crv": "X25519", "x": "AAAA"}]}, {"keys": [dict(EC_JWK, crv="P-521")]},
+        {"keys": [{"kty": "EC", "crv": "P-256", "x": {"nested": []}, "y": 1}]}, {"keys": [EC_JWK], "x": deep()},
+        {"keys": [dict(OKP_JWK, alg="HS256")]}, {"keys": [dict(EC_JWK, use=text(), key_ops=[text()])]},
+        {"keys": [{"kty": text(), "x": text()}]}, {"keys": None}, {"keys": deep()}])
+
+
+def valid_metadata(app):
+    """Client metadata the app takes (mostly): a public client with loopback redirect URIs, a
+    confidential one with client credentials, one that posts its secret, one with keys."""
+    scopes = app["scopes"] if app else []
+    port = rnd.randint(1024, 65535)
+    kind = rnd.choice(["public", "public", "basic", "post", "keys"])
+    m = {"client_name": rnd.choice(["Claude", "VS Code", "fuzz client", f"fzx-{rnd.randint(0, 999)}"])}
+    if kind == "public":
+        m.update({"token_endpoint_auth_method": "none",
+                  "redirect_uris": rnd.sample([f"http://127.0.0.1:{port}/callback", "http://127.0.0.1/callback",
+                                               "http://[::1]/cb", f"http://localhost:{port}/cb",
+                                               "https://app.fuzz.example/cb"], rnd.randint(1, 3)),
+                  "grant_types": rnd.choice([["authorization_code", "refresh_token"], ["authorization_code"]]),
+                  "response_types": ["code"]})
+    elif kind == "basic":
+        m.update({"token_endpoint_auth_method": "client_secret_basic",
+                  "grant_types": rnd.choice([["client_credentials"], ["client_credentials", "authorization_code"],
+                                             ["authorization_code", "refresh_token"]])})
+    elif kind == "post":
+        m.update({"token_endpoint_auth_method": "client_secret_post", "grant_types": ["client_credentials"]})
+    else:
+        m.update({"token_endpoint_auth_method": "private_key_jwt", "grant_types": ["client_credentials"],
+                  "jwks": {"keys": rnd.sample([EC_JWK, OKP_JWK], rnd.randint(1, 2))}})
+    if "authorization_code" in m["grant_types"] and "redirect_uris" not in m:
+        m["redirect_uris"] = [rnd.choice(["https://app.fuzz.example/cb", f"http://127.0.0.1:{port}/cb"])]
+    extras = {"client_uri": "https://app.fuzz.example/", "logo_uri": "https://app.fuzz.example/logo.png",
+              "policy_uri": "https://app.fuzz.example/policy", "tos_uri": "https://app.fuzz.example/tos",
+              "contacts": ["ops@fuzz.example"], "software_id": "fuzz-" + token(6), "software_version": "1.0",
+              "scope": " ".join(rnd.sample(scopes + ["openid", "profile"], min(2, len(scopes) + 1))),
+              "x_unknown_extension": {"any": [1, "two"]}}
+    for k in rnd.sample(list(extras), rnd.randint(0, 4)):
+        m[k] = extras[k]
+    return m
+
+
+def as_list(v):
+    return list(v) if isinstance(v, list) else []
+
+
+def break_metadata(m, calm=0.35, keep=()):
+    """Valid metadata broken in one to three places (left alone `calm` of the time): wrong
+    types, huge strings, bad URIs, unknown grant types and methods, jwks garbage, nested junk.
+    The keys in `keep` are not touched."""
+    m = dict(m)
+    if rnd.random() < calm:
+        return m
+    for _ in range(rnd.randint(1, 3)):
+        keys = [k for k in list(m) + META_KEYS if k not in keep]
+        k = rnd.choice(keys)
+        op = rnd.randrange(16)
+        if op == 0:
+            m[k] = rnd.choice(WRONG_TYPES)
+        elif op == 1:
+            # Huge, but the whole body stays well under ~400 KB: a server that answers before
+            # reading the body (403 for a missing Origin) closes the connection while urllib
+            # is still sending a bigger one, which would look like a dropped connection.
+            huge = rnd.choice(["a", "é", "\u202e", "%", "\x00"]) * rnd.choice([65, 129, 257, 2001, 20_000])
+            m[k] = [huge] if isinstance(m.get(k), list) else huge
+        elif op == 2:
+            bad = rnd.choice(BAD_URIS + [text()])
+            if rnd.random() < 0.7:
+                uris = as_list(m.get("redirect_uris"))
+                uris.insert(rnd.randint(0, len(uris)), bad)
+                m["redirect_uris"] = uris if rnd.random() < 0.8 else [bad]
+            else:
+                m[rnd.choice(["client_uri", "logo_uri", "policy_uri", "tos_uri"])] = bad
+        elif op == 3:
+            grants = as_list(m.get("grant_types"))
+            g = rnd.choice(GRANT_JUNK)
+            m["grant_types"] = grants + [g] if rnd.random() < 0.6 else [g]
+        elif op == 4:
+            m["token_endpoint_auth_method"] = rnd.choice(AUTH_JUNK + AUTH_METHODS + [text()])
+        elif op == 5:
+            m["jwks"] = jwks_junk()
+            if rnd.random() < 0.5:
+                m["token_endpoint_auth_method"] = "private_key_jwt"
+        elif op == 6:
+            m[rnd.choice([k, text(), "x_ext"])] = deep()
+        elif op == 7:
+            m.pop(k, None)
+        elif op == 8:
+            m["response_types"] = rnd.choice([["token"], ["code", "token"], [], ["id_token"], "code",
+                                              ["code", "code"], ["CODE"]])
+        elif op == 9:
+            m["scope"] = rnd.choice(["nope", "tools nope", "", "   ", "openid", "a" * 2001, "tools\ttools",
+                                     " ".join(["tools"] * 500), text()])
+        elif op == 10:
+            many = rnd.choice(["redirect_uris", "contacts", "grant_types", "response_types"])
+            item = {"redirect_uris": "https://a.example/cb", "contacts": "a@b.c",
+                    "grant_types": "authorization_code", "response_types": "code"}[many]
+            m[many] = [item + (str(i) if many != "grant_types" and many != "response_types" else "")
+                       for i in range(rnd.choice([11, 21, 1000]))]
+        elif op == 11:
+            m["jwks_uri"] = rnd.choice(["https://keys.fuzz.example/jwks", None, text(), 5])
+        elif op == 12:
+            m[rnd.choice([f for f in ["client_id", "client_secret", "registration_access_token", "client_id_issued_at",
+                                      "client_secret_expires_at", "registration_client_uri"] if f not in keep])] = value()
+        elif op == 13:
+            m[rnd.choice(["client_name", "software_id", "software_version"])] = rnd.choice(
+                ["a\x00b", "line\nbreak", "\x7f", "\u202eevil", "<script>alert(1)</script>", "a" * 129])
+        elif op == 14:
+            m["contacts"] = rnd.choice([["a" * 257], [5], "a@b.c", [["a@b.c"]], [text()]])
+        else:
+            m[text()] = value()
+    return m
+
+
+def metadata_body(m):
+    """The JSON body of a registration: mostly the metadata, now and then the wrong shape or
+    broken JSON."""
+    x = rnd.random()
+    if x < 0.9:
+        return json.dumps(m, ensure_ascii=rnd.random() < 0.5).encode()
+    if x < 0.93:
+        return json.dumps(rnd.choice([[m], {"metadata": m}, json.dumps(m), None, 5, deep(), []])).encode()
+    raw = json.dumps(m)
+    return rnd.choice([
+        raw[: rnd.randint(0, len(raw))].encode(), b"\xef\xbb\xbf" + raw.encode(), raw.encode() + b" trailing",
+        raw[:-1].encode() + b', "redirect_uris": 5}', raw[:-1].encode() + b', "redirect_uris": [NaN]}',
+        b"[" * 10000, b"", b"{" + b'"a":' * 200 + b"1", bytes(rnd.getrandbits(8) for _ in range(200)),
+        raw.replace('"', "'").encode(), raw.encode("utf-16")])
+
+
+def register_path(app):
+    return f"/oauth2/register/{app_segment(app)}"
+
+
+def keep_registered(a, app_id, r):
+    """Adds the client a 201 answer made to the fuzz's own pool."""
+    if a.status == 201:
+        c = client_record(app_id, a.json())
+        if c:
+            T.keep(T.reg_pool, c, cap=40)
+            T.counts["clients registered by the fuzz"] += 1
+            r.reg = c
+
+
+def door_register():
+    """RFC 7591: POST /oauth2/register/{app} with valid metadata broken in a few places."""
+    regs = {a["id"]: a for a in reg_apps()}
+    x = rnd.random()
+    app = (regs["fz-reg"] if x < 0.55 else regs["fz-mcp"] if x < 0.77 else
+           rnd.choice([a for a in T.apps if a["kind"] != "registered"]) if x < 0.9 else None)
+    r = Req("POST /oauth2/register/{app}", "POST", register_path(app), app)
+    r.fixed_share = 0.05  # most registrations stay under the per-address rate
+    r.data = metadata_body(break_metadata(valid_metadata(app)))
+    r.headers["Content-Type"] = rnd.choice(["application/json"] * 12 + [
+        "application/json; charset=utf-8", "APPLICATION/JSON", "text/plain", "application/x-www-form-urlencoded",
+        "application/jsonx", ""])
+    iats = T.iats.get(app["id"], []) if app else []
+    other_iats = [t for k, v in T.iats.items() if not app or k != app["id"] for t in v]
+    y = rnd.random()
+    if app and app["spec"].get("client_registration") == "token":
+        if y < 0.75 and iats:
+            r.headers["Authorization"] = rnd.choice(["Bearer ", "Bearer ", "Bearer ", "bearer ", "BEARER "]) + rnd.choice(iats)
+        elif y < 0.85:
+            pass  # no initial access token
+        else:
+            r.headers["Authorization"] = rnd.choice(["Bearer ", "Basic ", "DPoP "]) + rnd.choice(
+                other_iats + [c["rat"] for c in T.reg_setup if c["rat"]] + [any_token(), text(), ""])
+    elif y < 0.2:
+        r.headers["Authorization"] = "Bearer " + rnd.choice(other_iats + [text()])
+    if app:
+        r.after = lambda a: keep_registered(a, app["id"], r)
+    return r
+
+
+def wrong_rat(c):
+    others = [o["rat"] for o in T.reg_setup + T.reg_pool if o["rat"] and o is not c]
+    return rnd.choice(others + [t for v in T.iats.values() for t in v] + [
+        token(43), text(), (c["rat"] or "x")[:-1] + ("A" if not (c["rat"] or "x").endswith("A") else "B")])
+
+
+def door_register_manage():
+    """RFC 7592: GET, PUT, DELETE /oauth2/register/{app}/{client_id} with the client's
+    registration access token (right or wrong) and PUT bodies built from its metadata."""
+    method = rnd.choice(["GET", "GET", "PUT", "PUT", "DELETE"])
+    c = pick_client(setup_share=0.35, bogus=0.12)
+    x = rnd.random()
+    app = (app_by_id(c["app"]) if c and x < 0.85 else rnd.choice(reg_apps()) if x < 0.93
+           else rnd.choice(T.apps) if x < 0.97 else None)
+    cid = c["client_id"] if c and rnd.random() < 0.95 else bogus_client_id()
+    r = Req(f"{method} /oauth2/register/{{app}}/{{client_id}}", method,
+            f"/oauth2/register/{app_segment(app)}/{urllib.parse.quote(cid, safe='')}", app)
+    right = bool(c and c["rat"] and cid == c["client_id"] and app and app["id"] == c["app"])
+    r.reg = c if right or (c and app and app["id"] == c["app"] and cid == c["client_id"]) else None
+    y = rnd.random()
+    tok = c["rat"] if c and c["rat"] and y < 0.65 else (wrong_rat(c) if c else token(43)) if y < 0.9 else None
+    protect = bool(c and c["setup"])
+    if protect and right and tok == c["rat"] and method == "DELETE":
+        tok = wrong_rat(c)  # the setup's clients are never deleted
+    if tok is not None:
+        r.headers["Authorization"] = rnd.choice(["Bearer "] * 8 + ["bearer ", "Bearer  ", "Basic ", "Token "]) + tok
+    if method == "PUT":
+        base = dict(c["meta"]) if c else valid_metadata(app)
+        base["client_id"] = cid
+        if c and c["secret"] and rnd.random() < 0.3:
+            base["client_secret"] = c["secret"] if rnd.random() < 0.7 else token(43)
+        if protect and right and tok == c["rat"]:
+            # A setup client's metadata stays as it is: sent back unchanged, or broken with a
+            # client_id that is not the client's, which the server refuses before anything else.
+            if rnd.random() >= 0.4:
+                base["client_id"] = rnd.choice([cid + "x", cid.upper() if cid.upper() != cid else cid + "y",
+                                                5, None, [cid], ""])
+                base = break_metadata(base, calm=0.2, keep=("client_id",))
+            elif base.get("client_secret") not in (None, c["secret"]):
+                base.pop("client_secret")
+        else:
+            base = break_metadata(base, calm=0.4)
+        r.data = metadata_body(base)
+        r.headers["Content-Type"] = rnd.choice(["application/json"] * 10 + ["text/plain", ""])
+    elif method == "DELETE" and rnd.random() < 0.1:
+        r.data, r.headers["Content-Type"] = b"{}", "application/json"
+
+    def after(a):
+        if not c or c["setup"]:
+            return
+        if a.status == 204 and method == "DELETE" and c in T.reg_pool:
+            T.reg_pool.remove(c)
+            T.counts["clients deleted (RFC 7592)"] += 1
+        elif a.status == 200 and method == "PUT":
+            n = client_record(c["app"], a.json(), secret=c["secret"] if not a.json().get("client_secret") else None)
+            if n:
+                c.update({k: n[k] for k in ("auth", "grants", "redirects", "meta")})
+                if n["auth"] in ("none", "private_key_jwt"):
+                    c["secret"] = None
+                elif a.json().get("client_secret"):
+                    c["secret"] = a.json()["client_secret"]
+                T.counts["clients changed (RFC 7592)"] += 1
+    r.after = after
+    return r
+
+
+def door_reg_token(app=None):
+    """POST /oauth2/token/{app} as a registered client: its grants and others, right and wrong
+    secrets and methods, codes it got at authorize, its refresh tokens, resources."""
+    fresh = None
+    if app is None and T.reg_codes and rnd.random() < 0.35:
+        fresh = T.reg_codes.pop()  # the newest code, by its own client (single use, 60 s)
+        c, app = fresh["client"], app_by_id(fresh["app"])
+    elif app is None and T.reg_refresh and rnd.random() < 0.2:
+        c = T.reg_refresh[-1][1]  # the newest refresh token's client (it refreshes below)
+        app = app_by_id(c["app"])
+    else:
+        c = pick_client(app, setup_share=0.6)
+        if app is None:
+            app = (app_by_id(c["app"]) if c and rnd.random() < 0.88 else rnd.choice(reg_apps())
+                   if rnd.random() < 0.5 else pick_app())
+    r = Req("POST /oauth2/token/{app} (registered client)", "POST", f"/oauth2/token/{app_segment(app)}", app)
+    r.reg = c if c and app and c["app"] == app["id"] else None
+    mine_codes = [k for k in T.reg_codes if c and k["client"] is c]
+    if fresh or (mine_codes and rnd.random() < 0.4):
+        grant = "authorization_code"
+    elif any(t[1] is c for t in T.reg_refresh) and rnd.random() < 0.4:
+        grant = "refresh_token"
+    elif c and c["grants"] and rnd.random() < 0.65:
+        grant = rnd.choice(c["grants"])
+    else:
+        grant = rnd.choice(["client_credentials", "authorization_code", "refresh_token", "password",
+                            "urn:ietf:params:oauth:grant-type:device_code", "implicit",
+                            "urn:ietf:params:oauth:grant-type:token-exchange", text()])
+    ps, granted, real = [("grant_type", grant)], None, bool(fresh)
+    if grant == "authorization_code":
+        k = fresh or (mine_codes.pop() if mine_codes and rnd.random() < 0.8 else
+                      rnd.choice(T.reg_codes) if T.reg_codes and rnd.random() < 0.5 else None)
+        if k in T.reg_codes:
+            T.reg_codes.remove(k)
+        if k:
+            ps += [("code", k["code"]), ("redirect_uri", k["redirect_uri"]), ("code_verifier", k["verifier"])]
+            granted = k["resources"]
+        else:
+            ps += [("code", token(43)), ("redirect_uri", real_value()), ("code_verifier", token(50))]
+    elif grant == "refresh_token":
+        mine = [t for t in T.reg_refresh if t[1] is c]
+        pick = rnd.choice(mine) if mine and rnd.random() < 0.85 else (
+            rnd.choice(T.reg_refresh) if T.reg_refresh and rnd.random() < 0.7 else None)
+        ps.append(("refresh_token", pick[2] if pick else any_token()))
+        granted = pick[3] if pick else None
+        real = bool(pick and pick[1] is c)
+        if pick and pick in T.reg_refresh and rnd.random() < 0.9:
+            T.reg_refresh.remove(pick)  # single use (a reuse now and then revokes the family)
+    elif grant == "password":
+        login, pw = rnd.choice([PERSON, DECOY, (DECOY[0], text())])
+        ps += [("username", login), ("password", pw)]
+    elif grant.endswith("token-exchange"):
+        ps += [("subject_token", any_token()),
+               ("subject_token_type", "urn:ietf:params:oauth:token-type:access_token")]
+    if app and rnd.random() < 0.3:
+        ps.append(("scope", " ".join(rnd.sample(app["scopes"] + ["openid", "profile"] + (
+            ["nope"] if rnd.random() < 0.2 else []), rnd.randint(1, 2)))))
+    if rnd.random() < (0.25 if real else 0.4 if app and app["resources"] else 0.1):
+        ps += resource_params(app, granted)
+    reg_client_auth(c, ps, r.headers, wrong=0.12 if real else 0.25)
+    r.info = {"grant": grant, "client": c, "resources": granted}
+    r.form(mutate(ps, calm=0.65 if real else 0.45) if rnd.random() < 0.92 else garbage_pairs(),
+           kinds=(0.6, 0.9))
+
+    def after(a):
+        body = a.json() if a.status == 200 else None
+        if isinstance(body, dict) and isinstance(body.get("refresh_token"), str) and app and c:
+            res = [v for k, v in ps if k == "resource" and v in app["resources"]] or granted or []
+            T.keep(T.reg_refresh, (app["id"], c, body["refresh_token"], res))
+        if isinstance(body, dict) and "access_token" in body:
+            T.counts[f"registered clients' tokens ({sent_grant(r)})"] += 1
+    r.after = after
+    return r
+
+
+def door_admin_clients():
+    """The admin API's clients of an app and its initial access tokens, mostly with the admin
+    session (which never changes or deletes the setup's clients: see harms_admin)."""
+    x = rnd.random()
+    app = rnd.choice(reg_apps()) if x < 0.8 else rnd.choice(T.apps) if x < 0.92 else None
+    seg = app_segment(app) if app or rnd.random() < 0.5 else f"fzx-{rnd.randint(0, 999)}"
+    op = rnd.choices(["list", "create", "read", "patch", "delete", "secret", "iat"], [3, 4, 3, 4, 2, 2, 2])[0]
+    c = None
+    if op in ("read", "patch", "delete", "secret"):
+        c = pick_client(app, setup_share=0.3 if op == "read" else 0.12, bogus=0.12)
+        if c and rnd.random() < 0.9:
+            app, seg = app_by_id(c["app"]), c["app"]
+    cid = c["client_id"] if c else bogus_client_id()
+    base = f"/api/v1/apps/{seg}"
+    item = f"{base}/clients/{urllib.parse.quote(cid, safe='')}"
+    method, path, door, body = {
+        "list": ("GET", f"{base}/clients", "GET /api/v1/apps/{app}/clients", None),
+        "create": ("POST", f"{base}/clients", "POST /api/v1/apps/{app}/clients",
+                   break_metadata(valid_metadata(app), calm=0.45)),
+        "read": ("GET", item, "GET /api/v1/apps/{app}/clients/{client_id}", None),
+        "patch": ("PATCH", item, "PATCH /api/v1/apps/{app}/clients/{client_id}",
+                  break_metadata({k: v for k, v in valid_metadata(app).items() if rnd.random() < 0.4},
+                                 calm=0.4)),
+        "delete": ("DELETE", item, "DELETE /api/v1/apps/{app}/clients/{client_id}", None),
+        "secret": ("POST", item + "/secret", "POST /api/v1/apps/{app}/clients/{client_id}/secret", None),
+        "iat": ("POST", f"{base}/initial-access-tokens", "POST /api/v1/apps/{app}/initial-access-tokens",
+                rnd.choice([{"expires_in": rnd.choice([60, 3600, 86400, 2592000, 59, 2592001, 0, -1, 10 ** 20,
+                                                       "3600", 1.5, None, text()])}, {},
+                            {"expires_in": 600, "scope": "x"}, [600], None])),
+    }[op]
+    r = Req(door, method, path, app)
+    r.reg = c if c and app and c["app"] == app["id"] and cid == c["client_id"] else None
+    if op == "list" and rnd.random() < 0.3:
+        r.query([(k, value()) for k in rnd.sample(["limit", "offset", "q"], rnd.randint(1, 2))])
+    if body is not None or (method != "GET" and rnd.random() < 0.2):
+        r.data = metadata_body(body) if body is not None else text().encode("utf-8", "replace")
+        r.headers["Content-Type"] = rnd.choice(["application/json"] * 9 + ["text/plain"])
+    auth = rnd.random()
+    if auth < 0.72:
+        r.cookie = T.admin_cookie
+    elif auth < 0.82:
+        r.cookie = T.live_person()
+    elif auth < 0.92:
+        r.headers["Authorization"] = "Bearer " + any_token()
+    r.browser = True
+
+    def after(a):
+        j = a.json() if a.status in (200, 201) else None
+        if op == "iat" and a.status == 201 and isinstance(j, dict) and app:
+            if isinstance(j.get("initial_access_token"), str):
+                T.keep(T.iats.setdefault(app["id"], []), j["initial_access_token"], cap=5)
+            T.counts["initial access tokens issued"] += 1
+        elif op == "create" and a.status == 201 and app:
+            n = client_record(app["id"], j)
+            if n:
+                T.keep(T.reg_pool, n, cap=40)
+                T.counts["clients added by the admin API"] += 1
+        if not c or c["setup"] or c not in T.reg_pool:
+            return
+        if op == "delete" and a.status == 204:
+            T.reg_pool.remove(c)
+            T.counts["clients deleted by the admin API"] += 1
+        elif op == "secret" and a.status == 200 and isinstance(j, dict):
+            c["secret"] = j.get("client_secret")
+            T.counts["client secrets rotated"] += 1
+        elif op == "patch" and a.status == 200:
+            n = client_record(c["app"], j)
+            if n:
+                c.update({k: n[k] for k in ("auth", "grants", "redirects", "meta")})
+                if n["secret"]:
+                    c["secret"] = n["secret"]
+                elif n["auth"] in ("none", "private_key_jwt"):
+                    c["secret"] = None
+                T.counts["clients changed by the admin API"] += 1
+    r.after = after
+    return r
+
+
 DOORS = [(16, door_authorize), (8, door_consent), (18, door_token), (8, door_introspect_revoke),
          (5, door_userinfo), (5, door_public), (6, door_logout), (3, door_withdraw), (8, door_page),
-         (3, door_app_form), (10, door_sfn), (7, door_admin_api), (2, door_odd_method)]
+         (3, door_app_form), (10, door_sfn), (7, door_admin_api), (2, door_odd_method),
+         (6, door_register), (4, door_register_manage), (6, door_reg_token), (5, door_admin_clients)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -964,6 +1725,10 @@ def harms_admin(r):
     if path == "/api/v1/import":
         return "dry_run=true" not in r.path
     in_path = set(re.split(r"[/?&=]", urllib.parse.unquote(r.path).lower()))
+    if re.match(r"^/api/v1/apps/[^/]+/(clients|initial-access-tokens)(/|$)", path):
+        # An app's clients and initial access tokens: its id only says where; what must not be
+        # changed are the setup's clients (named by their ids).
+        in_path.discard(urllib.parse.unquote(path.split("/")[4]).lower())
     in_body = set(re.findall(r"[\w.@-]+", urllib.parse.unquote((r.data or b"").decode("utf-8", "replace")).lower()))
     return bool(in_path & T.protected_ids or in_body & (T.protected_ids | T.protected_names))
 
@@ -995,7 +1760,7 @@ def finish(r):
     if rnd.random() < 0.1:
         r.headers[rnd.choice(["X-Forwarded-For", "Forwarded", "X-Forwarded-Proto", "Host"])] = text()
     addr = rnd.random()
-    source = "127.0.0.2" if addr < 0.3 else f"127.{rnd.randint(0, 255)}.{rnd.randint(0, 255)}.{rnd.randint(2, 254)}"
+    source = "127.0.0.2" if addr < r.fixed_share else f"127.{rnd.randint(0, 255)}.{rnd.randint(0, 255)}.{rnd.randint(2, 254)}"
     return source if SPREAD else None
 
 
@@ -1024,13 +1789,28 @@ def outcome(r, a):
     return str(st)
 
 
+def sent_grant(r):
+    """The grant_type a token request sent (a mutation may have changed the intended one)."""
+    try:
+        if r.headers.get("Content-Type") == "application/json":
+            g = json.loads(r.data).get("grant_type")
+        else:
+            g = urllib.parse.parse_qs((r.data or b"").decode()).get("grant_type", [None])[0]
+    except (ValueError, AttributeError, UnicodeDecodeError):
+        g = None
+    return str(g)[:40] if g is not None else "?"
+
+
 def harvest(r, a):
     """Codes, tokens and ID tokens the server gave out, to aim later requests with."""
     appid = r.app["id"] if r.app else None
     if 300 <= a.status < 400 and r.info and appid:
         split = urllib.parse.urlsplit(a.location)
         q = dict(urllib.parse.parse_qsl(split.query + "&" + split.fragment))
-        if "code" in q:
+        if "code" in q and r.app["kind"] == "registered":
+            T.keep(T.reg_codes, dict(r.info, code=q["code"]))
+            T.counts["codes obtained (registered clients)"] += 1
+        elif "code" in q:
             T.keep(T.codes, dict(r.info, code=q["code"]))
             T.counts["codes obtained"] += 1
         if "access_token" in q:
@@ -1040,7 +1820,7 @@ def harvest(r, a):
             T.keep(T.id_tokens, (appid, q["id_token"], q.get("scope", "")))
     body = a.json() if a.status == 200 and r.door.startswith("POST /oauth2/token") else None
     if isinstance(body, dict) and appid:
-        T.counts[f"tokens issued ({r.info['grant'] if r.info else '?'})"] += 1
+        T.counts[f"tokens issued ({sent_grant(r)})"] += 1
         for k, pool in (("access_token", T.access), ("refresh_token", T.refresh), ("id_token", T.id_tokens)):
             if isinstance(body.get(k), str):
                 T.keep(pool, (appid, body[k], str(body.get("scope", ""))))
@@ -1069,6 +1849,9 @@ def describe(r, seq, source):
             f"\n      headers: {hdrs or '-'}\n      body: {shorten(r.data)}")
 
 
+RESOURCE_PARAM = re.compile(rb'[?&]resource=|"resource"\s*:')
+
+
 def main():
     print(f"fuzz_http: seed {SEED} (replay: FUZZ_SEED={SEED} python3 scripts/fuzz_http.py {URL} {SECONDS:g})",
           flush=True)
@@ -1087,7 +1870,7 @@ def main():
     weights = [w for w, _ in DOORS]
     doors = [d for _, d in DOORS]
     stats = defaultdict(lambda: {"n": 0, "real": 0, "past": 0, "session": 0, "signed_in": 0,
-                                 "out": Counter()})
+                                 "client": 0, "resource": 0, "out": Counter()})
     deadline, sent, refused, bad = time.time() + SECONDS, 0, 0, []
     seq = 0
     while time.time() < deadline:
@@ -1130,18 +1913,35 @@ def main():
                     msg = f"FAIL seed={SEED} request #{seq}: signing the admin in again failed: {e!r}"
                     print(msg, flush=True)
                     bad.append(msg)
+        s["client"] += r.reg is not None
+        s["resource"] += bool(RESOURCE_PARAM.search(r.path.encode(errors="replace") + b"&" + (r.data or b"")))
         harvest(r, a)
+        if r.after:
+            r.after(a)
         if a.status >= 500:
             msg = f"FAIL {describe(r, seq, source)}\n      → {a.status}: {shorten(a.body, 300)}"
             print(msg, flush=True)
             bad.append(msg)
+    try:
+        for b in T.setup_clients_changed():
+            msg = f"FAIL seed={SEED}: a registered client of the setup was deleted or changed: {b}"
+            print(msg, flush=True)
+            bad.append(msg)
+    except (SetupError, *DROPPED) as e:
+        msg = f"FAIL seed={SEED}: checking the setup's registered clients failed: {e!r}"
+        print(msg, flush=True)
+        bad.append(msg)
     print(f"\nhostile input summary (seed {SEED}): {sent} requests in {time.time() - started:.0f}s, "
           f"{refused} not sendable, {len(bad)} failures")
-    print("  door: requests | at a real app (past 'unknown app') | with a session (signed in) | outcomes")
+    print("  door: requests | at a real app (past 'unknown app') | with a session (signed in) | outcomes"
+          " [naming a real registered client; with a resource parameter]")
     for door in sorted(stats):
         s = stats[door]
         outs = ", ".join(f"{k}:{v}" for k, v in s["out"].most_common(7))
-        print(f"  {door}: {s['n']} | {s['real']} ({s['past']}) | {s['session']} ({s['signed_in']}) | {outs}")
+        extra = "; ".join(f"{what} {s[k]}" for k, what in (("client", "registered client"), ("resource", "resource"))
+                          if s[k])
+        print(f"  {door}: {s['n']} | {s['real']} ({s['past']}) | {s['session']} ({s['signed_in']}) | {outs}"
+              + (f" [{extra}]" if extra else ""))
     print("  " + ", ".join(f"{k}: {v}" for k, v in sorted(T.counts.items())))
     if bad:
         print(f"\n{len(bad)} failures (seed {SEED}; replay with FUZZ_SEED={SEED}):")

@@ -225,7 +225,8 @@ fn loopback_parts(uri: &str, localhost: bool) -> Option<(&str, &str)> {
     let after = match after.strip_prefix(':') {
         Some(p) => {
             let end = p.find(|c: char| !c.is_ascii_digit()).unwrap_or(p.len());
-            if end == 0 {
+            // A port a socket can have: 1-65535.
+            if !p[..end].parse::<u16>().is_ok_and(|port| port > 0) {
                 return None;
             }
             &p[end..]
@@ -274,6 +275,9 @@ mod tests {
         let ip = RedirectUri::parse("http://127.0.0.1/cb").unwrap();
         assert!(ip.matches("http://127.0.0.1:49152/cb"));
         assert!(!ip.matches("http://127.0.0.1:49152/other"));
+        for port in ["0", "65536", "99999999999"] {
+            assert!(!ip.matches(&format!("http://127.0.0.1:{port}/cb")), "{port}");
+        }
         let name = RedirectUri::parse("http://localhost:4444/callback").unwrap();
         assert!(!name.matches("http://localhost:5555/callback"));
         assert!(name.matches_any_loopback("http://localhost:5555/callback"));
