@@ -24,7 +24,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// How long an initial access token is valid.
-#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InitialAccessTokenRequest {
     /// Seconds, 60 .. 2,592,000 (30 days); default 86,400.
@@ -40,13 +40,8 @@ pub async fn initial_access_token(
     State(s): State<Services>,
     Actor(p): Actor,
     Path(app): Path<String>,
-    body: axum::body::Bytes,
+    ApiJson(req): ApiJson<InitialAccessTokenRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let req: InitialAccessTokenRequest = if body.is_empty() {
-        InitialAccessTokenRequest::default()
-    } else {
-        super::extract::parse_json(&body)?
-    };
     let secs = req.expires_in.unwrap_or(86_400);
     if !(60..=2_592_000).contains(&secs) {
         return Err(ApiError::validation(
