@@ -276,7 +276,10 @@ mod tests {
         assert!(ip.matches("http://127.0.0.1:49152/cb"));
         assert!(!ip.matches("http://127.0.0.1:49152/other"));
         for port in ["0", "65536", "99999999999"] {
-            assert!(!ip.matches(&format!("http://127.0.0.1:{port}/cb")), "{port}");
+            assert!(
+                !ip.matches(&format!("http://127.0.0.1:{port}/cb")),
+                "{port}"
+            );
         }
         let name = RedirectUri::parse("http://localhost:4444/callback").unwrap();
         assert!(!name.matches("http://localhost:5555/callback"));
