@@ -170,26 +170,8 @@ impl Services {
                 m.remove("response_types");
             }
         }
-        c.metadata = check_metadata(&app, &merged).map_err(invalid)?;
-        let secret =
-            (c.metadata.needs_secret() && c.secret_hash.is_none()).then(|| random_token(32));
-        if let Some(s) = &secret {
-            c.secret_hash = Some(sha256_hex(s));
-        }
-        if !c.metadata.needs_secret() {
-            c.secret_hash = None;
-        }
-        sqlx::query(
-            "UPDATE app_clients SET metadata = $1, secret_hash = $2, updated_at = $3 WHERE client_id = $4 AND app_id = $5",
-        )
-        .bind(serde_json::to_string(&c.metadata).unwrap_or_default())
-        .bind(c.secret_hash.as_deref())
-        .bind(now())
-        .bind(client_id)
-        .bind(app_id)
-        .execute(&self.store.writer)
-        .await?;
-        self.seen.invalidate_all();
+        let metadata = check_metadata(&app, &merged).map_err(invalid)?;
+        let secret = self.store_metadata(&mut c, metadata).await?;
         self.audit_client(actor, "client.update", &c).await?;
         Ok((c.into(), secret))
     }

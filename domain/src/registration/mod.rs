@@ -355,10 +355,20 @@ impl Services {
         }
         let app = self.registering_app(app_id).await?;
         let metadata = check_metadata(&app, body)?;
-        let new_secret = match (metadata.needs_secret(), c.secret_hash.is_some()) {
-            (true, false) => Some(random_token(32)),
-            _ => None,
-        };
+        let new_secret = self.store_metadata(&mut c, metadata).await?;
+        Ok(self.registration_document(&c, new_secret.as_deref(), None))
+    }
+
+    /// Replaces a client's metadata (already checked): a client that now authenticates with a
+    /// secret and had none gets one (returned, to be shown once); one that no longer does
+    /// loses it.
+    pub(crate) async fn store_metadata(
+        &self,
+        c: &mut RegisteredClient,
+        metadata: ClientMetadata,
+    ) -> crate::Result<Option<String>> {
+        let new_secret =
+            (metadata.needs_secret() && c.secret_hash.is_none()).then(|| random_token(32));
         if !metadata.needs_secret() {
             c.secret_hash = None;
         }
@@ -372,12 +382,12 @@ impl Services {
         .bind(serde_json::to_string(&c.metadata).unwrap_or_default())
         .bind(c.secret_hash.as_deref())
         .bind(now())
-        .bind(client_id)
-        .bind(app_id)
+        .bind(&c.client_id)
+        .bind(&c.app_id)
         .execute(&self.store.writer)
         .await?;
         self.clients_changed();
-        Ok(self.registration_document(&c, new_secret.as_deref(), None))
+        Ok(new_secret)
     }
 
     /// `DELETE /oauth2/register/{app}/{client_id}` (RFC 7592 §2.3): the client and every
