@@ -125,8 +125,32 @@ struct Checked {
     redirect_uri: String,
     fragment: bool,
     state: Option<String>,
-    /// A registered client's name, if it gave one.
-    client_name: Option<Option<String>>,
+    /// Who a registered client says it is, for the consent page (`client_label`).
+    client: Option<String>,
+}
+
+/// How the consent page names a registered client: its name (if it gave one), the host of
+/// its metadata document (which vouches for the name) and the host it returns to.
+fn client_label(c: &crate::registration::RegisteredClient, redirect_uri: &str) -> String {
+    let host = |u: &str| {
+        url::Url::parse(u)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .unwrap_or_default()
+    };
+    let back = host(redirect_uri);
+    match (&c.metadata.client_name, c.document) {
+        (Some(n), true) => format!(
+            "{n}, published by {} (returns to {back})",
+            host(&c.client_id)
+        ),
+        (None, true) => format!(
+            "A client published by {} (returns to {back})",
+            host(&c.client_id)
+        ),
+        (Some(n), false) => format!("{n} (returns to {back})"),
+        (None, false) => format!("A client that returns to {back}"),
+    }
 }
 
 impl Checked {
@@ -170,7 +194,7 @@ impl Services {
         let client_ok = match app.client_id_type {
             ClientIdType::Registered => {
                 registered_client = self
-                    .registered_client(&app.app_id, client_id)
+                    .app_client(&app, client_id)
                     .await
                     .map_err(|e| AuthorizeOutcome::Failed(e.into()))?;
                 match &registered_client {
@@ -229,16 +253,16 @@ impl Services {
         };
         let fragment = ResponseType::parse(req.response_type.as_deref())
             .is_some_and(|r| r != ResponseType::Code);
-        let client_name = registered_client
+        let client = registered_client
             .as_ref()
-            .map(|c| c.metadata.client_name.clone());
+            .map(|c| client_label(c, &redirect_uri));
         Ok(Checked {
             app,
             client_id: client_id.to_string(),
             redirect_uri,
             fragment,
             state: req.state.clone(),
-            client_name,
+            client,
         })
     }
 
@@ -423,16 +447,7 @@ impl Services {
                             _ => {
                                 return Ok(AuthorizeOutcome::Consent {
                                     app_name: c.app.name.clone(),
-                                    client: c.client_name.as_ref().map(|name| {
-                                        let host = url::Url::parse(&c.redirect_uri)
-                                            .ok()
-                                            .and_then(|u| u.host_str().map(str::to_string))
-                                            .unwrap_or_default();
-                                        match name {
-                                            Some(n) => format!("{n} (returns to {host})"),
-                                            None => format!("A client that returns to {host}"),
-                                        }
-                                    }),
+                                    client: c.client.clone(),
                                     administrative,
                                     scopes: scopes
                                         .iter()

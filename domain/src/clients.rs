@@ -398,7 +398,7 @@ impl Services {
         creds: &ClientCredentials,
     ) -> Result<Client, OAuthError> {
         let fail = || invalid_client(creds.via_basic, "client authentication failed");
-        let Some(c) = self.registered_client(&app.app_id, client_id).await? else {
+        let Some(c) = self.app_client(app, client_id).await? else {
             return Err(fail());
         };
         let ok = match c.metadata.token_endpoint_auth_method.as_str() {
@@ -435,7 +435,9 @@ impl Services {
         if !ok {
             return Err(fail());
         }
-        self.touch_registered(&c).await?;
+        if !c.document {
+            self.touch_registered(&c).await?;
+        }
         Ok(Client::Registered {
             public: c.metadata.token_endpoint_auth_method == "none",
             grant_types: c.metadata.grant_types,

@@ -60,6 +60,8 @@ pub struct AppConfig {
     pub resources: Vec<String>,
     #[serde(default = "defaults::client_registration")]
     pub client_registration: String,
+    #[serde(default)]
+    pub client_id_metadata_documents: bool,
     #[serde(default = "defaults::token_type")]
     pub token_type: String,
     #[serde(default)]
@@ -200,6 +202,7 @@ impl From<crate::apps::App> for AppConfig {
             post_logout_redirect_uris: a.post_logout_redirect_uris,
             resources: a.resources,
             client_registration: a.client_registration.as_str().to_string(),
+            client_id_metadata_documents: a.client_id_metadata_documents,
             token_type: a.token_type.as_str().to_string(),
             auth_methods: a
                 .auth_methods
@@ -231,6 +234,7 @@ impl From<AppConfig> for AppFields {
             post_logout_redirect_uris: Some(a.post_logout_redirect_uris),
             resources: Some(a.resources),
             client_registration: Some(a.client_registration),
+            client_id_metadata_documents: Some(a.client_id_metadata_documents),
             token_type: Some(a.token_type),
             auth_methods: Some(a.auth_methods),
             token_lifetime_secs: Some(a.token_lifetime_secs),

@@ -18,6 +18,7 @@ pub mod housekeeping;
 pub mod jwks;
 pub mod keys;
 pub mod names;
+pub mod net;
 pub mod oauth;
 pub mod oidc;
 pub mod registration;
@@ -78,6 +79,9 @@ pub struct ServicesInner {
     pub registration_cap: std::sync::atomic::AtomicUsize,
     /// How long a self-registered client may stay unused before housekeeping deletes it.
     pub registration_idle: std::sync::atomic::AtomicI64,
+    /// Outbound HTTPS that cannot be pointed at the inside (client ID metadata documents).
+    pub outbound: net::Outbound,
+    pub(crate) documents: registration::documents::DocumentCache,
 }
 
 impl Services {
@@ -109,6 +113,8 @@ impl Services {
             client_flights: Default::default(),
             registration_cap: std::sync::atomic::AtomicUsize::new(1000),
             registration_idle: std::sync::atomic::AtomicI64::new(30 * 86_400),
+            outbound: Default::default(),
+            documents: Default::default(),
         }))
     }
 

@@ -205,6 +205,10 @@ pub struct App {
     /// Dynamic client registration (RFC 7591); only for Client ID Type `registered`.
     #[serde(default)]
     pub client_registration: ClientRegistration,
+    /// Clients may name themselves by an https URL whose client ID metadata document says who
+    /// they are (redirect URIs, name); only for Client ID Type `registered`.
+    #[serde(default)]
+    pub client_id_metadata_documents: bool,
     pub token_type: TokenType,
     pub auth_methods: Vec<AuthMethod>,
     pub token_lifetime_secs: i64,
@@ -233,6 +237,7 @@ impl App {
             post_logout_redirect_uris: vec![],
             resources: vec![],
             client_registration: ClientRegistration::Off,
+            client_id_metadata_documents: false,
             token_type: TokenType::JwtRs256,
             auth_methods: vec![AuthMethod::ClientCredentials],
             token_lifetime_secs: DEFAULT_LIFETIME,

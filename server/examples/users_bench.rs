@@ -41,6 +41,8 @@ async fn main() -> anyhow::Result<()> {
         registration_max_clients: 1000,
         registration_rate: 20,
         registration_idle_days: 30,
+        cimd_allow_hosts: vec![],
+        outbound_ca_file: None,
         session_idle_timeout: 1800,
         session_absolute_timeout: 43200,
         secret_key: vec!["test-system-secret-0123456789abcdefghij".into()],

@@ -59,6 +59,15 @@ pub struct Config {
     /// Registrations a client address may send an instance per minute.
     #[arg(long, env = "GATEHOUSE_REGISTRATION_RATE", default_value_t = 20)]
     pub registration_rate: u32,
+    /// Hosts whose client ID metadata documents may be fetched from private, loopback or
+    /// link-local addresses (comma-separated host names). Default: none — documents come
+    /// only from public addresses.
+    #[arg(long, env = "GATEHOUSE_CIMD_ALLOW_HOSTS", value_delimiter = ',')]
+    pub cimd_allow_hosts: Vec<String>,
+    /// A PEM file of certificate authorities trusted for outbound HTTPS (client ID metadata
+    /// documents) beside the system's.
+    #[arg(long, env = "GATEHOUSE_OUTBOUND_CA_FILE")]
+    pub outbound_ca_file: Option<std::path::PathBuf>,
     /// Days a self-registered client may stay unused before housekeeping deletes it.
     #[arg(long, env = "GATEHOUSE_REGISTRATION_IDLE_DAYS", default_value_t = 30)]
     pub registration_idle_days: i64,
@@ -134,6 +143,8 @@ impl std::fmt::Debug for Config {
             .field("registration_max_clients", &self.registration_max_clients)
             .field("registration_rate", &self.registration_rate)
             .field("registration_idle_days", &self.registration_idle_days)
+            .field("cimd_allow_hosts", &self.cimd_allow_hosts)
+            .field("outbound_ca_file", &self.outbound_ca_file)
             .field("session_idle_timeout", &self.session_idle_timeout)
             .field("session_absolute_timeout", &self.session_absolute_timeout)
             .field("header_timeout", &self.header_timeout)

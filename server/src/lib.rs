@@ -85,6 +85,8 @@ pub enum StartError {
     Database(domain::store::StoreOpenError),
     #[error("GATEHOUSE_SECRET_KEY: {0}")]
     Secret(String),
+    #[error("GATEHOUSE_OUTBOUND_CA_FILE: {0}")]
+    OutboundCa(String),
     #[error("cannot prepare the signing keys: {0}")]
     Keys(domain::DomainError),
     #[error("GATEHOUSE_ADMIN_USER / GATEHOUSE_ADMIN_PASSWORD: cannot create the first administrator: {0}")]
@@ -123,6 +125,17 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
         config.registration_idle_days.max(1) * 86_400,
         std::sync::atomic::Ordering::Relaxed,
     );
+    services.allow_document_hosts(&config.cimd_allow_hosts);
+    if let Some(path) = &config.outbound_ca_file {
+        let pem = std::fs::read(path)
+            .map_err(|e| format!("{}: {e}", path.display()))
+            .and_then(|pem| services.outbound.trust_pem(&pem))
+            .map_err(StartError::OutboundCa)?;
+        tracing::info!(
+            certificates = pem,
+            "extra certificate authorities for outbound HTTPS"
+        );
+    }
     services
         .ensure_signing_key()
         .await

@@ -265,6 +265,7 @@ fn AppEditor(data: EditorData, sections: Sections) -> impl IntoView {
     let category = RwSignal::new(a.category.clone());
     let client_id_type = RwSignal::new(a.client_id_type);
     let registration = RwSignal::new(a.client_registration);
+    let documents = RwSignal::new(a.client_id_metadata_documents);
     let allowed = RwSignal::new(a.allowed_clients.join("\n"));
     let issuer = RwSignal::new(if a.issuer_is_default {
         String::new()
@@ -348,6 +349,7 @@ fn AppEditor(data: EditorData, sections: Sections) -> impl IntoView {
             category: category.get_untracked(),
             client_id_type: client_id_type.get_untracked(),
             client_registration: registration.get_untracked(),
+            client_id_metadata_documents: documents.get_untracked(),
             allowed_clients: allowed
                 .get_untracked()
                 .lines()
@@ -504,6 +506,9 @@ fn AppEditor(data: EditorData, sections: Sections) -> impl IntoView {
                             }).collect_view()}
                         </fieldset>
                         <p class="muted">"Clients such as MCP clients and AI tools register themselves at "<code>"/oauth2/register/{app}"</code>" and get their own client id, redirect URIs and grant types."</p>
+                        <label class="choice"><input type="checkbox" name="client_id_metadata_documents" value="on" aria-describedby="cimd-help" checked=documents.get_untracked() bind:checked=documents/>"Accept client ID metadata documents"</label>
+                        <p class="muted" id="cimd-help">"A client may use the https URL of a JSON document as its client id; Gatehouse fetches the document and takes the client's name and redirect URIs from it. The sign-in consent shows the document's host."</p>
+                        <span class="field-error" role="alert">{move || err("client_id_metadata_documents".into())}</span>
                         {(!is_new).then(|| view! { <p><a href=format!("/admin/apps/{}/clients", id_for_links)>"Clients of this app"</a></p> })}
                         <span class="field-error" role="alert">{move || err("client_registration".into())}</span>
                     </div>

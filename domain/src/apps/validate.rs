@@ -164,6 +164,15 @@ impl Draft {
                 "clients register themselves only with an app whose Client ID Type is registered",
             ));
         }
+        if let Some(v) = f.client_id_metadata_documents {
+            a.client_id_metadata_documents = v;
+        }
+        if a.client_id_metadata_documents && a.client_id_type != ClientIdType::Registered {
+            return Err(DomainError::invalid(
+                "client_id_metadata_documents",
+                "client ID metadata documents are taken only by an app whose Client ID Type is registered",
+            ));
+        }
         if let Some(list) = f.resources {
             // RFC 8707 §2: an absolute URI without a fragment, as a redirect URI is.
             a.resources = uri_list("resources", &list, "resources")?;

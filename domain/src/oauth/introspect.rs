@@ -117,7 +117,12 @@ impl Services {
         // a person's, as long as the person may use the app.
         // A registered client's tokens end with the client.
         let registered = app.client_id_type == crate::apps::ClientIdType::Registered;
+        // A client described by a metadata document is not stored: its tokens live while the
+        // app takes documents (no fetch here; the document was checked when they were issued).
+        let document = app.client_id_metadata_documents
+            && crate::registration::documents::document_url(&info.client_id).is_some();
         let may_use = if registered
+            && !document
             && self
                 .registered_client(&app.app_id, &info.client_id)
                 .await?

@@ -6,6 +6,7 @@
 //! guessable secrets, and keeps Argon2 off the token endpoint.
 
 mod admin;
+pub mod documents;
 mod metadata;
 
 pub use admin::ClientView;
@@ -84,9 +85,26 @@ pub struct RegisteredClient {
     pub created_by: String,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
+    /// Described by a client ID metadata document at `client_id`, not stored here.
+    pub document: bool,
 }
 
 impl RegisteredClient {
+    /// The client a metadata document at `client_id` describes.
+    pub(crate) fn from_document(app: &App, client_id: &str, metadata: ClientMetadata) -> Self {
+        RegisteredClient {
+            client_id: client_id.to_string(),
+            app_id: app.app_id.clone(),
+            metadata,
+            secret_hash: None,
+            registration_token_hash: None,
+            created_by: "metadata document".into(),
+            created_at: 0,
+            last_used_at: None,
+            document: true,
+        }
+    }
+
     pub fn has_grant(&self, grant: &str) -> bool {
         self.metadata.grant_types.iter().any(|g| g == grant)
     }
@@ -207,6 +225,7 @@ impl Services {
             created_by: created_by.to_string(),
             created_at: t,
             last_used_at: None,
+            document: false,
         };
         sqlx::query(
             "INSERT INTO app_clients (client_id, app_id, metadata, secret_hash, registration_token_hash, created_by, created_at, updated_at) \
@@ -277,6 +296,7 @@ impl Services {
             created_by: row.try_get("created_by")?,
             created_at: row.try_get("created_at")?,
             last_used_at: row.try_get("last_used_at")?,
+            document: false,
         }))
     }
 

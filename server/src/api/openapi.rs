@@ -203,6 +203,8 @@ fn constrained() -> Value {
             "category": text(0, 64),
             "client_id_type": {"type": "string", "enum": ["anything", "list", "confidential", "registered"]},
             "client_registration": {"type": "string", "enum": ["off", "token", "open"]},
+            "client_id_metadata_documents": {"type": "boolean", "description":
+                "Take an https client_id as a client ID metadata document (Client ID Type registered only)."},
             "allowed_clients": {"type": "array", "items": {"type": "string",
                 "pattern": trimmed(&format!("[^{WS}]{{1,128}}"))}},
             "issuer": {"type": "string", "maxLength": 1024, "description":

@@ -87,9 +87,8 @@ pub(super) fn document(base: &str, app: &App) -> Value {
         doc["registration_endpoint"] = json!(url("register"));
     }
     if app.client_id_type == ClientIdType::Registered {
-        // Client ID metadata documents (an https client_id fetched as the client's metadata)
-        // are not taken yet: clients register instead.
-        doc["client_id_metadata_document_supported"] = json!(false);
+        // Whether an https client_id is fetched as the client's metadata document (SPEC §3b).
+        doc["client_id_metadata_document_supported"] = json!(app.client_id_metadata_documents);
     }
     if matches!(
         app.client_id_type,

@@ -67,6 +67,8 @@ pub fn config(database_url: &str) -> Config {
         registration_max_clients: 1000,
         registration_rate: 20,
         registration_idle_days: 30,
+        cimd_allow_hosts: vec![],
+        outbound_ca_file: None,
         session_idle_timeout: 1800,
         session_absolute_timeout: 43200,
         secret_key: vec!["test-system-secret-0123456789abcdefghij".into()],
@@ -91,8 +93,15 @@ pub async fn start(cfg: Config) -> (String, domain::Services) {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// `spawn_app` with settings changed by `edit`.
+pub async fn spawn_app_with(edit: impl FnOnce(&mut Config)) -> TestApp {
     let (db, dir) = fresh_database().await;
-    let (url, services) = start(config(&db)).await;
+    let mut cfg = config(&db);
+    edit(&mut cfg);
+    let (url, services) = start(cfg).await;
     let db_url = db.clone();
     let admin = client();
     let res = sign_in(&admin, &url, "admin", ADMIN_PASSWORD, "/admin").await;

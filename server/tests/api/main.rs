@@ -6,6 +6,7 @@ mod authorize;
 mod cli;
 mod delegation;
 mod directory;
+mod documents;
 mod faults;
 mod foundation;
 mod hardening;

@@ -760,6 +760,7 @@ async fn export_lists_apps_roles_and_users_sorted_with_hashes_only_when_asked() 
             "post_logout_redirect_uris": [],
             "resources": [],
             "client_registration": "off",
+            "client_id_metadata_documents": false,
             "token_type": "opaque",
             "auth_methods": ["client_credentials", "authorization_code"],
             "token_lifetime_secs": 3600,

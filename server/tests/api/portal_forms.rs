@@ -373,3 +373,74 @@ async fn clients_are_added_rotated_and_deleted_with_plain_forms() {
     let (_, list) = app.api(Method::GET, "/api/v1/apps/reg/clients", None).await;
     assert_eq!(list, json!([]));
 }
+
+/// The registered-clients switches of the app screen, saved by a plain post: registration and
+/// client ID metadata documents on, shown checked, and off again when the box is left empty.
+#[tokio::test]
+async fn the_app_form_switches_client_id_metadata_documents() {
+    let app = spawn_app().await;
+    let base = [
+        ("is_new", "true"),
+        ("app_id", "tools"),
+        ("name", "Tools"),
+        ("client_id_type", "registered"),
+        ("client_registration", "open"),
+        ("token_type", "jwt_rs256"),
+        ("auth_methods", "authorization_code"),
+        ("token_lifetime", "1"),
+        ("token_lifetime_unit", "hours"),
+        ("refresh_lifetime", "30"),
+        ("refresh_lifetime_unit", "days"),
+        ("user_access_roles", "Everybody"),
+    ];
+    let mut form = base.to_vec();
+    form.push(("client_id_metadata_documents", "on"));
+    form.push(("op", "save"));
+    let res = post_form(&app, "/admin/apps/new", &form).await;
+    assert_eq!(res.status(), 303);
+    let (_, a) = app.api(Method::GET, "/api/v1/apps/tools", None).await;
+    assert_eq!(
+        (
+            a["client_registration"].as_str(),
+            a["client_id_metadata_documents"].as_bool()
+        ),
+        (Some("open"), Some(true)),
+        "{a}"
+    );
+    let html = app
+        .admin
+        .get(format!("{}/admin/apps/tools", app.url))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    let input = html
+        .split("<input")
+        .find(|i| i.contains("name=\"client_id_metadata_documents\""))
+        .unwrap_or_default();
+    assert!(input.contains("checked"), "{input}");
+    // Unchecked: a browser sends nothing for the box, and the app no longer takes documents.
+    let mut form = base.to_vec();
+    form[0] = ("is_new", "false");
+    form.push(("op", "save"));
+    let res = post_form(&app, "/admin/apps/tools", &form).await;
+    assert_eq!(res.status(), 303);
+    let (_, a) = app.api(Method::GET, "/api/v1/apps/tools", None).await;
+    assert_eq!(a["client_id_metadata_documents"], false, "{a}");
+    // On an app of another Client ID Type the switch is refused with its field.
+    let mut form = base.to_vec();
+    form[1] = ("app_id", "plain");
+    form[3] = ("client_id_type", "anything");
+    form[4] = ("client_registration", "off");
+    form.push(("client_id_metadata_documents", "on"));
+    form.push(("op", "save"));
+    let res = post_form(&app, "/admin/apps/new", &form).await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.expect("html");
+    assert!(
+        html.contains("only by an app whose Client ID Type is registered"),
+        "{html}"
+    );
+}
