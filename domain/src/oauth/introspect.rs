@@ -240,6 +240,44 @@ impl Services {
         }))
     }
 
+    /// Who may look at an app's tokens (RFC 7662 §4: the server decides): a confidential
+    /// client of *this* app — a confidential-client user in one of its roles, or, for an app
+    /// of registered clients, a client an administrator added that proves a secret or a key
+    /// (a resource server). Public and self-registered clients may not: anyone can be one.
+    async fn authenticate_introspector(
+        &self,
+        app: &crate::apps::App,
+        creds: &ClientCredentials,
+        addr: &str,
+    ) -> Result<(), OAuthError> {
+        let registered = match creds.client_id.as_deref().map(str::trim) {
+            Some(id) if app.client_id_type == ClientIdType::Registered && !id.is_empty() => {
+                self.registered_client(&app.app_id, id).await?
+            }
+            _ => None,
+        };
+        let Some(c) = registered else {
+            return self
+                .authenticate_app_client(app, ClientIdType::Confidential, creds, addr)
+                .await
+                .map(|_| ());
+        };
+        self.authenticate_app_client(app, ClientIdType::Registered, creds, addr)
+            .await?;
+        if c.created_by == crate::registration::SELF_REGISTERED
+            || c.metadata.token_endpoint_auth_method == "none"
+        {
+            return Err(OAuthError {
+                basic_challenge: creds.via_basic,
+                ..OAuthError::new(
+                    crate::error::OAuthErrorCode::InvalidClient,
+                    "only a confidential client an administrator added may introspect",
+                )
+            });
+        }
+        Ok(())
+    }
+
     /// `POST /oauth2/introspect/{app}`: the caller is a confidential client of the app.
     pub async fn introspect(
         &self,
@@ -249,9 +287,7 @@ impl Services {
         addr: &str,
     ) -> Result<Option<Arc<TokenInfo>>, OAuthError> {
         let app = self.app_or_404(app_id).await?;
-        // Only a confidential client of *this* app may look at its tokens.
-        self.authenticate_app_client(&app, ClientIdType::Confidential, creds, addr)
-            .await?;
+        self.authenticate_introspector(&app, creds, addr).await?;
         let token = token
             .filter(|t| !t.is_empty())
             .ok_or_else(|| OAuthError::request("token is required"))?;

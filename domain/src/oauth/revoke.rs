@@ -95,6 +95,19 @@ impl Services {
         statements: Vec<sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>>,
     ) -> crate::Result<()> {
         let mut tx = self.store.pool.begin().await?;
+        self.revoke_in(&mut tx, statements).await?;
+        tx.commit().await?;
+        self.seen.invalidate_all();
+        Ok(())
+    }
+
+    /// `revoke_with` inside the caller's transaction (the other instances hear of it when it
+    /// commits); the caller empties `seen` after the commit.
+    pub(crate) async fn revoke_in<'q>(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        statements: Vec<sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>>,
+    ) -> crate::Result<()> {
         for q in statements {
             q.execute(&mut *tx).await?;
         }
@@ -104,8 +117,6 @@ impl Services {
                 .execute(&mut *tx)
                 .await?;
         }
-        tx.commit().await?;
-        self.seen.invalidate_all();
         Ok(())
     }
 

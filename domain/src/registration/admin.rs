@@ -6,9 +6,10 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use super::audit_client;
 use super::{check_metadata, ClientMetadata, RegisteredClient, RegistrationError};
 use crate::apps::ClientIdType;
-use crate::audit::{self, Entry, Who};
+use crate::audit::Who;
 use crate::clock::{now, rfc3339};
 use crate::error::{DomainError, Result};
 use crate::tokens::{random_token, sha256_hex};
@@ -71,22 +72,6 @@ impl Services {
             .ok_or(DomainError::NotFound("client"))
     }
 
-    async fn audit_client(
-        &self,
-        actor: &Principal,
-        action: &'static str,
-        c: &RegisteredClient,
-    ) -> Result<()> {
-        let mut conn = self.store.writer.acquire().await?;
-        let name = c.metadata.client_name.clone().unwrap_or_default();
-        audit::write(
-            &mut conn,
-            Who::Principal(actor),
-            &Entry::new(action, "client", &c.client_id).named(&name),
-        )
-        .await
-    }
-
     /// The clients of an app, newest first.
     pub async fn list_clients(&self, actor: &Principal, app_id: &str) -> Result<Vec<ClientView>> {
         actor.require(Right::Apps)?;
@@ -128,10 +113,15 @@ impl Services {
         let app = self.app_for_clients(actor, app_id).await?;
         let metadata = check_metadata(&app, body).map_err(invalid)?;
         let (client, secret, _token) = self
-            .insert_registered(&app, metadata, &actor.user_id)
+            .insert_registered(
+                &app,
+                metadata,
+                &actor.user_id,
+                Who::Principal(actor),
+                "client.create",
+            )
             .await
             .map_err(|e| DomainError::Internal(e.description))?;
-        self.audit_client(actor, "client.create", &client).await?;
         Ok((client.into(), secret))
     }
 
@@ -171,8 +161,9 @@ impl Services {
             }
         }
         let metadata = check_metadata(&app, &merged).map_err(invalid)?;
-        let secret = self.store_metadata(&mut c, metadata).await?;
-        self.audit_client(actor, "client.update", &c).await?;
+        let secret = self
+            .store_metadata(&mut c, metadata, Who::Principal(actor), "client.update")
+            .await?;
         Ok((c.into(), secret))
     }
 
@@ -185,19 +176,7 @@ impl Services {
     ) -> Result<()> {
         actor.require(Right::Apps)?;
         let c = self.client_of(app_id, client_id).await?;
-        sqlx::query("DELETE FROM app_clients WHERE client_id = $1 AND app_id = $2")
-            .bind(client_id)
-            .bind(app_id)
-            .execute(&self.store.writer)
-            .await?;
-        self.revoke_with(vec![sqlx::query(
-            "UPDATE tokens SET revoked = 1 WHERE app_id = $1 AND client_id = $2 AND revoked = 0",
-        )
-        .bind(app_id.to_string())
-        .bind(client_id.to_string())])
-            .await?;
-        self.seen.invalidate_all();
-        self.audit_client(actor, "client.delete", &c).await
+        self.delete_registered(&c, Who::Principal(actor)).await
     }
 
     /// A new secret for a client that authenticates with one (the old one stops working).
@@ -215,14 +194,16 @@ impl Services {
             ));
         }
         let secret = random_token(32);
+        let mut tx = self.store.begin_write().await?;
         sqlx::query("UPDATE app_clients SET secret_hash = $1, updated_at = $2 WHERE client_id = $3 AND app_id = $4")
             .bind(sha256_hex(&secret))
             .bind(now())
             .bind(client_id)
             .bind(app_id)
-            .execute(&self.store.writer)
+            .execute(&mut *tx)
             .await?;
-        self.audit_client(actor, "client.rotate_secret", &c).await?;
+        audit_client(&mut tx, Who::Principal(actor), "client.rotate_secret", &c).await?;
+        tx.commit().await?;
         Ok(secret)
     }
 }

@@ -17,6 +17,7 @@ use sqlx::Row;
 pub use metadata::{check_metadata, ClientMetadata, AUTH_METHODS};
 
 use crate::apps::{App, ClientIdType, ClientRegistration};
+use crate::audit::{Entry, Who};
 use crate::clock::now;
 use crate::tokens::{constant_time_eq, random_token, sha256_hex};
 use crate::Services;
@@ -191,26 +192,27 @@ impl Services {
         }
         let metadata = check_metadata(&app, body)?;
         let (client, secret, token) = self
-            .insert_registered(&app, metadata, SELF_REGISTERED)
+            .insert_registered(
+                &app,
+                metadata,
+                SELF_REGISTERED,
+                Who::System,
+                "client.register",
+            )
             .await?;
-        let mut conn = self.store.writer.acquire().await?;
-        let name = client.metadata.client_name.clone().unwrap_or_default();
-        crate::audit::write(
-            &mut conn,
-            crate::audit::Who::System,
-            &crate::audit::Entry::new("client.register", "client", &client.client_id).named(&name),
-        )
-        .await?;
         Ok(self.registration_document(&client, secret.as_deref(), Some(&token)))
     }
 
     /// Stores a new client of `app` with fresh credentials: the client, its secret (unless it
-    /// authenticates without one) and its registration access token.
+    /// authenticates without one) and its registration access token; with its audit record
+    /// (`action` by `who`) in the same transaction.
     pub(crate) async fn insert_registered(
         &self,
         app: &App,
         metadata: ClientMetadata,
         created_by: &str,
+        who: Who<'_>,
+        action: &'static str,
     ) -> Result<(RegisteredClient, Option<String>, String), RegistrationError> {
         let client_id = random_token(16);
         let secret = metadata.needs_secret().then(|| random_token(32));
@@ -227,6 +229,7 @@ impl Services {
             last_used_at: None,
             document: false,
         };
+        let mut tx = self.store.begin_write().await?;
         sqlx::query(
             "INSERT INTO app_clients (client_id, app_id, metadata, secret_hash, registration_token_hash, created_by, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
@@ -238,8 +241,10 @@ impl Services {
         .bind(client.registration_token_hash.as_deref())
         .bind(&client.created_by)
         .bind(t)
-        .execute(&self.store.writer)
+        .execute(&mut *tx)
         .await?;
+        audit_client(&mut tx, who, action, &client).await?;
+        tx.commit().await?;
         Ok((client, secret, token))
     }
 
@@ -375,17 +380,21 @@ impl Services {
         }
         let app = self.registering_app(app_id).await?;
         let metadata = check_metadata(&app, body)?;
-        let new_secret = self.store_metadata(&mut c, metadata).await?;
+        let new_secret = self
+            .store_metadata(&mut c, metadata, Who::System, "client.update")
+            .await?;
         Ok(self.registration_document(&c, new_secret.as_deref(), None))
     }
 
     /// Replaces a client's metadata (already checked): a client that now authenticates with a
     /// secret and had none gets one (returned, to be shown once); one that no longer does
-    /// loses it.
+    /// loses it. Audited as `action` by `who`, in the same transaction.
     pub(crate) async fn store_metadata(
         &self,
         c: &mut RegisteredClient,
         metadata: ClientMetadata,
+        who: Who<'_>,
+        action: &'static str,
     ) -> crate::Result<Option<String>> {
         let new_secret =
             (metadata.needs_secret() && c.secret_hash.is_none()).then(|| random_token(32));
@@ -396,6 +405,7 @@ impl Services {
             c.secret_hash = Some(sha256_hex(s));
         }
         c.metadata = metadata;
+        let mut tx = self.store.begin_write().await?;
         sqlx::query(
             "UPDATE app_clients SET metadata = $1, secret_hash = $2, updated_at = $3 WHERE client_id = $4 AND app_id = $5",
         )
@@ -404,8 +414,10 @@ impl Services {
         .bind(now())
         .bind(&c.client_id)
         .bind(&c.app_id)
-        .execute(&self.store.writer)
+        .execute(&mut *tx)
         .await?;
+        audit_client(&mut tx, who, action, c).await?;
+        tx.commit().await?;
         self.clients_changed();
         Ok(new_secret)
     }
@@ -419,17 +431,32 @@ impl Services {
         token: Option<&str>,
     ) -> Result<(), RegistrationError> {
         let c = self.managed_client(app_id, client_id, token).await?;
+        Ok(self.delete_registered(&c, Who::System).await?)
+    }
+
+    /// Deletes a client with every token it holds and its audit record, all or nothing.
+    pub(crate) async fn delete_registered(
+        &self,
+        c: &RegisteredClient,
+        who: Who<'_>,
+    ) -> crate::Result<()> {
+        let mut tx = self.store.begin_write().await?;
         sqlx::query("DELETE FROM app_clients WHERE client_id = $1 AND app_id = $2")
             .bind(&c.client_id)
-            .bind(app_id)
-            .execute(&self.store.writer)
+            .bind(&c.app_id)
+            .execute(&mut *tx)
             .await?;
-        self.revoke_with(vec![sqlx::query(
-            "UPDATE tokens SET revoked = 1 WHERE app_id = $1 AND client_id = $2 AND revoked = 0",
+        self.revoke_in(
+            &mut tx,
+            vec![sqlx::query(
+                "UPDATE tokens SET revoked = 1 WHERE app_id = $1 AND client_id = $2 AND revoked = 0",
+            )
+            .bind(c.app_id.clone())
+            .bind(c.client_id.clone())],
         )
-        .bind(app_id.to_string())
-        .bind(c.client_id.clone())])
-            .await?;
+        .await?;
+        audit_client(&mut tx, who, "client.delete", c).await?;
+        tx.commit().await?;
         self.clients_changed();
         Ok(())
     }
@@ -482,4 +509,20 @@ impl Services {
         .await?;
         Ok((token, expires))
     }
+}
+
+/// The audit record of a change to client `c`, written with the change.
+pub(crate) async fn audit_client(
+    conn: &mut sqlx::AnyConnection,
+    who: Who<'_>,
+    action: &'static str,
+    c: &RegisteredClient,
+) -> crate::Result<()> {
+    let name = c.metadata.client_name.clone().unwrap_or_default();
+    crate::audit::write(
+        conn,
+        who,
+        &Entry::new(action, "client", &c.client_id).named(&name),
+    )
+    .await
 }

@@ -420,6 +420,23 @@ async fn a_registration_is_read_changed_and_deleted_only_with_its_token() {
         "a deleted client is unknown"
     );
     assert_eq!(call(Method::GET, &token, None).await.0, 401);
+    // Registration, change and deletion are each audited, as the system's doing.
+    let (_, audit) = app.api(Method::GET, "/api/v1/audit", None).await;
+    let mut actions: Vec<String> = audit["items"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|r| r["object_type"] == "client" && r["object_id"] == id.as_str())
+                .filter_map(|r| r["action"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    actions.sort();
+    assert_eq!(
+        actions,
+        ["client.delete", "client.register", "client.update"],
+        "{audit}"
+    );
 }
 
 #[tokio::test]
@@ -896,4 +913,65 @@ async fn localhost_matches_any_port_and_error_redirects_carry_the_issuer() {
         back.get("iss").map(String::as_str),
         Some(format!("{}/oauth2/mcp", app.url).as_str())
     );
+}
+
+/// Introspection (RFC 7662 §4: the server decides who may): a resource server an administrator
+/// added as a confidential client reads the app's tokens; a client that registered itself, a
+/// public client or a wrong secret may not.
+#[tokio::test]
+async fn an_administrator_added_confidential_client_introspects_and_self_registered_ones_cannot() {
+    let app = spawn_app().await;
+    setup(&app).await;
+    mcp_app(&app, "mcp", "open").await;
+    let (s, rs) = app
+        .api(
+            Method::POST,
+            "/api/v1/apps/mcp/clients",
+            Some(
+                json!({"client_name": "MCP server", "grant_types": ["client_credentials"],
+                        "token_endpoint_auth_method": "client_secret_basic"}),
+            ),
+        )
+        .await;
+    assert_eq!(s, 201, "{rs}");
+    let rs_id = rs["client_id"].as_str().unwrap_or_default().to_string();
+    let rs_secret = rs["client_secret"].as_str().unwrap_or_default().to_string();
+    let mut body = mcp_client();
+    body["grant_types"] = json!(["client_credentials"]);
+    body["response_types"] = json!([]);
+    body["token_endpoint_auth_method"] = json!("client_secret_basic");
+    body.as_object_mut().unwrap().remove("redirect_uris");
+    let (s, me, _) = register(&app.url, "mcp", body, None).await;
+    assert_eq!(s, 201, "{me}");
+    let me_id = me["client_id"].as_str().unwrap_or_default().to_string();
+    let me_secret = me["client_secret"].as_str().unwrap_or_default().to_string();
+    let (_, public, _) = register(&app.url, "mcp", mcp_client(), None).await;
+    let public_id = public["client_id"].as_str().unwrap_or_default().to_string();
+
+    // A token of the self-registered client, read by the resource server.
+    let res = client()
+        .post(format!("{}/oauth2/token/mcp", app.url))
+        .basic_auth(&me_id, Some(&me_secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(res.status(), 200);
+    let t: Value = res.json().await.expect("json");
+    let token = t["access_token"].as_str().unwrap_or_default();
+    let (s, i) = introspect_with(&app.url, "mcp", Some((&rs_id, &rs_secret)), token).await;
+    assert_eq!((s, i["active"].as_bool()), (200, Some(true)), "{i}");
+    assert_eq!(i["client_id"], me_id.as_str());
+    for (who, secret) in [
+        (me_id.as_str(), me_secret.as_str()),
+        (public_id.as_str(), ""),
+        (rs_id.as_str(), "wrong"),
+    ] {
+        let (s, e) = introspect_with(&app.url, "mcp", Some((who, secret)), token).await;
+        assert_eq!(
+            (s, e["error"].as_str()),
+            (401, Some("invalid_client")),
+            "{who}: {e}"
+        );
+    }
 }
