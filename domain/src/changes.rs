@@ -10,7 +10,7 @@ pub const CHANNEL: &str = "gatehouse_changed";
 /// What changed.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Change<'a> {
-    /// An app was created, changed or deleted.
+    /// An app or one of its registered clients was created, changed or deleted.
     App(&'a str),
     /// Roles, their rights or their members: apps name roles, clients and principals carry them.
     Roles,
@@ -57,7 +57,10 @@ impl Services {
     /// Another instance announced `payload`: forget what it makes stale here.
     pub fn hear_change(&self, payload: &str) {
         match Change::parse(payload) {
-            Some(Change::App(id)) => self.apps.invalidate(id),
+            Some(Change::App(id)) => {
+                self.apps.invalidate(id);
+                self.client_records.invalidate_all();
+            }
             Some(Change::User(id)) => {
                 self.clients.invalidate_user(id);
                 self.principals.invalidate_all();
@@ -70,6 +73,7 @@ impl Services {
     pub fn forget_shared(&self) {
         self.apps.invalidate_all();
         self.clients.invalidate_all();
+        self.client_records.invalidate_all();
         self.principals.invalidate_all();
     }
 }

@@ -12,6 +12,7 @@ pub enum Cache {
     App = 0,
     ClientSecret = 1,
     Token = 2,
+    RegisteredClient = 3,
 }
 
 impl Cache {
@@ -20,12 +21,13 @@ impl Cache {
             Cache::App => "app",
             Cache::ClientSecret => "client_secret",
             Cache::Token => "token",
+            Cache::RegisteredClient => "registered_client",
         }
     }
 }
 
 static RECORDER_LIVE: AtomicBool = AtomicBool::new(false);
-static HANDLES: [OnceLock<metrics::Counter>; 6] = [const { OnceLock::new() }; 6];
+static HANDLES: [OnceLock<metrics::Counter>; 8] = [const { OnceLock::new() }; 8];
 
 /// The server installed the process's metrics recorder (it is never uninstalled).
 pub fn recorder_installed() {

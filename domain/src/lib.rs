@@ -82,6 +82,7 @@ pub struct ServicesInner {
     /// Outbound HTTPS that cannot be pointed at the inside (client ID metadata documents).
     pub outbound: net::Outbound,
     pub(crate) documents: registration::documents::DocumentCache,
+    pub(crate) client_records: registration::ClientRecords,
 }
 
 impl Services {
@@ -115,6 +116,7 @@ impl Services {
             registration_idle: std::sync::atomic::AtomicI64::new(30 * 86_400),
             outbound: Default::default(),
             documents: Default::default(),
+            client_records: Default::default(),
         }))
     }
 
@@ -164,6 +166,8 @@ impl Services {
     /// Called after an app was created, changed or deleted.
     pub(crate) async fn on_app_changed(&self, app_id: &str) {
         self.apps.invalidate(app_id);
+        // Its registered clients may have changed with it (configuration import, deletion).
+        self.client_records.invalidate_all();
         // Its User Access may have changed: tokens remembered as valid are checked again.
         if let Err(e) = self.announce_revocation().await {
             tracing::warn!(error = %e, app = app_id, "cannot announce an app change to other instances");

@@ -204,6 +204,8 @@ impl Services {
             .await?;
         audit_client(&mut tx, Who::Principal(actor), "client.rotate_secret", &c).await?;
         tx.commit().await?;
+        // The old secret stops working now, not when a cached record expires.
+        self.clients_changed(app_id).await;
         Ok(secret)
     }
 }

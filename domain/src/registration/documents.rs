@@ -168,7 +168,7 @@ impl Services {
         if app.client_id_metadata_documents && client_id.starts_with("https://") {
             return Ok(self.document_client(app, client_id).await);
         }
-        self.registered_client(&app.app_id, client_id).await
+        self.cached_registered_client(&app.app_id, client_id).await
     }
 
     /// The address setting of the fetcher (`GATEHOUSE_CIMD_ALLOW_HOSTS`).

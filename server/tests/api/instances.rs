@@ -250,3 +250,74 @@ async fn an_app_change_reaches_an_instance_that_read_the_app() {
     .await;
     drop(b);
 }
+
+/// A registered client's record is cached where it authenticates; its secret rotated on
+/// another instance stops working there too (NOTIFY on PostgreSQL, the cache bound otherwise).
+#[tokio::test]
+async fn a_registered_clients_rotated_secret_reaches_the_instance_that_cached_it() {
+    let a = spawn_app().await;
+    let (b_url, _) = start(config(&a.db)).await;
+    let (s, body) = a
+        .api(
+            Method::POST,
+            "/api/v1/apps",
+            Some(json!({
+                "app_id": "jobs", "name": "Jobs", "client_id_type": "registered",
+                "auth_methods": ["client_credentials"], "token_type": "opaque"
+            })),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+    let (s, c) = a
+        .api(
+            Method::POST,
+            "/api/v1/apps/jobs/clients",
+            Some(json!({"grant_types": ["client_credentials"],
+                        "token_endpoint_auth_method": "client_secret_post"})),
+        )
+        .await;
+    assert_eq!(s, 201, "{c}");
+    let id = c["client_id"].as_str().unwrap_or_default().to_string();
+    let old = c["client_secret"].as_str().unwrap_or_default().to_string();
+    let token_on = |url: String, secret: String| {
+        let id = id.clone();
+        async move {
+            form_token(
+                &url,
+                "jobs",
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", &id),
+                    ("client_secret", &secret),
+                ],
+            )
+            .await
+            .0
+        }
+    };
+    // The first use records the time of use (and reads the record again); the second caches it.
+    for _ in 0..2 {
+        assert_eq!(token_on(b_url.clone(), old.clone()).await, 200);
+    }
+    let (s, r) = a
+        .api(
+            Method::POST,
+            &format!("/api/v1/apps/jobs/clients/{id}/secret"),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+    let new = r["client_secret"].as_str().unwrap_or_default().to_string();
+    assert_eq!(
+        token_on(a.url.clone(), old.clone()).await,
+        401,
+        "at once on A"
+    );
+    eventually("B refuses the old secret", || {
+        let (b_url, old) = (b_url.clone(), old.clone());
+        let token_on = &token_on;
+        async move { token_on(b_url, old).await == 401 }
+    })
+    .await;
+    assert_eq!(token_on(b_url.clone(), new).await, 200);
+}
