@@ -92,6 +92,12 @@ impl From<sqlx::Error> for AuthError {
     }
 }
 
+impl From<DomainError> for AuthError {
+    fn from(e: DomainError) -> Self {
+        AuthError::Domain(e)
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OAuthErrorCode {
     InvalidRequest,

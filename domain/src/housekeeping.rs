@@ -33,6 +33,8 @@ pub struct PurgeReport {
     /// Self-registered clients unused for longer than the registration idle time.
     pub registered_clients: u64,
     pub initial_access_tokens: u64,
+    /// WebAuthn ceremonies begun and never finished.
+    pub webauthn_ceremonies: u64,
     /// Some table still had expired rows when its batches ran out: run again soon.
     pub more_left: bool,
     /// SQLite pages given back to the file system afterwards (incremental vacuum).
@@ -50,6 +52,7 @@ impl PurgeReport {
             + self.client_assertions
             + self.registered_clients
             + self.initial_access_tokens
+            + self.webauthn_ceremonies
     }
 }
 
@@ -116,8 +119,9 @@ impl Services {
                 stmt("initial_access_tokens", "token_hash", "expires_at < $1"),
                 t,
             ),
+            (stmt("webauthn_ceremonies", "id_hash", "expires_at < $1"), t),
         ];
-        let mut counts = [0u64; 9];
+        let mut counts = [0u64; 10];
         for (i, (sql, bound)) in work.iter().enumerate() {
             for _ in 0..max_batches {
                 let n = sqlx::query(sql)
@@ -140,7 +144,7 @@ impl Services {
         } else {
             0
         };
-        let [tokens, auth_codes, revoked_jtis, revocations, auth_failures, signing_keys, client_assertions, registered_clients, initial_access_tokens] =
+        let [tokens, auth_codes, revoked_jtis, revocations, auth_failures, signing_keys, client_assertions, registered_clients, initial_access_tokens, webauthn_ceremonies] =
             counts;
         Ok(PurgeReport {
             more_left,
@@ -154,6 +158,7 @@ impl Services {
             client_assertions,
             registered_clients,
             initial_access_tokens,
+            webauthn_ceremonies,
         })
     }
 

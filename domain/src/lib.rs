@@ -83,6 +83,8 @@ pub struct ServicesInner {
     pub outbound: net::Outbound,
     pub(crate) documents: registration::documents::DocumentCache,
     pub(crate) client_records: registration::ClientRecords,
+    /// The WebAuthn relying party (passkeys), from the public URL.
+    pub(crate) relying_party: signin::passkeys::RelyingParty,
 }
 
 impl Services {
@@ -117,6 +119,7 @@ impl Services {
             outbound: Default::default(),
             documents: Default::default(),
             client_records: Default::default(),
+            relying_party: Default::default(),
         }))
     }
 

@@ -21,6 +21,8 @@ pub const MIN_SECRET_LEN: usize = 32;
 struct Key {
     id: [u8; 8],
     cipher: XChaCha20Poly1305,
+    /// For keyed hashes of short secrets (`SecretBox::keyed_hashes`).
+    mac: ring::hmac::Key,
 }
 
 impl Key {
@@ -29,9 +31,11 @@ impl Key {
         let id_full = Sha256::digest(key);
         let mut id = [0u8; 8];
         id.copy_from_slice(&id_full[..8]);
+        let mac = Sha256::digest(format!("gatehouse-mac-v1\u{0}{secret}").as_bytes());
         Key {
             id,
             cipher: XChaCha20Poly1305::new(&key),
+            mac: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &mac),
         }
     }
 }
@@ -75,6 +79,19 @@ impl SecretBox {
         let mut b = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut b);
         URL_SAFE_NO_PAD.encode(b)
+    }
+
+    /// HMAC-SHA256 of `value` bound to `context`, under each secret (the current one first):
+    /// what is stored of a short secret such as a recovery code, so the database alone cannot
+    /// test guesses offline. Hex.
+    pub fn keyed_hashes(&self, context: &str, value: &str) -> Vec<String> {
+        self.keys
+            .iter()
+            .map(|k| {
+                let tag = ring::hmac::sign(&k.mac, format!("{context}\u{0}{value}").as_bytes());
+                tag.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+            })
+            .collect()
     }
 
     /// Seals `plain`, bound to `context` (the row it belongs to: a sealed value cannot be moved

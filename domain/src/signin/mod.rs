@@ -2,6 +2,8 @@
 //! throttling of failed attempts, and sharing one verification among identical concurrent
 //! attempts. (Second factors, passkeys, upstream providers and reset will live here too.)
 
+pub mod factors;
+pub mod passkeys;
 pub mod passwords;
 pub mod single_flight;
 pub mod throttle;

@@ -118,7 +118,7 @@ pub async fn spawn_app_with(edit: impl FnOnce(&mut Config)) -> TestApp {
 /// A client whose cookie jar the test can read (to present a cookie again by hand later).
 pub fn jar_client() -> (reqwest::Client, std::sync::Arc<reqwest::cookie::Jar>) {
     let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
-    let c = reqwest::Client::builder()
+    let c = plain_http()
         .cookie_provider(jar.clone())
         .redirect(Policy::none())
         .build()
@@ -134,9 +134,16 @@ pub fn cookie_header(jar: &reqwest::cookie::Jar, url: &str) -> String {
         .expect("a cookie for this server")
 }
 
+/// A builder for clients of the server under test, which speaks plain HTTP on loopback: the
+/// system's certificate store is not loaded (with native-tls that is a file of some hundred
+/// certificates parsed for every client, and the tests make thousands of clients).
+pub fn plain_http() -> reqwest::ClientBuilder {
+    reqwest::Client::builder().tls_built_in_root_certs(false)
+}
+
 /// A client with a cookie jar that does not follow redirects.
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
+    plain_http()
         .cookie_store(true)
         .redirect(Policy::none())
         .build()
