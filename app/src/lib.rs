@@ -55,6 +55,8 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <main class="center"><h1>"Page not found"</h1></main> }>
                 <Route path=path!("/") view=login::RootRedirect ssr=SsrMode::Async/>
                 <Route path=path!("/login") view=login::LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/login/second") view=security::SecondStepPage ssr=SsrMode::Async/>
+                <Route path=path!("/account/security") view=security::SecurityPage ssr=SsrMode::Async/>
                 // Rendered by the authorize endpoint when it asks for consent.
                 <Route path=path!("/oauth2/authorize/:app") view=account::ConsentPage ssr=SsrMode::Async/>
                 <Route path=path!("/account/apps") view=account::ConnectedAppsPage ssr=SsrMode::Async/>

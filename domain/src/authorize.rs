@@ -34,6 +34,8 @@ pub struct AuthorizeRequest {
 pub struct Session {
     pub user_id: String,
     pub auth_time: i64,
+    /// How the person signed in (RFC 8176 values).
+    pub amr: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -466,6 +468,7 @@ impl Services {
         let sign_in = SignIn {
             auth_time: session.auth_time,
             nonce: nonce.map(str::to_string),
+            amr: session.amr.clone(),
         };
         // Codes are audited here, tokens where they are issued (`issue`).
         if administrative && response == ResponseType::Code {

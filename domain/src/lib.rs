@@ -32,6 +32,7 @@ pub mod tokens;
 pub mod users;
 
 pub use error::{DomainError, Result};
+pub use model::factors;
 pub use rights::{Principal, Right};
 pub use signin::{passwords, throttle};
 pub use store::Store;

@@ -49,6 +49,25 @@ fn has(scopes: &[String], name: &str) -> bool {
 pub struct SignIn {
     pub auth_time: i64,
     pub nonce: Option<String>,
+    /// How the person proved who they are (RFC 8176: `pwd`, `otp`, `hwk`, `mfa`); empty when
+    /// not known (a sign-in from before second factors).
+    pub amr: Vec<String>,
+}
+
+impl SignIn {
+    /// `amr` as stored with codes and tokens (space-separated), None when unknown.
+    pub fn amr_text(&self) -> Option<String> {
+        (!self.amr.is_empty()).then(|| self.amr.join(" "))
+    }
+    /// `amr` read back from its stored form.
+    pub fn amr_of(stored: Option<&str>) -> Vec<String> {
+        stored
+            .unwrap_or_default()
+            .split(' ')
+            .filter(|m| !m.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
 }
 
 /// The claims about the person that `profile` and `email` release (ID token and UserInfo).
@@ -98,6 +117,11 @@ pub struct IdClaims {
     pub nonce: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub at_hash: Option<String>,
+    /// How the person signed in, and what that is worth (`1` one factor, `2` two).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub amr: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub acr: Option<String>,
     pub azp: String,
     #[serde(flatten)]
     pub person: PersonClaims,
@@ -219,6 +243,8 @@ impl Services {
             auth_time: sign_in.auth_time,
             nonce: sign_in.nonce.clone(),
             at_hash: access_token.map(|t| at_hash(alg, t)),
+            acr: (!sign_in.amr.is_empty()).then(|| model::factors::amr::acr(&sign_in.amr).into()),
+            amr: sign_in.amr.clone(),
             azp: client_id.to_string(),
             person: PersonClaims::of(user, scopes),
         };

@@ -59,6 +59,10 @@ pub struct Config {
     /// Registrations a client address may send an instance per minute.
     #[arg(long, env = "GATEHOUSE_REGISTRATION_RATE", default_value_t = 20)]
     pub registration_rate: u32,
+    /// The portal asks every administrator (anyone with an admin right) for a second factor:
+    /// one without is led to set one up first.
+    #[arg(long, env = "GATEHOUSE_ADMIN_REQUIRE_MFA", default_value_t = false)]
+    pub admin_require_mfa: bool,
     /// Hosts whose client ID metadata documents may be fetched from private, loopback or
     /// link-local addresses (comma-separated host names). Default: none — documents come
     /// only from public addresses.
@@ -144,6 +148,7 @@ impl std::fmt::Debug for Config {
             .field("registration_rate", &self.registration_rate)
             .field("registration_idle_days", &self.registration_idle_days)
             .field("cimd_allow_hosts", &self.cimd_allow_hosts)
+            .field("admin_require_mfa", &self.admin_require_mfa)
             .field("outbound_ca_file", &self.outbound_ca_file)
             .field("session_idle_timeout", &self.session_idle_timeout)
             .field("session_absolute_timeout", &self.session_absolute_timeout)

@@ -411,6 +411,7 @@ pub async fn origin_check(State(st): State<HttpState>, req: Request, next: Next)
     let forms = path.starts_with("/sfn/")
         || path.starts_with("/admin/")
         || path == "/login"
+        || path.starts_with("/login/")
         || path.starts_with("/oauth2/consent/")
         || path.starts_with("/account/");
     if !(api || forms) || !is_unsafe(req.method()) {

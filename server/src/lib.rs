@@ -15,6 +15,7 @@ pub mod portal;
 pub mod rate_limit;
 pub mod serve;
 pub mod sessions;
+pub mod signin;
 
 use std::net::SocketAddr;
 
@@ -34,6 +35,10 @@ pub struct AppState {
     pub leptos_options: std::sync::Arc<LeptosOptions>,
     pub services: Services,
     pub registrations: oauth::RegistrationLimit,
+    /// How long a sign-in lasts (the absolute timeout).
+    pub policy: app::api::ssr::SessionPolicy,
+    /// The portal asks its administrators for a second factor (`GATEHOUSE_ADMIN_REQUIRE_MFA`).
+    pub admin_require_mfa: bool,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -267,6 +272,10 @@ pub fn router(
         leptos_options: std::sync::Arc::new(leptos_options),
         services: services.clone(),
         registrations: oauth::RegistrationLimit::new(config.registration_rate),
+        policy: app::api::ssr::SessionPolicy {
+            absolute_secs: config.session_absolute_timeout.max(1),
+        },
+        admin_require_mfa: config.admin_require_mfa,
     };
     let mut routes = generate_route_list(app::App);
     // The authorize endpoint is axum's; it renders the consent route itself when it asks.
@@ -348,9 +357,7 @@ pub fn router(
         .with_expiry(tower_sessions::Expiry::OnInactivity(
             time::Duration::seconds(config.session_idle_timeout.max(1)),
         ));
-    let policy = app::api::ssr::SessionPolicy {
-        absolute_secs: config.session_absolute_timeout.max(1),
-    };
+    let policy = state.policy;
     let context_services = services.clone();
     let fallback_services = services.clone();
     let http_state = http::HttpState::new(state.clone(), public_url);
@@ -381,6 +388,7 @@ pub fn router(
     let inner = Router::new()
         .merge(api::router())
         .merge(oauth::browser_router())
+        .merge(signin::router())
         .route(
             "/admin/apps/{app_id}",
             axum::routing::post(portal::app_form),

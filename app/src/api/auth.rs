@@ -32,38 +32,40 @@ pub async fn login(
         .await
     {
         Ok((user, credential)) => {
+            let session = session().await?;
+            // A person with a second factor is not signed in yet: the second step finishes it.
+            if services
+                .has_second_factor(&user.id)
+                .await
+                .map_err(map_err)?
+            {
+                hold_for_second_step(&session, &user.id, credential)
+                    .await
+                    .map_err(map_err)?;
+                let next = format!("/login/second?return_to={}", super::encode_query(&target));
+                if is_plain_form_post().await {
+                    leptos_axum::redirect(&next);
+                }
+                return Ok(LoginResult::GoTo(next));
+            }
             metrics::counter!("gatehouse_sign_ins_total", "outcome" => "succeeded").increment(1);
             services.activity.sign_in("succeeded");
             services
                 .audit_session("session.sign_in", &user.login_name, Some(&user.id), &addr)
                 .await
                 .map_err(map_err)?;
-            let session = session().await?;
-            // A new id on sign-in defeats session fixation.
-            session.cycle_id().await.map_err(internal)?;
-            session
-                .insert(SESSION_USER, user.id)
-                .await
-                .map_err(internal)?;
-            session
-                .insert(SESSION_CREDENTIAL, credential)
-                .await
-                .map_err(internal)?;
             let absolute = use_context::<SessionPolicy>()
                 .map(|p| p.absolute_secs)
                 .unwrap_or(12 * 3600);
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs() as i64)
-                .map_err(internal)?;
-            session
-                .insert(SESSION_UNTIL, now.saturating_add(absolute))
-                .await
-                .map_err(internal)?;
-            session
-                .insert(SESSION_AUTH_TIME, now)
-                .await
-                .map_err(internal)?;
+            start_session(
+                &session,
+                &user.id,
+                credential,
+                &[model::factors::amr::PASSWORD.to_string()],
+                absolute,
+            )
+            .await
+            .map_err(map_err)?;
             if is_plain_form_post().await {
                 leptos_axum::redirect(&target);
             }

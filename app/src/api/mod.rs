@@ -7,6 +7,7 @@ pub mod auth;
 pub mod clients;
 pub mod operations;
 pub mod roles;
+pub mod security;
 pub mod users;
 
 use serde::{Deserialize, Serialize};
@@ -54,6 +55,133 @@ pub mod ssr {
     pub const SESSION_CREDENTIAL: &str = "credential";
     /// The session's form token.
     pub const CSRF: &str = "csrf";
+    /// How the person signed in (RFC 8176 `amr` values, a list).
+    pub const SESSION_AMR: &str = "amr";
+    /// A sign-in waiting for its second step (`PendingSignIn`): no one is signed in yet.
+    pub const SESSION_PENDING: &str = "pending";
+    /// Recovery codes just made, shown once by the next security page and then gone.
+    pub const SESSION_NEW_CODES: &str = "new_codes";
+    /// What the security page says once after a change (`SecurityNote` code).
+    pub const SESSION_NOTE: &str = "note";
+
+    /// A person who gave their password and must still give a second factor.
+    #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+    pub struct PendingSignIn {
+        pub user_id: String,
+        pub credential: i64,
+        /// Unix time after which the password must be given again.
+        pub until: i64,
+    }
+
+    /// How long the second step may wait for the person.
+    pub const PENDING_SECS: i64 = 300;
+
+    fn unix_now() -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0)
+    }
+
+    /// Signs `user_id` in on `session` (a new session id against fixation): who, with which
+    /// credential version, until when, since when and how (`amr`). Any pending sign-in ends.
+    pub async fn start_session(
+        session: &tower_sessions::Session,
+        user_id: &str,
+        credential: i64,
+        amr: &[String],
+        absolute_secs: i64,
+    ) -> Result<(), DomainError> {
+        let store = |e: tower_sessions::session::Error| {
+            DomainError::Internal(format!("session store: {e}"))
+        };
+        session.cycle_id().await.map_err(store)?;
+        let _ = session
+            .remove::<PendingSignIn>(SESSION_PENDING)
+            .await
+            .map_err(store)?;
+        let now = unix_now();
+        session.insert(SESSION_USER, user_id).await.map_err(store)?;
+        session
+            .insert(SESSION_CREDENTIAL, credential)
+            .await
+            .map_err(store)?;
+        session
+            .insert(SESSION_UNTIL, now.saturating_add(absolute_secs))
+            .await
+            .map_err(store)?;
+        session
+            .insert(SESSION_AUTH_TIME, now)
+            .await
+            .map_err(store)?;
+        session.insert(SESSION_AMR, amr).await.map_err(store)?;
+        Ok(())
+    }
+
+    /// Holds a sign-in for its second step: nobody is signed in on `session` meanwhile.
+    pub async fn hold_for_second_step(
+        session: &tower_sessions::Session,
+        user_id: &str,
+        credential: i64,
+    ) -> Result<(), DomainError> {
+        let store = |e: tower_sessions::session::Error| {
+            DomainError::Internal(format!("session store: {e}"))
+        };
+        session.cycle_id().await.map_err(store)?;
+        for key in [
+            SESSION_USER,
+            SESSION_CREDENTIAL,
+            SESSION_UNTIL,
+            SESSION_AUTH_TIME,
+            SESSION_AMR,
+        ] {
+            let _ = session.remove_value(key).await.map_err(store)?;
+        }
+        session
+            .insert(
+                SESSION_PENDING,
+                PendingSignIn {
+                    user_id: user_id.to_string(),
+                    credential,
+                    until: unix_now() + PENDING_SECS,
+                },
+            )
+            .await
+            .map_err(store)
+    }
+
+    /// The sign-in waiting for its second step on `session`, if it has not expired.
+    pub async fn pending_sign_in(
+        session: &tower_sessions::Session,
+    ) -> Result<Option<PendingSignIn>, DomainError> {
+        let p = session
+            .get::<PendingSignIn>(SESSION_PENDING)
+            .await
+            .map_err(|e| DomainError::Internal(format!("session store: {e}")))?;
+        Ok(p.filter(|p| p.until > unix_now()))
+    }
+
+    /// Adds a proved second factor to the signed-in session (a step-up, or a factor just set
+    /// up): its `amr` then says two factors.
+    pub async fn add_second_factor(
+        session: &tower_sessions::Session,
+        factor: &str,
+    ) -> Result<(), DomainError> {
+        let store = |e: tower_sessions::session::Error| {
+            DomainError::Internal(format!("session store: {e}"))
+        };
+        let mut amr = session
+            .get::<Vec<String>>(SESSION_AMR)
+            .await
+            .map_err(store)?
+            .unwrap_or_else(|| vec![model::factors::amr::PASSWORD.into()]);
+        for m in [factor, model::factors::amr::MULTI_FACTOR] {
+            if !amr.iter().any(|x| x == m) {
+                amr.push(m.to_string());
+            }
+        }
+        session.insert(SESSION_AMR, amr).await.map_err(store)
+    }
 
     /// How long a sign-in lasts: `absolute_secs` from signing in at most (the idle timeout is
     /// the session cookie's own expiry).

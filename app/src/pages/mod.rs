@@ -8,4 +8,5 @@ pub mod clients;
 pub mod login;
 pub mod notice;
 pub mod roles;
+pub mod security;
 pub mod users;

@@ -30,18 +30,20 @@ pub(crate) struct NewToken {
     pub auth_time: Option<i64>,
     /// The resources (RFC 8707) it is for, space-separated; None: the app itself.
     pub resources: Option<String>,
+    /// How the person signed in (`amr`, space-separated); None for a client's own token.
+    pub amr: Option<String>,
 }
 
-const INSERT: &str = "INSERT INTO tokens (token_hash, kind, app_id, client_id, user_id, username, scope, jti, family_id, issued_at, expires_at, auth_time, resources) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+const INSERT: &str = "INSERT INTO tokens (token_hash, kind, app_id, client_id, user_id, username, scope, jti, family_id, issued_at, expires_at, auth_time, resources, amr) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
 /// The same for a batch: its rows are a JSON array of arrays (`as_json_row`), one parameter.
-const INSERT_JSON_SQLITE: &str = "INSERT INTO tokens (token_hash, kind, app_id, client_id, user_id, username, scope, jti, family_id, issued_at, expires_at, auth_time, resources) \
-     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12 \
+const INSERT_JSON_SQLITE: &str = "INSERT INTO tokens (token_hash, kind, app_id, client_id, user_id, username, scope, jti, family_id, issued_at, expires_at, auth_time, resources, amr) \
+     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13 \
      FROM json_each($1)";
 /// PostgreSQL's `->>` yields text: the integer columns are cast back.
-const INSERT_JSON_POSTGRES: &str = "INSERT INTO tokens (token_hash, kind, app_id, client_id, user_id, username, scope, jti, family_id, issued_at, expires_at, auth_time, resources) \
+const INSERT_JSON_POSTGRES: &str = "INSERT INTO tokens (token_hash, kind, app_id, client_id, user_id, username, scope, jti, family_id, issued_at, expires_at, auth_time, resources, amr) \
      SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, \
-            (value ->> 9)::BIGINT, (value ->> 10)::BIGINT, (value ->> 11)::BIGINT, value ->> 12 \
+            (value ->> 9)::BIGINT, (value ->> 10)::BIGINT, (value ->> 11)::BIGINT, value ->> 12, value ->> 13 \
      FROM json_array_elements($1::json)";
 
 /// At most this many tokens per transaction (a bounded commit latency).
@@ -111,6 +113,7 @@ fn bind<'q>(
         .bind(t.expires_at)
         .bind(t.auth_time)
         .bind(t.resources.as_deref())
+        .bind(t.amr.as_deref())
 }
 
 /// The batching task: takes what is queued (waiting only for the first), writes it in one
@@ -208,6 +211,7 @@ type JsonRow<'a> = (
     i64,
     Option<i64>,
     Option<&'a str>,
+    Option<&'a str>,
 );
 
 fn as_json_row(t: &NewToken) -> JsonRow<'_> {
@@ -225,6 +229,7 @@ fn as_json_row(t: &NewToken) -> JsonRow<'_> {
         t.expires_at,
         t.auth_time,
         t.resources.as_deref(),
+        t.amr.as_deref(),
     )
 }
 
@@ -250,6 +255,7 @@ mod tests {
             resources: i
                 .is_multiple_of(5)
                 .then(|| "https://r.example/ https://s.example/".into()),
+            amr: i.is_multiple_of(4).then(|| "pwd otp mfa".into()),
         }
     }
 
@@ -328,6 +334,20 @@ mod tests {
         assert_eq!(row.get::<Option<i64>, _>(2), Some(12));
         assert_eq!(row.get::<i64, _>(3), 1_012);
         assert_eq!(row.get::<Option<String>, _>(4), None);
+        let amr = |hash: &'static str| {
+            let pool = store.pool.clone();
+            async move {
+                sqlx::query_scalar::<_, Option<String>>(
+                    "SELECT amr FROM tokens WHERE token_hash = $1",
+                )
+                .bind(hash)
+                .fetch_one(&pool)
+                .await
+                .expect("amr")
+            }
+        };
+        assert_eq!(amr("hash-12").await.as_deref(), Some("pwd otp mfa"));
+        assert_eq!(amr("hash-13").await, None);
         let row =
             sqlx::query("SELECT username, auth_time FROM tokens WHERE token_hash = 'hash-13'")
                 .fetch_one(&store.pool)

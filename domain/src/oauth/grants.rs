@@ -85,6 +85,7 @@ struct CodeRow {
     nonce: Option<String>,
     auth_time: Option<i64>,
     resources: Option<String>,
+    amr: Option<String>,
 }
 
 /// Space-separated scopes → the granted list. None or empty: all of the app's scopes.
@@ -253,6 +254,7 @@ impl Services {
             sign_in: Some(SignIn {
                 auth_time: now(),
                 nonce: None,
+                amr: vec![model::factors::amr::PASSWORD.into()],
             }),
             resources,
         })
@@ -294,7 +296,7 @@ impl Services {
         .await
         .map_err(OAuthError::internal)?
         .rows_affected();
-        let row: CodeRow = sqlx::query_as("SELECT client_id, user_id, redirect_uri, scope, code_challenge, family_id, expires_at, nonce, auth_time, resources FROM auth_codes WHERE code_hash = $1 AND app_id = $2")
+        let row: CodeRow = sqlx::query_as("SELECT client_id, user_id, redirect_uri, scope, code_challenge, family_id, expires_at, nonce, auth_time, resources, amr FROM auth_codes WHERE code_hash = $1 AND app_id = $2")
             .bind(&hash)
             .bind(&app.app_id)
             .fetch_optional(&self.store.pool)
@@ -363,6 +365,7 @@ impl Services {
             sign_in: Some(SignIn {
                 auth_time: row.auth_time.unwrap_or(t),
                 nonce: row.nonce,
+                amr: SignIn::amr_of(row.amr.as_deref()),
             }),
             resources,
         })
@@ -463,6 +466,7 @@ impl Services {
                 sign_in: Some(SignIn {
                     auth_time: row.auth_time.unwrap_or(row.issued_at),
                     nonce: None,
+                    amr: SignIn::amr_of(row.amr.as_deref()),
                 }),
                 resources,
             },

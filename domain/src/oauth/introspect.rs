@@ -35,6 +35,7 @@ pub(crate) struct TokenRow {
     pub revoked: i64,
     pub auth_time: Option<i64>,
     pub resources: Option<String>,
+    pub amr: Option<String>,
 }
 
 /// `SELECT` of every `TokenRow` column from `tokens` with the given condition.
@@ -42,7 +43,7 @@ macro_rules! select_token_row {
     ($cond:literal) => {
         concat!(
             "SELECT kind, app_id, client_id, user_id, username, scope, jti, family_id, issued_at, \
-             expires_at, used, revoked, auth_time, resources FROM tokens WHERE ",
+             expires_at, used, revoked, auth_time, resources, amr FROM tokens WHERE ",
             $cond
         )
     };
@@ -187,6 +188,7 @@ impl Services {
                 jti: c.jti,
                 iss: c.iss,
                 is_refresh: false,
+                amr: c.amr,
             }));
         }
         if token.is_empty() || token.len() > 512 {
@@ -237,6 +239,7 @@ impl Services {
             jti: r.jti,
             iss,
             is_refresh,
+            amr: crate::oidc::SignIn::amr_of(r.amr.as_deref()),
         }))
     }
 

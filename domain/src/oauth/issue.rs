@@ -69,6 +69,16 @@ impl Services {
                     exp,
                     jti: jti.clone(),
                     username: g.username.clone(),
+                    amr: g
+                        .sign_in
+                        .as_ref()
+                        .map(|s| s.amr.clone())
+                        .unwrap_or_default(),
+                    acr: g
+                        .sign_in
+                        .as_ref()
+                        .filter(|s| !s.amr.is_empty())
+                        .map(|s| model::factors::amr::acr(&s.amr).to_string()),
                 };
                 key.sign(&header, &claims).map_err(OAuthError::internal)?
             }
@@ -163,6 +173,7 @@ impl Services {
                 expires_at: exp,
                 auth_time: g.sign_in.as_ref().map(|s| s.auth_time),
                 resources: super::resources::stored(&g.resources),
+                amr: g.sign_in.as_ref().and_then(SignIn::amr_text),
             })
             .await
             .map_err(OAuthError::internal)
@@ -183,8 +194,8 @@ impl Services {
     ) -> crate::Result<String> {
         let code = random_token(32);
         sqlx::query(
-            "INSERT INTO auth_codes (code_hash, app_id, client_id, user_id, redirect_uri, scope, code_challenge, nonce, family_id, expires_at, auth_time, resources) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            "INSERT INTO auth_codes (code_hash, app_id, client_id, user_id, redirect_uri, scope, code_challenge, nonce, family_id, expires_at, auth_time, resources, amr) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(sha256_hex(&code))
         .bind(&app.app_id)
@@ -198,6 +209,7 @@ impl Services {
         .bind(now() + 60)
         .bind(sign_in.auth_time)
         .bind(super::resources::stored(resources))
+        .bind(sign_in.amr_text())
         .execute(&self.store.writer)
         .await?;
         Ok(code)

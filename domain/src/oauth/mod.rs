@@ -68,6 +68,11 @@ pub struct Claims {
     pub jti: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub username: Option<String>,
+    /// A person's token: how they signed in (RFC 8176), and `acr` for it.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub amr: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub acr: Option<String>,
 }
 
 /// What a valid token stands for (introspection, bearer checks).
@@ -85,4 +90,6 @@ pub struct TokenInfo {
     pub jti: String,
     pub iss: String,
     pub is_refresh: bool,
+    /// How the person signed in (empty for a client's own token, or when not known).
+    pub amr: Vec<String>,
 }

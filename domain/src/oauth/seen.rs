@@ -91,6 +91,7 @@ mod tests {
             jti: "j".into(),
             iss: "i".into(),
             is_refresh,
+            amr: vec![],
         })
     }
 

@@ -171,6 +171,15 @@ impl Services {
         })
     }
 
+    /// An enabled person (not a machine) by id: who a second step or a security page is for.
+    pub async fn person(&self, user_id: &str) -> Result<Option<crate::users::User>> {
+        Ok(self
+            .user_row_by_id(user_id)
+            .await?
+            .filter(|r| r.user.enabled && !r.user.is_oauth_confidential_client)
+            .map(|r| r.user))
+    }
+
     /// Whether signing `user_id` in takes a second step.
     pub async fn has_second_factor(&self, user_id: &str) -> Result<bool> {
         let n: i64 = sqlx::query_scalar(
@@ -217,11 +226,35 @@ impl Services {
                 return Box::pin(self.totp_setup(user_id, account)).await;
             }
         };
+        self.setup_of(&secret, account)
+    }
+
+    /// The authenticator app being set up for `user_id`, if one is (nothing is made here).
+    pub async fn pending_totp_setup(
+        &self,
+        user_id: &str,
+        account: &str,
+    ) -> Result<Option<TotpSetup>> {
+        let sealed: Option<String> =
+            sqlx::query_scalar("SELECT secret FROM user_totp WHERE user_id = $1 AND enabled = 0")
+                .bind(user_id)
+                .fetch_optional(&self.store.pool)
+                .await?;
+        match sealed {
+            Some(sealed) => {
+                let secret = self.open_totp(user_id, &sealed)?;
+                Ok(Some(self.setup_of(&secret, account)?))
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn setup_of(&self, secret: &[u8], account: &str) -> Result<TotpSetup> {
         let issuer = url::Url::parse(&self.public_url)
             .ok()
             .and_then(|u| u.host_str().map(|h| format!("Gatehouse {h}")))
             .unwrap_or_else(|| "Gatehouse".into());
-        let (url, base32) = otpauth_url(&secret, &issuer, account);
+        let (url, base32) = otpauth_url(secret, &issuer, account);
         Ok(TotpSetup {
             secret: base32,
             qr: qr_code(&url)?,

@@ -109,6 +109,11 @@ impl Services {
             .map_err(|e| DomainError::Conflict(format!("passkeys are not available: {e}")))
     }
 
+    /// Whether passkeys work with this server's public URL (a host name; not an address).
+    pub fn passkeys_available(&self) -> bool {
+        self.webauthn().is_ok()
+    }
+
     async fn store_ceremony(
         &self,
         kind: Kind,

@@ -30,6 +30,7 @@ Authenticate with the portal's session cookie (unsafe methods need an Origin equ
         super::apps::list, super::apps::create, super::apps::read, super::apps::update, super::apps::delete, super::apps::changelog, super::apps::initial_access_token,
         super::clients::list, super::clients::create, super::clients::read, super::clients::update, super::clients::delete, super::clients::rotate_secret,
         super::users::list, super::users::create, super::users::read, super::users::update, super::users::delete,
+        super::users::factors, super::users::reset_factors,
         super::roles::list, super::roles::create, super::roles::read, super::roles::update, super::roles::delete,
         super::roles::add_member, super::roles::remove_member, super::keys::rotate,
         super::operations::audit, super::operations::export, super::operations::import,

@@ -16,6 +16,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/users", get(list).post(create))
         .route("/api/v1/users/{id}", get(read).patch(update).delete(delete))
+        .route(
+            "/api/v1/users/{id}/factors",
+            get(factors).delete(reset_factors),
+        )
 }
 
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", params(("login_name" = Option<String>, Query, description = "exact login name, case-insensitive"), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)), responses((status = 200, body = domain::Page<domain::users::User>), (status = 403, body = super::openapi::ErrorBody)))]
@@ -76,5 +80,27 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
     s.delete_user(&p, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A person's second factors (SPEC §6a): an authenticator app, unused recovery codes, passkeys
+/// (names and dates; never a secret).
+#[utoipa::path(get, path = "/api/v1/users/{id}/factors", tag = "users", params(("id" = String, Path)), responses((status = 200, body = domain::factors::Factors), (status = 403, body = super::openapi::ErrorBody), (status = 404, body = super::openapi::ErrorBody)))]
+pub async fn factors(
+    State(s): State<Services>,
+    Actor(p): Actor,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(s.user_factors(&p, &id).await?))
+}
+
+/// Removes every second factor of a person who lost theirs (audited `user.factors_reset`).
+#[utoipa::path(delete, path = "/api/v1/users/{id}/factors", tag = "users", params(("id" = String, Path)), responses((status = 204), (status = 403, body = super::openapi::ErrorBody), (status = 404, body = super::openapi::ErrorBody)))]
+pub async fn reset_factors(
+    State(s): State<Services>,
+    Actor(p): Actor,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    s.reset_factors(&p, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -39,7 +39,16 @@ async fn signed_in(s: &Services, session: &Session) -> Result<Option<SignedIn>, 
         .get::<i64>(app::api::ssr::SESSION_AUTH_TIME)
         .await
         .map_err(|e| format!("session store: {e}"))?;
-    Ok(auth_time.map(|auth_time| SignedIn { user_id, auth_time }))
+    let amr = session
+        .get::<Vec<String>>(app::api::ssr::SESSION_AMR)
+        .await
+        .map_err(|e| format!("session store: {e}"))?
+        .unwrap_or_default();
+    Ok(auth_time.map(|auth_time| SignedIn {
+        user_id,
+        auth_time,
+        amr,
+    }))
 }
 
 async fn csrf_ok(session: &Session, sent: Option<&String>) -> bool {

@@ -102,6 +102,8 @@ pub async fn introspect(
             iss: &i.iss,
             jti: &i.jti,
             username: i.username.as_deref(),
+            acr: (!i.amr.is_empty()).then(|| domain::factors::amr::acr(&i.amr)),
+            amr: &i.amr,
         }),
     };
     Ok(json_no_store(body))
@@ -138,6 +140,11 @@ struct ActiveToken<'a> {
     jti: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     username: Option<&'a str>,
+    /// A person's token: how they signed in (RFC 8176) and what that is worth.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    amr: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    acr: Option<&'static str>,
 }
 
 pub async fn revoke(

@@ -7,6 +7,7 @@ mod cli;
 mod delegation;
 mod directory;
 mod documents;
+mod factors;
 mod faults;
 mod foundation;
 mod hardening;

@@ -15,7 +15,7 @@ use crate::helpers::*;
 
 const LOGOUT_CB: &str = "https://client.example/signed-out";
 
-fn segment(token: &str, i: usize) -> Value {
+pub(crate) fn segment(token: &str, i: usize) -> Value {
     let part = token.split('.').nth(i).unwrap_or_default();
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap_or_default()).unwrap_or(Value::Null)
 }
@@ -61,7 +61,7 @@ async fn code_flow(app: &TestApp, app_id: &str, scope: &str) -> (reqwest::Client
 }
 
 /// `code_flow` for a person already signed in on `c`.
-async fn code_flow_as(
+pub(crate) async fn code_flow_as(
     app: &TestApp,
     app_id: &str,
     scope: &str,
