@@ -55,6 +55,9 @@ pub enum AuthorizeOutcome {
         login_hint: Option<String>,
         fresh: bool,
     },
+    /// The app requires a second factor this sign-in has not given: the person gives one
+    /// (`setup: false`) or, having none, sets one up first (`setup: true`), then comes back.
+    SecondFactor { setup: bool },
     /// The person must approve these scopes (name, description) of this app; `administrative`
     /// when one of them reaches Gatehouse's own admin API (the page says so).
     Consent {
@@ -413,6 +416,23 @@ impl Services {
                 OAuthErrorCode::AccessDenied,
                 "the user may not use this application",
             ));
+        }
+        // An app that requires a second factor takes no sign-in without one (SPEC §6a).
+        if c.app.require_mfa
+            && !session
+                .amr
+                .iter()
+                .any(|m| m == model::factors::amr::MULTI_FACTOR)
+        {
+            if prompt.none {
+                return Ok(c.error(
+                    OAuthErrorCode::InteractionRequired,
+                    "this application requires a second factor",
+                ));
+            }
+            return Ok(AuthorizeOutcome::SecondFactor {
+                setup: !self.has_second_factor(user_id).await?,
+            });
         }
         // A person's token for Gatehouse's own admin API is always their explicit decision,
         // on a page that says so (whatever the app's User must confirm says).

@@ -75,6 +75,8 @@ pub struct AppConfig {
     #[serde(default)]
     pub user_must_confirm: bool,
     #[serde(default)]
+    pub require_mfa: bool,
+    #[serde(default)]
     pub scopes: Vec<Scope>,
     #[serde(default)]
     pub user_access_roles: Vec<String>,
@@ -213,6 +215,7 @@ impl From<crate::apps::App> for AppConfig {
             issue_refresh_tokens: a.issue_refresh_tokens,
             refresh_token_lifetime_secs: a.refresh_token_lifetime_secs,
             user_must_confirm: a.user_must_confirm,
+            require_mfa: a.require_mfa,
             scopes: a.scopes,
             user_access_roles: roles,
             clients: Vec::new(),
@@ -241,6 +244,7 @@ impl From<AppConfig> for AppFields {
             issue_refresh_tokens: Some(a.issue_refresh_tokens),
             refresh_token_lifetime_secs: Some(a.refresh_token_lifetime_secs),
             user_must_confirm: Some(a.user_must_confirm),
+            require_mfa: Some(a.require_mfa),
             scopes: Some(a.scopes),
             user_access_roles: Some(a.user_access_roles),
             ..Default::default()

@@ -113,6 +113,8 @@ pub enum OAuthErrorCode {
     /// OpenID Connect Core §3.1.2.6, for `prompt=none`.
     LoginRequired,
     ConsentRequired,
+    /// The person must do something first (set up or give a second factor).
+    InteractionRequired,
     TooManyRequests,
     /// RFC 6749 §4.1.2.1: the server is overloaded (503 with `Retry-After`).
     TemporarilyUnavailable,
@@ -133,6 +135,7 @@ impl OAuthErrorCode {
             OAuthErrorCode::AccessDenied => "access_denied",
             OAuthErrorCode::LoginRequired => "login_required",
             OAuthErrorCode::ConsentRequired => "consent_required",
+            OAuthErrorCode::InteractionRequired => "interaction_required",
             OAuthErrorCode::TooManyRequests => "slow_down",
             OAuthErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
             OAuthErrorCode::ServerError => "server_error",

@@ -80,6 +80,8 @@ pub struct ServicesInner {
     pub registration_cap: std::sync::atomic::AtomicUsize,
     /// How long a self-registered client may stay unused before housekeeping deletes it.
     pub registration_idle: std::sync::atomic::AtomicI64,
+    /// The portal's administrators need a second factor (`GATEHOUSE_ADMIN_REQUIRE_MFA`).
+    pub admin_require_mfa: std::sync::atomic::AtomicBool,
     /// Outbound HTTPS that cannot be pointed at the inside (client ID metadata documents).
     pub outbound: net::Outbound,
     pub(crate) documents: registration::documents::DocumentCache,
@@ -117,6 +119,7 @@ impl Services {
             client_flights: Default::default(),
             registration_cap: std::sync::atomic::AtomicUsize::new(1000),
             registration_idle: std::sync::atomic::AtomicI64::new(30 * 86_400),
+            admin_require_mfa: Default::default(),
             outbound: Default::default(),
             documents: Default::default(),
             client_records: Default::default(),

@@ -215,6 +215,10 @@ pub struct App {
     pub issue_refresh_tokens: bool,
     pub refresh_token_lifetime_secs: i64,
     pub user_must_confirm: bool,
+    /// People need a second factor to use the app: one without is led to set one up first
+    /// (SPEC §6a).
+    #[serde(default)]
+    pub require_mfa: bool,
     pub scopes: Vec<Scope>,
     pub user_access_roles: Vec<String>,
     pub created_at: String,
@@ -244,6 +248,7 @@ impl App {
             issue_refresh_tokens: false,
             refresh_token_lifetime_secs: DEFAULT_REFRESH_LIFETIME,
             user_must_confirm: false,
+            require_mfa: false,
             scopes: vec![],
             user_access_roles: vec![],
             created_at: String::new(),

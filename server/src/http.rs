@@ -492,6 +492,54 @@ pub async fn admin_guard(State(st): State<HttpState>, req: Request, next: Next) 
         Some(r) => p.has(r),
         None => p.any_admin_right(),
     };
+    // GATEHOUSE_ADMIN_REQUIRE_MFA: an administrator gives a second factor first, or sets one
+    // up, and comes back.
+    if let Some(session) = req.extensions().get::<tower_sessions::Session>() {
+        let missing = app::api::ssr::admin_second_factor_missing(session, &st.app.services, &p)
+            .await
+            .map(|m| m.then_some(()));
+        match missing {
+            Ok(None) => {}
+            Ok(Some(())) => {
+                let has = st.app.services.has_second_factor(&p.user_id).await;
+                let back = req
+                    .uri()
+                    .path_and_query()
+                    .map(|pq| pq.as_str())
+                    .unwrap_or("/admin");
+                let page = match has {
+                    Ok(true) => "/login/second",
+                    Ok(false) => "/account/security",
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot read the administrator's factors");
+                        let n =
+                            Notice::new("Error", "Something went wrong", "Try again in a moment.")
+                                .alert();
+                        return crate::portal::notice(
+                            &st.app,
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            n,
+                        )
+                        .await;
+                    }
+                };
+                return Response::builder()
+                    .status(StatusCode::SEE_OTHER)
+                    .header(
+                        header::LOCATION,
+                        format!("{page}?return_to={}", domain::authorize::encode(back)),
+                    )
+                    .body(Body::empty())
+                    .unwrap_or_default();
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the session's sign-in");
+                let n =
+                    Notice::new("Error", "Something went wrong", "Try again in a moment.").alert();
+                return crate::portal::notice(&st.app, StatusCode::INTERNAL_SERVER_ERROR, n).await;
+            }
+        }
+    }
     if !allowed {
         let what = needed.map(|r| r.as_str()).unwrap_or("any admin");
         let n = Notice::new(

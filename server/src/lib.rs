@@ -37,8 +37,6 @@ pub struct AppState {
     pub registrations: oauth::RegistrationLimit,
     /// How long a sign-in lasts (the absolute timeout).
     pub policy: app::api::ssr::SessionPolicy,
-    /// The portal asks its administrators for a second factor (`GATEHOUSE_ADMIN_REQUIRE_MFA`).
-    pub admin_require_mfa: bool,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -131,6 +129,10 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
         std::sync::atomic::Ordering::Relaxed,
     );
     services.allow_document_hosts(&config.cimd_allow_hosts);
+    services.admin_require_mfa.store(
+        config.admin_require_mfa,
+        std::sync::atomic::Ordering::Relaxed,
+    );
     if let Some(path) = &config.outbound_ca_file {
         let pem = std::fs::read(path)
             .map_err(|e| format!("{}: {e}", path.display()))
@@ -275,7 +277,6 @@ pub fn router(
         policy: app::api::ssr::SessionPolicy {
             absolute_secs: config.session_absolute_timeout.max(1),
         },
-        admin_require_mfa: config.admin_require_mfa,
     };
     let mut routes = generate_route_list(app::App);
     // The authorize endpoint is axum's; it renders the consent route itself when it asks.

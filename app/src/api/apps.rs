@@ -210,6 +210,7 @@ impl AppForm {
                 "refresh_lifetime" => form.refresh_lifetime.value = v.clone(),
                 "refresh_lifetime_unit" => form.refresh_lifetime.unit = v.clone(),
                 "user_must_confirm" => a.user_must_confirm = true,
+                "require_mfa" => a.require_mfa = true,
                 "client_id_metadata_documents" => a.client_id_metadata_documents = true,
                 "user_access_roles" => {
                     if !a.user_access_roles.contains(v) {

@@ -348,6 +348,33 @@ pub mod ssr {
         Ok(())
     }
 
+    /// Whether `p`, signed in on `session`, is an administrator who must still give a second
+    /// factor (`GATEHOUSE_ADMIN_REQUIRE_MFA`): the portal and the admin API refuse them until
+    /// the session says two factors.
+    pub async fn admin_second_factor_missing(
+        session: &tower_sessions::Session,
+        services: &Services,
+        p: &Principal,
+    ) -> Result<bool, DomainError> {
+        if !services
+            .admin_require_mfa
+            .load(std::sync::atomic::Ordering::Relaxed)
+            || !p.any_admin_right()
+        {
+            return Ok(false);
+        }
+        let amr = session
+            .get::<Vec<String>>(SESSION_AMR)
+            .await
+            .map_err(|e| DomainError::Internal(format!("session store: {e}")))?
+            .unwrap_or_default();
+        Ok(!amr.iter().any(|m| m == model::factors::amr::MULTI_FACTOR))
+    }
+
+    /// What an administrator without a second factor is told (portal and API).
+    pub const ADMIN_NEEDS_SECOND_FACTOR: &str =
+        "Administrators need a second factor: set one up at /account/security, or sign in with it.";
+
     /// The signed-in principal, if any.
     pub async fn current() -> Result<Option<Principal>, ServerFnError> {
         session_principal(&session().await?, &services()?)
@@ -357,9 +384,18 @@ pub mod ssr {
 
     /// The signed-in principal, or a 401 for the page to show.
     pub async fn principal() -> Result<Principal, ServerFnError> {
-        let mut p = current()
-            .await?
+        let session = session().await?;
+        let services = services()?;
+        let mut p = session_principal(&session, &services)
+            .await
+            .map_err(map_err)?
             .ok_or_else(|| fail(http::StatusCode::UNAUTHORIZED, "You are not signed in."))?;
+        if admin_second_factor_missing(&session, &services, &p)
+            .await
+            .map_err(map_err)?
+        {
+            return Err(fail(http::StatusCode::FORBIDDEN, ADMIN_NEEDS_SECOND_FACTOR));
+        }
         p.origin.address = Some(client_addr());
         Ok(p)
     }

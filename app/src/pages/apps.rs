@@ -293,6 +293,7 @@ fn AppEditor(data: EditorData, sections: Sections) -> impl IntoView {
     let refresh_lifetime = RwSignal::new(form.refresh_lifetime.value.clone());
     let refresh_unit = RwSignal::new(form.refresh_lifetime.unit.clone());
     let must_confirm = RwSignal::new(a.user_must_confirm);
+    let require_mfa = RwSignal::new(a.require_mfa);
     let scopes = RwSignal::new(a.scopes.iter().map(|s| keys.scope(s)).collect::<Vec<_>>());
     let roles = RwSignal::new(a.user_access_roles.clone());
 
@@ -379,6 +380,7 @@ fn AppEditor(data: EditorData, sections: Sections) -> impl IntoView {
             issue_refresh_tokens: refresh.get_untracked(),
             refresh_token_lifetime_secs: 0,
             user_must_confirm: must_confirm.get_untracked(),
+            require_mfa: require_mfa.get_untracked(),
             scopes: scopes
                 .get_untracked()
                 .iter()
@@ -579,6 +581,8 @@ fn AppEditor(data: EditorData, sections: Sections) -> impl IntoView {
                 <section id="scope" aria-labelledby="h-scope">
                     <h2 id="h-scope">"Scope"</h2>
                     <label class="choice"><input type="checkbox" name="user_must_confirm" value="on" checked=must_confirm.get_untracked() bind:checked=must_confirm/>"User must confirm authorization request"</label>
+                    <label class="choice"><input type="checkbox" name="require_mfa" value="on" aria-describedby="require-mfa-help" checked=require_mfa.get_untracked() bind:checked=require_mfa/>"Require a second factor"</label>
+                    <p class="muted" id="require-mfa-help">"People sign in with an authenticator app or a passkey as well as their password; one who has neither is led to set one up before continuing to the app. ID tokens say how they signed in (amr, acr)."</p>
                     <h3>"Scope Definitions"</h3>
                     <For each=move || scopes.get() key=|s| s.key let:scope>
                         {

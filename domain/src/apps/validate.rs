@@ -205,6 +205,9 @@ impl Draft {
             a.refresh_token_lifetime_secs =
                 check_lifetime("refresh_token_lifetime_secs", v, MAX_REFRESH_LIFETIME)?;
         }
+        if let Some(v) = f.require_mfa {
+            a.require_mfa = v;
+        }
         if let Some(v) = f.user_must_confirm {
             a.user_must_confirm = v;
         }

@@ -122,6 +122,13 @@ async fn actor(parts: &Parts, state: &AppState) -> Result<Actor, ApiError> {
         let mut p = app::api::ssr::session_principal(session, &state.services)
             .await?
             .ok_or_else(ApiError::unauthorized)?;
+        if app::api::ssr::admin_second_factor_missing(session, &state.services, &p).await? {
+            return Err(ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "second_factor_required",
+                app::api::ssr::ADMIN_NEEDS_SECOND_FACTOR,
+            ));
+        }
         p.origin.address = Some(crate::client_addr::ClientAddr::of(parts).0.to_string());
         Ok(Actor(p))
     }

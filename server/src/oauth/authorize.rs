@@ -187,6 +187,14 @@ async fn render(
             }
             see_other(&to)
         }
+        AuthorizeOutcome::SecondFactor { setup } => {
+            let page = if setup {
+                "/account/security"
+            } else {
+                "/login/second"
+            };
+            see_other(&format!("{page}?return_to={}", encode(back)))
+        }
         AuthorizeOutcome::Consent {
             app_name,
             administrative,

@@ -461,3 +461,118 @@ async fn an_administrator_sees_and_resets_a_persons_factors() {
     assert_eq!(reset.len(), 1, "{audit}");
     assert_eq!(reset[0]["object_id"], alice.as_str());
 }
+
+/// `require_mfa`: a person without a second factor is led to set one up and then continues to
+/// the app; one whose session has only the password gives the second factor first;
+/// `prompt=none` cannot do either.
+#[tokio::test]
+async fn an_app_that_requires_a_second_factor_leads_people_to_one() {
+    use crate::authorize::{authorize, challenge, query_of, CB, VERIFIER};
+    let app = spawn_app().await;
+    setup(&app).await;
+    make_app(&app, "strict", json!({"require_mfa": true})).await;
+    let ch = challenge(VERIFIER);
+    let params = |prompt: Option<&'static str>| {
+        let mut p = vec![
+            ("response_type", "code"),
+            ("client_id", "web-client"),
+            ("redirect_uri", CB),
+            ("scope", "openid read"),
+            ("state", "st"),
+            ("code_challenge", ch.as_str()),
+            ("code_challenge_method", "S256"),
+        ];
+        if let Some(v) = prompt {
+            p.push(("prompt", v));
+        }
+        p
+    };
+    // Alice has no second factor: sent to set one up, with the way back.
+    let (a, _) = password(&app, "/").await;
+    let res = authorize(&a, &app.url, "strict", &params(None)).await;
+    assert_eq!(res.status(), 303);
+    let to = location(&res);
+    assert!(
+        to.starts_with("/account/security?return_to=%2Foauth2%2Fauthorize%2Fstrict%3F"),
+        "{to}"
+    );
+    let res = authorize(&a, &app.url, "strict", &params(Some("none"))).await;
+    assert_eq!(
+        query_of(&location(&res)).get("error").map(String::as_str),
+        Some("interaction_required")
+    );
+    let (_, p) = page(&a, &app.url, &to).await;
+    assert!(p.contains("A second factor is required to continue"), "{p}");
+
+    // A second session, signed in with the password only before the app was set up.
+    let (b, _) = password(&app, "/").await;
+    assert!(signed_in(&b, &app.url).await);
+
+    // Set up on the first session, from the page the app sent it to: that session proved the
+    // factor, so the app lets it through at once.
+    let p = security_op(&a, &app.url, "totp_begin", &[]).await;
+    let secret = base32(
+        p.split("secret=")
+            .nth(1)
+            .and_then(|s| s.split(['&', '"']).next())
+            .expect("secret"),
+    );
+    let p = security_op(
+        &a,
+        &app.url,
+        "totp_confirm",
+        &[("code", &code_now(&secret))],
+    )
+    .await;
+    assert!(p.contains("Your authenticator app is on"), "{p}");
+    let res = authorize(&a, &app.url, "strict", &params(None)).await;
+    assert!(location(&res).starts_with(CB), "{}", location(&res));
+
+    // The password-only session steps up with a code and comes back to the app.
+    let res = authorize(&b, &app.url, "strict", &params(None)).await;
+    let to = location(&res);
+    assert!(to.starts_with("/login/second?return_to="), "{to}");
+    let back = query_of(&to).get("return_to").cloned().unwrap_or_default();
+    assert_eq!(second(&b, &app.url, &code_next(&secret), &back).await, back);
+    let res = b
+        .get(format!("{}{back}", app.url))
+        .send()
+        .await
+        .expect("authorize");
+    assert_eq!(res.status(), 303);
+    let loc = location(&res);
+    assert!(loc.starts_with(CB), "{loc}");
+    let code = query_of(&loc).get("code").cloned().expect("a code");
+    let (s, body) = crate::authorize::exchange(&app.url, "strict", &code, VERIFIER).await;
+    assert_eq!(s, 200, "{body}");
+    let id = segment(body["id_token"].as_str().expect("id_token"), 1);
+    assert_eq!(id["amr"], json!(["pwd", "otp", "mfa"]), "{id}");
+    assert_eq!(id["acr"], "2");
+}
+
+/// `GATEHOUSE_ADMIN_REQUIRE_MFA`: an administrator signed in with the password alone is led
+/// to a second factor by the portal, and the admin API refuses their session.
+#[tokio::test]
+async fn administrators_can_be_required_to_give_a_second_factor() {
+    let app = spawn_app_with(|c| c.admin_require_mfa = true).await;
+    let res = app
+        .admin
+        .get(format!("{}/admin/users", app.url))
+        .send()
+        .await
+        .expect("portal");
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        location(&res),
+        "/account/security?return_to=%2Fadmin%2Fusers"
+    );
+    let (s, e) = app.api(Method::GET, "/api/v1/users", None).await;
+    assert_eq!(
+        (s, e["error"].as_str()),
+        (403, Some("second_factor_required")),
+        "{e}"
+    );
+    // People without an admin right are not asked: their security page works.
+    let (s, p) = page(&app.admin, &app.url, "/account/security").await;
+    assert_eq!(s, 200, "{p}");
+}
