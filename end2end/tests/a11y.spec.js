@@ -7,7 +7,7 @@ const { test, expect } = require("@playwright/test");
 const { default: AxeBuilder } = require("@axe-core/playwright");
 const http = require("node:http");
 const crypto = require("node:crypto");
-const { ADMIN, signIn, hydrated, unique, consoleErrors } = require("./helpers");
+const { ADMIN, signIn, hydrated, unique, consoleErrors, totp } = require("./helpers");
 
 const WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
 
@@ -31,6 +31,9 @@ test.afterAll(async () => {
 const PERSON = { login: unique("a11y-person"), password: "a11y-person-password-1" };
 const ROLES_ADMIN = { login: unique("a11y-roles"), password: "a11y-roles-password-1" };
 const LEAVER = { login: unique("a11y-leaver"), password: "a11y-leaver-password-1" };
+// Sets an authenticator app up in a test; and one who has one on (for the second step).
+const MFA = { login: unique("a11y-mfa"), password: "a11y-mfa-password-1" };
+const MFA_ON = { login: unique("a11y-mfa-on"), password: "a11y-mfa-on-password-1" };
 const ROLE = unique("A11y People");
 const ROLES_ONLY = unique("A11y RolesOnly");
 const CONSENT_APP = unique("a11y-consent");
@@ -79,6 +82,9 @@ test.beforeAll(async ({ browser }) => {
   });
   const rolesAdmin = await api("POST", "/api/v1/users", { login_name: ROLES_ADMIN.login, email: `${ROLES_ADMIN.login}@example.com`, password: ROLES_ADMIN.password });
   await api("POST", "/api/v1/users", { login_name: LEAVER.login, email: `${LEAVER.login}@example.com`, password: LEAVER.password });
+  for (const who of [MFA, MFA_ON]) {
+    await api("POST", "/api/v1/users", { login_name: who.login, email: `${who.login}@example.com`, password: who.password });
+  }
   await api("PUT", `/api/v1/roles/${role.id}/members/${person.id}`);
   await api("PUT", `/api/v1/roles/${rolesOnly.id}/members/${rolesAdmin.id}`);
   const app = {
@@ -113,6 +119,15 @@ test.beforeAll(async ({ browser }) => {
   await p.page.waitForURL(new RegExp(`127\\.0\\.0\\.1:${targetPort}/cb\\?code=`));
   made.person = await p.ctx.cookies();
   await p.ctx.close();
+
+  // MFA_ON turns an authenticator app on, with a code computed here from the page's link.
+  const m = await sessionOf(browser, MFA_ON, "/account/security");
+  await m.page.getByRole("button", { name: "Set up an authenticator app" }).click();
+  const link = await m.page.locator("#otpauth-link").getAttribute("href");
+  await m.page.getByLabel("Code from the app").fill(totp(new URL(link).searchParams.get("secret")));
+  await m.page.getByRole("button", { name: "Turn on" }).click();
+  await expect(m.page.getByText("Your authenticator app is on.")).toBeVisible();
+  await m.ctx.close();
 
   const r = await sessionOf(browser, ROLES_ADMIN, "/admin/roles");
   made.rolesAdmin = r.cookies;
@@ -197,6 +212,28 @@ test.describe("the person's pages", () => {
       cookies: made.person, heading: "Allow A11y Consent App to access your account?",
     });
     await expect(page.getByRole("checkbox", { name: /files/ })).toBeChecked();
+  });
+
+  test("/account/security", async ({ page }) => {
+    await checkPage(page, "/account/security", { cookies: made.person, heading: "Security" });
+    await expect(page.getByRole("button", { name: "Set up an authenticator app" })).toBeVisible();
+  });
+
+  test("/account/security while an authenticator app is set up (the QR code)", async ({ page }) => {
+    await signIn(page, MFA.login, MFA.password, "/account/security");
+    await page.getByRole("button", { name: "Set up an authenticator app" }).click();
+    await checkPage(page, "/account/security", { heading: "Security" });
+    await expect(page.getByRole("img", { name: "QR code of the authenticator link below" })).toBeVisible();
+  });
+
+  test("/login/second (the second step)", async ({ page }) => {
+    await page.goto("/login?return_to=%2Faccount%2Fapps");
+    await page.getByLabel("Login Name").fill(MFA_ON.login);
+    await page.getByLabel("Password").fill(MFA_ON.password);
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await expect(page).toHaveURL(/\/login\/second/);
+    await checkPage(page, "/login/second?return_to=%2Faccount%2Fapps&error=invalid", { heading: "Confirm it is you" });
+    await expect(page.getByRole("alert")).toHaveText("That code is not right.");
   });
 
   test("/account/apps", async ({ page }) => {

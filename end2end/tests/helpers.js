@@ -41,4 +41,21 @@ function consoleErrors(page, ignore = () => false) {
   return errors;
 }
 
-module.exports = { ADMIN, signIn, hydrated, unique, consoleErrors };
+/** The RFC 6238 code (SHA-1, 6 digits, 30 s) for an otpauth:// link's base32 secret, `ahead`
+ * steps from now — Node's own HMAC, independent of the server's implementation. */
+function totp(base32, ahead = 0) {
+  const crypto = require("crypto");
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const c of base32.replace(/=+$/, "")) bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const step = Math.floor(Date.now() / 1000 / 30) + ahead;
+  const msg = Buffer.alloc(8);
+  msg.writeBigUInt64BE(BigInt(step));
+  const h = crypto.createHmac("sha1", key).update(msg).digest();
+  const o = h[h.length - 1] & 0xf;
+  const n = (h.readUInt32BE(o) & 0x7fffffff) % 1_000_000;
+  return String(n).padStart(6, "0");
+}
+
+module.exports = { ADMIN, signIn, hydrated, unique, consoleErrors, totp };

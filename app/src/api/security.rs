@@ -187,3 +187,9 @@ pub async fn security_view(return_to: Option<String>) -> Result<Security, Server
         csrf: csrf_token(&session).await.map_err(map_err)?,
     })
 }
+
+/// Whether the login page offers "Sign in with a passkey" (passkeys need a host name).
+#[server(prefix = "/sfn", endpoint = "security/passkeys")]
+pub async fn passkeys_available() -> Result<bool, ServerFnError> {
+    Ok(super::ssr::services()?.passkeys_available())
+}

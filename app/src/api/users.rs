@@ -20,6 +20,9 @@ pub struct UserDetail {
     /// Whether the signed-in administrator may change this user (delegation never escalates:
     /// someone holding rights the administrator lacks is read-only to them).
     pub editable: bool,
+    /// The person's second factors (SPEC §6a).
+    #[serde(default)]
+    pub factors: model::factors::Factors,
 }
 
 pub const PAGE_SIZE: i64 = 50;
@@ -49,11 +52,13 @@ pub async fn get_user(id: String) -> Result<UserDetail, ServerFnError> {
     let roles = s.roles_of_user(&p, &id).await.map_err(map_err)?;
     let all_roles = s.assignable_roles(&p).await.map_err(map_err)?;
     let editable = s.may_change_user(&p, &id).await.map_err(map_err)?;
+    let factors = s.user_factors(&p, &id).await.map_err(map_err)?;
     Ok(UserDetail {
         user,
         roles,
         all_roles,
         editable,
+        factors,
     })
 }
 
@@ -172,6 +177,19 @@ pub async fn update_user(
             .map_err(map_err)?;
     }
     form_result(updated, |u| FormResult::saved("Saved.", Some(u.id)))
+}
+
+/// Removes every second factor of a person who lost theirs (audited).
+#[server(prefix = "/sfn", endpoint = "users/reset_factors")]
+pub async fn reset_user_factors(id: String) -> Result<FormResult, ServerFnError> {
+    use super::ssr::*;
+    let p = principal().await?;
+    form_result(services()?.reset_factors(&p, &id).await, |_| {
+        FormResult::saved(
+            "Second factors removed: the password alone signs this person in until they set one up.",
+            None,
+        )
+    })
 }
 
 #[server(prefix = "/sfn", endpoint = "users/delete")]

@@ -17,6 +17,7 @@ pub fn RootRedirect() -> impl IntoView {
 pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
     let action = ServerAction::<Login>::new();
+    let passkeys = Resource::new(|| (), |_| crate::api::security::passkeys_available());
     let login_name = move || query.read().get("login_name").unwrap_or_default();
     let return_to =
         move || crate::api::safe_return_to(&query.read().get("return_to").unwrap_or_default());
@@ -45,7 +46,7 @@ pub fn LoginPage() -> impl IntoView {
                     <input type="hidden" name="return_to" value=return_to/>
                     <div class="field">
                         <label for="login_name">"Login Name"</label>
-                        <input id="login_name" name="login_name" value=login_name autocomplete="username" required autofocus/>
+                        <input id="login_name" name="login_name" value=login_name autocomplete="username webauthn" required autofocus/>
                     </div>
                     <div class="field">
                         <label for="password">"Password"</label>
@@ -54,6 +55,17 @@ pub fn LoginPage() -> impl IntoView {
                     {move || message().map(|m| view! { <p class="status error" role="alert" id="login-error">{m}</p> })}
                     <button type="submit" class="primary" disabled=move || action.pending().get()>"Sign in"</button>
                 </ActionForm>
+                <Suspense>
+                    {move || Suspend::new(async move {
+                        passkeys.await.unwrap_or(false).then(|| view! {
+                            <div class="passkey-step" data-passkey="signin" data-return-to=return_to>
+                                <button type="button" class="passkey-button">"Sign in with a passkey"</button>
+                                <p class="status" role="status" data-passkey-status=""></p>
+                            </div>
+                            <script src="/passkeys.js" defer></script>
+                        })
+                    })}
+                </Suspense>
             </section>
         </main>
     }

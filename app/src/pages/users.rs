@@ -108,10 +108,19 @@ pub fn EditUserPage() -> impl IntoView {
     let add = ServerAction::<AddMember>::new();
     let remove = ServerAction::<RemoveMember>::new();
     let delete = ServerAction::<DeleteUser>::new();
+    let reset = ServerAction::<crate::api::users::ResetUserFactors>::new();
     let detail = Resource::new(
-        move || (id(), add.version().get(), remove.version().get()),
-        |(id, _, _)| get_user(id),
+        move || {
+            (
+                id(),
+                add.version().get(),
+                remove.version().get(),
+                reset.version().get(),
+            )
+        },
+        |(id, _, _, _)| get_user(id),
     );
+    let reset_outcome: crate::components::Outcome = reset.value().into();
     let outcome: crate::components::Outcome = save.value().into();
     let add_outcome: crate::components::Outcome = add.value().into();
     let remove_outcome: crate::components::Outcome = remove.value().into();
@@ -145,6 +154,18 @@ pub fn EditUserPage() -> impl IntoView {
                             }
                         }).collect_view();
                         let (uid_save, uid_add, uid_del) = (uid.clone(), uid.clone(), uid.clone());
+                        let uid_reset = uid.clone();
+                        let f = d.factors.clone();
+                        let factor_text = {
+                            let mut parts = Vec::new();
+                            if f.totp {
+                                parts.push(format!("Authenticator app ({} unused recovery codes)", f.recovery_codes_left));
+                            }
+                            for p in &f.passkeys {
+                                parts.push(format!("Passkey \u{201c}{}\u{201d}", p.name));
+                            }
+                            parts
+                        };
                         let options = d.all_roles.iter()
                             .filter(|(rid, n)| n != "Everybody" && !d.roles.iter().any(|(r, _)| r == rid))
                             .map(|(rid, n)| view! { <option value=rid.clone()>{n.clone()}</option> })
@@ -188,6 +209,21 @@ pub fn EditUserPage() -> impl IntoView {
                                     <button type="submit">"Add"</button>
                                 </ActionForm>
                                 <SaveStatus outcome=add_outcome/>
+                            </section>
+                            <section aria-labelledby="user-factors">
+                                <h2 id="user-factors">"Second factors"</h2>
+                                {if factor_text.is_empty() {
+                                    view! { <p>"None: the password alone signs this person in."</p> }.into_any()
+                                } else {
+                                    view! { <ul id="factors">{factor_text.into_iter().map(|t| view! { <li>{t}</li> }).collect_view()}</ul> }.into_any()
+                                }}
+                                {(editable && f.any()).then(|| view! {
+                                    <ActionForm action=reset>
+                                        <input type="hidden" name="id" value=uid_reset/>
+                                        <button type="submit" class="danger">"Reset second factors"</button>
+                                    </ActionForm>
+                                })}
+                                <SaveStatus outcome=reset_outcome/>
                             </section>
                             <section class="danger" aria-labelledby="delete-user" hidden=!editable>
                                 <h2 id="delete-user">"Delete user"</h2>
