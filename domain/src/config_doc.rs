@@ -157,6 +157,10 @@ pub struct UserConfig {
     /// one is set: `gatehouse users reset-password`, or an administrator).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_hash: Option<String>,
+    /// The person's second factors (`with_secrets` only). Absent: an import keeps the ones in
+    /// place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub factors: Option<crate::signin::factors::FactorsConfig>,
 }
 
 fn yes() -> bool {
@@ -346,11 +350,17 @@ impl Services {
         ))
         .fetch_all(&self.store.pool)
         .await?;
+        let mut factors = if with_secrets {
+            self.factor_configs().await?
+        } else {
+            Default::default()
+        };
         let users = rows
             .iter()
             .map(|r| {
                 let row = user_row(r)?;
                 Ok(UserConfig {
+                    factors: factors.remove(&row.user.id),
                     login_name: row.user.login_name,
                     email: row.user.email,
                     display_name: row.user.display_name,
@@ -541,6 +551,33 @@ impl Services {
         }
 
         crate::users::insert_users_in(conn, new_users, who).await?;
+
+        // Second factors, for the people whose document carries them (with secrets).
+        for u in &doc.users {
+            let Some(f) = &u.factors else { continue };
+            let have = have_users.get(&lower(&u.login_name));
+            if have.is_some_and(|h| h.factors.as_ref() == Some(f)) {
+                continue;
+            }
+            // A person the users above left unchanged changes now.
+            if let Some(h) = have {
+                let hash_differs = u
+                    .password_hash
+                    .as_ref()
+                    .is_some_and(|x| Some(x) != h.password_hash.as_ref());
+                if user_fields(u) == user_fields(h) && !hash_differs {
+                    plan.unchanged = plan.unchanged.saturating_sub(1);
+                    step(plan, "update", "user", &u.login_name);
+                }
+            }
+            let id = crate::users::user_by_login(conn, &u.login_name)
+                .await?
+                .ok_or(DomainError::NotFound("user"))?
+                .user
+                .id;
+            self.replace_factors_in(conn, Who::Principal(actor), &id, &u.login_name, f)
+                .await?;
+        }
 
         // Roles and members.
         let have_roles: BTreeMap<String, &RoleConfig> =
@@ -741,6 +778,9 @@ impl Services {
                 .map_err(DomainError::from)
                 .map_err(at(path.clone()))?;
             crate::users::jwks_text(u.jwks.as_ref()).map_err(at(path.clone()))?;
+            if let Some(f) = &u.factors {
+                f.check(&format!("{path}.factors"))?;
+            }
             if let Some(h) = &u.password_hash {
                 if argon2::PasswordHash::new(h).is_err() {
                     return Err(DomainError::invalid(

@@ -101,7 +101,7 @@ fn go(to: &str) -> ServerFnError {
             res.insert_header(http::header::LOCATION, v);
         }
     }
-    super::ssr::fail(http::StatusCode::UNAUTHORIZED, "Sign in first.")
+    ServerFnError::new("Sign in first.")
 }
 
 #[server(prefix = "/sfn", endpoint = "security/second")]

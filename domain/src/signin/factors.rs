@@ -639,3 +639,154 @@ mod tests {
         assert_eq!(unhex("zz"), None);
     }
 }
+
+/// A person's second factors in a configuration document (`--with-secrets` only): the
+/// authenticator app's secret (base32) and the passkeys. Recovery codes are not carried: they
+/// are keyed by this deployment's system secret; the person makes new ones.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FactorsConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp_secret: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub passkeys: Vec<PasskeyConfig>,
+}
+
+/// A passkey as webauthn-rs keeps it (public key, counter, flags: nothing secret), named.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PasskeyConfig {
+    pub name: String,
+    pub created_at: i64,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub passkey: serde_json::Value,
+}
+
+impl FactorsConfig {
+    /// Checks a document's factors (`path` names them in the error).
+    pub fn check(&self, path: &str) -> Result<()> {
+        if let Some(s) = &self.totp_secret {
+            let ok = totp_rs::Secret::Encoded(s.clone())
+                .to_bytes()
+                .is_ok_and(|b| b.len() >= 16);
+            if !ok {
+                return Err(DomainError::invalid(
+                    format!("{path}.totp_secret"),
+                    "a base32 secret of at least 128 bits",
+                ));
+            }
+        }
+        for (i, p) in self.passkeys.iter().enumerate() {
+            let name = p.name.trim();
+            if name.is_empty() || name.chars().count() > 64 {
+                return Err(DomainError::invalid(
+                    format!("{path}.passkeys[{i}].name"),
+                    "1-64 characters",
+                ));
+            }
+            if serde_json::from_value::<webauthn_rs::prelude::Passkey>(p.passkey.clone()).is_err() {
+                return Err(DomainError::invalid(
+                    format!("{path}.passkeys[{i}].passkey"),
+                    "not a passkey as Gatehouse exports it",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Services {
+    /// Every person's factors as a configuration document carries them, by user id.
+    pub(crate) async fn factor_configs(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, FactorsConfig>> {
+        let mut out: std::collections::BTreeMap<String, FactorsConfig> = Default::default();
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT user_id, secret FROM user_totp WHERE enabled = 1")
+                .fetch_all(&self.store.pool)
+                .await?;
+        for (uid, sealed) in rows {
+            let secret = self.open_totp(&uid, &sealed)?;
+            out.entry(uid).or_default().totp_secret =
+                Some(totp_rs::Secret::Raw(secret).to_encoded().to_string());
+        }
+        let rows: Vec<(String, String, i64, String)> = sqlx::query_as(
+            "SELECT user_id, name, created_at, passkey FROM passkeys ORDER BY created_at, credential_id",
+        )
+        .fetch_all(&self.store.pool)
+        .await?;
+        for (uid, name, created_at, passkey) in rows {
+            let passkey = serde_json::from_str(&passkey)
+                .map_err(|e| DomainError::Internal(format!("stored passkey: {e}")))?;
+            out.entry(uid).or_default().passkeys.push(PasskeyConfig {
+                name,
+                created_at,
+                passkey,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Replaces person `user_id`'s factors with `f` on `conn` (an import), audited.
+    pub(crate) async fn replace_factors_in(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        who: Who<'_>,
+        user_id: &str,
+        login: &str,
+        f: &FactorsConfig,
+    ) -> Result<()> {
+        for table in ["user_totp", "passkeys"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
+                .bind(user_id)
+                .execute(&mut *conn)
+                .await?;
+        }
+        if let Some(s) = &f.totp_secret {
+            let raw = totp_rs::Secret::Encoded(s.clone())
+                .to_bytes()
+                .map_err(|_| DomainError::invalid("totp_secret", "not base32"))?;
+            sqlx::query(
+                "INSERT INTO user_totp (user_id, secret, enabled, last_step, created_at) VALUES ($1, $2, 1, 0, $3)",
+            )
+            .bind(user_id)
+            .bind(self.secrets.seal(&hex(&raw), &totp_context(user_id))?)
+            .bind(now())
+            .execute(&mut *conn)
+            .await?;
+        }
+        for p in &f.passkeys {
+            let pk: webauthn_rs::prelude::Passkey = serde_json::from_value(p.passkey.clone())
+                .map_err(|_| DomainError::invalid("passkey", "not a passkey"))?;
+            let (counter, eligible, backed_up) = super::passkeys::flags(&pk);
+            sqlx::query(
+                "INSERT INTO passkeys (credential_id, user_id, name, passkey, sign_count, backup_eligible, backup_state, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(super::passkeys::credential_id(&pk))
+            .bind(user_id)
+            .bind(p.name.trim())
+            .bind(p.passkey.to_string())
+            .bind(counter)
+            .bind(eligible as i64)
+            .bind(backed_up as i64)
+            .bind(p.created_at)
+            .execute(&mut *conn)
+            .await
+            .map_err(crate::store::on_unique(
+                "passkeys",
+                "a passkey in the document belongs to someone else here",
+            ))?;
+        }
+        self.forget_unneeded_recovery_codes_in(conn, user_id)
+            .await?;
+        crate::audit::write(
+            conn,
+            who,
+            &Entry::new("user.factors_import", "user", user_id).named(login),
+        )
+        .await
+    }
+}

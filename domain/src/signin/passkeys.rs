@@ -71,12 +71,12 @@ fn user_handle(user_id: &str) -> Uuid {
     })
 }
 
-fn credential_id(pk: &Passkey) -> String {
+pub(crate) fn credential_id(pk: &Passkey) -> String {
     URL_SAFE_NO_PAD.encode(pk.cred_id().as_ref())
 }
 
 /// A stored passkey's counter and backup flags, read from webauthn-rs's own serialisation.
-fn flags(pk: &Passkey) -> (i64, bool, bool) {
+pub(crate) fn flags(pk: &Passkey) -> (i64, bool, bool) {
     let v = serde_json::to_value(pk).unwrap_or_default();
     let c = &v["cred"];
     (

@@ -576,3 +576,146 @@ async fn administrators_can_be_required_to_give_a_second_factor() {
     let (s, p) = page(&app.admin, &app.url, "/account/security").await;
     assert_eq!(s, 200, "{p}");
 }
+
+/// Configuration as code carries a person's authenticator app (and passkeys) only with
+/// secrets; imported into another Gatehouse, the same codes work there; a document without
+/// them leaves the factors in place.
+#[tokio::test]
+async fn factors_travel_in_the_configuration_document_only_with_secrets() {
+    let app = spawn_app().await;
+    setup(&app).await;
+    let (secret, _) = enrol(&app).await;
+    let alice_of = |doc: &Value| {
+        doc["users"]
+            .as_array()
+            .and_then(|u| u.iter().find(|u| u["login_name"] == "alice").cloned())
+            .unwrap_or(Value::Null)
+    };
+    let (_, plain) = app.api(Method::GET, "/api/v1/export", None).await;
+    assert!(alice_of(&plain).get("factors").is_none(), "{plain}");
+    let (_, full) = app
+        .api(Method::GET, "/api/v1/export?with_secrets=true", None)
+        .await;
+    let factors = alice_of(&full)["factors"].clone();
+    let b32 = factors["totp_secret"].as_str().unwrap_or_default();
+    assert_eq!(base32(b32), secret, "{factors}");
+
+    // Into another Gatehouse (alice and her role; its own administrator stays).
+    let other = spawn_app().await;
+    let doc = |alice: Value| {
+        json!({"gatehouse_config": 1, "apps": [], "users": [alice],
+               "roles": [{"name": "People", "description": "", "admin_rights": [], "members": ["alice"]}]})
+    };
+    let (s, plan) = other
+        .api(Method::POST, "/api/v1/import", Some(doc(alice_of(&full))))
+        .await;
+    assert_eq!(s, 200, "{plan}");
+    let (s, there) = other
+        .api(Method::GET, "/api/v1/export?with_secrets=true", None)
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(alice_of(&there)["factors"], factors);
+    let (c, to) = password(&other, "/").await;
+    assert!(to.starts_with("/login/second"), "{to}");
+    assert_eq!(second(&c, &other.url, &code_next(&secret), "/").await, "/");
+    // Imported again unchanged: nothing to do; without factors: they stay.
+    let (_, plan) = other
+        .api(Method::POST, "/api/v1/import", Some(doc(alice_of(&full))))
+        .await;
+    assert_eq!(plan["steps"], json!([]), "{plan}");
+    let (s, plan) = other
+        .api(Method::POST, "/api/v1/import", Some(doc(alice_of(&plain))))
+        .await;
+    assert_eq!(s, 200, "{plan}");
+    let (_, again) = other
+        .api(Method::GET, "/api/v1/export?with_secrets=true", None)
+        .await;
+    assert_eq!(alice_of(&again)["factors"], factors, "kept");
+    // A document with a broken secret is refused, naming the field.
+    let mut bad = alice_of(&full);
+    bad["factors"]["totp_secret"] = json!("not base32!");
+    let (s, e) = other
+        .api(Method::POST, "/api/v1/import", Some(doc(bad)))
+        .await;
+    assert_eq!(
+        (s, e["field"].as_str()),
+        (422, Some("users[0].factors.totp_secret")),
+        "{e}"
+    );
+}
+
+/// A passkey ceremony's state is the database's: begun on one instance, it is found (once) on
+/// another. (The browser test finishes real ceremonies across instances.)
+#[tokio::test]
+async fn a_passkey_ceremony_is_found_by_another_instance_once() {
+    let app = spawn_app().await;
+    let alice = setup(&app).await;
+    // Two instances of a deployment at a host name (passkeys need one), on the same database.
+    let instance = || {
+        let mut cfg = config(&app.db);
+        cfg.public_url = Some("http://localhost:1".into());
+        start(cfg)
+    };
+    let (_, a) = instance().await;
+    let (_, b) = instance().await;
+    let user = a.person(&alice).await.expect("read").expect("alice");
+    let (ceremony, options) = a
+        .begin_passkey_registration(&user)
+        .await
+        .expect("begun on A");
+    assert_eq!(options["publicKey"]["rp"]["id"], "localhost");
+    assert_eq!(
+        options["publicKey"]["authenticatorSelection"]["residentKey"],
+        "required"
+    );
+    // B finds the ceremony: the answer is judged (and refused: no authenticator made it).
+    let junk = json!({"id": "AAAA", "rawId": "AAAA", "type": "public-key", "extensions": {},
+                      "response": {"attestationObject": "AAAA", "clientDataJSON": "AAAA"}});
+    let first = b
+        .finish_passkey_registration(&user, &ceremony, "Key", &junk, "127.0.0.1")
+        .await;
+    assert!(
+        matches!(&first, Err(domain::DomainError::Validation { field, .. }) if field == "credential"),
+        "{first:?}"
+    );
+    // Used once: a second answer finds no ceremony, on either instance.
+    for s in [&b, &a] {
+        let again = s
+            .finish_passkey_registration(&user, &ceremony, "Key", &junk, "127.0.0.1")
+            .await;
+        assert!(
+            matches!(&again, Err(domain::DomainError::Conflict(m)) if m.contains("expired")),
+            "{again:?}"
+        );
+    }
+}
+
+/// Signed out, the security page and the second step send the browser to sign in (and back).
+#[tokio::test]
+async fn the_factor_pages_send_strangers_to_sign_in() {
+    let app = spawn_app().await;
+    let c = client();
+    let res = c
+        .get(format!("{}/account/security", app.url))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/login?return_to=%2Faccount%2Fsecurity");
+    let res = c
+        .get(format!("{}/login/second?return_to=%2Fadmin", app.url))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/login?return_to=%2Fadmin");
+    // The forms refuse them the same way.
+    let res = post(&c, &app.url, "/account/security", &[("op", "totp_begin")]).await;
+    assert_eq!(location(&res), "/login?return_to=%2Faccount%2Fsecurity");
+    let res = post(&c, &app.url, "/login/second", &[("code", "123456")]).await;
+    assert_eq!(
+        location(&res),
+        "/login?return_to=%2Fadmin",
+        "the default place"
+    );
+}
