@@ -57,6 +57,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=login::LoginPage ssr=SsrMode::Async/>
                 <Route path=path!("/login/second") view=security::SecondStepPage ssr=SsrMode::Async/>
                 <Route path=path!("/account/security") view=security::SecurityPage ssr=SsrMode::Async/>
+                <Route path=path!("/device") view=device::DevicePage ssr=SsrMode::Async/>
                 // Rendered by the authorize endpoint when it asks for consent.
                 <Route path=path!("/oauth2/authorize/:app") view=account::ConsentPage ssr=SsrMode::Async/>
                 <Route path=path!("/account/apps") view=account::ConnectedAppsPage ssr=SsrMode::Async/>

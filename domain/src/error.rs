@@ -116,6 +116,12 @@ pub enum OAuthErrorCode {
     /// The person must do something first (set up or give a second factor).
     InteractionRequired,
     TooManyRequests,
+    /// RFC 8628 §3.5: the person has not decided yet (poll again).
+    AuthorizationPending,
+    /// RFC 8628 §3.5: polling faster than the interval (which grows by 5 s).
+    SlowDown,
+    /// RFC 8628 §3.5: the device code expired.
+    ExpiredToken,
     /// RFC 6749 §4.1.2.1: the server is overloaded (503 with `Retry-After`).
     TemporarilyUnavailable,
     ServerError,
@@ -137,6 +143,9 @@ impl OAuthErrorCode {
             OAuthErrorCode::ConsentRequired => "consent_required",
             OAuthErrorCode::InteractionRequired => "interaction_required",
             OAuthErrorCode::TooManyRequests => "slow_down",
+            OAuthErrorCode::AuthorizationPending => "authorization_pending",
+            OAuthErrorCode::SlowDown => "slow_down",
+            OAuthErrorCode::ExpiredToken => "expired_token",
             OAuthErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
             OAuthErrorCode::ServerError => "server_error",
         }

@@ -35,6 +35,8 @@ pub struct PurgeReport {
     pub initial_access_tokens: u64,
     /// WebAuthn ceremonies begun and never finished.
     pub webauthn_ceremonies: u64,
+    /// Device codes expired (RFC 8628).
+    pub device_codes: u64,
     /// Some table still had expired rows when its batches ran out: run again soon.
     pub more_left: bool,
     /// SQLite pages given back to the file system afterwards (incremental vacuum).
@@ -53,6 +55,7 @@ impl PurgeReport {
             + self.registered_clients
             + self.initial_access_tokens
             + self.webauthn_ceremonies
+            + self.device_codes
     }
 }
 
@@ -120,8 +123,12 @@ impl Services {
                 t,
             ),
             (stmt("webauthn_ceremonies", "id_hash", "expires_at < $1"), t),
+            (
+                stmt("device_codes", "device_code_hash", "expires_at < $1"),
+                t,
+            ),
         ];
-        let mut counts = [0u64; 10];
+        let mut counts = [0u64; 11];
         for (i, (sql, bound)) in work.iter().enumerate() {
             for _ in 0..max_batches {
                 let n = sqlx::query(sql)
@@ -144,7 +151,7 @@ impl Services {
         } else {
             0
         };
-        let [tokens, auth_codes, revoked_jtis, revocations, auth_failures, signing_keys, client_assertions, registered_clients, initial_access_tokens, webauthn_ceremonies] =
+        let [tokens, auth_codes, revoked_jtis, revocations, auth_failures, signing_keys, client_assertions, registered_clients, initial_access_tokens, webauthn_ceremonies, device_codes] =
             counts;
         Ok(PurgeReport {
             more_left,
@@ -159,6 +166,7 @@ impl Services {
             registered_clients,
             initial_access_tokens,
             webauthn_ceremonies,
+            device_codes,
         })
     }
 

@@ -84,6 +84,8 @@ pub enum AuthMethod {
     AuthorizationCode,
     Implicit,
     Password,
+    /// RFC 8628: a device shows a code; a person approves it on /device.
+    DeviceCode,
 }
 
 impl ClientIdType {
@@ -151,11 +153,12 @@ impl TokenType {
 }
 
 impl AuthMethod {
-    pub const ALL: [AuthMethod; 4] = [
+    pub const ALL: [AuthMethod; 5] = [
         AuthMethod::ClientCredentials,
         AuthMethod::AuthorizationCode,
         AuthMethod::Implicit,
         AuthMethod::Password,
+        AuthMethod::DeviceCode,
     ];
     /// As the portal labels it.
     pub fn label(self) -> &'static str {
@@ -164,6 +167,7 @@ impl AuthMethod {
             AuthMethod::AuthorizationCode => "Authorization Code",
             AuthMethod::Implicit => "Implicit",
             AuthMethod::Password => "Resource Owner (password)",
+            AuthMethod::DeviceCode => "Device Code (TVs, CLIs)",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
@@ -176,6 +180,7 @@ impl AuthMethod {
             AuthMethod::AuthorizationCode => "authorization_code",
             AuthMethod::Implicit => "implicit",
             AuthMethod::Password => "password",
+            AuthMethod::DeviceCode => "device_code",
         }
     }
 }

@@ -412,6 +412,7 @@ pub async fn origin_check(State(st): State<HttpState>, req: Request, next: Next)
         || path.starts_with("/admin/")
         || path == "/login"
         || path.starts_with("/login/")
+        || path == "/device"
         || path.starts_with("/oauth2/consent/")
         || path.starts_with("/account/");
     if !(api || forms) || !is_unsafe(req.method()) {

@@ -5,6 +5,7 @@ pub mod account;
 pub mod apps;
 pub mod auth;
 pub mod clients;
+pub mod device;
 pub mod operations;
 pub mod roles;
 pub mod security;

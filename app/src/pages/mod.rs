@@ -5,6 +5,7 @@ pub mod admin;
 pub mod apps;
 pub mod audit;
 pub mod clients;
+pub mod device;
 pub mod login;
 pub mod notice;
 pub mod roles;

@@ -27,6 +27,8 @@ pub enum GrantType {
     /// The documents' sample client exchanges a code with `grant_type=implicit`.
     ImplicitCode,
     RefreshToken,
+    /// RFC 8628 (`urn:ietf:params:oauth:grant-type:device_code`).
+    DeviceCode,
 }
 
 impl GrantType {
@@ -39,6 +41,7 @@ impl GrantType {
             Some("authorization_code") => Ok(GrantType::AuthorizationCode),
             Some("implicit") if has_code => Ok(GrantType::ImplicitCode),
             Some("refresh_token") => Ok(GrantType::RefreshToken),
+            Some(super::device::GRANT_TYPE) => Ok(GrantType::DeviceCode),
             Some(other) => Err(OAuthError::new(
                 OAuthErrorCode::UnsupportedGrantType,
                 format!("grant_type {other:?} is not supported"),
@@ -53,6 +56,7 @@ impl GrantType {
             GrantType::Password => AuthMethod::Password,
             GrantType::ImplicitCode => AuthMethod::Implicit,
             GrantType::AuthorizationCode | GrantType::RefreshToken => AuthMethod::AuthorizationCode,
+            GrantType::DeviceCode => AuthMethod::DeviceCode,
         }
     }
 }
@@ -149,6 +153,7 @@ impl Services {
                 GrantType::ClientCredentials => "client_credentials",
                 GrantType::AuthorizationCode => "authorization_code",
                 GrantType::RefreshToken => "refresh_token",
+                GrantType::DeviceCode => super::device::GRANT_TYPE,
                 GrantType::Password | GrantType::ImplicitCode => "",
             };
             if !grant_types.iter().any(|g| g == name) {
@@ -198,6 +203,13 @@ impl Services {
                 }
                 return self.refresh_grant(&app, &client, &req).await;
             }
+            GrantType::DeviceCode => {
+                if !app.allows(grant_type.auth_method()) {
+                    return Err(unauthorized());
+                }
+                self.device_grant(&app, &client, req.device_code.as_deref())
+                    .await?
+            }
             GrantType::AuthorizationCode | GrantType::ImplicitCode => {
                 if !(app.allows(AuthMethod::AuthorizationCode)
                     || (grant_type == GrantType::ImplicitCode && app.allows(AuthMethod::Implicit)))
@@ -207,10 +219,13 @@ impl Services {
                 self.code_grant(&app, &client, &req).await?
             }
         };
-        // Refresh tokens come with code exchanges only (the documents: not for client
-        // credentials, implicit or the resource owner flow).
+        // Refresh tokens come with code exchanges and device grants only (the documents: not
+        // for client credentials, implicit or the resource owner flow).
         let with_refresh = app.issue_refresh_tokens
-            && grant_type == GrantType::AuthorizationCode
+            && matches!(
+                grant_type,
+                GrantType::AuthorizationCode | GrantType::DeviceCode
+            )
             && match &client {
                 Client::Registered { grant_types, .. } => {
                     grant_types.iter().any(|g| g == "refresh_token")

@@ -4,6 +4,7 @@
 
 mod batch;
 mod cache;
+pub mod device;
 mod grants;
 mod introspect;
 mod issue;
@@ -31,6 +32,8 @@ pub struct TokenRequest {
     pub username: Option<String>,
     pub password: Option<String>,
     pub refresh_token: Option<String>,
+    /// RFC 8628 `device_code`.
+    pub device_code: Option<String>,
     /// RFC 8707 `resource` parameters (the parameter may repeat).
     pub resources: Vec<String>,
     pub credentials: ClientCredentials,

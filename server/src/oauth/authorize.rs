@@ -31,7 +31,7 @@ async fn user_id(s: &Services, session: &Session) -> Result<Option<String>, Stri
 /// The signed-in person and when they signed in. A sign-in without its time (from before
 /// OpenID Connect) counts as none, so the person signs in again rather than get a made-up
 /// `auth_time`.
-async fn signed_in(s: &Services, session: &Session) -> Result<Option<SignedIn>, String> {
+pub(crate) async fn signed_in(s: &Services, session: &Session) -> Result<Option<SignedIn>, String> {
     let Some(user_id) = user_id(s, session).await? else {
         return Ok(None);
     };

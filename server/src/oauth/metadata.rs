@@ -42,10 +42,15 @@ pub(super) fn document(base: &str, app: &App) -> Value {
                 grants.push("implicit");
                 responses.extend(["token", "id_token", "id_token token"]);
             }
+            AuthMethod::DeviceCode if domain::oauth::device::offered(app) => {
+                grants.push(domain::oauth::device::GRANT_TYPE)
+            }
             _ => {}
         }
     }
-    if app.issue_refresh_tokens && app.allows(AuthMethod::AuthorizationCode) {
+    if app.issue_refresh_tokens
+        && (app.allows(AuthMethod::AuthorizationCode) || domain::oauth::device::offered(app))
+    {
         grants.push("refresh_token");
     }
     let auth_methods: Vec<&str> = match app.client_id_type {
@@ -81,6 +86,9 @@ pub(super) fn document(base: &str, app: &App) -> Value {
             .collect::<Vec<_>>(),
         "authorization_response_iss_parameter_supported": true,
     });
+    if domain::oauth::device::offered(app) {
+        doc["device_authorization_endpoint"] = json!(url("device"));
+    }
     if app.client_id_type == ClientIdType::Registered
         && app.client_registration != domain::apps::ClientRegistration::Off
     {

@@ -1,6 +1,7 @@
 //! The OAuth2 endpoints of SPEC §3, each a thin door over `domain::Services`.
 
 mod authorize;
+pub mod device;
 mod error;
 mod keys;
 mod metadata;
@@ -23,6 +24,7 @@ pub fn browser_router() -> Router<AppState> {
         .route("/oauth2/authorize/{app}", get(authorize::authorize))
         .route("/oauth2/consent/{app}", post(authorize::consent))
         .route("/account/apps/{app}/withdraw", post(authorize::withdraw))
+        .route("/device", post(device::decide))
         .route(
             "/oauth2/logout/{app}",
             get(oidc::logout).post(oidc::logout_confirmed),
@@ -46,6 +48,7 @@ pub fn cors() -> tower_http::cors::CorsLayer {
 pub fn machine_router() -> Router<AppState> {
     Router::new()
         .route("/oauth2/token/{app}", post(token::token))
+        .route("/oauth2/device/{app}", post(device::authorization))
         .route("/oauth2/register/{app}", post(register::register))
         .route(
             "/oauth2/register/{app}/{client_id}",

@@ -29,6 +29,7 @@ pub async fn token(
         username: p.get("username"),
         password: p.get("password"),
         refresh_token: p.get("refresh_token"),
+        device_code: p.get("device_code"),
         resources: p.resources().to_vec(),
         credentials: p.credentials(&headers, "token")?,
         client_addr: addr.to_string(),

@@ -719,3 +719,53 @@ async fn the_factor_pages_send_strangers_to_sign_in() {
         "the default place"
     );
 }
+
+/// `prompt=login` (and `max_age`) ask for the password again, and then for the second factor:
+/// a fresh sign-in is a whole one.
+#[tokio::test]
+async fn a_fresh_sign_in_asks_for_the_second_factor_again() {
+    use crate::authorize::{authorize, challenge, query_of, CB, VERIFIER};
+    let app = spawn_app().await;
+    setup(&app).await;
+    make_app(&app, "web", json!({})).await;
+    let (secret, _) = enrol(&app).await;
+    let (c, _) = password(&app, "/").await;
+    assert_eq!(second(&c, &app.url, &code_next(&secret), "/").await, "/");
+    let ch = challenge(VERIFIER);
+    let res = authorize(
+        &c,
+        &app.url,
+        "web",
+        &[
+            ("response_type", "code"),
+            ("client_id", "web-client"),
+            ("redirect_uri", CB),
+            ("scope", "openid read"),
+            ("code_challenge", ch.as_str()),
+            ("code_challenge_method", "S256"),
+            ("prompt", "login"),
+        ],
+    )
+    .await;
+    let to = location(&res);
+    assert!(to.starts_with("/login?return_to="), "{to}");
+    let back = query_of(&to).get("return_to").cloned().unwrap_or_default();
+    let res = sign_in(&c, &app.url, "alice", "alice-password", &back).await;
+    let next = location(&res);
+    assert!(
+        next.starts_with("/login/second?return_to="),
+        "the password alone is not enough: {next}"
+    );
+    assert!(
+        !signed_in(&c, &app.url).await,
+        "the earlier sign-in ended with the new one"
+    );
+    next_step().await;
+    assert_eq!(second(&c, &app.url, &code_next(&secret), &back).await, back);
+    let res = c
+        .get(format!("{}{back}", app.url))
+        .send()
+        .await
+        .expect("authorize");
+    assert!(location(&res).starts_with(CB), "{}", location(&res));
+}

@@ -5,6 +5,7 @@ mod apps;
 mod authorize;
 mod cli;
 mod delegation;
+mod device;
 mod directory;
 mod documents;
 mod factors;
