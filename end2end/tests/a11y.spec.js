@@ -32,6 +32,7 @@ const PERSON = { login: unique("a11y-person"), password: "a11y-person-password-1
 const ROLES_ADMIN = { login: unique("a11y-roles"), password: "a11y-roles-password-1" };
 const LEAVER = { login: unique("a11y-leaver"), password: "a11y-leaver-password-1" };
 // Sets an authenticator app up in a test; and one who has one on (for the second step).
+const DEVICE_APP = unique("a11y-tv");
 const MFA = { login: unique("a11y-mfa"), password: "a11y-mfa-password-1" };
 const MFA_ON = { login: unique("a11y-mfa-on"), password: "a11y-mfa-on-password-1" };
 const ROLE = unique("A11y People");
@@ -107,6 +108,13 @@ test.beforeAll(async ({ browser }) => {
   await api("POST", `/api/v1/apps/${MCP_APP}/clients`, {
     client_name: "A11y client", redirect_uris: ["http://127.0.0.1/cb"], token_endpoint_auth_method: "none",
   });
+  await api("POST", "/api/v1/apps", {
+    app_id: DEVICE_APP, name: "A11y TV", client_id_type: "anything", auth_methods: ["device_code"],
+    scopes: [{ name: "watch", description: "Watch your films" }], user_access_roles: [ROLE],
+  });
+  const device = await admin.page.request.post(`/oauth2/device/${DEVICE_APP}`, { form: { client_id: "tv", scope: "watch" } });
+  expect(device.ok()).toBeTruthy();
+  made.userCode = (await device.json()).user_code;
   made.userId = person.id;
   made.roleId = role.id;
   await admin.ctx.close();
@@ -234,6 +242,16 @@ test.describe("the person's pages", () => {
     await expect(page).toHaveURL(/\/login\/second/);
     await checkPage(page, "/login/second?return_to=%2Faccount%2Fapps&error=invalid", { heading: "Confirm it is you" });
     await expect(page.getByRole("alert")).toHaveText("That code is not right.");
+  });
+
+  test("/device (a code that names nothing)", async ({ page }) => {
+    await checkPage(page, "/device?user_code=BCDF-GHJK", { cookies: made.person, heading: "Connect a device" });
+    await expect(page.getByRole("alert")).toContainText("That code names no waiting device");
+  });
+
+  test("/device (a device waiting for approval)", async ({ page }) => {
+    await checkPage(page, `/device?user_code=${made.userCode}`, { cookies: made.person, heading: "Connect a device" });
+    await expect(page.getByRole("button", { name: "Approve" })).toBeVisible();
   });
 
   test("/account/apps", async ({ page }) => {
