@@ -27,6 +27,9 @@ pub struct AuthorizeRequest {
     pub login_hint: Option<String>,
     /// RFC 8707 `resource` parameters (the parameter may repeat).
     pub resources: Vec<String>,
+    /// The parameters came from a pushed request (RFC 9126), not from the browser.
+    #[serde(default)]
+    pub pushed: bool,
 }
 
 /// The signed-in person as the authorize endpoint sees them: who, and since when.
@@ -271,6 +274,44 @@ impl Services {
         })
     }
 
+    /// Checks an authorize request as the endpoint would, up to the person who signs in later:
+    /// what the PAR endpoint checks before it stores a request.
+    pub(crate) async fn check_authorize_request(
+        &self,
+        app_id: &str,
+        req: &AuthorizeRequest,
+    ) -> Result<(), OAuthError> {
+        let mut req = req.clone();
+        req.pushed = true;
+        match self.authorize_checked(app_id, &req, None, None).await? {
+            AuthorizeOutcome::UnknownApp => Err(OAuthError::unknown_app()),
+            AuthorizeOutcome::ErrorPage(m) => {
+                Err(OAuthError::new(OAuthErrorCode::InvalidRequest, m))
+            }
+            AuthorizeOutcome::Failed(e) => Err(e),
+            AuthorizeOutcome::Redirect(to) => {
+                // An error for the client, in the query or (implicit) the fragment.
+                let u = url::Url::parse(&to).map_err(OAuthError::internal)?;
+                let pairs: Vec<(String, String)> = match u.fragment() {
+                    Some(f) => url::form_urlencoded::parse(f.as_bytes())
+                        .into_owned()
+                        .collect(),
+                    None => u.query_pairs().into_owned().collect(),
+                };
+                let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+                match get("error").as_deref() {
+                    // Not signed in yet is what a pushed request is.
+                    Some("login_required") | None => Ok(()),
+                    Some(code) => Err(OAuthError::new(
+                        OAuthErrorCode::parse(code).unwrap_or(OAuthErrorCode::InvalidRequest),
+                        get("error_description").unwrap_or_default(),
+                    )),
+                }
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Runs the authorize request for `user_id` (None: not signed in). `approved` carries the
     /// scopes the person just approved on the consent page.
     pub async fn authorize(
@@ -297,6 +338,12 @@ impl Services {
             Ok(c) => c,
             Err(o) => return Ok(o),
         };
+        if c.app.require_par && !req.pushed {
+            return Ok(c.error(
+                OAuthErrorCode::InvalidRequest,
+                "this application takes pushed authorization requests only (PAR, RFC 9126)",
+            ));
+        }
         let response = match ResponseType::parse(req.response_type.as_deref()) {
             Some(r) => r,
             None if req.response_type.as_deref().unwrap_or("").is_empty() => {

@@ -77,6 +77,8 @@ pub struct AppConfig {
     #[serde(default)]
     pub require_mfa: bool,
     #[serde(default)]
+    pub require_par: bool,
+    #[serde(default)]
     pub scopes: Vec<Scope>,
     #[serde(default)]
     pub user_access_roles: Vec<String>,
@@ -220,6 +222,7 @@ impl From<crate::apps::App> for AppConfig {
             refresh_token_lifetime_secs: a.refresh_token_lifetime_secs,
             user_must_confirm: a.user_must_confirm,
             require_mfa: a.require_mfa,
+            require_par: a.require_par,
             scopes: a.scopes,
             user_access_roles: roles,
             clients: Vec::new(),
@@ -249,6 +252,7 @@ impl From<AppConfig> for AppFields {
             refresh_token_lifetime_secs: Some(a.refresh_token_lifetime_secs),
             user_must_confirm: Some(a.user_must_confirm),
             require_mfa: Some(a.require_mfa),
+            require_par: Some(a.require_par),
             scopes: Some(a.scopes),
             user_access_roles: Some(a.user_access_roles),
             ..Default::default()

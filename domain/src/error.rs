@@ -128,6 +128,31 @@ pub enum OAuthErrorCode {
 }
 
 impl OAuthErrorCode {
+    /// Every code, for `parse`.
+    const ALL: [OAuthErrorCode; 18] = [
+        OAuthErrorCode::InvalidRequest,
+        OAuthErrorCode::InvalidClient,
+        OAuthErrorCode::InvalidGrant,
+        OAuthErrorCode::UnauthorizedClient,
+        OAuthErrorCode::UnsupportedGrantType,
+        OAuthErrorCode::UnsupportedResponseType,
+        OAuthErrorCode::InvalidScope,
+        OAuthErrorCode::InvalidTarget,
+        OAuthErrorCode::AccessDenied,
+        OAuthErrorCode::LoginRequired,
+        OAuthErrorCode::ConsentRequired,
+        OAuthErrorCode::InteractionRequired,
+        OAuthErrorCode::TooManyRequests,
+        OAuthErrorCode::AuthorizationPending,
+        OAuthErrorCode::SlowDown,
+        OAuthErrorCode::ExpiredToken,
+        OAuthErrorCode::TemporarilyUnavailable,
+        OAuthErrorCode::ServerError,
+    ];
+    /// The code named `s` (its RFC name).
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
     pub fn as_str(self) -> &'static str {
         match self {
             OAuthErrorCode::InvalidRequest => "invalid_request",

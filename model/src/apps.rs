@@ -224,6 +224,9 @@ pub struct App {
     /// (SPEC §6a).
     #[serde(default)]
     pub require_mfa: bool,
+    /// Authorization requests must be pushed first (RFC 9126): a plain one is refused.
+    #[serde(default)]
+    pub require_par: bool,
     pub scopes: Vec<Scope>,
     pub user_access_roles: Vec<String>,
     pub created_at: String,
@@ -254,6 +257,7 @@ impl App {
             refresh_token_lifetime_secs: DEFAULT_REFRESH_LIFETIME,
             user_must_confirm: false,
             require_mfa: false,
+            require_par: false,
             scopes: vec![],
             user_access_roles: vec![],
             created_at: String::new(),

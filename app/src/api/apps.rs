@@ -211,6 +211,7 @@ impl AppForm {
                 "refresh_lifetime_unit" => form.refresh_lifetime.unit = v.clone(),
                 "user_must_confirm" => a.user_must_confirm = true,
                 "require_mfa" => a.require_mfa = true,
+                "require_par" => a.require_par = true,
                 "client_id_metadata_documents" => a.client_id_metadata_documents = true,
                 "user_access_roles" => {
                     if !a.user_access_roles.contains(v) {

@@ -294,6 +294,7 @@ fn AppEditor(data: EditorData, sections: Sections) -> impl IntoView {
     let refresh_unit = RwSignal::new(form.refresh_lifetime.unit.clone());
     let must_confirm = RwSignal::new(a.user_must_confirm);
     let require_mfa = RwSignal::new(a.require_mfa);
+    let require_par = RwSignal::new(a.require_par);
     let scopes = RwSignal::new(a.scopes.iter().map(|s| keys.scope(s)).collect::<Vec<_>>());
     let roles = RwSignal::new(a.user_access_roles.clone());
 
@@ -381,6 +382,7 @@ fn AppEditor(data: EditorData, sections: Sections) -> impl IntoView {
             refresh_token_lifetime_secs: 0,
             user_must_confirm: must_confirm.get_untracked(),
             require_mfa: require_mfa.get_untracked(),
+            require_par: require_par.get_untracked(),
             scopes: scopes
                 .get_untracked()
                 .iter()
@@ -583,6 +585,8 @@ fn AppEditor(data: EditorData, sections: Sections) -> impl IntoView {
                     <label class="choice"><input type="checkbox" name="user_must_confirm" value="on" checked=must_confirm.get_untracked() bind:checked=must_confirm/>"User must confirm authorization request"</label>
                     <label class="choice"><input type="checkbox" name="require_mfa" value="on" aria-describedby="require-mfa-help" checked=require_mfa.get_untracked() bind:checked=require_mfa/>"Require a second factor"</label>
                     <p class="muted" id="require-mfa-help">"People sign in with an authenticator app or a passkey as well as their password; one who has neither is led to set one up before continuing to the app. ID tokens say how they signed in (amr, acr)."</p>
+                    <label class="choice"><input type="checkbox" name="require_par" value="on" aria-describedby="require-par-help" checked=require_par.get_untracked() bind:checked=require_par/>"Require pushed authorization requests (PAR)"</label>
+                    <p class="muted" id="require-par-help">"Clients post their authorization parameters to /oauth2/par/{app} first (RFC 9126) and send the browser with only the request_uri they get back; plain authorization requests are refused. FAPI 2.0 asks for it."</p>
                     <h3>"Scope Definitions"</h3>
                     <For each=move || scopes.get() key=|s| s.key let:scope>
                         {

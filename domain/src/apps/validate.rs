@@ -208,6 +208,9 @@ impl Draft {
         if let Some(v) = f.require_mfa {
             a.require_mfa = v;
         }
+        if let Some(v) = f.require_par {
+            a.require_par = v;
+        }
         if let Some(v) = f.user_must_confirm {
             a.user_must_confirm = v;
         }

@@ -8,6 +8,7 @@ pub mod device;
 mod grants;
 mod introspect;
 mod issue;
+pub mod par;
 pub mod resources;
 mod revoke;
 pub mod seen;

@@ -92,7 +92,56 @@ fn request_from(pairs: &[(String, String)]) -> Result<AuthorizeRequest, String> 
             .filter(|(k, _)| k == "resource")
             .map(|(_, v)| v.clone())
             .collect(),
+        pushed: false,
     })
+}
+
+/// A form body's pairs (the PAR endpoint's parameters).
+pub(super) fn form_pairs(raw: &[u8]) -> Result<Vec<(String, String)>, String> {
+    pairs(raw)
+}
+
+/// The authorize request `pairs` spell (a parameter given twice is refused).
+pub(super) fn authorize_request_of(pairs: &[(String, String)]) -> Result<AuthorizeRequest, String> {
+    request_from(pairs)
+}
+
+/// The request a browser brought: its own parameters, or (RFC 9126) the ones its client pushed,
+/// named by `request_uri` with the client's `client_id`. Also answers that request URI.
+async fn expand(
+    s: &Services,
+    app_id: &str,
+    pairs: &[(String, String)],
+) -> Result<(AuthorizeRequest, Option<String>), String> {
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let Some(uri) = get("request_uri").filter(|u| !u.is_empty()) else {
+        return Ok((request_from(pairs)?, None));
+    };
+    let pushed = s
+        .pushed_request(app_id, uri, get("client_id"))
+        .await
+        .map_err(|e| format!("\u{0}{e}"))?
+        .ok_or("The request_uri is unknown, expired or used already: start again from the application.")?;
+    let mut req = request_from(&pushed)?;
+    req.pushed = true;
+    Ok((req, Some(uri.to_string())))
+}
+
+/// An `expand` failure: a message for the error page, or (marked) a failure underneath.
+async fn expand_failed(state: &AppState, m: &str) -> Response {
+    match m.strip_prefix('\u{0}') {
+        Some(cause) => failure_page(state, cause).await,
+        None => error_page(state, m).await,
+    }
+}
+
+/// A pushed request is spent when its authorization ends (a redirect to the client).
+async fn spend_if_done(s: &Services, outcome: &AuthorizeOutcome, uri: Option<&str>) {
+    if let (AuthorizeOutcome::Redirect(_), Some(uri)) = (outcome, uri) {
+        if let Err(e) = s.spend_pushed_request(uri).await {
+            tracing::error!(error = %e, "cannot spend a pushed authorization request");
+        }
+    }
 }
 
 /// `back` (an authorize URL) without its `prompt` and `max_age` parameters: after the fresh
@@ -149,10 +198,12 @@ fn see_other(to: &str) -> Response {
         .into_response()
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn render(
     state: &AppState,
     app_id: &str,
     req: &AuthorizeRequest,
+    pushed: Option<&str>,
     outcome: AuthorizeOutcome,
     session: &Session,
     back: &str,
@@ -205,25 +256,35 @@ async fn render(
                 Ok(t) => t,
                 Err(e) => return failure_page(state, &e.to_string()).await,
             };
-            let hidden: Vec<(String, String)> = [
-                ("response_type", &req.response_type),
-                ("client_id", &req.client_id),
-                ("redirect_uri", &req.redirect_uri),
-                ("scope", &req.scope),
-                ("state", &req.state),
-                ("code_challenge", &req.code_challenge),
-                ("code_challenge_method", &req.code_challenge_method),
-                ("nonce", &req.nonce),
-                ("max_age", &req.max_age),
-            ]
-            .into_iter()
-            .filter_map(|(k, v)| v.clone().map(|v| (k.to_string(), v)))
-            .chain(
-                req.resources
-                    .iter()
-                    .map(|r| ("resource".to_string(), r.clone())),
-            )
-            .collect();
+            // A pushed request goes back by its request_uri, never spelled out in the page.
+            let hidden: Vec<(String, String)> = match pushed {
+                Some(uri) => vec![
+                    (
+                        "client_id".to_string(),
+                        req.client_id.clone().unwrap_or_default(),
+                    ),
+                    ("request_uri".to_string(), uri.to_string()),
+                ],
+                None => [
+                    ("response_type", &req.response_type),
+                    ("client_id", &req.client_id),
+                    ("redirect_uri", &req.redirect_uri),
+                    ("scope", &req.scope),
+                    ("state", &req.state),
+                    ("code_challenge", &req.code_challenge),
+                    ("code_challenge_method", &req.code_challenge_method),
+                    ("nonce", &req.nonce),
+                    ("max_age", &req.max_age),
+                ]
+                .into_iter()
+                .filter_map(|(k, v)| v.clone().map(|v| (k.to_string(), v)))
+                .chain(
+                    req.resources
+                        .iter()
+                        .map(|r| ("resource".to_string(), r.clone())),
+                )
+                .collect(),
+            };
             let view = app::api::account::ConsentRequest {
                 app_id: app_id.to_string(),
                 app_name,
@@ -264,18 +325,33 @@ pub async fn authorize(State(state): State<AppState>, req: axum::extract::Reques
         return failure_page(&state, "no session layer on the authorize endpoint").await;
     };
     let raw = parts.uri.query().unwrap_or_default().to_string();
-    let req = match pairs(raw.as_bytes()).and_then(|p| request_from(&p)) {
-        Ok(r) => r,
+    let s = &state.services;
+    let given = match pairs(raw.as_bytes()) {
+        Ok(p) => p,
         Err(m) => return error_page(&state, &m).await,
     };
-    let s = &state.services;
+    let (req, pushed) = match expand(s, &app_id, &given).await {
+        Ok(r) => r,
+        Err(m) => return expand_failed(&state, &m).await,
+    };
     let who = match signed_in(s, &session).await {
         Ok(u) => u,
         Err(cause) => return failure_page(&state, &cause).await,
     };
     let outcome = s.authorize(&app_id, &req, who.as_ref(), None).await;
+    spend_if_done(s, &outcome, pushed.as_deref()).await;
     let back = format!("/oauth2/authorize/{}?{raw}", encode(&app_id));
-    render(&state, &app_id, &req, outcome, &session, &back, Some(parts)).await
+    render(
+        &state,
+        &app_id,
+        &req,
+        pushed.as_deref(),
+        outcome,
+        &session,
+        &back,
+        Some(parts),
+    )
+    .await
 }
 
 pub async fn consent(
@@ -296,11 +372,11 @@ pub async fn consent(
         )
         .await;
     }
-    let req = match request_from(&p) {
-        Ok(r) => r,
-        Err(m) => return error_page(&state, &m).await,
-    };
     let s = &state.services;
+    let (req, pushed) = match expand(s, &app_id, &p).await {
+        Ok(r) => r,
+        Err(m) => return expand_failed(&state, &m).await,
+    };
     let Some(who) = (match signed_in(s, &session).await {
         Ok(u) => u,
         Err(cause) => return failure_page(&state, &cause).await,
@@ -322,7 +398,18 @@ pub async fn consent(
     } else {
         s.deny_authorization(&app_id, &req).await
     };
-    render(&state, &app_id, &req, outcome, &session, "/", None).await
+    spend_if_done(s, &outcome, pushed.as_deref()).await;
+    render(
+        &state,
+        &app_id,
+        &req,
+        pushed.as_deref(),
+        outcome,
+        &session,
+        "/",
+        None,
+    )
+    .await
 }
 
 pub async fn withdraw(

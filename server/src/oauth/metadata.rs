@@ -86,6 +86,10 @@ pub(super) fn document(base: &str, app: &App) -> Value {
             .collect::<Vec<_>>(),
         "authorization_response_iss_parameter_supported": true,
     });
+    if app.allows(AuthMethod::AuthorizationCode) || app.allows(AuthMethod::Implicit) {
+        doc["pushed_authorization_request_endpoint"] = json!(url("par"));
+        doc["require_pushed_authorization_requests"] = json!(app.require_par);
+    }
     if domain::oauth::device::offered(app) {
         doc["device_authorization_endpoint"] = json!(url("device"));
     }

@@ -6,6 +6,7 @@ mod error;
 mod keys;
 mod metadata;
 mod oidc;
+mod par;
 
 pub use oidc::configuration_at_issuer_path;
 mod params;
@@ -49,6 +50,7 @@ pub fn machine_router() -> Router<AppState> {
     Router::new()
         .route("/oauth2/token/{app}", post(token::token))
         .route("/oauth2/device/{app}", post(device::authorization))
+        .route("/oauth2/par/{app}", post(par::push))
         .route("/oauth2/register/{app}", post(register::register))
         .route(
             "/oauth2/register/{app}/{client_id}",

@@ -16,6 +16,7 @@ mod helpers;
 mod instances;
 mod oidc;
 mod operations;
+mod par;
 mod portal_forms;
 mod registration;
 mod resources;
