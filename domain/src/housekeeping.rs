@@ -37,6 +37,8 @@ pub struct PurgeReport {
     pub webauthn_ceremonies: u64,
     /// Device codes expired (RFC 8628).
     pub device_codes: u64,
+    /// Pushed authorization requests expired (RFC 9126).
+    pub pushed_requests: u64,
     /// Some table still had expired rows when its batches ran out: run again soon.
     pub more_left: bool,
     /// SQLite pages given back to the file system afterwards (incremental vacuum).
@@ -56,6 +58,7 @@ impl PurgeReport {
             + self.initial_access_tokens
             + self.webauthn_ceremonies
             + self.device_codes
+            + self.pushed_requests
     }
 }
 
@@ -127,8 +130,12 @@ impl Services {
                 stmt("device_codes", "device_code_hash", "expires_at < $1"),
                 t,
             ),
+            (
+                stmt("pushed_requests", "request_uri_hash", "expires_at < $1"),
+                t,
+            ),
         ];
-        let mut counts = [0u64; 11];
+        let mut counts = [0u64; 12];
         for (i, (sql, bound)) in work.iter().enumerate() {
             for _ in 0..max_batches {
                 let n = sqlx::query(sql)
@@ -151,7 +158,7 @@ impl Services {
         } else {
             0
         };
-        let [tokens, auth_codes, revoked_jtis, revocations, auth_failures, signing_keys, client_assertions, registered_clients, initial_access_tokens, webauthn_ceremonies, device_codes] =
+        let [tokens, auth_codes, revoked_jtis, revocations, auth_failures, signing_keys, client_assertions, registered_clients, initial_access_tokens, webauthn_ceremonies, device_codes, pushed_requests] =
             counts;
         Ok(PurgeReport {
             more_left,
@@ -167,6 +174,7 @@ impl Services {
             initial_access_tokens,
             webauthn_ceremonies,
             device_codes,
+            pushed_requests,
         })
     }
 

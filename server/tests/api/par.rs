@@ -149,6 +149,8 @@ async fn a_pushed_request_is_used_once_by_its_client_and_survives_the_sign_in() 
     )
     .await;
     assert_eq!(res.status(), 400);
+    let report = app.services.purge_expired(10).await.expect("purge");
+    assert_eq!(report.pushed_requests, 1, "{report:?}");
 }
 
 #[tokio::test]
