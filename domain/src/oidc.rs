@@ -251,6 +251,15 @@ impl Services {
         key.sign(&header, &claims).map_err(OAuthError::internal)
     }
 
+    /// `id_token_subject` for token exchange (which checks expiry and audience itself).
+    pub(crate) async fn id_token_claims(
+        &self,
+        app: &App,
+        token: &str,
+    ) -> Result<Option<IdClaims>, OAuthError> {
+        self.id_token_subject(app, token).await
+    }
+
     /// The user an ID token of this app names, if the token is one this server signed for the
     /// app. Expiry is not checked: logout accepts an expired hint (RP-Initiated Logout §2).
     async fn id_token_subject(

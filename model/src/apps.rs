@@ -86,6 +86,8 @@ pub enum AuthMethod {
     Password,
     /// RFC 8628: a device shows a code; a person approves it on /device.
     DeviceCode,
+    /// RFC 8693: a client exchanges a token of the app for another (narrower) one.
+    TokenExchange,
 }
 
 impl ClientIdType {
@@ -153,12 +155,13 @@ impl TokenType {
 }
 
 impl AuthMethod {
-    pub const ALL: [AuthMethod; 5] = [
+    pub const ALL: [AuthMethod; 6] = [
         AuthMethod::ClientCredentials,
         AuthMethod::AuthorizationCode,
         AuthMethod::Implicit,
         AuthMethod::Password,
         AuthMethod::DeviceCode,
+        AuthMethod::TokenExchange,
     ];
     /// As the portal labels it.
     pub fn label(self) -> &'static str {
@@ -168,6 +171,7 @@ impl AuthMethod {
             AuthMethod::Implicit => "Implicit",
             AuthMethod::Password => "Resource Owner (password)",
             AuthMethod::DeviceCode => "Device Code (TVs, CLIs)",
+            AuthMethod::TokenExchange => "Token Exchange",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
@@ -181,6 +185,7 @@ impl AuthMethod {
             AuthMethod::Implicit => "implicit",
             AuthMethod::Password => "password",
             AuthMethod::DeviceCode => "device_code",
+            AuthMethod::TokenExchange => "token_exchange",
         }
     }
 }

@@ -32,18 +32,20 @@ pub(crate) struct NewToken {
     pub resources: Option<String>,
     /// How the person signed in (`amr`, space-separated); None for a client's own token.
     pub amr: Option<String>,
+    /// The client that acted, for a token from an exchange (RFC 8693).
+    pub act: Option<String>,
 }
 
-const INSERT: &str = "INSERT INTO tokens (token_hash, kind, app_id, client_id, user_id, username, scope, jti, family_id, issued_at, expires_at, auth_time, resources, amr) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+const INSERT: &str = "INSERT INTO tokens (token_hash, kind, app_id, client_id, user_id, username, scope, jti, family_id, issued_at, expires_at, auth_time, resources, amr, act) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
 /// The same for a batch: its rows are a JSON array of arrays (`as_json_row`), one parameter.
-const INSERT_JSON_SQLITE: &str = "INSERT INTO tokens (token_hash, kind, app_id, client_id, user_id, username, scope, jti, family_id, issued_at, expires_at, auth_time, resources, amr) \
-     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13 \
+const INSERT_JSON_SQLITE: &str = "INSERT INTO tokens (token_hash, kind, app_id, client_id, user_id, username, scope, jti, family_id, issued_at, expires_at, auth_time, resources, amr, act) \
+     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13, value ->> 14 \
      FROM json_each($1)";
 /// PostgreSQL's `->>` yields text: the integer columns are cast back.
-const INSERT_JSON_POSTGRES: &str = "INSERT INTO tokens (token_hash, kind, app_id, client_id, user_id, username, scope, jti, family_id, issued_at, expires_at, auth_time, resources, amr) \
+const INSERT_JSON_POSTGRES: &str = "INSERT INTO tokens (token_hash, kind, app_id, client_id, user_id, username, scope, jti, family_id, issued_at, expires_at, auth_time, resources, amr, act) \
      SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, \
-            (value ->> 9)::BIGINT, (value ->> 10)::BIGINT, (value ->> 11)::BIGINT, value ->> 12, value ->> 13 \
+            (value ->> 9)::BIGINT, (value ->> 10)::BIGINT, (value ->> 11)::BIGINT, value ->> 12, value ->> 13, value ->> 14 \
      FROM json_array_elements($1::json)";
 
 /// At most this many tokens per transaction (a bounded commit latency).
@@ -114,6 +116,7 @@ fn bind<'q>(
         .bind(t.auth_time)
         .bind(t.resources.as_deref())
         .bind(t.amr.as_deref())
+        .bind(t.act.as_deref())
 }
 
 /// The batching task: takes what is queued (waiting only for the first), writes it in one
@@ -212,6 +215,7 @@ type JsonRow<'a> = (
     Option<i64>,
     Option<&'a str>,
     Option<&'a str>,
+    Option<&'a str>,
 );
 
 fn as_json_row(t: &NewToken) -> JsonRow<'_> {
@@ -230,6 +234,7 @@ fn as_json_row(t: &NewToken) -> JsonRow<'_> {
         t.auth_time,
         t.resources.as_deref(),
         t.amr.as_deref(),
+        t.act.as_deref(),
     )
 }
 
@@ -256,6 +261,7 @@ mod tests {
                 .is_multiple_of(5)
                 .then(|| "https://r.example/ https://s.example/".into()),
             amr: i.is_multiple_of(4).then(|| "pwd otp mfa".into()),
+            act: i.is_multiple_of(7).then(|| "actor-client".into()),
         }
     }
 

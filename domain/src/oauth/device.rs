@@ -412,6 +412,7 @@ impl Services {
                         amr: SignIn::amr_of(get("amr")?.as_deref()),
                     }),
                     resources: super::resources::parse_stored(get("resources")?.as_deref()),
+                    act: None,
                 })
             }
             _ => Err(OAuthError::internal("a device code with an unknown status")),

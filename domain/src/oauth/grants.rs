@@ -29,6 +29,8 @@ pub enum GrantType {
     RefreshToken,
     /// RFC 8628 (`urn:ietf:params:oauth:grant-type:device_code`).
     DeviceCode,
+    /// RFC 8693 (`urn:ietf:params:oauth:grant-type:token-exchange`).
+    TokenExchange,
 }
 
 impl GrantType {
@@ -42,6 +44,7 @@ impl GrantType {
             Some("implicit") if has_code => Ok(GrantType::ImplicitCode),
             Some("refresh_token") => Ok(GrantType::RefreshToken),
             Some(super::device::GRANT_TYPE) => Ok(GrantType::DeviceCode),
+            Some(super::exchange::GRANT_TYPE) => Ok(GrantType::TokenExchange),
             Some(other) => Err(OAuthError::new(
                 OAuthErrorCode::UnsupportedGrantType,
                 format!("grant_type {other:?} is not supported"),
@@ -57,6 +60,7 @@ impl GrantType {
             GrantType::ImplicitCode => AuthMethod::Implicit,
             GrantType::AuthorizationCode | GrantType::RefreshToken => AuthMethod::AuthorizationCode,
             GrantType::DeviceCode => AuthMethod::DeviceCode,
+            GrantType::TokenExchange => AuthMethod::TokenExchange,
         }
     }
 }
@@ -74,6 +78,8 @@ pub(crate) struct Grant {
     pub(crate) sign_in: Option<SignIn>,
     /// The resources (RFC 8707) the tokens are for; empty: the app itself.
     pub(crate) resources: Vec<String>,
+    /// A token exchange (RFC 8693): who acted (`act.sub`).
+    pub(crate) act: Option<String>,
 }
 
 /// An authorization code row, read whole so a bad row refuses the exchange.
@@ -154,6 +160,7 @@ impl Services {
                 GrantType::AuthorizationCode => "authorization_code",
                 GrantType::RefreshToken => "refresh_token",
                 GrantType::DeviceCode => super::device::GRANT_TYPE,
+                GrantType::TokenExchange => super::exchange::GRANT_TYPE,
                 GrantType::Password | GrantType::ImplicitCode => "",
             };
             if !grant_types.iter().any(|g| g == name) {
@@ -183,6 +190,7 @@ impl Services {
                 Grant {
                     scopes: resolve_scopes(&app, req.scope.as_deref())?,
                     resources: super::resources::requested(&app, &req.resources, None)?,
+                    act: None,
                     client_id: login_name.clone(),
                     user_id: user_id.clone(),
                     username: None,
@@ -202,6 +210,15 @@ impl Services {
                     return Err(unauthorized());
                 }
                 return self.refresh_grant(&app, &client, &req).await;
+            }
+            GrantType::TokenExchange => {
+                if !app.allows(grant_type.auth_method()) {
+                    return Err(unauthorized());
+                }
+                let grant = self.exchange_grant(&app, &client, &req).await?;
+                let mut issued = self.issue(grant, false).await?;
+                issued.issued_token_type = Some(super::exchange::ACCESS_TOKEN.to_string());
+                return Ok(issued);
             }
             GrantType::DeviceCode => {
                 if !app.allows(grant_type.auth_method()) {
@@ -272,6 +289,7 @@ impl Services {
                 amr: vec![model::factors::amr::PASSWORD.into()],
             }),
             resources,
+            act: None,
         })
     }
 
@@ -383,6 +401,7 @@ impl Services {
                 amr: SignIn::amr_of(row.amr.as_deref()),
             }),
             resources,
+            act: None,
         })
     }
 
@@ -484,6 +503,7 @@ impl Services {
                     amr: SignIn::amr_of(row.amr.as_deref()),
                 }),
                 resources,
+                act: None,
             },
             true,
         )

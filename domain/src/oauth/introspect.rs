@@ -36,6 +36,7 @@ pub(crate) struct TokenRow {
     pub auth_time: Option<i64>,
     pub resources: Option<String>,
     pub amr: Option<String>,
+    pub act: Option<String>,
 }
 
 /// `SELECT` of every `TokenRow` column from `tokens` with the given condition.
@@ -43,7 +44,7 @@ macro_rules! select_token_row {
     ($cond:literal) => {
         concat!(
             "SELECT kind, app_id, client_id, user_id, username, scope, jti, family_id, issued_at, \
-             expires_at, used, revoked, auth_time, resources, amr FROM tokens WHERE ",
+             expires_at, used, revoked, auth_time, resources, amr, act FROM tokens WHERE ",
             $cond
         )
     };
@@ -189,6 +190,7 @@ impl Services {
                 iss: c.iss,
                 is_refresh: false,
                 amr: c.amr,
+                act: c.act.map(|a| a.sub),
             }));
         }
         if token.is_empty() || token.len() > 512 {
@@ -240,6 +242,7 @@ impl Services {
             iss,
             is_refresh,
             amr: crate::oidc::SignIn::amr_of(r.amr.as_deref()),
+            act: r.act,
         }))
     }
 

@@ -79,6 +79,7 @@ impl Services {
                         .as_ref()
                         .filter(|s| !s.amr.is_empty())
                         .map(|s| model::factors::amr::acr(&s.amr).to_string()),
+                    act: g.act.clone().map(|sub| super::Actor { sub }),
                 };
                 key.sign(&header, &claims).map_err(OAuthError::internal)?
             }
@@ -137,6 +138,7 @@ impl Services {
             scope,
             refresh_token,
             id_token,
+            issued_token_type: None,
         })
     }
 
@@ -174,6 +176,7 @@ impl Services {
                 auth_time: g.sign_in.as_ref().map(|s| s.auth_time),
                 resources: super::resources::stored(&g.resources),
                 amr: g.sign_in.as_ref().and_then(SignIn::amr_text),
+                act: g.act.clone(),
             })
             .await
             .map_err(OAuthError::internal)
@@ -240,6 +243,7 @@ impl Services {
                 scope: scopes.join(" "),
                 refresh_token: None,
                 id_token: Some(id_token),
+                issued_token_type: None,
             });
         }
         let g = Grant {
@@ -251,6 +255,7 @@ impl Services {
             family: None,
             sign_in: Some(sign_in),
             resources,
+            act: None,
         };
         self.issue(g, false).await
     }

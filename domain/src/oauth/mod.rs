@@ -5,6 +5,7 @@
 mod batch;
 mod cache;
 pub mod device;
+pub mod exchange;
 mod grants;
 mod introspect;
 mod issue;
@@ -35,6 +36,14 @@ pub struct TokenRequest {
     pub refresh_token: Option<String>,
     /// RFC 8628 `device_code`.
     pub device_code: Option<String>,
+    /// RFC 8693: the token exchanged, the actor's, and their types; what is asked for.
+    pub subject_token: Option<String>,
+    pub subject_token_type: Option<String>,
+    pub actor_token: Option<String>,
+    pub actor_token_type: Option<String>,
+    pub requested_token_type: Option<String>,
+    /// RFC 8693 `audience` (read like `resource`).
+    pub audience: Vec<String>,
     /// RFC 8707 `resource` parameters (the parameter may repeat).
     pub resources: Vec<String>,
     pub credentials: ClientCredentials,
@@ -52,6 +61,9 @@ pub struct TokenResponse {
     /// With `openid` granted to a person's sign-in (OpenID Connect Core 1.0 §3.1.3.3).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub id_token: Option<String>,
+    /// RFC 8693 §2.2.1: what a token exchange issued.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub issued_token_type: Option<String>,
 }
 
 /// JWT access token claims (RFC 9068).
@@ -77,6 +89,15 @@ pub struct Claims {
     pub amr: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub acr: Option<String>,
+    /// A token from an exchange (RFC 8693 §4.1): the client that acted.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub act: Option<Actor>,
+}
+
+/// RFC 8693 §4.1 `act`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub sub: String,
 }
 
 /// What a valid token stands for (introspection, bearer checks).
@@ -96,4 +117,6 @@ pub struct TokenInfo {
     pub is_refresh: bool,
     /// How the person signed in (empty for a client's own token, or when not known).
     pub amr: Vec<String>,
+    /// A token from an exchange: the client that acted (RFC 8693 `act.sub`).
+    pub act: Option<String>,
 }

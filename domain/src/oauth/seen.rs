@@ -92,6 +92,7 @@ mod tests {
             iss: "i".into(),
             is_refresh,
             amr: vec![],
+            act: None,
         })
     }
 

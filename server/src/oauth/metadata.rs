@@ -45,6 +45,7 @@ pub(super) fn document(base: &str, app: &App) -> Value {
             AuthMethod::DeviceCode if domain::oauth::device::offered(app) => {
                 grants.push(domain::oauth::device::GRANT_TYPE)
             }
+            AuthMethod::TokenExchange => grants.push(domain::oauth::exchange::GRANT_TYPE),
             _ => {}
         }
     }

@@ -30,6 +30,12 @@ pub async fn token(
         password: p.get("password"),
         refresh_token: p.get("refresh_token"),
         device_code: p.get("device_code"),
+        subject_token: p.get("subject_token"),
+        subject_token_type: p.get("subject_token_type"),
+        actor_token: p.get("actor_token"),
+        actor_token_type: p.get("actor_token_type"),
+        requested_token_type: p.get("requested_token_type"),
+        audience: p.get("audience").into_iter().collect(),
         resources: p.resources().to_vec(),
         credentials: p.credentials(&headers, "token")?,
         client_addr: addr.to_string(),
@@ -64,6 +70,8 @@ fn grant_label(g: Option<&str>) -> &'static str {
         Some("refresh_token") => "refresh_token",
         Some("password") => "password",
         Some("implicit") => "implicit",
+        Some(domain::oauth::device::GRANT_TYPE) => "device_code",
+        Some(domain::oauth::exchange::GRANT_TYPE) => "token_exchange",
         None => "none",
         Some(_) => "other",
     }
@@ -105,6 +113,7 @@ pub async fn introspect(
             username: i.username.as_deref(),
             acr: (!i.amr.is_empty()).then(|| domain::factors::amr::acr(&i.amr)),
             amr: &i.amr,
+            act: i.act.as_deref().map(|sub| ActClaim { sub }),
         }),
     };
     Ok(json_no_store(body))
@@ -146,6 +155,14 @@ struct ActiveToken<'a> {
     amr: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     acr: Option<&'static str>,
+    /// A token from an exchange: the client that acted (RFC 8693 §4.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    act: Option<ActClaim<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct ActClaim<'a> {
+    sub: &'a str,
 }
 
 pub async fn revoke(
