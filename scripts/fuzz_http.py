@@ -1,7 +1,9 @@
 """Hostile input at the doors of a running Gatehouse for a bounded time: the token,
 introspection, revocation, authorize, consent, logout, userinfo, keys and metadata endpoints,
-the pages, the server functions and (lightly) the admin API, with random form and JSON bodies,
-headers, queries and paths. Fails on any 5xx or a dropped connection.
+device authorization and pushed authorization requests, the pages (/device, the security page
+and the second step among them), the passkey calls, the server functions and (lightly) the
+admin API, with random form and JSON bodies, headers, queries and paths. Fails on any 5xx or a
+dropped connection.
 
 Usage: fuzz_http.py URL SECONDS [SEED]   (or FUZZ_SEED=N; default: a random seed, printed)
 
@@ -26,6 +28,24 @@ secrets and methods, grants they did and did not register), authorize requests w
 and loopback redirect URIs on any port, and `resource` parameters (listed, unlisted, repeated,
 garbage) on authorize, token and refresh; the admin clients API is fuzzed with the admin session.
 
+The newer doors get the same treatment. The device authorization grant (RFC 8628): fz-device
+takes it (the setup asks for a few device codes), the fuzz asks for more at
+/oauth2/device/{app}, the person looks them up and approves or denies them on /device with the
+session's form token, and devices poll the token endpoint with right, spent and made-up device
+codes. Pushed authorization requests (RFC 9126): authorize parameters pushed to
+/oauth2/par/{app} with client authentication as at the token endpoint (fz-par takes nothing
+else), then the request URIs they got (and forged ones) at authorize and consent. Second
+factors (SPEC §6a) on a person of their own (fuzz-factors, never the person or the
+administrator the fuzz signs in with): the security page (an authenticator app set up and
+turned on with codes computed from the secret it shows, recovery codes, passkeys), the second
+step, the passkey ceremonies with made-up WebAuthn credentials, and the admin API's
+/api/v1/users/{id}/factors. Its wrong codes count against it like wrong passwords, so at most
+FACTOR_MISSES go out before a right code or a fresh sign-in resets its count. Client ID
+metadata documents (SPEC §3b): fz-mcp takes them, and authorize, token and PAR requests name
+https client ids on hosts refused without a connection or failing at once (CIMD_HOSTS; the fuzz
+server has no network beyond loopback), and malformed ones; any other https client_id a request
+to such an app would carry is rewritten onto those hosts.
+
 Every random choice goes through one Random seeded with the printed seed: the same seed sends
 the same sequence of requests (modulo what the server answers: codes and tokens it issues).
 The administrator's own user, its roles, the apps and the registered clients set up here are
@@ -42,6 +62,7 @@ the spread most of them are refused with slow_down, unless the server allows mor
 
 import base64
 import hashlib
+import hmac
 import http.client
 import ipaddress
 import json
@@ -50,6 +71,7 @@ import random
 import re
 import socket
 import string
+import struct
 import sys
 import time
 import urllib.error
@@ -95,14 +117,18 @@ NASTY = ["", " ", "\x00", "'", '"', "<script>", "%", "%zz", "../../etc/passwd", 
          "eyJhbGciOiJFUzI1NiIsImtpZCI6IngifQ.eyJzdWIiOiJ4In0.AAAA", "true", "false", "1e309",
          "00000000-0000-0000-0000-000000000000", "/admin", "//evil.example", "/\\evil.example",
          "https://evil.example/cb", "http://127.0.0.1:1/cb", "javascript:alert(1)", "\r\nX-a: b",
-         "a b", "\t", "ａｄｍｉｎ", "ad\u200bmin", "x" * 129, "A" * 65, "-" * 43, "approve", "deny"]
+         "a b", "\t", "ａｄｍｉｎ", "ad\u200bmin", "x" * 129, "A" * 65, "-" * 43, "approve", "deny",
+         "urn:ietf:params:oauth:grant-type:device_code", "urn:ietf:params:oauth:request_uri:", "BCDF-GHJK",
+         "totp_begin", "signin"]
 FIELDS = ["grant_type", "client_id", "client_secret", "scope", "code", "redirect_uri",
           "code_verifier", "username", "password", "refresh_token", "token", "token_type_hint",
           "response_type", "state", "nonce", "code_challenge", "code_challenge_method", "csrf",
           "decision", "scope_choice", "login_name", "return_to", "op", "app_id", "name",
           "prompt", "max_age", "login_hint", "id_token_hint", "post_logout_redirect_uri",
           "access_token", "client_assertion", "client_assertion_type", "id", "user_id",
-          "role_id", "q", "offset", "limit", "category", "email", "display_name", "description"]
+          "role_id", "q", "offset", "limit", "category", "email", "display_name", "description",
+          "device_code", "user_code", "request_uri", "request", "resource", "credential", "ceremony",
+          "mode"]
 BOGUS_APPS = ["x", "unknown", "", "%2e%2e", "a" * 300, "admin", "..", "%00", "fz-code%00",
               "FZ-CODE", "fz-code ", "fz-code/../fz-cc", "%2F"]
 
@@ -111,7 +137,8 @@ PERSON = ("fuzz-person", "Fuzz-person-pass-8412!")
 DECOY = ("fuzz-decoy", "Fuzz-decoy-pass-5521!")  # a real person whose password is guessed at
 CLIENT = ("fuzz-client", "fuzz-client-secret-8c1d5e0f2a7b4b6e9d3c")
 OUTSIDER = ("fuzz-outsider", "fuzz-outsider-secret-3f9a0b8c7d6e5f4a")  # a client in no app role
-ROLES = {"fuzz-users": [PERSON[0], DECOY[0], CLIENT[0]], "fuzz-nobody": []}
+FACTOR = ("fuzz-factors", "Fuzz-factors-pass-7730!")  # the person the second-factor doors use
+ROLES = {"fuzz-users": [PERSON[0], DECOY[0], CLIENT[0], FACTOR[0]], "fuzz-nobody": []}
 APP_SPECS = [
     {"app_id": "fz-cc", "name": "Fuzz client credentials", "client_id_type": "confidential",
      "auth_methods": ["client_credentials", "password"], "token_type": "jwt_rs256",
@@ -156,7 +183,35 @@ APP_SPECS = [
      "scopes": [{"name": "reports", "description": "Reports"}],
      "resources": ["https://reports.fuzz.example/", URL + "/api/v1"],
      "user_access_roles": ["fuzz-users"]},
+    # The device authorization grant (RFC 8628): a device asks, the person approves on /device.
+    {"app_id": "fz-device", "name": "Fuzz device", "client_id_type": "anything",
+     "auth_methods": ["device_code"], "token_type": "jwt_es256", "issue_refresh_tokens": True,
+     "scopes": [{"name": "tv", "description": "Watch"}, {"name": "record", "description": "Record"}],
+     "resources": ["https://tv.fuzz.example/"], "user_access_roles": ["fuzz-users"]},
+    # Pushed authorization requests only (RFC 9126): a confidential app like fz-opaque.
+    {"app_id": "fz-par", "name": "Fuzz PAR only", "client_id_type": "confidential",
+     "auth_methods": ["authorization_code", "client_credentials"], "token_type": "jwt_rs256",
+     "issue_refresh_tokens": True, "require_par": True,
+     "redirect_uris": ["https://par.fuzz.example/cb", "http://127.0.0.1:5556/cb"],
+     "scopes": [{"name": "par.read", "description": "Read"}], "user_access_roles": ["fuzz-users"]},
 ]
+DEVICE_APP = "fz-device"
+CIMD_APPS = ["fz-mcp"]  # PATCHed to take client ID metadata documents once set up
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+REQUEST_URI_PREFIX = "urn:ietf:params:oauth:request_uri:"
+USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
+RECOVERY_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
+# Wrong second-factor codes the fuzz sends at most before a right one or a fresh sign-in of the
+# person (either resets the count): ten in ten minutes lock the account for a while.
+FACTOR_MISSES = 6
+# The hosts of https client ids (client ID metadata documents): each is refused before any
+# connection (loopback, link-local, private) or fails at once (.invalid). Nothing else.
+CIMD_HOSTS = ["127.0.0.1", "localhost:9", "169.254.169.254", "10.1.2.3", "[::1]", "nothing.invalid"]
+CIMD_HOSTNAMES = {"127.0.0.1", "localhost", "169.254.169.254", "10.1.2.3", "::1", "nothing.invalid",
+                  # loopback written otherwise (a client id a URL parser writes back differently is
+                  # refused before any fetch)
+                  "127.1", "0x7f000001", "2130706433", "::ffff:127.0.0.1"}
+CIMD_PATHS = ["/client.json", "/oauth/client-metadata.json", "/.well-known/oauth-client", "/mcp/client?v=1"]
 # Public JWKs (RFC 7517 A.1, RFC 8037 A.2) for private_key_jwt clients; nobody holds their keys here.
 EC_JWK = {"kty": "EC", "crv": "P-256", "x": "MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4",
           "y": "4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM", "kid": "1"}
@@ -205,11 +260,13 @@ SFN = {  # server function → its arguments (read: changes nothing)
                      "is_oauth_confidential_client", "enabled", "return_to", "jwks"],
     "users/update": ["id", "login_name", "email", "display_name", "password", "confirm_password",
                      "is_oauth_confidential_client", "enabled", "jwks"],
-    "users/delete": ["id"],
+    "users/delete": ["id"], "users/reset_factors": ["id"],
+    "device/view": ["user_code"], "security/view": ["return_to"], "security/second": ["return_to"],
+    "security/passkeys": [],
 }
 SFN_READS = {"current_user", "account/consent", "account/apps", "apps/list", "apps/editor",
              "apps/changelog", "activity", "audit", "roles/list", "roles/get", "users/list",
-             "users/get"}
+             "users/get", "device/view", "security/view", "security/second", "security/passkeys"}
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -312,6 +369,22 @@ class Targets:
         self.iats = {}          # app id -> initial access tokens issued for it
         self.reg_codes = []     # codes obtained for registered clients (info as for `codes`)
         self.reg_refresh = []   # (app id, client, refresh token, resources)
+        # RFC 8628: device authorizations obtained (dicts: app, client_id, device_code, user_code,
+        # state: pending, approved, denied, spent or expired, and when).
+        self.devices = []
+        # RFC 9126: pushed requests (the authorize request's info, as for `codes`, plus
+        # request_uri, when, and whether an authorization ended with it).
+        self.pars = []
+        # The second-factor person: its sessions (signed in, or waiting for the second step),
+        # and what the fuzz knows of its factors (the authenticator app's secret, whether it is
+        # on (None: not known until the security page shows it again), the last time step a
+        # right code went out for, recovery codes not used yet, and the wrong codes sent since
+        # the last right one or sign-in).
+        self.factor_slots = []  # the setup's two (signed in), then up to three later sign-ins
+        self.factor_cookies = set()  # every session it had (to tell them apart in a failure)
+        self.factor_relogin_after = 0.0
+        self.factor = {"secret": None, "totp_on": False, "last_step": 0, "recovery": [], "misses": 0,
+                       "confirming": False}
 
     def api(self, method, path, body=None, ok=(200, 201, 204)):
         headers = {"Cookie": f"gatehouse_session={self.admin_cookie}", "Origin": URL,
@@ -363,6 +436,52 @@ class Targets:
             self.fetch_csrf(cookie)
         return cookie
 
+    def page_csrf(self, cookie, path):
+        """The session's form token, from a page that shows a form (the second step's)."""
+        a = send("GET", path, headers={"Cookie": f"gatehouse_session={cookie}", "Accept": "text/html"})
+        if a.status >= 500:
+            raise SetupError(f"GET {path} answered {a.status}")
+        m = CSRF_RE.search(a.body) if a.status == 200 else None
+        if m:
+            self.csrf[cookie] = (m.group(1) or m.group(2)).decode()
+
+    def factor_sign_in(self, why):
+        """A new session of the second-factor person (waiting for its second step when it has
+        a factor) with its form token; its right password also resets its count of wrong codes."""
+        cookie = self.sign_in(*FACTOR)
+        if not cookie:
+            self.counts["factor person sign-ins refused"] += 1
+            self.factor_relogin_after = time.time() + 5
+            return None
+        self.counts[f"factor person sign-ins ({why})"] += 1
+        self.factor["misses"] = 0
+        self.fetch_csrf(cookie)
+        if cookie not in self.csrf:
+            self.page_csrf(cookie, "/login/second")
+        self.add_factor_session(cookie)
+        return cookie
+
+    def add_factor_session(self, cookie):
+        """The setup's two sessions stay; of the later ones the newest three."""
+        self.factor_slots.append(cookie)
+        self.factor_cookies.add(cookie)
+        if len(self.factor_slots) > 5:
+            del self.factor_slots[2]
+
+    def factor_session(self, later=0.3):
+        """A session of the second-factor person: one of the setup's (signed in), or (`later`
+        of the time) one of a later sign-in (waiting for its second step once the person has an
+        authenticator app); the same draws however many are live. Signed in again when none is
+        left (when refused, in 5 s)."""
+        first = [c for c in self.factor_slots[:2] if c]
+        others = [c for c in self.factor_slots[2:] if c]
+        if not first and not others and time.time() >= self.factor_relogin_after:
+            cookie = self.factor_sign_in("none left")
+            others = [cookie] if cookie else []
+        which, draw = rnd.random(), rnd.random()
+        live = others if others and (which < later or not first) else first
+        return live[int(draw * len(live))] if live else None
+
     def setup(self):
         self.admin_cookie = self.sign_in(ADMIN_USER, ADMIN_PASSWORD)
         if not self.admin_cookie:
@@ -371,7 +490,7 @@ class Targets:
         for u in me.json()["items"]:
             self.ids[u["login_name"].lower()] = u["id"]
         for name, secret, client in [PERSON + (False,), DECOY + (False,), CLIENT + (True,),
-                                     OUTSIDER + (True,)]:
+                                     OUTSIDER + (True,), FACTOR + (False,)]:
             a = self.api("POST", "/api/v1/users",
                          {"login_name": name, "email": f"{name}@fuzz.example",
                           "display_name": name.replace("-", " ").title(), "password": secret,
@@ -404,10 +523,20 @@ class Targets:
                 self.api("PATCH", f"/api/v1/apps/{spec['app_id']}",
                          {k: v for k, v in spec.items() if k != "app_id"})
             self.apps.append(self.aim(spec))
+        for app_id in CIMD_APPS:  # client ID metadata documents: switched on through the admin API
+            self.api("PATCH", f"/api/v1/apps/{app_id}", {"client_id_metadata_documents": True})
+            self.counts["apps taking client ID metadata documents"] += 1
         self.setup_clients()
+        self.setup_devices()
         self.protected_ids = ({v.lower() for v in self.ids.values()} | {a["id"].lower() for a in self.apps}
                               | {c["client_id"].lower() for c in self.reg_setup})
-        self.protected_names = {n.lower() for n in (ADMIN_USER, PERSON[0], DECOY[0], CLIENT[0], OUTSIDER[0])}
+        self.protected_names = {n.lower() for n in (ADMIN_USER, PERSON[0], DECOY[0], CLIENT[0], OUTSIDER[0],
+                                                    FACTOR[0])}
+        # The second-factor person starts with none (a rerun may have left an authenticator app).
+        self.api("DELETE", f"/api/v1/users/{self.ids[FACTOR[0]]}/factors", ok=(200, 204))
+        for _ in range(2):
+            if not self.factor_sign_in("setup"):
+                raise SetupError(f"cannot sign in as {FACTOR[0]!r}")
         for _ in range(3 if SPREAD else 6):
             cookie = self.person_session()
             if not cookie:
@@ -448,6 +577,35 @@ class Targets:
                 mine = [c for c in self.reg_setup if c["app"] == app["id"]]
                 app["client_ids"] = [c["client_id"] for c in mine if "authorization_code" in c["grants"]]
                 app["redirects"] = sorted({u for c in mine for u in c["redirects"]})
+
+    def setup_devices(self):
+        """A few device authorizations (RFC 8628) of fz-device, for the fuzz to look up, approve,
+        deny and poll; and one pushed request (RFC 9126) of fz-par, to know the door works."""
+        for i in range(3):
+            form = {"client_id": f"fuzz-tv-{i}", "scope": "openid tv" if i else "tv record"}
+            a = send("POST", f"/oauth2/device/{DEVICE_APP}", urllib.parse.urlencode(form).encode(),
+                     {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"})
+            body = a.json()
+            if a.status != 200 or not isinstance(body, dict) or not isinstance(body.get("device_code"), str):
+                raise SetupError(f"POST /oauth2/device/{DEVICE_APP} answered {a.status}: {a.body[:300]!r}")
+            self.devices.append({"app": DEVICE_APP, "client_id": form["client_id"], "at": time.time(),
+                                 "device_code": body["device_code"], "user_code": body["user_code"],
+                                 "state": "pending"})
+            self.counts["device codes obtained in setup"] += 1
+        _, challenge = pkce_pair("p" * 50)
+        form = {"response_type": "code", "redirect_uri": "https://par.fuzz.example/cb", "scope": "par.read",
+                "state": "s", "code_challenge": challenge, "code_challenge_method": "S256"}
+        a = send("POST", "/oauth2/par/fz-par", urllib.parse.urlencode(form).encode(),
+                 {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json",
+                  "Authorization": "Basic " + base64.b64encode(f"{CLIENT[0]}:{CLIENT[1]}".encode()).decode()})
+        body = a.json()
+        if a.status != 201 or not isinstance(body, dict) or not str(body.get("request_uri")).startswith(
+                REQUEST_URI_PREFIX):
+            raise SetupError(f"POST /oauth2/par/fz-par answered {a.status}: {a.body[:300]!r}")
+        self.pars.append({"app": "fz-par", "client_id": CLIENT[0], "redirect_uri": form["redirect_uri"],
+                          "verifier": "p" * 50, "client": None, "resources": [], "spent": False,
+                          "request_uri": body["request_uri"], "at": time.time()})
+        self.counts["pushed requests stored in setup"] += 1
 
     def setup_clients_changed(self):
         """The setup's registered clients that are gone or changed (through the admin API):
@@ -517,12 +675,15 @@ class Targets:
                 print(f"fuzz_http: note: the admin session ended ({LAST_REQUEST[0]}); "
                       f"signed in again: {bool(self.admin_cookie)}", flush=True)
             return
-        for i, c in enumerate(self.person_slots):
-            if c == old:
-                self.person_slots[i] = new
-                self.counts["person sessions ended" if not new else "person sessions renewed"] += 1
-                if new and old in self.csrf:
-                    self.csrf[new] = self.csrf[old]  # a new id keeps the session's data
+        for slots, who in ((self.person_slots, "person"), (self.factor_slots, "factor person")):
+            for i, c in enumerate(slots):
+                if c == old:
+                    slots[i] = new
+                    self.counts[f"{who} sessions ended" if not new else f"{who} sessions renewed"] += 1
+                    if new and slots is self.factor_slots:
+                        self.factor_cookies.add(new)
+                    if new and old in self.csrf:
+                        self.csrf[new] = self.csrf[old]  # a new id keeps the session's data
 
     def keep(self, pool, item, cap=40):
         pool.append(item)
@@ -596,6 +757,8 @@ def real_value():
         lambda: URL, lambda: rnd.choice(["S256", "code", "token", "approve", "deny", "on"]),
         lambda: rnd.choice(T.reg_setup + T.reg_pool)["client_id"] if T.reg_setup else token(22),
         lambda: rnd.choice(app["resources"] or ["https://mcp.fuzz.example/mcp"]),
+        lambda: rnd.choice(T.devices)[rnd.choice(["device_code", "user_code"])] if T.devices else fake_user_code(),
+        lambda: rnd.choice(T.pars)["request_uri"] if T.pars else REQUEST_URI_PREFIX + token(43),
     ]
     return rnd.choice(pools)()
 
@@ -638,7 +801,7 @@ def keep_person_unlocked(ps):
     password: a wrong one counts towards locking the account (ten in ten minutes) and the
     run's sessions could not be renewed. The decoy takes those guesses instead."""
     fields = ("username", "login_name")
-    mine = {PERSON[0].lower(): PERSON[1], ADMIN_USER.lower(): ADMIN_PASSWORD}
+    mine = {PERSON[0].lower(): PERSON[1], ADMIN_USER.lower(): ADMIN_PASSWORD, FACTOR[0].lower(): FACTOR[1]}
     named = {str(v).strip().lower() for k, v in ps if k in fields} & set(mine)
     if not named:
         return ps
@@ -845,6 +1008,9 @@ class Req:
         self.reg = None  # the real registered client the request names (for the summary)
         self.after = None  # what to keep from the answer (a function of it), beyond `harvest`
         self.fixed_share = 0.3  # how often it comes from the one fixed source address
+        self.live = False  # it carries a live value the server issued (a device or user code, a
+        #                    request URI) or a right second-factor code (for the summary)
+        self.unsent = False  # it would name a client id on a host outside CIMD_HOSTS: not sent
 
     def query(self, ps):
         self.path += ("&" if "?" in self.path else "?") + urllib.parse.urlencode(ps)
@@ -943,6 +1109,8 @@ def door_token():
     app = pick_app()
     if app and app["kind"] == "registered" and rnd.random() < 0.8:
         return door_reg_token(app)
+    if app and app["id"] == DEVICE_APP and rnd.random() < 0.8:
+        return door_device_token(app)
     fresh = T.codes and rnd.random() < 0.3
     if fresh:  # the newest code, at its own app (codes live 60 s and are single use)
         app = next(a for a in T.apps if a["id"] == T.codes[-1]["app"])
@@ -1145,6 +1313,7 @@ def plausible(field):
         "jwks": ['{"keys": []}', '{"keys": [{"kty": "OKP", "crv": "Ed25519", "x": "AAAA"}]}'],
         "name": [f"fzx-role-{rnd.randint(0, 99)}"], "since": ["0", "2026-01-01"], "until": ["4102444800"],
         "object": ["app", "user", "role"], "action": ["app.create", "session.sign_in"],
+        "user_code": [d["user_code"] for d in T.devices[-3:]] + [fake_user_code()],
     }.get(field)
     return rnd.choice(choices) if choices else value()
 
@@ -1700,10 +1869,724 @@ def door_admin_clients():
     return r
 
 
+# ---------------------------------------------------------------------------------------------
+# The device authorization grant (RFC 8628): device codes asked for, looked up and decided on
+# /device by the person, and polled for at the token endpoint.
+
+def device_app():
+    return app_by_id(DEVICE_APP)
+
+
+def fake_user_code():
+    raw = "".join(rnd.choice(USER_CODE_ALPHABET) for _ in range(8))
+    return raw[:4] + "-" + raw[4:]
+
+
+def user_code_variant(code):
+    """A real user code as a person might type it (any case, without the dash, with spaces),
+    or broken in one place."""
+    x = rnd.random()
+    raw = code.replace("-", "")
+    if x < 0.55:
+        return code
+    if x < 0.65:
+        return code.lower()
+    if x < 0.72:
+        return raw
+    if x < 0.77:
+        return " " + raw[:4] + " " + raw[4:] + "\t"
+    i = rnd.randrange(len(raw) or 1)
+    broken = rnd.choice([raw[:i] + rnd.choice(USER_CODE_ALPHABET) + raw[i + 1:], raw[:i] + raw[i + 1:],
+                         raw + rnd.choice(USER_CODE_ALPHABET), raw[:i] + "A" + raw[i + 1:], raw[:i] + "0" + raw[i + 1:],
+                         raw[:i] + "é" + raw[i + 1:], raw[:i] + "\x00" + raw[i + 1:], raw[:4] + "--" + raw[4:],
+                         raw * 2, raw[:i] + "ｂ" + raw[i + 1:]])
+    return broken[:4] + "-" + broken[4:] if rnd.random() < 0.5 else broken
+
+
+def pick_user_code():
+    """A device (mostly a pending one) and a user code typed for it, or none and a code
+    that names nothing."""
+    pending = [d for d in T.devices if d["state"] == "pending" and time.time() - d["at"] < 590]
+    x = rnd.random()
+    if pending and x < 0.7:
+        d = rnd.choice(pending)
+    elif T.devices and x < 0.82:
+        d = rnd.choice(T.devices)
+    else:
+        return None, rnd.choice([fake_user_code(), fake_user_code(), text(), "", "AEIO-UAEI", "BCDF-GHJ",
+                                 "BCDF-GHJKL", "bcdf ghjk", "0000-0000", "BCDF-GHJK" * 50])
+    return d, user_code_variant(d["user_code"])
+
+
+def keep_device(r, a):
+    """A device authorization the server gave: its codes, and the client that asked."""
+    body = a.json() if a.status == 200 else None
+    if r.app and isinstance(body, dict) and isinstance(body.get("device_code"), str) and isinstance(
+            body.get("user_code"), str):
+        T.keep(T.devices, {"app": r.app["id"], "client_id": sent_client_id(r), "at": time.time(),
+                           "device_code": body["device_code"], "user_code": body["user_code"],
+                           "state": "pending"}, cap=30)
+        T.counts["device codes obtained"] += 1
+
+
+def door_device():
+    """POST /oauth2/device/{app}: scope, resource and client authentication, mostly at
+    fz-device (any client id), else at apps without the grant."""
+    x = rnd.random()
+    app = device_app() if x < 0.75 else pick_app()
+    r = Req(door_label("POST /oauth2/device/{app}", app), "POST", f"/oauth2/device/{app_segment(app)}", app)
+    scopes = (app["scopes"] if app else []) + ["openid", "profile", "email", "offline_access"]
+    ps = []
+    if rnd.random() < 0.85:
+        ps.append(("scope", " ".join(rnd.sample(scopes, rnd.randint(1, min(3, len(scopes)))))))
+    if rnd.random() < (0.3 if app and app["resources"] else 0.06):
+        ps += resource_params(app)
+    if app and app["kind"] == "registered":
+        r.reg = pick_client(app)
+        reg_client_auth(r.reg, ps, r.headers, "device")
+    elif app and app["id"] == DEVICE_APP and rnd.random() < 0.85:
+        ps.append(("client_id", rnd.choice(["fuzz-tv", "fuzz-cli", "tv.fuzz", CLIENT[0], "fuzz-tv-1"])))
+        if rnd.random() < 0.08:
+            ps.append(("client_secret", rnd.choice([CLIENT[1], text()])))
+    else:
+        client_auth(app, ps, r.headers)
+    r.form(mutate(ps, calm=0.5) if rnd.random() < 0.92 else garbage_pairs(), kinds=(0.7, 0.9))
+    r.after = lambda a: keep_device(r, a)
+    return r
+
+
+def door_device_token(app=None):
+    """POST /oauth2/token/{app} with the device grant: a device polling with its device code
+    (approved, pending, denied, spent; by the client that asked or another; too fast, as it
+    mostly is), or a made-up one."""
+    approved = [d for d in T.devices if d["state"] == "approved"]
+    x = rnd.random()
+    d = approved[-1] if approved and x < 0.4 else rnd.choice(T.devices) if T.devices and x < 0.9 else None
+    if d and (app is None or app["id"] == d["app"]) and rnd.random() < 0.93:
+        app = app_by_id(d["app"])
+    elif app is None:
+        app = device_app() if rnd.random() < 0.6 else pick_app()
+    r = Req("POST /oauth2/token/{app} (device code)", "POST", f"/oauth2/token/{app_segment(app)}", app)
+    grant = DEVICE_GRANT if rnd.random() < 0.93 else rnd.choice(
+        [DEVICE_GRANT.upper(), "device_code", DEVICE_GRANT + " ", "urn:ietf:params:oauth:grant-type:device-code"])
+    if d and rnd.random() < 0.9:
+        code = d["device_code"]
+    else:
+        code = rnd.choice([token(43), text(), "", d["user_code"] if d else fake_user_code(),
+                           d["device_code"][:-1] + "A" if d else token(43), (d["device_code"] if d else "x") * 3])
+    ps = [("grant_type", grant), ("device_code", code)]
+    if app and app["kind"] == "registered":
+        r.reg = pick_client(app)
+        reg_client_auth(r.reg, ps, r.headers)
+    elif app and app["kind"] == "confidential":
+        client_auth(app, ps, r.headers)
+    elif rnd.random() < 0.95:
+        ps.append(("client_id", d["client_id"] if d and d["client_id"] and rnd.random() < 0.85 else
+                   rnd.choice((app["client_ids"] if app else []) + ["fuzz-tv", bogus_client_id()])))
+    if rnd.random() < 0.1:
+        ps.append(("scope", " ".join(rnd.sample(((app["scopes"] if app else []) + ["openid", "x"]), 1))))
+    if rnd.random() < 0.08:
+        ps += resource_params(app)
+    r.live = bool(d and code == d["device_code"] and d["state"] in ("pending", "approved"))
+    r.info = {"grant": grant}
+    r.form(mutate(ps, calm=0.65 if r.live else 0.4) if rnd.random() < 0.93 else garbage_pairs(), kinds=(0.7, 0.9))
+
+    def after(a):
+        if not d or code != d["device_code"]:
+            return
+        body = a.json()
+        err = body.get("error") if isinstance(body, dict) else None
+        if a.status == 200 and isinstance(body, dict) and "access_token" in body:
+            d["state"] = "spent"
+        elif err in ("access_denied", "expired_token"):
+            d["state"] = "denied" if err == "access_denied" else "expired"
+    r.after = after
+    return r
+
+
+def door_device_page():
+    """GET /device (look a user code up) and POST /device (approve or deny it), mostly with
+    the person's session, its form token and a real user code typed in any of the ways the
+    page reads."""
+    method = rnd.choice(["GET", "GET", "POST"])
+    d, code = pick_user_code()
+    r = Req(f"{method} /device", method, "/device")
+    r.cookie = T.live_person() if rnd.random() < 0.8 else None
+    r.live = bool(d and d["state"] == "pending" and code == d["user_code"])
+    r.browser = True
+    if method == "GET":
+        ps = [("user_code", code)] if rnd.random() < 0.9 else []
+        if rnd.random() < 0.1:
+            ps.append(("done", rnd.choice(["approved", "denied", "gone", "expired", "not_allowed", text()])))
+        r.query(mutate(ps, calm=0.7))
+        if rnd.random() < 0.5:
+            r.headers["Accept"] = "text/html"
+        r.after = lambda a: keep_csrf(r, a)
+        return r
+    csrf = T.csrf.get(r.cookie) if r.cookie else None
+    decision = rnd.choice(["approve"] * 5 + ["deny"] * 2 + ["", "APPROVE", text()])
+    ps = [("csrf", csrf if csrf and rnd.random() < 0.9 else value()), ("user_code", code),
+          ("decision", decision)]
+    r.form(mutate(ps, calm=0.7), kinds=(0.92, 0.96))
+
+    def after(a):
+        done = urllib.parse.parse_qs(urllib.parse.urlsplit(a.location).query).get("done", [""])[0]
+        if d and done in ("approved", "denied"):
+            d["state"] = done
+            T.counts[f"device requests {done}"] += 1
+    r.after = after
+    return r
+
+
+def keep_csrf(r, a):
+    """The form token a page showed, for the session it was shown to."""
+    if not (r.cookie and r.plain_cookie and a.status == 200):
+        return None
+    m = CSRF_RE.search(a.body)
+    if m:
+        T.csrf[a.session_cookie() or r.cookie] = (m.group(1) or m.group(2)).decode()
+    return m
+
+
+# ---------------------------------------------------------------------------------------------
+# Pushed authorization requests (RFC 9126): the authorize parameters pushed with client
+# authentication, then the request URI at authorize and consent.
+
+def forged_request_uri(p=None):
+    real = p["request_uri"] if p else REQUEST_URI_PREFIX + token(43)
+    return rnd.choice([REQUEST_URI_PREFIX + token(43), REQUEST_URI_PREFIX, REQUEST_URI_PREFIX + text(),
+                       "urn:ietf:params:oauth:request_uri", real[:-1] + ("A" if not real.endswith("A") else "B"),
+                       real.upper(), real + " ", " " + real, real + real[-5:], real.replace(":", "%3A"),
+                       "urn:ietf:params:oauth:request_uri:" + "a" * 3000, "https://127.0.0.1/request.jwt",
+                       text(), ""])
+
+
+def door_par():
+    """POST /oauth2/par/{app}: authorize parameters (as the authorize door makes them, broken
+    in a few places) with client authentication as at the token endpoint; mostly at fz-par."""
+    x = rnd.random()
+    aimed = [a for a in T.apps if a["redirects"] or a["kind"] == "registered"]
+    app = app_by_id("fz-par") if x < 0.45 else rnd.choice(aimed) if x < 0.93 else pick_app()
+    r = Req(door_label("POST /oauth2/par/{app}", app), "POST", f"/oauth2/par/{app_segment(app)}", app)
+    ps, info = authorize_params(app)
+    r.reg = info["client"]
+    auth = []
+    if app and app["kind"] == "registered":
+        reg_client_auth(info["client"], auth, r.headers, "par", wrong=0.15)
+    else:
+        client_auth(app, auth, r.headers)
+    # The client_id goes once: with the client authentication, or (Basic) in the parameters or not.
+    if (any(k == "client_id" for k, _ in auth) and rnd.random() < 0.92) or (
+            "Authorization" in r.headers and rnd.random() < 0.5):
+        ps = [(k, v) for k, v in ps if k != "client_id"]
+    if rnd.random() < 0.05:
+        ps.append(("request_uri", forged_request_uri(rnd.choice(T.pars) if T.pars else None)))
+    elif rnd.random() < 0.03:
+        ps.append(("request", rnd.choice(["e30.e30.", "eyJhbGciOiJub25lIn0.e30.", text()])))
+    r.form(mutate(ps + auth, calm=0.55) if rnd.random() < 0.93 else garbage_pairs(), kinds=(0.88, 0.94))
+
+    def after(a):
+        body = a.json() if a.status == 201 else None
+        if app and isinstance(body, dict) and isinstance(body.get("request_uri"), str):
+            cid = info["client"]["client_id"] if info["client"] else sent_client_id(r) or info["client_id"]
+            T.keep(T.pars, dict(info, client_id=cid, request_uri=body["request_uri"], at=time.time(),
+                                spent=False), cap=30)
+            T.counts["pushed requests stored"] += 1
+    r.after = after
+    return r
+
+
+def door_par_authorize():
+    """GET /oauth2/authorize/{app} and POST /oauth2/consent/{app} with client_id and a
+    request_uri: a live one (mostly the newest) by its own client, a spent or expired one,
+    another client's, a forged one; now and then with authorize parameters beside it."""
+    live = [p for p in T.pars if not p["spent"] and time.time() - p["at"] < 58]
+    x = rnd.random()
+    p = live[-1] if live and x < 0.45 else rnd.choice(live) if live and x < 0.65 else (
+        rnd.choice(T.pars) if T.pars and x < 0.85 else None)
+    app = app_by_id(p["app"]) if p and rnd.random() < 0.92 else pick_app(browser=True)
+    consent = rnd.random() < 0.25
+    what = "POST /oauth2/consent/{app}" if consent else "GET /oauth2/authorize/{app}"
+    r = Req(door_label(what, app) + " (pushed)", "POST" if consent else "GET",
+            f"/oauth2/{'consent' if consent else 'authorize'}/{app_segment(app)}", app)
+    cid = p["client_id"] if p and rnd.random() < 0.9 else (
+        rnd.choice(app["client_ids"]) if app and app["client_ids"] else bogus_client_id())
+    uri = p["request_uri"] if p and rnd.random() < 0.88 else forged_request_uri(p)
+    ps = [("client_id", cid), ("request_uri", uri)]
+    if rnd.random() < 0.12:
+        extra, _ = authorize_params(app)
+        ps += rnd.sample([kv for kv in extra if kv[0] != "client_id"], rnd.randint(1, 3))
+    r.cookie = T.live_person() if rnd.random() < 0.8 else None
+    r.browser = True
+    ours = bool(p and app and p["app"] == app["id"] and uri == p["request_uri"])
+    r.live = ours and cid == p["client_id"] and not p["spent"] and time.time() - p["at"] < 60
+    r.info = p if ours else None  # a code it brings back is the pushed request's
+    r.reg = p["client"] if ours else None
+    if consent:
+        csrf = T.csrf.get(r.cookie) if r.cookie else None
+        ps += [("csrf", csrf if csrf and rnd.random() < 0.88 else value()),
+               ("decision", rnd.choice(["approve", "approve", "approve", "deny", text()]))]
+        for sc in (app["scopes"] if app else []) + ["openid", "profile"]:
+            if rnd.random() < 0.6:
+                ps.append(("scope_choice", sc))
+        r.form(mutate(ps, calm=0.55), kinds=(0.92, 0.96))
+    else:
+        r.query(mutate(ps, calm=0.6))
+
+    def after(a):
+        loc = a.location
+        # An authorization that ends (a redirect to the client) spends its request URI.
+        if ours and 300 <= a.status < 400 and loc and not loc.startswith("/"):
+            p["spent"] = True
+    r.after = after
+    return r
+
+
+# ---------------------------------------------------------------------------------------------
+# Second factors (SPEC §6a), on the second-factor person only: the security page, the second
+# step, passkey ceremonies, the admin API's factors of a person.
+
+def totp_at(secret, step):
+    """The authenticator app's code for time step `step` (RFC 6238: SHA-1, 6 digits, 30 s)."""
+    key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
+    mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    at = mac[-1] & 15
+    return f"{(int.from_bytes(mac[at:at + 4], 'big') & 0x7FFFFFFF) % 1_000_000:06d}"
+
+
+def wrong_factor_code():
+    rec = "".join(rnd.choice(RECOVERY_ALPHABET) for _ in range(10))
+    return rnd.choice([f"{rnd.randrange(10**6):06d}", f"{rnd.randrange(10**6):06d}", "000000", "123456",
+                       f"{rnd.randrange(10**5):05d}", f"{rnd.randrange(10**7):07d}", rec, rec[:5] + "-" + rec[5:],
+                       rec.upper(), rec[:9], "１２３４５６", "12345\x00", " " * 6, "", text()])
+
+
+def factor_code(purpose):
+    """A code for the second-factor person's `purpose` ("confirm": turning its authenticator
+    app on; "second": the second step): (code, what it proves or None, the time step or
+    recovery code used up). A right one is the app's code for a time step not used yet (or, in
+    the second step, a recovery code not used yet); wrong ones go out while fewer than
+    FACTOR_MISSES were sent since the last right one or sign-in, else the person signs in
+    again first (which resets its count), else (None, None, None)."""
+    F = T.factor
+    step = int(time.time()) // 30
+    right = None
+    if F["secret"] and F["totp_on"] is (purpose == "second"):
+        steps = [n for n in (step, step + 1) if n > F["last_step"]]
+        right = ("totp", steps[0]) if steps else None
+    if right is None and purpose == "second" and F["recovery"]:
+        right = ("recovery", F["recovery"][0])
+    if right and (F["misses"] >= FACTOR_MISSES or rnd.random() < 0.5):
+        kind, used = right
+        if kind == "totp":
+            F["last_step"] = used
+            if purpose == "confirm":
+                F["totp_on"], F["confirming"] = None, True  # on, if this code went through: the page will tell
+            try:
+                code = totp_at(F["secret"], used)
+            except ValueError:
+                return wrong_factor_code(), None, None
+            return (code if purpose == "confirm" or rnd.random() < 0.8 else code[:3] + " " + code[3:]), kind, used
+        F["recovery"].remove(used)
+        return rnd.choice([used, used, used.upper(), used.replace("-", "")]), kind, used
+    if F["misses"] >= FACTOR_MISSES and not T.factor_sign_in("its wrong codes reset"):
+        return None, None, None
+    return wrong_factor_code(), None, None
+
+
+def counts_against(r, csrf_right):
+    """Whether the second-factor person's account counts this attempt (its live session and its
+    form token: the server checks the code, right or wrong)."""
+    return bool(r.cookie and r.cookie in T.factor_slots and csrf_right)
+
+
+def return_to_value():
+    return rnd.choice(["/account/apps", "/account/security", "/oauth2/authorize/fz-code?client_id=x",
+                       "/device?user_code=BCDF-GHJK", "/admin", "//evil.example", "https://evil.example/",
+                       "/\\evil.example", "/login/second", text()])
+
+
+def read_security_page(r, a):
+    """What the security page shows of the second-factor person's factors: the authenticator
+    app (on, being set up with its secret, or none) and recovery codes shown this once."""
+    m = keep_csrf(r, a)
+    if not m or r.cookie not in T.factor_slots:
+        return
+    F, body = T.factor, a.body
+    on = b'value="totp_remove"' in body
+    secret = re.search(rb'id="totp-secret"[^>]*>(?:<!--[^>]*-->)*\s*([A-Z2-7=]{16,})', body)
+    if on and F["confirming"]:
+        F["misses"] = 0  # only a right code turns it on, and a right code resets the count
+        T.counts["authenticator app turned on"] += 1
+    F["totp_on"], F["confirming"] = on, False
+    if secret:
+        F["secret"] = secret.group(1).decode()
+    elif not on:
+        F["secret"] = None
+    codes = re.search(rb'id="recovery-codes"[^>]*>(.*?)</ul>', body, re.S)
+    if codes:
+        found = re.findall(rb"<code>(?:<!--[^>]*-->)*([a-z0-9]{5}-[a-z0-9]{5})", codes.group(1))
+        F["recovery"] = [c.decode() for c in found]
+        T.counts["recovery codes seen"] += len(F["recovery"])
+
+
+def door_security_page():
+    """GET /account/security: the second-factor person's (mostly), anybody's, nobody's."""
+    r = Req("GET /account/security", "GET", "/account/security")
+    x = rnd.random()
+    r.cookie = T.factor_session(later=0.15) if x < 0.75 else T.live_person() if x < 0.85 else None
+    if rnd.random() < 0.25:
+        r.query([("return_to", return_to_value())])
+    if rnd.random() < 0.6:
+        r.headers["Accept"] = "text/html"
+    r.browser = True
+    r.after = lambda a: read_security_page(r, a)
+    return r
+
+
+def door_security_form():
+    """POST /account/security: op totp_begin, totp_confirm (a right or wrong code),
+    totp_remove, recovery_regenerate, passkey_remove, or junk; the second-factor person's
+    session (the person's never: a code there would count against its account)."""
+    r = Req("POST /account/security", "POST", "/account/security")
+    r.fixed_share = 0.1  # a code is counted against the address too: mostly not the throttled one
+    r.cookie = T.factor_session(later=0.15) if rnd.random() < 0.88 else None
+    F = T.factor
+    op = rnd.choices(["totp_begin", "totp_confirm", "totp_remove", "recovery_regenerate", "passkey_remove", "junk"],
+                     [3, 5, 0.25, 0.8, 1, 1])[0]
+    csrf = T.csrf.get(r.cookie) if r.cookie else None
+    right_csrf = bool(csrf and rnd.random() < 0.9)
+    ps = [("csrf", csrf if right_csrf else token(32)),
+          ("op", op if op != "junk" else rnd.choice(["", "TOTP_BEGIN", "totp_confirm ", "passkey_add", "totp_begin\x00",
+                                                     "recovery", text()]))]
+    proved = None
+    if op == "totp_confirm":
+        code, proved, _ = factor_code("confirm") if counts_against(r, right_csrf) else (wrong_factor_code(), None, None)
+        if code is None:  # no right code and no fresh sign-in: the code is not checked
+            code, ps[0] = wrong_factor_code(), ("csrf", token(32))
+        ps.append(("code", code))
+    elif op == "passkey_remove":
+        ps.append(("credential", rnd.choice([b64url(bytes(rnd.getrandbits(8) for _ in range(16))), token(43), "",
+                                             text(), "a" * 2000])))
+    if rnd.random() < 0.15:
+        ps.append(("return_to", return_to_value()))
+    sent = mutate(ps, calm=0.7)
+    r.form(sent, kinds=(0.93, 0.97))
+    if op == "totp_confirm" and counts_against(r, right_csrf) and dict(sent).get("csrf") == csrf:
+        F["misses"] += not (proved and sent == ps)
+    r.live = bool(proved)
+    if op == "recovery_regenerate" and right_csrf and r.cookie in T.factor_slots:
+        F["recovery"] = []  # the old ones are gone; the page shows the new ones once
+    elif op == "totp_remove" and right_csrf and r.cookie in T.factor_slots:
+        F.update({"secret": None, "totp_on": None, "recovery": []})  # gone, if it went through
+    r.browser = True
+    return r
+
+
+def door_second_step():
+    """GET and POST /login/second (the second step: a code from the authenticator app, a
+    recovery code, a wrong one), for a sign-in waiting for it or a session stepping up; and now
+    and then the password step of the second-factor person that leads there (POST /sfn/login)."""
+    x = rnd.random()
+    if x < 0.12:
+        r = Req("POST /sfn/login (second-factor person)", "POST", "/sfn/login")
+        r.form(keep_person_unlocked(mutate([("login_name", FACTOR[0]), ("password", FACTOR[1]),
+                                            ("return_to", return_to_value())], calm=0.8)), kinds=(0.95, 0.97))
+        r.headers["Accept"] = rnd.choice(["text/html", "application/json"])
+        r.browser = True
+
+        def after(a):
+            cookie = a.session_cookie()
+            if cookie and a.status < 400:
+                T.add_factor_session(cookie)
+                T.factor["misses"] = 0
+                T.counts["factor person sign-ins (fuzz)"] += 1
+        r.after = after
+        return r
+    if x < 0.45:
+        r = Req("GET /login/second", "GET", "/login/second")
+        if rnd.random() < 0.85:
+            r.query(mutate([("return_to", return_to_value())], calm=0.7))
+        y = rnd.random()
+        r.cookie = T.factor_session(later=0.5) if y < 0.8 else T.live_person() if y < 0.88 else None
+        if rnd.random() < 0.5:
+            r.headers["Accept"] = "text/html"
+        r.browser = True
+        r.after = lambda a: keep_csrf(r, a)
+        return r
+    r = Req("POST /login/second", "POST", "/login/second")
+    r.fixed_share = 0.1  # a code is counted against the address too: mostly not the throttled one
+    r.cookie = T.factor_session(later=0.5) if rnd.random() < 0.88 else None
+    csrf = T.csrf.get(r.cookie) if r.cookie else None
+    right_csrf = bool(csrf and rnd.random() < 0.9)
+    code, proved, _ = factor_code("second") if counts_against(r, right_csrf) else (wrong_factor_code(), None, None)
+    if code is None:
+        code, right_csrf = wrong_factor_code(), False
+    ps = [("csrf", csrf if right_csrf else token(32)), ("code", code), ("return_to", return_to_value())]
+    sent = mutate(ps, calm=0.7)
+    r.form(sent, kinds=(0.93, 0.97))
+    if counts_against(r, right_csrf) and dict(sent).get("csrf") == csrf:
+        T.factor["misses"] += not (proved and sent == ps)
+    r.live = bool(proved)
+    r.browser = True
+
+    def after(a):
+        if proved and 300 <= a.status < 400 and "error=" not in a.location and not a.location.startswith("/login?"):
+            T.factor["misses"] = 0
+            T.counts[f"second steps passed ({proved})"] += 1
+    r.after = after
+    return r
+
+
+def webauthn_credential(kind):
+    """A WebAuthn credential shaped as navigator.credentials answers ("get": an assertion;
+    "create": an attestation) with bytes nobody signed, broken in a place now and then; or
+    garbage."""
+    if rnd.random() < 0.2:
+        return rnd.choice([None, "", 5, [], {}, {"id": text()}, deep(), text(), {"type": "public-key"},
+                           {"id": "", "rawId": "", "type": "public-key", "response": {}}])
+    raw = bytes(rnd.getrandbits(8) for _ in range(rnd.choice([16, 32, 64])))
+    client_data = {"type": "webauthn." + kind, "challenge": token(43), "crossOrigin": False,
+                   "origin": rnd.choice([URL, "https://evil.example"])}
+    cred = {"id": b64url(raw), "rawId": b64url(raw), "type": "public-key", "extensions": {},
+            "response": {"clientDataJSON": b64url(json.dumps(client_data).encode())}}
+    if rnd.random() < 0.15:  # what some browsers' toJSON() adds
+        cred.update(rnd.choice([{"clientExtensionResults": {}}, {"authenticatorAttachment": "platform"}]))
+    if kind == "get":
+        cred["response"].update({"authenticatorData": b64url(bytes(32) + bytes([5]) + bytes(4)),
+                                 "signature": b64url(bytes(rnd.getrandbits(8) for _ in range(70))),
+                                 "userHandle": rnd.choice([None, b64url(bytes(16)), ""])})
+    else:
+        cred["response"].update({"attestationObject": b64url(b"\xa3cfmtdnonegattStmt\xa0hauthData" + bytes(37)),
+                                 "transports": ["internal", "hybrid"]})
+    if rnd.random() < 0.3:
+        where = rnd.choice([cred, cred["response"]])
+        where[rnd.choice(list(where))] = rnd.choice(WRONG_TYPES + [text(), "!!!", "a" * 5000])
+    return cred
+
+
+def door_passkeys():
+    """The JSON calls of /passkeys.js: POST /login/passkey/begin {mode}, /login/passkey/finish
+    {ceremony, credential, return_to}, /account/passkeys/begin {}, /account/passkeys/finish
+    {ceremony, name, credential}; the second-factor person's session, or none."""
+    path = rnd.choice(["/login/passkey/begin", "/login/passkey/finish", "/login/passkey/finish",
+                       "/account/passkeys/begin", "/account/passkeys/finish", "/account/passkeys/finish"])
+    r = Req(f"POST {path}", "POST", path)
+    r.cookie = T.factor_session() if rnd.random() < 0.7 else None
+    ceremony = rnd.choice([token(43), token(22), "", text(), "00000000-0000-0000-0000-000000000000"])
+    if path == "/login/passkey/begin":
+        body = {"mode": rnd.choice(["signin", "signin", "second", "second", "", "SIGNIN", None, 5, text()])}
+    elif path == "/login/passkey/finish":
+        body = {"ceremony": ceremony, "credential": webauthn_credential("get"), "return_to": return_to_value()}
+    elif path == "/account/passkeys/begin":
+        body = rnd.choice([{}, {}, {"name": text()}, []])
+    else:
+        body = {"ceremony": ceremony, "credential": webauthn_credential("create"),
+                "name": rnd.choice(["Passkey", "Laptop", "", " ", "a" * 65, "tab\there", text()])}
+    if isinstance(body, dict) and body and rnd.random() < 0.3:
+        body[rnd.choice(list(body))] = rnd.choice(WRONG_TYPES + [text(), deep(), "a" * 5000])
+    x = rnd.random()
+    if x < 0.85:
+        r.data, r.headers["Content-Type"] = json.dumps(body).encode(), "application/json"
+    elif x < 0.93:
+        fields = body.items() if isinstance(body, dict) else []
+        r.form([(k, v if isinstance(v, str) else json.dumps(v)) for k, v in fields], kinds=(1.0, 1.0))
+    else:
+        r.data = rnd.choice([b"", b"{", b"null", b"[]", bytes(rnd.getrandbits(8) for _ in range(100))])
+        r.headers["Content-Type"] = rnd.choice(["application/json", "text/plain"])
+    r.browser = True
+    return r
+
+
+def door_admin_factors():
+    """GET and DELETE /api/v1/users/{id}/factors: mostly with the admin session, for the
+    second-factor person, the fuzz's other people, ids the fuzz made and made-up ones (never
+    the administrator's own)."""
+    method = rnd.choice(["GET", "GET", "DELETE"])
+    fid = T.ids[FACTOR[0]]
+    others = [T.ids[n] for n in (PERSON[0], DECOY[0], CLIENT[0])] + T.created_ids
+    # A reset of the second-factor person's now and then (it undoes what the other doors set up).
+    uid = fid if rnd.random() < (0.5 if method == "GET" else 0.1) else rnd.choice(
+        others + [text(), "00000000-0000-0000-0000-000000000000"])
+    r = Req(f"{method} /api/v1/users/{{id}}/factors", method,
+            f"/api/v1/users/{urllib.parse.quote(uid, safe='')}/factors")
+    x = rnd.random()
+    if x < 0.72:
+        r.cookie = T.admin_cookie
+    elif x < 0.82:
+        r.cookie = T.factor_session()
+    elif x < 0.87:
+        r.cookie = T.live_person()
+    elif x < 0.95:
+        r.headers["Authorization"] = "Bearer " + any_token()
+    if method == "DELETE" and rnd.random() < 0.1:
+        r.data, r.headers["Content-Type"] = b"{}", "application/json"
+    r.browser = True
+
+    def after(a):
+        if method == "DELETE" and uid == fid and a.status in (200, 204):
+            T.factor.update({"secret": None, "totp_on": False, "recovery": []})
+            T.counts["second factors reset by the admin API"] += 1
+    r.after = after
+    return r
+
+
+# ---------------------------------------------------------------------------------------------
+# Client ID metadata documents (SPEC §3b): https client ids at an app that takes them, only on
+# hosts that are refused without a connection or fail at once.
+
+def cimd_client_id():
+    """An https client id on CIMD_HOSTS: one the server would fetch (and refuse or fail at
+    once), or one it refuses before any fetch (http, no path, a fragment, user and password,
+    dot segments, not written as a URL parser writes it)."""
+    host, path = rnd.choice(CIMD_HOSTS), rnd.choice(CIMD_PATHS)
+    if rnd.random() < 0.6:
+        return f"https://{host}{path}"
+    return rnd.choice([f"http://{host}{path}", f"https://{host}", f"https://{host}/", f"https://{host}{path}#frag",
+                       f"https://user:pass@{host}{path}", f"https://fuzz@{host}{path}",
+                       f"https://{host}/a/../client.json",
+                       f"https://{host}/./client.json", f"https://{host}/a/%2e%2e/client.json", f"HTTPS://{host}{path}",
+                       f"https://{host.upper()}{path}", f"https://{host}:443{path}", f"https://{host}{path}?",
+                       f"https://{host}{path} ", f" https://{host}{path}", f"https://{host}" + "/a" * 1100,
+                       f"https://{host}/%zz", f"https://{host}/client.json\x00", "https://",
+                       "https://127.1/client.json", "https://0x7f000001/client.json", "https://2130706433/client.json",
+                       "https://[::ffff:127.0.0.1]/client.json", "https://127.0.0.1./client.json",
+                       "https://nothing.invalid./client.json", "https://LOCALHOST:9/client.json"])
+
+
+def outside_host(v):
+    """Whether client id `v` could make a server that takes client ID metadata documents reach
+    a host that is not one of CIMD_HOSTS (the fuzz server has no network beyond loopback)."""
+    if not isinstance(v, str) or not v.startswith("https://") or v == "https://":
+        return False
+    try:
+        host = urllib.parse.urlsplit(v).hostname
+    except ValueError:
+        return True
+    return (host or "").rstrip(".") not in CIMD_HOSTNAMES
+
+
+def assertion_subjects(a):
+    """The iss and sub of a client assertion, as far as it decodes."""
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(a.split(".")[1] + "=" * (-len(a.split(".")[1]) % 4)))
+        return [claims.get(k) for k in ("sub", "iss")] if isinstance(claims, dict) else []
+    except (ValueError, IndexError, TypeError, AttributeError, RecursionError):
+        return []
+
+
+def client_ids_named(r):
+    """The client ids a request names: client_id parameters (query, form or JSON body), the
+    Basic user, a client assertion's subject and issuer."""
+    out, assertions = [], []
+    pairs = urllib.parse.parse_qsl(r.path.partition("?")[2], keep_blank_values=True)
+    data = r.data or b""
+    pairs += urllib.parse.parse_qsl(data.decode("utf-8", "replace"), keep_blank_values=True)
+    try:
+        j = json.loads(data)
+    except (ValueError, RecursionError):
+        j = None
+    if isinstance(j, dict):
+        pairs += [(k, v) for k, v in j.items() if isinstance(v, str)]
+    for k, v in pairs:
+        if k == "client_id":
+            out.append(v)
+        elif k == "client_assertion":
+            assertions.append(v)
+            out += assertion_subjects(v)
+    auth = r.headers.get("Authorization", "")
+    if auth.startswith("Basic "):
+        try:
+            out.append(urllib.parse.unquote(base64.b64decode(auth[6:], validate=True).decode().partition(":")[0]))
+        except (ValueError, UnicodeDecodeError):
+            pass
+    return out, assertions
+
+
+def keep_documents_local(r):
+    """A request to an app that takes client ID metadata documents names no https client id
+    outside CIMD_HOSTS: each such one (from a nasty or real value a mutation put there) is
+    rewritten onto them; False when one is left (the request is then not sent)."""
+    path = r.path.split("?")[0].lower()
+    if not any(f"/{a}" in path for a in CIMD_APPS):
+        return True
+    ids, assertions = client_ids_named(r)
+    for v in {v for v in ids if outside_host(v)}:
+        new = f"https://{rnd.choice(CIMD_HOSTS)}{rnd.choice(CIMD_PATHS)}"
+        for old_enc, new_enc in ((urllib.parse.quote_plus(v), urllib.parse.quote_plus(new)),
+                                 (json.dumps(v)[1:-1], json.dumps(new)[1:-1]), (v, new)):
+            r.path = r.path.replace(old_enc, new_enc)
+            r.data = r.data.replace(old_enc.encode(), new_enc.encode()) if r.data else r.data
+        T.counts["client ids moved onto the document hosts"] += 1
+    for a in assertions:
+        if r.data and any(outside_host(v) for v in assertion_subjects(a)):
+            new = fake_assertion(None, f"https://{rnd.choice(CIMD_HOSTS)}/client.json", "token")
+            r.data = r.data.replace(urllib.parse.quote_plus(a).encode(), urllib.parse.quote_plus(new).encode())
+            r.data = r.data.replace(a.encode(), new.encode())
+    auth = r.headers.get("Authorization", "")
+    if auth.startswith("Basic ") and any(outside_host(v) for v in client_ids_named(r)[0]):
+        r.headers["Authorization"] = "Basic " + base64.b64encode(
+            f"{urllib.parse.quote(cimd_client_id(), safe='')}:{token(20)}".encode()).decode()
+    return not any(outside_host(v) for v in client_ids_named(r)[0])
+
+
+def door_cimd():
+    """Authorize, token, PAR and revocation requests naming an https client id at fz-mcp
+    (which takes client ID metadata documents) and now and then at apps that do not."""
+    x = rnd.random()
+    app = app_by_id(rnd.choice(CIMD_APPS)) if x < 0.85 else rnd.choice(T.apps)
+    what = rnd.choices(["authorize", "token", "par", "revoke"], [5, 3, 2, 1])[0]
+    cid = cimd_client_id()
+    ps, info = authorize_params(app)
+    ps = [(k, v) for k, v in ps if k != "client_id"]
+    if rnd.random() < 0.7:  # a loopback redirect URI, as a document would list
+        ps = [(k, loopback_variant("http://127.0.0.1/callback") if k == "redirect_uri" else v) for k, v in ps]
+    label = {"authorize": "GET /oauth2/authorize/{app}", "token": "POST /oauth2/token/{app}",
+             "par": "POST /oauth2/par/{app}", "revoke": "POST /oauth2/revoke/{app}"}[what]
+    r = Req(label + " (client ID metadata document)", "GET" if what == "authorize" else "POST",
+            f"/oauth2/{what}/{app_segment(app)}", app)
+    auth = []
+    y = rnd.random()
+    if y < 0.7:
+        auth = [("client_id", cid)]
+    elif y < 0.85:
+        auth = [("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+                ("client_assertion", fake_assertion(None, cid, what))]
+        if rnd.random() < 0.5:
+            auth.append(("client_id", cid))
+    elif y < 0.95:
+        r.headers["Authorization"] = "Basic " + base64.b64encode(
+            f"{urllib.parse.quote(cid, safe='')}:{token(20)}".encode()).decode()
+    if what == "authorize":
+        r.query(mutate(ps + [("client_id", cid)], calm=0.5))
+        r.cookie = T.live_person() if rnd.random() < 0.6 else None
+        r.browser = True
+        return r
+    if what == "token":
+        grant = rnd.choice(["authorization_code", "authorization_code", "client_credentials", "refresh_token",
+                            DEVICE_GRANT])
+        ps = [("grant_type", grant)]
+        if grant == "authorization_code":
+            ps += [("code", rnd.choice(T.reg_codes)["code"] if T.reg_codes and rnd.random() < 0.3 else token(43)),
+                   ("redirect_uri", "http://127.0.0.1/callback"), ("code_verifier", token(50))]
+        elif grant == "refresh_token":
+            ps.append(("refresh_token", any_token()))
+        elif grant == DEVICE_GRANT:
+            ps.append(("device_code", rnd.choice(T.devices)["device_code"] if T.devices else token(43)))
+    elif what == "revoke":
+        ps = [("token", any_token())]
+    r.form(mutate(ps + auth, calm=0.5), kinds=(0.85, 0.93))
+    return r
+
+
 DOORS = [(16, door_authorize), (8, door_consent), (18, door_token), (8, door_introspect_revoke),
          (5, door_userinfo), (5, door_public), (6, door_logout), (3, door_withdraw), (8, door_page),
          (3, door_app_form), (10, door_sfn), (7, door_admin_api), (2, door_odd_method),
-         (6, door_register), (4, door_register_manage), (6, door_reg_token), (5, door_admin_clients)]
+         (6, door_register), (4, door_register_manage), (6, door_reg_token), (5, door_admin_clients),
+         # The newer doors: about a fifth of the requests together.
+         (3, door_device), (3, door_device_token), (3, door_device_page), (4, door_par),
+         (3, door_par_authorize), (3, door_security_page), (2, door_security_form), (3, door_second_step),
+         (2, door_passkeys), (1, door_admin_factors), (3, door_cimd)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1724,6 +2607,10 @@ def harms_admin(r):
         return False
     if path == "/api/v1/import":
         return "dry_run=true" not in r.path
+    factors = re.match(r"^/api/v1/users/([^/]+)/factors$", path)
+    if factors:  # anybody's second factors may be reset, but the administrator's own
+        return urllib.parse.unquote(factors.group(1)).strip().lower() in (T.ids.get(ADMIN_USER.lower(), "").lower(),
+                                                                          ADMIN_USER.lower())
     in_path = set(re.split(r"[/?&=]", urllib.parse.unquote(r.path).lower()))
     if re.match(r"^/api/v1/apps/[^/]+/(clients|initial-access-tokens)(/|$)", path):
         # An app's clients and initial access tokens: its id only says where; what must not be
@@ -1736,6 +2623,7 @@ def harms_admin(r):
 def finish(r):
     if r.cookie and r.cookie == T.admin_cookie and harms_admin(r):
         r.cookie = T.live_person()
+    r.unsent = not keep_documents_local(r)
     if r.cookie and rnd.random() < 0.97:
         cookie = f"gatehouse_session={r.cookie}"
         r.plain_cookie = True
@@ -1768,11 +2656,13 @@ def outcome(r, a):
     """A short name for what the answer means, for the summary."""
     st, loc = a.status, a.location
     if 300 <= st < 400:
-        if loc.startswith("/login"):
+        if loc.startswith("/login") and not loc.startswith("/login/second"):
             return f"{st} to login"
         q = urllib.parse.parse_qs(urllib.parse.urlsplit(loc).query + "&" + urllib.parse.urlsplit(loc).fragment)
         if "error" in q:
             return f"{st} error={q['error'][0][:30]}"
+        if "done" in q:
+            return f"{st} done={q['done'][0][:20]}"
         for k in ("code", "access_token", "id_token"):
             if k in q:
                 return f"{st} {k}"
@@ -1783,22 +2673,38 @@ def outcome(r, a):
     if st == 200 and r.door.startswith("POST /oauth2/token"):
         return "200 issued"
     if st == 200 and b'name="csrf"' in a.body:
-        return "200 form (consent/sign-out)"
+        return "200 form" + (" (consent/sign-out)" if "/oauth2/" in r.door else "")
     if st == 404 and "{app}" in r.door and not r.app and "/api/" not in r.door:
         return "404 unknown app"
     return str(st)
 
 
-def sent_grant(r):
-    """The grant_type a token request sent (a mutation may have changed the intended one)."""
+def sent_param(r, name):
+    """The value of `name` a request's body sent (form or JSON), or None."""
     try:
         if r.headers.get("Content-Type") == "application/json":
-            g = json.loads(r.data).get("grant_type")
-        else:
-            g = urllib.parse.parse_qs((r.data or b"").decode()).get("grant_type", [None])[0]
-    except (ValueError, AttributeError, UnicodeDecodeError):
-        g = None
+            return json.loads(r.data).get(name)
+        return urllib.parse.parse_qs((r.data or b"").decode()).get(name, [None])[0]
+    except (ValueError, AttributeError, TypeError, RecursionError):
+        return None
+
+
+def sent_grant(r):
+    """The grant_type a token request sent (a mutation may have changed the intended one)."""
+    g = sent_param(r, "grant_type")
     return str(g)[:40] if g is not None else "?"
+
+
+def sent_client_id(r):
+    """The client a request authenticated as: the Basic user, else its client_id parameter."""
+    auth = r.headers.get("Authorization", "")
+    if auth.startswith("Basic "):
+        try:
+            return urllib.parse.unquote(base64.b64decode(auth[6:], validate=True).decode().partition(":")[0])
+        except (ValueError, UnicodeDecodeError):
+            return None
+    v = sent_param(r, "client_id")
+    return v if isinstance(v, str) else None
 
 
 def harvest(r, a):
@@ -1842,7 +2748,8 @@ def shorten(b, n=200):
 def describe(r, seq, source):
     hdrs = ", ".join(f"{k}: {v[:60]!r}" for k, v in r.headers.items()
                      if k in ("Content-Type", "Origin", "Referer", "Authorization", "Accept"))
-    who = ("admin session" if r.cookie == T.admin_cookie else "person session") if r.cookie else "no session"
+    who = ("admin session" if r.cookie == T.admin_cookie else "second-factor person's session"
+           if r.cookie in T.factor_cookies else "person session") if r.cookie else "no session"
     if "Cookie" in r.headers and not r.plain_cookie:
         who += f"; Cookie: {r.headers['Cookie'][:80]!r}"
     return (f"seed={SEED} request #{seq}: {r.method} {r.path[:200]!r} [{who}; from {source or 'default'}]"
@@ -1870,7 +2777,7 @@ def main():
     weights = [w for w, _ in DOORS]
     doors = [d for _, d in DOORS]
     stats = defaultdict(lambda: {"n": 0, "real": 0, "past": 0, "session": 0, "signed_in": 0,
-                                 "client": 0, "resource": 0, "out": Counter()})
+                                 "client": 0, "resource": 0, "live": 0, "out": Counter()})
     deadline, sent, refused, bad = time.time() + SECONDS, 0, 0, []
     seq = 0
     while time.time() < deadline:
@@ -1882,6 +2789,9 @@ def main():
             msg = f"FAIL seed={SEED} request #{seq}: signing a session in again failed: {e!r}"
             print(msg, flush=True)
             bad.append(msg)
+            continue
+        if r.unsent:
+            T.counts["requests not sent (a client id outside CIMD_HOSTS)"] += 1
             continue
         LAST_REQUEST[0] = f"request #{seq}: {r.method} {r.path[:80]!r}"
         try:
@@ -1914,6 +2824,7 @@ def main():
                     print(msg, flush=True)
                     bad.append(msg)
         s["client"] += r.reg is not None
+        s["live"] += r.live
         s["resource"] += bool(RESOURCE_PARAM.search(r.path.encode(errors="replace") + b"&" + (r.data or b"")))
         harvest(r, a)
         if r.after:
@@ -1934,12 +2845,13 @@ def main():
     print(f"\nhostile input summary (seed {SEED}): {sent} requests in {time.time() - started:.0f}s, "
           f"{refused} not sendable, {len(bad)} failures")
     print("  door: requests | at a real app (past 'unknown app') | with a session (signed in) | outcomes"
-          " [naming a real registered client; with a resource parameter]")
+          " [naming a real registered client; with a resource parameter; with a live device code, user"
+          " code or request URI, or a right second-factor code]")
     for door in sorted(stats):
         s = stats[door]
         outs = ", ".join(f"{k}:{v}" for k, v in s["out"].most_common(7))
-        extra = "; ".join(f"{what} {s[k]}" for k, what in (("client", "registered client"), ("resource", "resource"))
-                          if s[k])
+        extra = "; ".join(f"{what} {s[k]}" for k, what in (("client", "registered client"), ("resource", "resource"),
+                                                           ("live", "live code or URI")) if s[k])
         print(f"  {door}: {s['n']} | {s['real']} ({s['past']}) | {s['session']} ({s['signed_in']}) | {outs}"
               + (f" [{extra}]" if extra else ""))
     print("  " + ", ".join(f"{k}: {v}" for k, v in sorted(T.counts.items())))

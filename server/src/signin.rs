@@ -297,6 +297,10 @@ async fn passkey_finish(
                 "Too many failed attempts. Try again later.",
             );
         }
+        // Passkeys do not work at this public URL (an address, not a host name).
+        Err(AuthError::Domain(domain::DomainError::Conflict(m))) => {
+            return json_error(StatusCode::CONFLICT, "unavailable", &m)
+        }
         Err(e) => return json_failure(e),
     };
     let step = match stepping(&state, &session).await {

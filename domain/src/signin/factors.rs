@@ -312,15 +312,7 @@ impl Services {
             )));
         }
         let codes = self.replace_recovery_codes_in(&mut tx, &user.id).await?;
-        crate::audit::write(
-            &mut tx,
-            Who::Person {
-                login: &user.login_name,
-                address: Some(addr),
-            },
-            &Entry::new("factor.totp_add", "user", &user.id).named(&user.login_name),
-        )
-        .await?;
+        audit_own(&mut tx, user, addr, "factor.totp_add", &user.login_name).await?;
         tx.commit().await.map_err(DomainError::from)?;
         Ok(codes)
     }
@@ -336,15 +328,7 @@ impl Services {
         if n > 0 {
             self.forget_unneeded_recovery_codes_in(&mut tx, &user.id)
                 .await?;
-            crate::audit::write(
-                &mut tx,
-                Who::Person {
-                    login: &user.login_name,
-                    address: Some(addr),
-                },
-                &Entry::new("factor.totp_remove", "user", &user.id).named(&user.login_name),
-            )
-            .await?;
+            audit_own(&mut tx, user, addr, "factor.totp_remove", &user.login_name).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -363,13 +347,12 @@ impl Services {
         }
         let mut tx = self.store.begin_write().await?;
         let codes = self.replace_recovery_codes_in(&mut tx, &user.id).await?;
-        crate::audit::write(
+        audit_own(
             &mut tx,
-            Who::Person {
-                login: &user.login_name,
-                address: Some(addr),
-            },
-            &Entry::new("factor.recovery_codes", "user", &user.id).named(&user.login_name),
+            user,
+            addr,
+            "factor.recovery_codes",
+            &user.login_name,
         )
         .await?;
         tx.commit().await?;
@@ -454,13 +437,12 @@ impl Services {
                 .acquire()
                 .await
                 .map_err(DomainError::from)?;
-            crate::audit::write(
+            audit_own(
                 &mut conn,
-                Who::Person {
-                    login: &user.login_name,
-                    address: Some(addr),
-                },
-                &Entry::new("factor.recovery_code_use", "user", &user.id).named(&user.login_name),
+                user,
+                addr,
+                "factor.recovery_code_use",
+                &user.login_name,
             )
             .await?;
         }
@@ -544,6 +526,25 @@ impl Services {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// The audit record of a person's own change to their factors (`named`: what changed).
+pub(crate) async fn audit_own(
+    conn: &mut sqlx::AnyConnection,
+    user: &crate::users::User,
+    addr: &str,
+    action: &'static str,
+    named: &str,
+) -> Result<()> {
+    crate::audit::write(
+        conn,
+        Who::Person {
+            login: &user.login_name,
+            address: Some(addr),
+        },
+        &Entry::new(action, "user", &user.id).named(named),
+    )
+    .await
 }
 
 fn hex(b: &[u8]) -> String {

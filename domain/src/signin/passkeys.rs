@@ -21,7 +21,7 @@ use webauthn_rs::prelude::{
     WebauthnBuilder,
 };
 
-use crate::audit::{Entry, Who};
+use super::factors::audit_own;
 use crate::clock::now;
 use crate::error::{AuthError, DomainError, Result};
 use crate::throttle::AttemptKeys;
@@ -283,15 +283,7 @@ impl Services {
             "credential",
             "this passkey is registered already",
         ))?;
-        crate::audit::write(
-            &mut tx,
-            Who::Person {
-                login: &user.login_name,
-                address: Some(addr),
-            },
-            &Entry::new("factor.passkey_add", "user", &user.id).named(name),
-        )
-        .await?;
+        audit_own(&mut tx, user, addr, "factor.passkey_add", name).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -458,15 +450,7 @@ impl Services {
             .await?;
         self.forget_unneeded_recovery_codes_in(&mut tx, &user.id)
             .await?;
-        crate::audit::write(
-            &mut tx,
-            Who::Person {
-                login: &user.login_name,
-                address: Some(addr),
-            },
-            &Entry::new("factor.passkey_remove", "user", &user.id).named(&name),
-        )
-        .await?;
+        audit_own(&mut tx, user, addr, "factor.passkey_remove", &name).await?;
         tx.commit().await?;
         Ok(())
     }

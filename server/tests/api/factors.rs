@@ -769,3 +769,33 @@ async fn a_fresh_sign_in_asks_for_the_second_factor_again() {
         .expect("authorize");
     assert!(location(&res).starts_with(CB), "{}", location(&res));
 }
+
+/// At a public URL that is an address, passkeys are unavailable: every passkey call says so
+/// (409), never a 500 (found by the HTTP fuzz with a well-formed credential).
+#[tokio::test]
+async fn passkey_calls_say_unavailable_at_an_address() {
+    let app = spawn_app().await;
+    let credential = json!({"id": "AAAA", "rawId": "AAAA", "type": "public-key", "extensions": {},
+        "response": {"authenticatorData": "AAAA", "clientDataJSON": "AAAA", "signature": "AAAA", "userHandle": null}});
+    for (path, body) in [
+        ("/login/passkey/begin", json!({"mode": "signin"})),
+        (
+            "/login/passkey/finish",
+            json!({"ceremony": "x", "credential": credential}),
+        ),
+    ] {
+        let res = client()
+            .post(format!("{}{path}", app.url))
+            .json(&body)
+            .send()
+            .await
+            .expect("call");
+        let s = res.status().as_u16();
+        let b: Value = res.json().await.unwrap_or(Value::Null);
+        assert_eq!(
+            (s, b["error"].as_str()),
+            (409, Some("unavailable")),
+            "{path}: {b}"
+        );
+    }
+}
