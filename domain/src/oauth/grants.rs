@@ -276,6 +276,13 @@ impl Services {
         if !self.user_may_use(app, &user.id).await? {
             return Err(OAuthError::grant("invalid username or password"));
         }
+        // The password grant has no second step: it would be a way around a person's second
+        // factor, and it cannot meet an app's `require_mfa`.
+        if app.require_mfa || self.has_second_factor(&user.id).await? {
+            return Err(OAuthError::grant(
+                "this sign-in needs a second factor, which the password grant cannot give: use the authorization code flow",
+            ));
+        }
         Ok(Grant {
             app: app.clone(),
             client_id: client.client_id().to_string(),

@@ -799,3 +799,57 @@ async fn passkey_calls_say_unavailable_at_an_address() {
         );
     }
 }
+
+/// The password grant has no second step: a person with a second factor, or an app that
+/// requires one, gets no token from it.
+#[tokio::test]
+async fn the_password_grant_is_no_way_around_a_second_factor() {
+    let app = spawn_app().await;
+    setup(&app).await;
+    make_app(&app, "pw", json!({"auth_methods": ["password"]})).await;
+    make_app(
+        &app,
+        "pw-mfa",
+        json!({"auth_methods": ["password"], "require_mfa": true}),
+    )
+    .await;
+    let grant = |app_id: &'static str| {
+        let url = app.url.clone();
+        async move {
+            form_token(
+                &url,
+                app_id,
+                &[
+                    ("grant_type", "password"),
+                    ("username", "alice"),
+                    ("password", "alice-password"),
+                    ("client_id", "web-client"),
+                    ("client_secret", "web-secret-123"),
+                ],
+            )
+            .await
+        }
+    };
+    let (s, t, _) = grant("pw").await;
+    assert_eq!(s, 200, "{t}");
+    let (s, e, _) = grant("pw-mfa").await;
+    assert_eq!(
+        (s, e["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{e}"
+    );
+    enrol(&app).await;
+    let (s, e, _) = grant("pw").await;
+    assert_eq!(
+        (s, e["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{e}"
+    );
+    assert!(
+        e["error_description"]
+            .as_str()
+            .unwrap_or("")
+            .contains("second factor"),
+        "{e}"
+    );
+}
