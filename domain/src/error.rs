@@ -65,6 +65,12 @@ impl From<model::Forbidden> for DomainError {
     }
 }
 
+/// Whether a failure's cause is the database pool's wait running out: every connection busy
+/// (an overload), not a bug — the doors answer 503 with `Retry-After`, never a 500.
+pub fn is_overload(cause: &str) -> bool {
+    cause.contains("pool timed out while waiting for an open connection")
+}
+
 impl From<sqlx::Error> for DomainError {
     fn from(e: sqlx::Error) -> Self {
         // Logged once, in full, where the error becomes a response (never shown to a client).
@@ -209,10 +215,22 @@ impl OAuthError {
             ..OAuthError::new(OAuthErrorCode::InvalidRequest, "unknown application")
         }
     }
-    /// An unexpected failure (database, signing): a bare 500 that keeps its cause for the log.
+    /// An unexpected failure (database, signing): a bare 500 that keeps its cause for the log;
+    /// an overloaded database pool is `temporarily_unavailable` (503, `Retry-After`) instead.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
+        let cause = cause.to_string();
+        if is_overload(&cause) {
+            return OAuthError {
+                retry_after: Some(1),
+                cause: Some(cause),
+                ..OAuthError::new(
+                    OAuthErrorCode::TemporarilyUnavailable,
+                    "the server is busy; try again in a moment",
+                )
+            };
+        }
         OAuthError {
-            cause: Some(cause.to_string()),
+            cause: Some(cause),
             ..OAuthError::new(OAuthErrorCode::ServerError, "internal error")
         }
     }
@@ -257,3 +275,21 @@ impl From<DomainError> for OAuthError {
 }
 
 pub type Result<T, E = DomainError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod overload_tests {
+    use super::*;
+
+    /// Every pool connection busy is an overload (503 with Retry-After), never a 500; any other
+    /// database failure stays a 500 that keeps its cause.
+    #[test]
+    fn a_busy_pool_is_temporarily_unavailable() {
+        let busy = OAuthError::internal(DomainError::from(sqlx::Error::PoolTimedOut));
+        assert_eq!(busy.code, OAuthErrorCode::TemporarilyUnavailable);
+        assert_eq!(busy.retry_after, Some(1));
+        assert!(busy.cause.is_some_and(|c| is_overload(&c)));
+        let broken = OAuthError::internal(DomainError::from(sqlx::Error::RowNotFound));
+        assert_eq!(broken.code, OAuthErrorCode::ServerError);
+        assert!(broken.cause.is_some());
+    }
+}

@@ -42,6 +42,16 @@ impl ApiError {
     }
     /// An unexpected failure: logged here, once and in full; the client sees a bare 500.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
+        let cause = cause.to_string();
+        if domain::error::is_overload(&cause) {
+            // Every database connection busy: an overload, answered 503 (the edge adds nothing).
+            tracing::warn!(error = %cause, "the admin API is overloaded");
+            return ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the server is busy; try again in a moment",
+            );
+        }
         tracing::error!(error = %cause, "internal error in the admin API");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,

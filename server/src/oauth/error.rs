@@ -31,8 +31,12 @@ pub fn json_no_store(body: impl serde::Serialize) -> Response {
 impl IntoResponse for OAuthResponse {
     fn into_response(self) -> Response {
         let e = self.0;
-        if let Some(cause) = &e.cause {
-            tracing::error!(error = %cause, "internal error at an OAuth endpoint");
+        match &e.cause {
+            Some(cause) if e.code == OAuthErrorCode::TemporarilyUnavailable => {
+                tracing::warn!(error = %cause, "an OAuth endpoint is overloaded")
+            }
+            Some(cause) => tracing::error!(error = %cause, "internal error at an OAuth endpoint"),
+            None => {}
         }
         let status = match e.code {
             _ if e.not_found => StatusCode::NOT_FOUND,
