@@ -138,8 +138,13 @@ pub fn cookie_header(jar: &reqwest::cookie::Jar, url: &str) -> String {
 /// A builder for clients of the server under test, which speaks plain HTTP on loopback: the
 /// system's certificate store is not loaded (with native-tls that is a file of some hundred
 /// certificates parsed for every client, and the tests make thousands of clients).
+/// Idle connections are dropped after 5 s, well before the server's header timeout (10 s in
+/// these tests) closes them: a test that waits (for the next TOTP step) then opens a fresh
+/// connection instead of racing the server's close on a stale one (a run hung there once).
 pub fn plain_http() -> reqwest::ClientBuilder {
-    reqwest::Client::builder().tls_built_in_root_certs(false)
+    reqwest::Client::builder()
+        .tls_built_in_root_certs(false)
+        .pool_idle_timeout(std::time::Duration::from_secs(5))
 }
 
 /// A client with a cookie jar that does not follow redirects.
