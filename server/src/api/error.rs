@@ -45,7 +45,7 @@ impl ApiError {
         let cause = cause.to_string();
         if domain::error::is_overload(&cause) {
             // Every database connection busy: an overload, answered 503 (the edge adds nothing).
-            tracing::warn!(error = %cause, "the admin API is overloaded");
+            tracing::error!(error = %cause, "the admin API had no database connection in time");
             return ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",

@@ -33,7 +33,7 @@ impl IntoResponse for OAuthResponse {
         let e = self.0;
         match &e.cause {
             Some(cause) if e.code == OAuthErrorCode::TemporarilyUnavailable => {
-                tracing::warn!(error = %cause, "an OAuth endpoint is overloaded")
+                tracing::error!(error = %cause, "an OAuth endpoint had no database connection in time")
             }
             Some(cause) => tracing::error!(error = %cause, "internal error at an OAuth endpoint"),
             None => {}

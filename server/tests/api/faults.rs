@@ -337,7 +337,8 @@ async fn set_up(url: &str) {
 }
 
 /// After a fault: ready again without a restart, issuing, the token from before the fault and a
-/// new one both active; then stops the process and checks its log holds `cause`.
+/// new one both active; then stops the process and checks its log holds `cause` (one of them:
+/// `|` separates what the fault may have logged).
 async fn recovered(
     url: &str,
     before: &Value,
@@ -356,7 +357,10 @@ async fn recovered(
     let _ = child.kill();
     let _ = child.wait();
     let log = std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
-    assert!(log.contains(cause), "the cause is in the log: {log}");
+    assert!(
+        cause.split('|').any(|c| log.contains(c)),
+        "the cause is in the log: {log}"
+    );
 }
 
 /// A tmpfs mounted for one test, unmounted when dropped.
@@ -529,7 +533,8 @@ async fn a_postgresql_outage_is_503_on_every_instance_and_both_recover_by_themse
         &before,
         a,
         dir_a.path(),
-        "internal error at an OAuth endpoint",
+        // A broken connection's error, or the pool's wait running out while the server was down.
+        "internal error at an OAuth endpoint|had no database connection in time",
     )
     .await;
 }
