@@ -18,6 +18,8 @@ pub enum BearerError {
     InvalidToken(&'static str),
     /// 403 `insufficient_scope`: no granted scope allows this path.
     InsufficientScope,
+    /// 401: a valid token that did not come the way its DPoP binding asks (RFC 9449 §7).
+    Binding(crate::oauth::dpop::BindingError),
     /// An unexpected failure (database): a 500 whose cause is logged by the door.
     Internal(OAuthError),
 }
@@ -41,19 +43,23 @@ impl Services {
         format!("{}/api/v1", self.public_url.trim_end_matches('/'))
     }
 
-    /// The principal a bearer `token` acts as on `path` (the request path with its leading `/`).
+    /// The principal a token acts as on `path` (the request path with its leading `/`): a Bearer
+    /// token, or a DPoP-bound one with its proof.
     pub async fn bearer_principal(
         &self,
-        token: &str,
+        presented: &crate::oauth::dpop::Presented<'_>,
         path: &str,
     ) -> Result<Principal, BearerError> {
         let info = self
-            .inspect_token(token)
+            .inspect_token(presented.token)
             .await?
             .filter(|i| !i.is_refresh)
             .ok_or(BearerError::InvalidToken(
                 "the access token is invalid, expired or revoked",
             ))?;
+        self.check_presented(info.jkt.as_deref(), presented)
+            .await
+            .map_err(BearerError::Binding)?;
         // A token for another resource (RFC 8707) is not for this API; one for Gatehouse's
         // admin API (its RFC 9728 resource identifier) or for no resource is.
         if info.aud != [info.app_id.as_str()] && !info.aud.contains(&self.admin_api_resource()) {

@@ -502,16 +502,14 @@ impl Services {
             return Ok(Err("jti missing or too long"));
         }
         // The first instance to store this jti wins; any later use is a replay.
-        let stored = sqlx::query(
-            "INSERT INTO client_assertions (jti_hash, expires_at) VALUES ($1, $2) ON CONFLICT (jti_hash) DO NOTHING",
-        )
-        .bind(sha256_hex(&format!("{login_lower}\u{0}{}", claims.jti)))
-        .bind(claims.exp.max(t) + 60)
-        .execute(&self.store.writer)
-        .await
-        .map_err(OAuthError::internal)?
-        .rows_affected();
-        if stored == 0 {
+        let first = self
+            .first_use(
+                sha256_hex(&format!("{login_lower}\u{0}{}", claims.jti)),
+                claims.exp.max(t) + 60,
+            )
+            .await
+            .map_err(OAuthError::internal)?;
+        if !first {
             return Ok(Err("the assertion was used before (replay)"));
         }
         Ok(Ok(()))

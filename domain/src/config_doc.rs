@@ -79,6 +79,8 @@ pub struct AppConfig {
     #[serde(default)]
     pub require_par: bool,
     #[serde(default)]
+    pub require_dpop: bool,
+    #[serde(default)]
     pub scopes: Vec<Scope>,
     #[serde(default)]
     pub user_access_roles: Vec<String>,
@@ -223,6 +225,7 @@ impl From<crate::apps::App> for AppConfig {
             user_must_confirm: a.user_must_confirm,
             require_mfa: a.require_mfa,
             require_par: a.require_par,
+            require_dpop: a.require_dpop,
             scopes: a.scopes,
             user_access_roles: roles,
             clients: Vec::new(),
@@ -253,6 +256,7 @@ impl From<AppConfig> for AppFields {
             user_must_confirm: Some(a.user_must_confirm),
             require_mfa: Some(a.require_mfa),
             require_par: Some(a.require_par),
+            require_dpop: Some(a.require_dpop),
             scopes: Some(a.scopes),
             user_access_roles: Some(a.user_access_roles),
             ..Default::default()

@@ -130,12 +130,16 @@ pub enum OAuthErrorCode {
     ExpiredToken,
     /// RFC 6749 §4.1.2.1: the server is overloaded (503 with `Retry-After`).
     TemporarilyUnavailable,
+    /// RFC 9449 §5: the DPoP proof is missing where required, or not valid.
+    InvalidDpopProof,
+    /// RFC 9449 §8: the proof must carry the server's nonce (given in `DPoP-Nonce`).
+    UseDpopNonce,
     ServerError,
 }
 
 impl OAuthErrorCode {
     /// Every code, for `parse`.
-    const ALL: [OAuthErrorCode; 18] = [
+    const ALL: [OAuthErrorCode; 20] = [
         OAuthErrorCode::InvalidRequest,
         OAuthErrorCode::InvalidClient,
         OAuthErrorCode::InvalidGrant,
@@ -153,6 +157,8 @@ impl OAuthErrorCode {
         OAuthErrorCode::SlowDown,
         OAuthErrorCode::ExpiredToken,
         OAuthErrorCode::TemporarilyUnavailable,
+        OAuthErrorCode::InvalidDpopProof,
+        OAuthErrorCode::UseDpopNonce,
         OAuthErrorCode::ServerError,
     ];
     /// The code named `s` (its RFC name).
@@ -178,6 +184,8 @@ impl OAuthErrorCode {
             OAuthErrorCode::SlowDown => "slow_down",
             OAuthErrorCode::ExpiredToken => "expired_token",
             OAuthErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
+            OAuthErrorCode::InvalidDpopProof => "invalid_dpop_proof",
+            OAuthErrorCode::UseDpopNonce => "use_dpop_nonce",
             OAuthErrorCode::ServerError => "server_error",
         }
     }
@@ -239,6 +247,21 @@ impl OAuthError {
     }
     pub(crate) fn grant(d: &str) -> Self {
         OAuthError::new(OAuthErrorCode::InvalidGrant, d)
+    }
+}
+
+/// A refused DPoP proof at the token endpoint (RFC 9449 §5.10, §8).
+impl From<crate::oauth::dpop::ProofError> for OAuthError {
+    fn from(e: crate::oauth::dpop::ProofError) -> Self {
+        use crate::oauth::dpop::ProofError;
+        match e {
+            ProofError::Invalid(why) => OAuthError::new(OAuthErrorCode::InvalidDpopProof, why),
+            ProofError::UseNonce => OAuthError::new(
+                OAuthErrorCode::UseDpopNonce,
+                "the DPoP proof must carry the nonce given in the DPoP-Nonce header",
+            ),
+            ProofError::Internal(cause) => OAuthError::internal(cause),
+        }
     }
 }
 

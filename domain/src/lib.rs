@@ -64,6 +64,10 @@ pub struct ServicesInner {
     pub(crate) secrets: std::sync::Arc<secrets::SecretBox>,
     /// Writes issued tokens (group commit on SQLite); started on first use, inside the runtime.
     pub(crate) token_writer: std::sync::Arc<std::sync::OnceLock<oauth::TokenWriter>>,
+    /// Stores one-time ids (assertion and DPoP `jti`s), batched; started on first use.
+    pub(crate) once_writer: std::sync::OnceLock<oauth::OnceWriter>,
+    /// DPoP proofs must carry the server's nonce (`GATEHOUSE_DPOP_NONCE`).
+    pub dpop_nonce: std::sync::atomic::AtomicBool,
     pub(crate) principals: bearer::PrincipalCache,
     /// Activity counts for the dashboard, flushed to the database every few seconds.
     pub activity: activity::Counters,
@@ -111,6 +115,8 @@ impl Services {
             blocks: Default::default(),
             secrets: std::sync::Arc::new(secrets),
             token_writer: Default::default(),
+            once_writer: Default::default(),
+            dpop_nonce: Default::default(),
             principals: Default::default(),
             activity: Default::default(),
             seen: Default::default(),

@@ -282,12 +282,22 @@ impl Services {
 
     /// UserInfo (Core 1.0 §5.3) for a bearer access token of `app_id` that was granted
     /// `openid`: `sub` and the claims its scopes release.
-    pub async fn userinfo(&self, app_id: &str, token: &str) -> Result<UserInfo, OAuthError> {
-        let Some(info) = self.inspect_token(token).await? else {
+    pub async fn userinfo(
+        &self,
+        app_id: &str,
+        presented: &crate::oauth::dpop::Presented<'_>,
+    ) -> Result<UserInfo, OAuthError> {
+        let Some(info) = self.inspect_token(presented.token).await? else {
             return Ok(UserInfo::InvalidToken);
         };
         if info.is_refresh || info.app_id != app_id {
             return Ok(UserInfo::InvalidToken);
+        }
+        if let Err(e) = self
+            .check_presented(info.jkt.as_deref(), presented)
+            .await
+        {
+            return Ok(UserInfo::Binding(e));
         }
         let scopes: Vec<String> = info.scope.split(' ').map(str::to_string).collect();
         if !has(&scopes, "openid") {
@@ -391,6 +401,8 @@ pub enum UserInfo {
     InvalidToken,
     /// 403 `insufficient_scope`: the token was not granted `openid`.
     InsufficientScope,
+    /// 401: a valid token not presented the way its DPoP binding asks.
+    Binding(crate::oauth::dpop::BindingError),
 }
 
 #[cfg(test)]

@@ -232,6 +232,9 @@ pub struct App {
     /// Authorization requests must be pushed first (RFC 9126): a plain one is refused.
     #[serde(default)]
     pub require_par: bool,
+    /// Token requests must carry a DPoP proof (RFC 9449): every token is bound to a key.
+    #[serde(default)]
+    pub require_dpop: bool,
     pub scopes: Vec<Scope>,
     pub user_access_roles: Vec<String>,
     pub created_at: String,
@@ -263,6 +266,7 @@ impl App {
             user_must_confirm: false,
             require_mfa: false,
             require_par: false,
+            require_dpop: false,
             scopes: vec![],
             user_access_roles: vec![],
             created_at: String::new(),

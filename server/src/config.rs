@@ -63,6 +63,11 @@ pub struct Config {
     /// one without is led to set one up first.
     #[arg(long, env = "GATEHOUSE_ADMIN_REQUIRE_MFA", default_value_t = false)]
     pub admin_require_mfa: bool,
+    /// DPoP proofs at the token endpoint must carry the server's nonce (RFC 9449 §8): a proof
+    /// without it is answered `use_dpop_nonce` with the nonce in `DPoP-Nonce`. It changes every
+    /// 5 minutes and every instance accepts any instance's.
+    #[arg(long, env = "GATEHOUSE_DPOP_NONCE", default_value_t = false)]
+    pub dpop_nonce: bool,
     /// Hosts whose client ID metadata documents may be fetched from private, loopback or
     /// link-local addresses (comma-separated host names). Default: none — documents come
     /// only from public addresses.
@@ -149,6 +154,7 @@ impl std::fmt::Debug for Config {
             .field("registration_idle_days", &self.registration_idle_days)
             .field("cimd_allow_hosts", &self.cimd_allow_hosts)
             .field("admin_require_mfa", &self.admin_require_mfa)
+            .field("dpop_nonce", &self.dpop_nonce)
             .field("outbound_ca_file", &self.outbound_ca_file)
             .field("session_idle_timeout", &self.session_idle_timeout)
             .field("session_absolute_timeout", &self.session_absolute_timeout)

@@ -133,6 +133,9 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
         config.admin_require_mfa,
         std::sync::atomic::Ordering::Relaxed,
     );
+    services
+        .dpop_nonce
+        .store(config.dpop_nonce, std::sync::atomic::Ordering::Relaxed);
     if let Some(path) = &config.outbound_ca_file {
         let pem = std::fs::read(path)
             .map_err(|e| format!("{}: {e}", path.display()))

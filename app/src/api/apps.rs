@@ -212,6 +212,7 @@ impl AppForm {
                 "user_must_confirm" => a.user_must_confirm = true,
                 "require_mfa" => a.require_mfa = true,
                 "require_par" => a.require_par = true,
+                "require_dpop" => a.require_dpop = true,
                 "client_id_metadata_documents" => a.client_id_metadata_documents = true,
                 "user_access_roles" => {
                     if !a.user_access_roles.contains(v) {

@@ -295,6 +295,7 @@ fn AppEditor(data: EditorData, sections: Sections) -> impl IntoView {
     let must_confirm = RwSignal::new(a.user_must_confirm);
     let require_mfa = RwSignal::new(a.require_mfa);
     let require_par = RwSignal::new(a.require_par);
+    let require_dpop = RwSignal::new(a.require_dpop);
     let scopes = RwSignal::new(a.scopes.iter().map(|s| keys.scope(s)).collect::<Vec<_>>());
     let roles = RwSignal::new(a.user_access_roles.clone());
 
@@ -383,6 +384,7 @@ fn AppEditor(data: EditorData, sections: Sections) -> impl IntoView {
             user_must_confirm: must_confirm.get_untracked(),
             require_mfa: require_mfa.get_untracked(),
             require_par: require_par.get_untracked(),
+            require_dpop: require_dpop.get_untracked(),
             scopes: scopes
                 .get_untracked()
                 .iter()
@@ -567,6 +569,8 @@ fn AppEditor(data: EditorData, sections: Sections) -> impl IntoView {
                         <p class="field-error" role="alert">{move || outcome.get().and_then(|f| f.field.filter(|x| x.starts_with("auth_methods")).map(|_| f.message))}</p>
                     </fieldset>
                     <LifetimeField label="Token Lifetime" id="token_lifetime" value=lifetime unit=lifetime_unit error=Signal::derive(move || err("token_lifetime_secs".into()))/>
+                    <label class="choice"><input type="checkbox" name="require_dpop" value="on" aria-describedby="require-dpop-help" checked=require_dpop.get_untracked() bind:checked=require_dpop/>"Require DPoP-bound tokens"</label>
+                    <p class="muted" id="require-dpop-help">"Every token request carries a DPoP proof (RFC 9449) signed by a key the client holds; its tokens are bound to that key, so a stolen token is useless without it. Clients that send a proof get bound tokens whether or not this is on."</p>
                     <label class="choice"><input type="checkbox" name="issue_refresh_tokens" value="on" checked=refresh.get_untracked() bind:checked=refresh/>"Issue refresh tokens"</label>
                     // Shown while refresh tokens are on; otherwise carried along so a plain post
                     // keeps it.

@@ -58,6 +58,8 @@ pub struct AppFields {
     pub require_mfa: Option<bool>,
     /// Authorization requests must be pushed first (RFC 9126).
     pub require_par: Option<bool>,
+    /// Token requests must carry a DPoP proof (RFC 9449).
+    pub require_dpop: Option<bool>,
     pub scopes: Option<Vec<Scope>>,
     pub user_access_roles: Option<Vec<String>>,
     /// Read-only fields a client may echo back from a read; ignored.
@@ -151,7 +153,7 @@ impl Services {
         let t = now();
         let a = &draft.app;
         let sql = format!(
-            "INSERT INTO apps ({APP_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1, $16, $16, $17, $18, $19, $20, $21, $22)"
+            "INSERT INTO apps ({APP_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1, $16, $16, $17, $18, $19, $20, $21, $22, $23)"
         );
         let insert = sqlx::query(&sql).bind(&a.app_id);
         bind_settings(insert, &draft)
@@ -162,6 +164,8 @@ impl Services {
             .bind(a.client_id_metadata_documents as i64)
             .bind(a.require_mfa as i64)
             .bind(a.require_par as i64)
+        .bind(a.require_dpop as i64)
+            .bind(a.require_dpop as i64)
             .execute(&mut *conn)
             .await
             .map_err(crate::store::on_unique(
@@ -362,7 +366,7 @@ impl Services {
                 "UPDATE apps SET name = $1, description = $2, category = $3, client_id_type = $4, allowed_clients = $5, issuer = $6, \
                  redirect_uris = $7, token_type = $8, auth_methods = $9, token_lifetime_secs = $10, issue_refresh_tokens = $11, \
                  refresh_token_lifetime_secs = $12, user_must_confirm = $13, scopes = $14, version = $15, updated_at = $16, \
-                 post_logout_redirect_uris = $19, resources = $20, client_registration = $21, client_id_metadata_documents = $22, require_mfa = $23, require_par = $24 WHERE app_id = $17 AND version = $18",
+                 post_logout_redirect_uris = $19, resources = $20, client_registration = $21, client_id_metadata_documents = $22, require_mfa = $23, require_par = $24, require_dpop = $25 WHERE app_id = $17 AND version = $18",
             ),
             &draft,
         )

@@ -12,7 +12,7 @@ use crate::store::get_bool;
 use crate::Services;
 
 pub(super) const APP_COLS: &str = "app_id, name, description, category, client_id_type, allowed_clients, issuer, redirect_uris, token_type, auth_methods, \
-token_lifetime_secs, issue_refresh_tokens, refresh_token_lifetime_secs, user_must_confirm, scopes, version, created_at, updated_at, post_logout_redirect_uris, resources, client_registration, client_id_metadata_documents, require_mfa, require_par";
+token_lifetime_secs, issue_refresh_tokens, refresh_token_lifetime_secs, user_must_confirm, scopes, version, created_at, updated_at, post_logout_redirect_uris, resources, client_registration, client_id_metadata_documents, require_mfa, require_par, require_dpop";
 
 pub(super) fn json_col<T: for<'de> Deserialize<'de>>(row: &AnyRow, col: &str) -> Result<T> {
     let s: String = row.try_get(col)?;
@@ -58,6 +58,7 @@ impl Services {
             client_id_metadata_documents: get_bool(row, "client_id_metadata_documents")?,
             require_mfa: get_bool(row, "require_mfa")?,
             require_par: get_bool(row, "require_par")?,
+            require_dpop: get_bool(row, "require_dpop")?,
             token_type: enum_col(row, "token_type")?,
             auth_methods: json_col(row, "auth_methods")?,
             token_lifetime_secs: row.try_get("token_lifetime_secs")?,

@@ -211,6 +211,9 @@ impl Draft {
         if let Some(v) = f.require_par {
             a.require_par = v;
         }
+        if let Some(v) = f.require_dpop {
+            a.require_dpop = v;
+        }
         if let Some(v) = f.user_must_confirm {
             a.user_must_confirm = v;
         }

@@ -34,18 +34,20 @@ pub(crate) struct NewToken {
     pub amr: Option<String>,
     /// The client that acted, for a token from an exchange (RFC 8693).
     pub act: Option<String>,
+    /// The DPoP key it is bound to (RFC 9449 `cnf.jkt`).
+    pub jkt: Option<String>,
 }
 
-const INSERT: &str = "INSERT INTO tokens (token_hash, kind, app_id, client_id, user_id, username, scope, jti, family_id, issued_at, expires_at, auth_time, resources, amr, act) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+const INSERT: &str = "INSERT INTO tokens (token_hash, kind, app_id, client_id, user_id, username, scope, jti, family_id, issued_at, expires_at, auth_time, resources, amr, act, jkt) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
 /// The same for a batch: its rows are a JSON array of arrays (`as_json_row`), one parameter.
-const INSERT_JSON_SQLITE: &str = "INSERT INTO tokens (token_hash, kind, app_id, client_id, user_id, username, scope, jti, family_id, issued_at, expires_at, auth_time, resources, amr, act) \
-     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13, value ->> 14 \
+const INSERT_JSON_SQLITE: &str = "INSERT INTO tokens (token_hash, kind, app_id, client_id, user_id, username, scope, jti, family_id, issued_at, expires_at, auth_time, resources, amr, act, jkt) \
+     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13, value ->> 14, value ->> 15 \
      FROM json_each($1)";
 /// PostgreSQL's `->>` yields text: the integer columns are cast back.
-const INSERT_JSON_POSTGRES: &str = "INSERT INTO tokens (token_hash, kind, app_id, client_id, user_id, username, scope, jti, family_id, issued_at, expires_at, auth_time, resources, amr, act) \
+const INSERT_JSON_POSTGRES: &str = "INSERT INTO tokens (token_hash, kind, app_id, client_id, user_id, username, scope, jti, family_id, issued_at, expires_at, auth_time, resources, amr, act, jkt) \
      SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, \
-            (value ->> 9)::BIGINT, (value ->> 10)::BIGINT, (value ->> 11)::BIGINT, value ->> 12, value ->> 13, value ->> 14 \
+            (value ->> 9)::BIGINT, (value ->> 10)::BIGINT, (value ->> 11)::BIGINT, value ->> 12, value ->> 13, value ->> 14, value ->> 15 \
      FROM json_array_elements($1::json)";
 
 /// At most this many tokens per transaction (a bounded commit latency).
@@ -66,22 +68,7 @@ impl TokenWriter {
         failed_at_ms: Arc<AtomicI64>,
     ) -> TokenWriter {
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
-        // Its own thread: on the shared workers the task waited behind every HTTP request
-        // for each round trip to the database, and that wait was most of a batch's latency.
-        let spawned = std::thread::Builder::new()
-            .name("token-writer".into())
-            .spawn(move || {
-                match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(rt) => rt.block_on(run(pool, backend, rx, failed_at_ms)),
-                    Err(e) => tracing::error!(error = %e, "cannot start the token writer"),
-                }
-            });
-        if let Err(e) = spawned {
-            tracing::error!(error = %e, "cannot start the token writer thread");
-        }
+        spawn_writer("token-writer", run(pool, backend, rx, failed_at_ms));
         TokenWriter(tx)
     }
 
@@ -95,6 +82,26 @@ impl TokenWriter {
         answer
             .await
             .map_err(|_| "the token writer has stopped".to_string())?
+    }
+}
+
+/// Runs a batching task on a thread of its own: on the shared workers the task waited behind
+/// every HTTP request for each round trip to the database, and that wait was most of a batch's
+/// latency.
+pub(crate) fn spawn_writer(name: &str, task: impl std::future::Future<Output = ()> + Send + 'static) {
+    let spawned = std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt.block_on(task),
+                Err(e) => tracing::error!(error = %e, "cannot start a database writer"),
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, name, "cannot start a database writer thread");
     }
 }
 
@@ -117,6 +124,7 @@ fn bind<'q>(
         .bind(t.resources.as_deref())
         .bind(t.amr.as_deref())
         .bind(t.act.as_deref())
+        .bind(t.jkt.as_deref())
 }
 
 /// The batching task: takes what is queued (waiting only for the first), writes it in one
@@ -216,6 +224,7 @@ type JsonRow<'a> = (
     Option<&'a str>,
     Option<&'a str>,
     Option<&'a str>,
+    Option<&'a str>,
 );
 
 fn as_json_row(t: &NewToken) -> JsonRow<'_> {
@@ -235,11 +244,12 @@ fn as_json_row(t: &NewToken) -> JsonRow<'_> {
         t.resources.as_deref(),
         t.amr.as_deref(),
         t.act.as_deref(),
+        t.jkt.as_deref(),
     )
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use sqlx::Row;
 
@@ -262,12 +272,13 @@ mod tests {
                 .then(|| "https://r.example/ https://s.example/".into()),
             amr: i.is_multiple_of(4).then(|| "pwd otp mfa".into()),
             act: i.is_multiple_of(7).then(|| "actor-client".into()),
+            jkt: i.is_multiple_of(6).then(|| "thumbprint".into()),
         }
     }
 
     /// A fresh database: SQLite, or PostgreSQL when GATEHOUSE_TEST_POSTGRES names a server
     /// (`scripts/test-rust.sh` runs this module's tests there too).
-    async fn fresh_store(dir: &std::path::Path) -> crate::store::Store {
+    pub(crate) async fn fresh_store(dir: &std::path::Path) -> crate::store::Store {
         let url = match std::env::var("GATEHOUSE_TEST_POSTGRES") {
             Ok(base) => {
                 sqlx::any::install_default_drivers();

@@ -413,6 +413,7 @@ impl Services {
                     }),
                     resources: super::resources::parse_stored(get("resources")?.as_deref()),
                     act: None,
+                    dpop: Default::default(),
                 })
             }
             _ => Err(OAuthError::internal("a device code with an unknown status")),

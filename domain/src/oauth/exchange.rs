@@ -185,6 +185,7 @@ impl Services {
             sign_in: None,
             resources,
             act: Some(act),
+            dpop: Default::default(),
         })
     }
 }

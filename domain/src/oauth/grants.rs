@@ -80,6 +80,17 @@ pub(crate) struct Grant {
     pub(crate) resources: Vec<String>,
     /// A token exchange (RFC 8693): who acted (`act.sub`).
     pub(crate) act: Option<String>,
+    /// The DPoP key the tokens are bound to (RFC 9449).
+    pub(crate) dpop: Binding,
+}
+
+/// What a token request's DPoP proof binds: the access token, and for a public client the
+/// refresh token too (RFC 9449 §5: a confidential client's refresh token is already bound to
+/// its credentials).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Binding {
+    pub(crate) jkt: Option<String>,
+    pub(crate) refresh_too: bool,
 }
 
 /// An authorization code row, read whole so a bad row refuses the exchange.
@@ -151,6 +162,7 @@ impl Services {
                 ));
             }
         }
+        let dpop = self.dpop_binding(&app, &client, req.dpop.as_deref()).await?;
         let unauthorized =
             || OAuthError::new(OAuthErrorCode::UnauthorizedClient, "auth mode not allowed");
         // A registered client uses only the grants it registered.
@@ -191,6 +203,7 @@ impl Services {
                     scopes: resolve_scopes(&app, req.scope.as_deref())?,
                     resources: super::resources::requested(&app, &req.resources, None)?,
                     act: None,
+                    dpop: Default::default(),
                     client_id: login_name.clone(),
                     user_id: user_id.clone(),
                     username: None,
@@ -209,13 +222,16 @@ impl Services {
                 if !app.issue_refresh_tokens {
                     return Err(unauthorized());
                 }
-                return self.refresh_grant(&app, &client, &req).await;
+                return self.refresh_grant(&app, &client, &req, dpop).await;
             }
             GrantType::TokenExchange => {
                 if !app.allows(grant_type.auth_method()) {
                     return Err(unauthorized());
                 }
-                let grant = self.exchange_grant(&app, &client, &req).await?;
+                let grant = Grant {
+                    dpop,
+                    ..self.exchange_grant(&app, &client, &req).await?
+                };
                 let mut issued = self.issue(grant, false).await?;
                 issued.issued_token_type = Some(super::exchange::ACCESS_TOKEN.to_string());
                 return Ok(issued);
@@ -249,7 +265,35 @@ impl Services {
                 }
                 _ => true,
             };
-        self.issue(grant, with_refresh).await
+        self.issue(Grant { dpop, ..grant }, with_refresh).await
+    }
+
+    /// The DPoP binding of a token request (RFC 9449 §5): its proof checked for this app's token
+    /// endpoint, or none — refused when the app requires DPoP.
+    async fn dpop_binding(
+        &self,
+        app: &App,
+        client: &Client,
+        proof: Option<&str>,
+    ) -> Result<Binding, OAuthError> {
+        let Some(proof) = proof else {
+            if app.require_dpop {
+                return Err(OAuthError::new(
+                    OAuthErrorCode::InvalidDpopProof,
+                    "this app requires a DPoP proof (the DPoP header) with every token request",
+                ));
+            }
+            return Ok(Binding::default());
+        };
+        let htu = format!("{}/oauth2/token/{}", self.public_url, app.app_id);
+        let proof = self.accept_proof(proof, "POST", &htu).await?;
+        Ok(Binding {
+            jkt: Some(proof.jkt),
+            refresh_too: matches!(
+                client,
+                Client::Public { .. } | Client::Registered { public: true, .. }
+            ),
+        })
     }
 
     async fn password_grant(
@@ -297,6 +341,7 @@ impl Services {
             }),
             resources,
             act: None,
+            dpop: Default::default(),
         })
     }
 
@@ -409,6 +454,7 @@ impl Services {
             }),
             resources,
             act: None,
+            dpop: Default::default(),
         })
     }
 
@@ -417,6 +463,7 @@ impl Services {
         app: &Arc<App>,
         client: &Client,
         req: &TokenRequest,
+        dpop: Binding,
     ) -> Result<TokenResponse, OAuthError> {
         let token = req
             .refresh_token
@@ -448,6 +495,13 @@ impl Services {
         if !row.client_id.eq_ignore_ascii_case(client.client_id()) {
             return Err(OAuthError::grant(
                 "the refresh token was issued to another client",
+            ));
+        }
+        // A public client's refresh token works only with a proof by the key it was bound to
+        // (RFC 9449 §5); checked before it is spent.
+        if row.jkt.is_some() && row.jkt != dpop.jkt {
+            return Err(OAuthError::grant(
+                "the refresh token is bound to a DPoP key: send a proof signed by that key",
             ));
         }
         // A bad request does not spend the token: scopes can be narrowed, never widened.
@@ -511,6 +565,7 @@ impl Services {
                 }),
                 resources,
                 act: None,
+                dpop,
             },
             true,
         )

@@ -37,6 +37,7 @@ pub(crate) struct TokenRow {
     pub resources: Option<String>,
     pub amr: Option<String>,
     pub act: Option<String>,
+    pub jkt: Option<String>,
 }
 
 /// `SELECT` of every `TokenRow` column from `tokens` with the given condition.
@@ -44,7 +45,7 @@ macro_rules! select_token_row {
     ($cond:literal) => {
         concat!(
             "SELECT kind, app_id, client_id, user_id, username, scope, jti, family_id, issued_at, \
-             expires_at, used, revoked, auth_time, resources, amr, act FROM tokens WHERE ",
+             expires_at, used, revoked, auth_time, resources, amr, act, jkt FROM tokens WHERE ",
             $cond
         )
     };
@@ -191,6 +192,7 @@ impl Services {
                 is_refresh: false,
                 amr: c.amr,
                 act: c.act.map(|a| a.sub),
+                jkt: c.cnf.map(|c| c.jkt),
             }));
         }
         if token.is_empty() || token.len() > 512 {
@@ -243,6 +245,7 @@ impl Services {
             is_refresh,
             amr: crate::oidc::SignIn::amr_of(r.amr.as_deref()),
             act: r.act,
+            jkt: r.jkt,
         }))
     }
 

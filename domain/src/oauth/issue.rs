@@ -80,6 +80,11 @@ impl Services {
                         .filter(|s| !s.amr.is_empty())
                         .map(|s| model::factors::amr::acr(&s.amr).to_string()),
                     act: g.act.clone().map(|sub| super::Actor { sub }),
+                    cnf: g
+                        .dpop
+                        .jkt
+                        .clone()
+                        .map(|jkt| super::dpop::Confirmation { jkt }),
                 };
                 key.sign(&header, &claims).map_err(OAuthError::internal)?
             }
@@ -110,6 +115,7 @@ impl Services {
             }
             _ => None,
         };
+        let bound = g.dpop.jkt.is_some();
         let refresh_token = if with_refresh {
             let token = opaque_token();
             let family = g.family.clone().unwrap_or_else(|| random_token(12));
@@ -133,7 +139,7 @@ impl Services {
         };
         Ok(TokenResponse {
             access_token,
-            token_type: "Bearer".into(),
+            token_type: if bound { "DPoP" } else { "Bearer" }.into(),
             expires_in: exp - t,
             scope,
             refresh_token,
@@ -177,6 +183,10 @@ impl Services {
                 resources: super::resources::stored(&g.resources),
                 amr: g.sign_in.as_ref().and_then(SignIn::amr_text),
                 act: g.act.clone(),
+                jkt: match kind {
+                    "refresh" if !g.dpop.refresh_too => None,
+                    _ => g.dpop.jkt.clone(),
+                },
             })
             .await
             .map_err(OAuthError::internal)
@@ -256,6 +266,7 @@ impl Services {
             sign_in: Some(sign_in),
             resources,
             act: None,
+            dpop: Default::default(),
         };
         self.issue(g, false).await
     }

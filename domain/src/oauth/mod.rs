@@ -5,10 +5,12 @@
 mod batch;
 mod cache;
 pub mod device;
+pub mod dpop;
 pub mod exchange;
 mod grants;
 mod introspect;
 mod issue;
+mod once;
 pub mod par;
 pub mod resources;
 mod revoke;
@@ -20,6 +22,7 @@ use crate::clients::ClientCredentials;
 
 pub use crate::error::{OAuthError, OAuthErrorCode};
 pub(crate) use batch::TokenWriter;
+pub(crate) use once::OnceWriter;
 pub use cache::AppCache;
 pub use grants::{pkce_matches, resolve_scopes, GrantType};
 
@@ -48,6 +51,8 @@ pub struct TokenRequest {
     pub resources: Vec<String>,
     pub credentials: ClientCredentials,
     pub client_addr: String,
+    /// The request's `DPoP` header (RFC 9449), when it has one.
+    pub dpop: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -92,6 +97,9 @@ pub struct Claims {
     /// A token from an exchange (RFC 8693 §4.1): the client that acted.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub act: Option<Actor>,
+    /// A DPoP-bound token (RFC 9449 §6.1): the thumbprint of the client's key.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cnf: Option<dpop::Confirmation>,
 }
 
 /// RFC 8693 §4.1 `act`.
@@ -119,4 +127,6 @@ pub struct TokenInfo {
     pub amr: Vec<String>,
     /// A token from an exchange: the client that acted (RFC 8693 `act.sub`).
     pub act: Option<String>,
+    /// A DPoP-bound token: the thumbprint of the key that must sign a proof with each use.
+    pub jkt: Option<String>,
 }

@@ -93,6 +93,7 @@ mod tests {
             is_refresh,
             amr: vec![],
             act: None,
+            jkt: None,
         })
     }
 

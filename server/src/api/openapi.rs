@@ -224,6 +224,7 @@ fn constrained() -> Value {
             "user_must_confirm": {"type": "boolean"},
             "require_mfa": {"type": "boolean", "description": "People need a second factor to use the app."},
             "require_par": {"type": "boolean", "description": "Authorization requests must be pushed first (RFC 9126)."},
+            "require_dpop": {"type": "boolean", "description": "Token requests must carry a DPoP proof (RFC 9449): every token is bound to the client's key."},
             "scopes": {"type": "array", "maxItems": 200, "items": scope_input},
             "user_access_roles": {"type": "array", "items": {"type": "string"},
                 "description": "Role names; one that does not exist is 404 with its field."},

@@ -28,6 +28,9 @@ pub async fn document(State(s): State<Services>) -> Result<impl IntoResponse, Ap
         "resource_name": "Gatehouse admin API",
         "authorization_servers": issuers,
         "bearer_methods_supported": ["header"],
+        // RFC 9728 §2: DPoP-bound tokens are taken with a proof (RFC 9449); unbound ones too.
+        "dpop_signing_alg_values_supported": domain::oauth::dpop::ALGORITHMS,
+        "dpop_bound_access_tokens_required": false,
         "resource_documentation": format!("{}/api/v1/docs", s.public_url.trim_end_matches('/')),
     })))
 }

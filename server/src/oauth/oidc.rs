@@ -71,10 +71,13 @@ pub async fn configuration_at_issuer_path(s: &Services, prefix: &str) -> Option<
 }
 
 fn bearer_challenge(status: StatusCode, error: Option<&str>, description: &str) -> Response {
+    challenged(status, error, description, false)
+}
+
+/// A refusal with the challenge of the scheme the token came with (Bearer or DPoP).
+fn challenged(status: StatusCode, error: Option<&str>, description: &str, dpop: bool) -> Response {
     let challenge = match error {
-        Some(e) => format!(
-            "Bearer realm=\"gatehouse\", error=\"{e}\", error_description=\"{description}\""
-        ),
+        Some(e) => crate::auth::challenge(dpop, e, description),
         None => "Bearer realm=\"gatehouse\"".to_string(),
     };
     let mut res = match error {
@@ -97,21 +100,19 @@ fn bearer_challenge(status: StatusCode, error: Option<&str>, description: &str) 
 /// A refusal: the status, the RFC 6750 error code and its description.
 type Refusal = (StatusCode, &'static str, &'static str);
 
-fn access_token(headers: &HeaderMap, body: &Bytes) -> Result<Option<String>, Refusal> {
+fn access_token(headers: &HeaderMap, body: &Bytes) -> Result<Option<(String, bool)>, Refusal> {
     let header = match headers.get(header::AUTHORIZATION) {
         None => None,
-        Some(v) => {
-            let v = v.to_str().unwrap_or_default();
-            if v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer ") {
-                Some(v[7..].trim().to_string())
-            } else {
+        Some(_) => match crate::auth::token_of(headers) {
+            Some((token, dpop)) => Some((token.to_string(), dpop)),
+            None => {
                 return Err((
                     StatusCode::UNAUTHORIZED,
                     "invalid_token",
                     "unsupported Authorization scheme",
-                ));
+                ))
             }
-        }
+        },
     };
     let form = headers
         .get(header::CONTENT_TYPE)
@@ -132,7 +133,7 @@ fn access_token(headers: &HeaderMap, body: &Bytes) -> Result<Option<String>, Ref
             "invalid_request",
             "the access token was sent twice",
         )),
-        (h, b) => Ok(h.or(b).filter(|t| !t.is_empty())),
+        (h, b) => Ok(h.or(b.map(|t| (t, false))).filter(|(t, _)| !t.is_empty())),
     }
 }
 
@@ -140,6 +141,7 @@ fn access_token(headers: &HeaderMap, body: &Bytes) -> Result<Option<String>, Ref
 pub async fn userinfo(
     State(s): State<Services>,
     Path(app_id): Path<String>,
+    method: axum::http::Method,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -148,23 +150,48 @@ pub async fn userinfo(
         Ok(None) => return OAuthResponse(OAuthError::unknown_app()).into_response(),
         Err(e) => return OAuthResponse(e).into_response(),
     }
-    let token = match access_token(&headers, &body) {
+    let (token, dpop) = match access_token(&headers, &body) {
         Ok(Some(t)) => t,
         Ok(None) => return bearer_challenge(StatusCode::UNAUTHORIZED, None, ""),
         Err((status, code, why)) => return bearer_challenge(status, Some(code), why),
     };
-    match s.userinfo(&app_id, &token).await {
+    let mut proofs = headers.get_all("dpop").iter();
+    let proof = match (proofs.next(), proofs.next()) {
+        (_, Some(_)) => {
+            let why = "more than one DPoP header";
+            return challenged(StatusCode::UNAUTHORIZED, Some("invalid_dpop_proof"), why, true);
+        }
+        (p, None) => p.and_then(|v| v.to_str().ok()).map(str::trim),
+    };
+    let presented = domain::oauth::dpop::Presented {
+        token: &token,
+        dpop_scheme: dpop,
+        proof,
+        htm: method.as_str(),
+        htu: format!("{}/oauth2/userinfo/{app_id}", s.public_url),
+    };
+    match s.userinfo(&app_id, &presented).await {
         Ok(UserInfo::Claims(c)) => json_no_store(c),
-        Ok(UserInfo::InvalidToken) => bearer_challenge(
+        Ok(UserInfo::InvalidToken) => challenged(
             StatusCode::UNAUTHORIZED,
             Some("invalid_token"),
             "the access token is not valid for this application",
+            dpop,
         ),
-        Ok(UserInfo::InsufficientScope) => bearer_challenge(
+        Ok(UserInfo::InsufficientScope) => challenged(
             StatusCode::FORBIDDEN,
             Some("insufficient_scope"),
             "the access token was not granted openid",
+            dpop,
         ),
+        Ok(UserInfo::Binding(domain::oauth::dpop::BindingError::Proof(
+            domain::oauth::dpop::ProofError::Internal(cause),
+        ))) => OAuthResponse(OAuthError::internal(cause)).into_response(),
+        Ok(UserInfo::Binding(e)) => {
+            let (error, why) = crate::auth::binding_refusal(&e);
+            let dpop = !matches!(e, domain::oauth::dpop::BindingError::NotBound);
+            challenged(StatusCode::UNAUTHORIZED, Some(error), why, dpop)
+        }
         Err(e) => OAuthResponse(e).into_response(),
     }
 }

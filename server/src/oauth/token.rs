@@ -2,9 +2,9 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use domain::oauth::TokenRequest;
+use domain::oauth::{OAuthError, OAuthErrorCode, TokenRequest};
 use domain::Services;
 
 use super::error::{json_no_store, no_store, OAuthResponse};
@@ -20,6 +20,13 @@ pub async fn token(
 ) -> Result<Response, OAuthResponse> {
     let p = Params::parse(&headers, &body)?;
     let grant = grant_label(p.get("grant_type").as_deref());
+    let nonce = s.dpop_nonce_required().then(|| s.dpop_nonce());
+    let with_nonce = |mut res: Response| {
+        if let Some(v) = nonce.as_deref().and_then(|n| HeaderValue::from_str(n).ok()) {
+            res.headers_mut().insert(DPOP_NONCE, v);
+        }
+        res
+    };
     let req = TokenRequest {
         grant_type: p.get("grant_type"),
         scope: p.get("scope"),
@@ -39,13 +46,17 @@ pub async fn token(
         resources: p.resources().to_vec(),
         credentials: p.credentials(&headers, "token")?,
         client_addr: addr.to_string(),
+        dpop: match dpop_header(&headers) {
+            Ok(proof) => proof,
+            Err(e) => return Ok(with_nonce(OAuthResponse(e).into_response())),
+        },
     };
     match s.token(&app, req).await {
         Ok(issued) => {
             s.activity.issued(&app, grant);
             metrics::counter!("gatehouse_tokens_issued_total", "app" => app, "grant_type" => grant)
                 .increment(1);
-            Ok(json_no_store(issued))
+            Ok(with_nonce(json_no_store(issued)))
         }
         Err(e) => {
             // An unknown app is one label, not one per name tried.
@@ -57,8 +68,25 @@ pub async fn token(
             };
             metrics::counter!("gatehouse_tokens_refused_total", "app" => app, "grant_type" => grant, "error" => e.code.as_str())
                 .increment(1);
-            Err(e.into())
+            Ok(with_nonce(OAuthResponse(e).into_response()))
         }
+    }
+}
+
+/// The `DPoP-Nonce` response header (RFC 9449 §8).
+pub const DPOP_NONCE: HeaderName = HeaderName::from_static("dpop-nonce");
+
+/// The request's one `DPoP` header (RFC 9449 §4.3: more than one is refused).
+pub fn dpop_header(headers: &HeaderMap) -> Result<Option<String>, OAuthError> {
+    let mut all = headers.get_all("dpop").iter();
+    let invalid = |why: &str| OAuthError::new(OAuthErrorCode::InvalidDpopProof, why);
+    match (all.next(), all.next()) {
+        (None, _) => Ok(None),
+        (Some(v), None) => v
+            .to_str()
+            .map(|s| Some(s.trim().to_string()))
+            .map_err(|_| invalid("the DPoP header is not a JWT")),
+        (Some(_), Some(_)) => Err(invalid("more than one DPoP header")),
     }
 }
 
@@ -97,6 +125,8 @@ pub async fn introspect(
             client_id: &i.client_id,
             token_type: if i.is_refresh {
                 "refresh_token"
+            } else if i.jkt.is_some() {
+                "DPoP"
             } else {
                 "Bearer"
             },
@@ -114,6 +144,7 @@ pub async fn introspect(
             acr: (!i.amr.is_empty()).then(|| domain::factors::amr::acr(&i.amr)),
             amr: &i.amr,
             act: i.act.as_deref().map(|sub| ActClaim { sub }),
+            cnf: i.jkt.as_deref().map(|jkt| Cnf { jkt }),
         }),
     };
     Ok(json_no_store(body))
@@ -158,6 +189,14 @@ struct ActiveToken<'a> {
     /// A token from an exchange: the client that acted (RFC 8693 §4.1).
     #[serde(skip_serializing_if = "Option::is_none")]
     act: Option<ActClaim<'a>>,
+    /// A DPoP-bound token (RFC 9449 §6.2): the thumbprint of its key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cnf: Option<Cnf<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct Cnf<'a> {
+    jkt: &'a str,
 }
 
 #[derive(serde::Serialize)]

@@ -769,6 +769,7 @@ async fn export_lists_apps_roles_and_users_sorted_with_hashes_only_when_asked() 
             "user_must_confirm": true,
             "require_mfa": false,
             "require_par": false,
+            "require_dpop": false,
             "scopes": [
                 {"name": "directory", "description": "Create users", "rest_regexes": ["CDirectoryService/.*"]},
                 {"name": "all", "description": "Everything", "rest_regexes": [".*"]}
