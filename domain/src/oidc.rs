@@ -293,10 +293,7 @@ impl Services {
         if info.is_refresh || info.app_id != app_id {
             return Ok(UserInfo::InvalidToken);
         }
-        if let Err(e) = self
-            .check_presented(info.jkt.as_deref(), presented)
-            .await
-        {
+        if let Err(e) = self.check_presented(info.jkt.as_deref(), presented).await {
             return Ok(UserInfo::Binding(e));
         }
         let scopes: Vec<String> = info.scope.split(' ').map(str::to_string).collect();

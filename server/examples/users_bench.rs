@@ -43,6 +43,7 @@ async fn main() -> anyhow::Result<()> {
         registration_idle_days: 30,
         cimd_allow_hosts: vec![],
         admin_require_mfa: false,
+        dpop_nonce: false,
         outbound_ca_file: None,
         session_idle_timeout: 1800,
         session_absolute_timeout: 43200,

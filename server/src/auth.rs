@@ -27,7 +27,9 @@ pub fn challenge(dpop: bool, error: &str, description: &str) -> String {
     if dpop {
         format!("DPoP algs=\"{ALGORITHMS_LIST}\", error=\"{error}\", error_description=\"{description}\"")
     } else {
-        format!("Bearer realm=\"gatehouse\", error=\"{error}\", error_description=\"{description}\"")
+        format!(
+            "Bearer realm=\"gatehouse\", error=\"{error}\", error_description=\"{description}\""
+        )
     }
 }
 
@@ -114,7 +116,11 @@ pub async fn bearer_principal(
             .contains_key(axum::http::header::AUTHORIZATION)
             && parts.extensions.get::<tower_sessions::Session>().is_none()
         {
-            return Err(refused(false, "invalid_token", "unsupported Authorization scheme"));
+            return Err(refused(
+                false,
+                "invalid_token",
+                "unsupported Authorization scheme",
+            ));
         }
         return Ok(None);
     };

@@ -164,7 +164,6 @@ impl Services {
             .bind(a.client_id_metadata_documents as i64)
             .bind(a.require_mfa as i64)
             .bind(a.require_par as i64)
-        .bind(a.require_dpop as i64)
             .bind(a.require_dpop as i64)
             .execute(&mut *conn)
             .await
@@ -380,6 +379,7 @@ impl Services {
         .bind(a.client_id_metadata_documents as i64)
         .bind(a.require_mfa as i64)
         .bind(a.require_par as i64)
+        .bind(a.require_dpop as i64)
         .execute(&mut *conn)
         .await?;
         if done.rows_affected() == 0 {

@@ -88,7 +88,10 @@ impl TokenWriter {
 /// Runs a batching task on a thread of its own: on the shared workers the task waited behind
 /// every HTTP request for each round trip to the database, and that wait was most of a batch's
 /// latency.
-pub(crate) fn spawn_writer(name: &str, task: impl std::future::Future<Output = ()> + Send + 'static) {
+pub(crate) fn spawn_writer(
+    name: &str,
+    task: impl std::future::Future<Output = ()> + Send + 'static,
+) {
     let spawned = std::thread::Builder::new()
         .name(name.into())
         .spawn(move || {

@@ -159,7 +159,8 @@ pub fn check(
         return Err("the DPoP proof is too long");
     }
     let mut parts = proof.split('.');
-    let (Some(h), Some(p), Some(sig), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(h), Some(p), Some(sig), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(malformed);
     };
@@ -213,8 +214,7 @@ pub fn check(
 impl Services {
     /// Whether proofs must carry the server's nonce (`GATEHOUSE_DPOP_NONCE`).
     pub fn dpop_nonce_required(&self) -> bool {
-        self.dpop_nonce
-            .load(std::sync::atomic::Ordering::Relaxed)
+        self.dpop_nonce.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The nonce to hand out now: its window and a MAC of it under the system secret, so
@@ -244,9 +244,7 @@ impl Services {
                 .secrets
                 .keyed_hashes("dpop-nonce", &window.to_string())
                 .iter()
-                .any(|m| {
-                    subtle::ConstantTimeEq::ct_eq(m[..32].as_bytes(), mac.as_bytes()).into()
-                })
+                .any(|m| subtle::ConstantTimeEq::ct_eq(m[..32].as_bytes(), mac.as_bytes()).into())
     }
 
     /// A proof for the token request `htm htu`: checked, with the server's nonce when one is
@@ -291,7 +289,9 @@ impl Services {
     /// Stores a one-time id (its hash) until `expires_at`: `true` the first time on any instance.
     pub(crate) async fn first_use(&self, hash: String, expires_at: i64) -> Result<bool, String> {
         self.once_writer
-            .get_or_init(|| super::once::OnceWriter::new(self.store.writer.clone(), self.store.backend))
+            .get_or_init(|| {
+                super::once::OnceWriter::new(self.store.writer.clone(), self.store.backend)
+            })
             .first_use(hash, expires_at)
             .await
     }
@@ -350,9 +350,9 @@ impl Services {
     }
 }
 
-#[cfg(test)]
-pub(crate) mod testing {
-    //! Proofs signed the way a client signs them, for tests.
+#[cfg(any(test, feature = "testing"))]
+pub mod testing {
+    //! Proofs signed the way a client signs them, for tests (feature `testing`).
     use super::*;
     use jsonwebtoken::EncodingKey;
     use ring::signature::KeyPair;
@@ -368,8 +368,8 @@ pub(crate) mod testing {
             let rng = ring::rand::SystemRandom::new();
             let alg = &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING;
             let pkcs8 = ring::signature::EcdsaKeyPair::generate_pkcs8(alg, &rng).expect("key");
-            let pair = ring::signature::EcdsaKeyPair::from_pkcs8(alg, pkcs8.as_ref(), &rng)
-                .expect("pair");
+            let pair =
+                ring::signature::EcdsaKeyPair::from_pkcs8(alg, pkcs8.as_ref(), &rng).expect("pair");
             let point = pair.public_key().as_ref();
             ClientKey {
                 alg: Algorithm::ES256,
@@ -413,9 +413,35 @@ pub(crate) mod testing {
                 "jwk": jwk.unwrap_or_else(|| self.jwk.clone())});
             let b64 = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
             let message = format!("{}.{}", b64(&header), b64(claims));
-            let sig = jsonwebtoken::crypto::sign(message.as_bytes(), &self.key, self.alg)
-                .expect("sign");
+            let sig =
+                jsonwebtoken::crypto::sign(message.as_bytes(), &self.key, self.alg).expect("sign");
             format!("{message}.{sig}")
+        }
+
+        /// A fresh proof (now, a random jti) for `htm htu`, with `ath` for `token` when given.
+        pub fn fresh(&self, htm: &str, htu: &str, token: Option<&str>) -> String {
+            let mut claims = serde_json::json!({"htm": htm, "htu": htu,
+                "iat": crate::clock::now(), "jti": crate::tokens::random_token(16)});
+            if let Some(t) = token {
+                claims["ath"] = Value::from(sha256_b64(t.as_bytes()));
+            }
+            self.sign("dpop+jwt", None, &claims)
+        }
+
+        /// This key's RFC 7638 thumbprint, computed apart from the code under test: the jwk
+        /// holds only the required members, written sorted and without spaces.
+        pub fn jkt(&self) -> String {
+            let mut members: Vec<(&String, &Value)> = self
+                .jwk
+                .as_object()
+                .map(|m| m.iter().collect())
+                .unwrap_or_default();
+            members.sort_by_key(|(k, _)| k.as_str());
+            let members: Vec<String> = members
+                .into_iter()
+                .map(|(k, v)| format!("{}:{v}", Value::from(k.as_str())))
+                .collect();
+            sha256_b64(format!("{{{}}}", members.join(",")).as_bytes())
         }
 
         pub fn proof(&self, htm: &str, htu: &str, iat: i64, jti: &str) -> String {
@@ -438,19 +464,14 @@ mod tests {
 
     #[test]
     fn a_proof_by_each_algorithm_checks_out_with_its_thumbprint() {
-        for key in [ClientKey::es256(), ClientKey::eddsa(), ClientKey::rs256(2048)] {
-            let p = check(&key.proof("POST", HTU, 1000, "j1"), "POST", HTU, None, 1000)
-                .expect("valid");
-            // The RFC 7638 thumbprint, computed independently from the jwk's canonical JSON.
-            let jwk = key.jwk.as_object().expect("object");
-            let mut required: Vec<(&String, &Value)> = jwk.iter().collect();
-            required.sort_by_key(|(k, _)| k.as_str());
-            let members: Vec<String> = required
-                .into_iter()
-                .map(|(k, v)| format!("{}:{v}", Value::from(k.as_str())))
-                .collect();
-            let canonical = format!("{{{}}}", members.join(","));
-            assert_eq!(p.jkt, sha256_b64(canonical.as_bytes()), "{:?}", key.alg);
+        for key in [
+            ClientKey::es256(),
+            ClientKey::eddsa(),
+            ClientKey::rs256(2048),
+        ] {
+            let p =
+                check(&key.proof("POST", HTU, 1000, "j1"), "POST", HTU, None, 1000).expect("valid");
+            assert_eq!(p.jkt, key.jkt(), "{:?}", key.alg);
         }
     }
 
@@ -477,9 +498,15 @@ mod tests {
         };
         let cases: Vec<(String, &str)> = vec![
             (key.sign("JWT", None, &base), "typ"),
-            (key.sign("dpop+jwt", Some(other.jwk.clone()), &base), "signature"),
+            (
+                key.sign("dpop+jwt", Some(other.jwk.clone()), &base),
+                "signature",
+            ),
             (ok(with("htm", json!("GET"))), "htm"),
-            (ok(with("htu", json!("https://id.example/oauth2/token/other"))), "htu"),
+            (
+                ok(with("htu", json!("https://id.example/oauth2/token/other"))),
+                "htu",
+            ),
             (ok(with("iat", json!(t - 61))), "iat"),
             (ok(with("iat", json!(t + 61))), "iat"),
             (ok(with("jti", json!(""))), "jti"),
@@ -495,21 +522,42 @@ mod tests {
         // A private key in the header, and a key of another family than alg.
         let mut private = key.jwk.clone();
         private["d"] = json!("AAAA");
-        let e = check(&key.sign("dpop+jwt", Some(private), &base), "POST", HTU, None, t);
+        let e = check(
+            &key.sign("dpop+jwt", Some(private), &base),
+            "POST",
+            HTU,
+            None,
+            t,
+        );
         assert_eq!(e, Err("the proof's jwk holds a private key"));
         let ed = ClientKey::eddsa();
-        let e = check(&key.sign("dpop+jwt", Some(ed.jwk.clone()), &base), "POST", HTU, None, t);
+        let e = check(
+            &key.sign("dpop+jwt", Some(ed.jwk.clone()), &base),
+            "POST",
+            HTU,
+            None,
+            t,
+        );
         assert_eq!(e, Err("the proof's jwk does not fit its alg"));
         // RSA keys under 2048 bits.
         let small = openssl::rsa::Rsa::generate(1024).expect("rsa");
         let small = json!({"kty": "RSA", "n": URL_SAFE_NO_PAD.encode(small.n().to_vec()),
             "e": URL_SAFE_NO_PAD.encode(small.e().to_vec())});
         let rsa = ClientKey::rs256(2048);
-        let e = check(&rsa.sign("dpop+jwt", Some(small), &base), "POST", HTU, None, t);
+        let e = check(
+            &rsa.sign("dpop+jwt", Some(small), &base),
+            "POST",
+            HTU,
+            None,
+            t,
+        );
         assert_eq!(e, Err("the proof's RSA key is shorter than 2048 bits"));
         // Within the window either way; htu compared normalised, without query or fragment.
         assert!(check(&ok(with("iat", json!(t - 60))), "POST", HTU, None, t).is_ok());
-        let loose = ok(with("htu", json!("HTTPS://ID.example:443/oauth2/token/app?x=1#f")));
+        let loose = ok(with(
+            "htu",
+            json!("HTTPS://ID.example:443/oauth2/token/app?x=1#f"),
+        ));
         assert!(check(&loose, "POST", HTU, None, t).is_ok());
     }
 

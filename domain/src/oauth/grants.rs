@@ -162,7 +162,9 @@ impl Services {
                 ));
             }
         }
-        let dpop = self.dpop_binding(&app, &client, req.dpop.as_deref()).await?;
+        let dpop = self
+            .dpop_binding(&app, &client, req.dpop.as_deref())
+            .await?;
         let unauthorized =
             || OAuthError::new(OAuthErrorCode::UnauthorizedClient, "auth mode not allowed");
         // A registered client uses only the grants it registered.

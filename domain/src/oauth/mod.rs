@@ -22,9 +22,9 @@ use crate::clients::ClientCredentials;
 
 pub use crate::error::{OAuthError, OAuthErrorCode};
 pub(crate) use batch::TokenWriter;
-pub(crate) use once::OnceWriter;
 pub use cache::AppCache;
 pub use grants::{pkce_matches, resolve_scopes, GrantType};
+pub(crate) use once::OnceWriter;
 
 /// The parameters of a token request, whatever their encoding.
 #[derive(Clone, Debug, Default)]

@@ -159,7 +159,12 @@ pub async fn userinfo(
     let proof = match (proofs.next(), proofs.next()) {
         (_, Some(_)) => {
             let why = "more than one DPoP header";
-            return challenged(StatusCode::UNAUTHORIZED, Some("invalid_dpop_proof"), why, true);
+            return challenged(
+                StatusCode::UNAUTHORIZED,
+                Some("invalid_dpop_proof"),
+                why,
+                true,
+            );
         }
         (p, None) => p.and_then(|v| v.to_str().ok()).map(str::trim),
     };

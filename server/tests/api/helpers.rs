@@ -69,6 +69,7 @@ pub fn config(database_url: &str) -> Config {
         registration_idle_days: 30,
         cimd_allow_hosts: vec![],
         admin_require_mfa: false,
+        dpop_nonce: false,
         outbound_ca_file: None,
         session_idle_timeout: 1800,
         session_absolute_timeout: 43200,

@@ -8,6 +8,7 @@ mod delegation;
 mod device;
 mod directory;
 mod documents;
+mod dpop;
 mod exchange;
 mod factors;
 mod faults;
