@@ -42,6 +42,9 @@ TOKEN_TYPES = ["opaque", "jwt_rs256", "jwt_es256", "jwt_eddsa"]
 # Bearer-protected GETs are measured with one opaque and one JWT type (a JWT is checked the
 # same way whatever its algorithm, apart from the verification itself).
 BEARER_TYPES = ["opaque", "jwt_rs256"]
+# DPoP-bound client credentials: an opaque token (a stored row, like the peer's) and ES256 (the
+# issue's target: at least 60 % of the unbound rate).
+DPOP_TYPES = ["opaque", "jwt_es256"]
 CALLBACK = "http://127.0.0.1/bench-callback"
 VERIFIER = "bench-pkce-verifier-0123456789-abcdefghijklmnopq"
 
@@ -181,6 +184,10 @@ def start_gatehouse(database_url, label, workdir, token_types, extra_env=None):
             "scopes": [{"name": "api", "rest_regexes": ["api/v1/apps/.*"]}],
             "user_access_roles": ["Bench clients"]})
     admin.call("POST", "/api/v1/apps", {
+        "app_id": "bench-device", "name": "Bench device flow", "token_type": "opaque",
+        "auth_methods": ["device_code"], "scopes": [{"name": "api"}],
+        "user_access_roles": ["Bench clients"]})
+    admin.call("POST", "/api/v1/apps", {
         "app_id": "bench-registered", "name": "Bench registered clients", "token_type": "jwt_rs256",
         "client_id_type": "registered", "client_registration": "open",
         "auth_methods": ["authorization_code"], "issue_refresh_tokens": True,
@@ -225,6 +232,12 @@ def gatehouse_cases(database_url, label, workdir):
         for tt in TOKEN_TYPES:
             out[f"cc_{tt}"] = measure(f"{base}/oauth2/token/bench-{tt}", proc.pid,
                                       method="POST", body=cc, auth=BASIC)
+        # DPoP-bound (RFC 9449): the same requests, each with a fresh ES256 proof.
+        for tt in DPOP_TYPES:
+            out[f"cc_{tt}_dpop"] = dpop_case(f"{base}/oauth2/token/bench-{tt}", proc.pid, workdir,
+                                             f"{label}-{tt}", cc, out[f"cc_{tt}"]["rps"])
+        out["device_poll"] = device_poll(base, proc.pid, f"{base}/oauth2/device/bench-device",
+                                         f"{base}/oauth2/token/bench-device", workdir, label)
         out["introspect_opaque"] = measure(
             f"{base}/oauth2/introspect/bench-opaque", proc.pid, method="POST",
             body="token=" + urllib.parse.quote(tokens["opaque"]), auth=BASIC)
@@ -244,6 +257,63 @@ def gatehouse_cases(database_url, label, workdir):
         proc.terminate()
         proc.wait(timeout=30)
         log.close()
+
+
+def dpop_case(url, pid, workdir, label, body, unbound_rps, auth=BASIC):
+    """Token requests with a DPoP proof each (ES256, each proof once — the server refuses a
+    replay). The proofs are signed beforehand by a separate process (bench/dpop_proofs.mjs), as
+    many as the unbound rate would use in the run and a third more; the run ends early if they
+    run out. One proof is checked by hand first: a DPoP token bound to the key."""
+    proofs = os.path.join(workdir, f"proofs-{label}.txt")
+    count = int(unbound_rps * SECS * 1.33) + 1000
+    jkt = subprocess.run(["node", os.path.join(ROOT, "bench", "dpop_proofs.mjs"), url, str(count),
+                          str(SECS), proofs], capture_output=True, text=True, check=True,
+                         timeout=600).stdout.strip()
+    with open(proofs) as f:
+        lines = f.read().splitlines()
+    with open(proofs, "w") as f:
+        f.write("\n".join(lines[1:]) + "\n")
+    r = urllib.request.Request(url, data=body.encode(), method="POST")
+    r.add_header("Authorization", auth)
+    r.add_header("Content-Type", "application/x-www-form-urlencoded")
+    r.add_header("DPoP", lines[0])
+    with urllib.request.urlopen(r, timeout=10) as res:
+        first = json.loads(res.read())
+    if first.get("token_type", "").lower() != "dpop":
+        raise SystemExit(f"bench: {url} did not bind the token to the proof's key: {first}")
+    claims = first["access_token"].split(".")
+    if len(claims) == 3:
+        payload = json.loads(base64.urlsafe_b64decode(claims[1] + "=" * (-len(claims[1]) % 4)))
+        if payload.get("cnf", {}).get("jkt") != jkt:
+            raise SystemExit(f"bench: cnf.jkt {payload.get('cnf')} is not the key's {jkt}")
+    result = wrk(url, method="POST", body=body, auth=auth,
+                 script=os.path.join(os.path.dirname(LUA), "proofs.lua"),
+                 env={"PROOFS_FILE": proofs})
+    result["proofs_made"] = len(lines)
+    result["vs_unbound"] = ratio(result["rps"], unbound_rps)
+    result["peak_rss_mb"] = peak_rss_mb(pid)
+    return result
+
+
+def device_poll(base, pid, device_url, token_url, workdir, label, auth=BASIC, devices=500):
+    """Devices polling the token endpoint while their people have not decided (RFC 8628):
+    `devices` device codes, polled round and round with the client's credentials. Every answer
+    is a 400 (`authorization_pending`, or `slow_down` for a device polling faster than its
+    interval), so non-2xx is every request here; errors are still 0."""
+    codes = []
+    for _ in range(devices):
+        codes.append(check(device_url, "POST", "scope=api", auth)["device_code"])
+    path = os.path.join(workdir, f"device-codes-{label}.txt")
+    with open(path, "w") as f:
+        f.write("\n".join(codes) + "\n")
+    body = "grant_type=" + urllib.parse.quote("urn:ietf:params:oauth:grant-type:device_code", safe="")
+    script = os.path.join(os.path.dirname(LUA), "poll.lua")
+    env = {"CODES_FILE": path}
+    wrk(token_url, secs=WARMUP, body=body, auth=auth, script=script, env=env)
+    result = wrk(token_url, body=body, auth=auth, script=script, env=env)
+    result["devices"] = devices
+    result["peak_rss_mb"] = peak_rss_mb(pid)
+    return result
 
 
 def code_exchange(base, pid, workdir, label):
@@ -309,7 +379,7 @@ def first_load(base):
     return {"total_kb": round(total / 1024, 1), "html_bytes": len(html), "assets": files}
 
 
-def peer_cases():
+def peer_cases(work):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(["node", os.path.join(ROOT, "bench", "peer", "server.mjs"), str(port)],
@@ -318,7 +388,7 @@ def peer_cases():
         wait_for(f"{base}/.well-known/openid-configuration")
         cc = "grant_type=client_credentials&scope=api&resource=urn:bench:"
         token = check(f"{base}/token", "POST", cc + "opaque", BASIC)["access_token"]
-        return {
+        out = {
             "cc_opaque": measure(f"{base}/token", proc.pid, method="POST", body=cc + "opaque",
                                  auth=BASIC),
             "cc_jwt_rs256": measure(f"{base}/token", proc.pid, method="POST", body=cc + "jwt",
@@ -326,6 +396,13 @@ def peer_cases():
             "introspect_opaque": measure(f"{base}/token/introspection", proc.pid, method="POST",
                                          body="token=" + token, auth=BASIC),
         }
+        # Its DPoP (features.dpop) with the same proofs; its JWTs are RS256.
+        for tt, resource in (("opaque", "opaque"), ("jwt_rs256", "jwt")):
+            out[f"cc_{tt}_dpop"] = dpop_case(f"{base}/token", proc.pid, work, f"peer-{tt}",
+                                             cc + resource, out[f"cc_{tt}"]["rps"])
+        out["device_poll"] = device_poll(base, proc.pid, f"{base}/device/auth", f"{base}/token",
+                                         work, "peer")
+        return out
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -459,6 +536,10 @@ CASES = [
     ("cc_jwt_rs256", "client credentials, jwt_rs256"),
     ("cc_jwt_es256", "client credentials, jwt_es256"),
     ("cc_jwt_eddsa", "client credentials, jwt_eddsa"),
+    ("cc_opaque_dpop", "client credentials, opaque, DPoP-bound (ES256 proof each)"),
+    ("cc_jwt_es256_dpop", "client credentials, jwt_es256, DPoP-bound (ES256 proof each)"),
+    ("cc_jwt_rs256_dpop", "client credentials, jwt_rs256, DPoP-bound (the peer's JWT)"),
+    ("device_poll", "device-code polling, 500 waiting devices (every answer a 400 by design)"),
     ("introspect_opaque", "introspection of an opaque token"),
     ("bearer_get_opaque", "admin API GET, opaque bearer"),
     ("bearer_get_jwt_rs256", "admin API GET, JWT bearer"),
@@ -487,7 +568,7 @@ def main():
                 results["backends"]["postgres"] = gatehouse_cases(url, "postgres", work)
             finally:
                 stop()
-        results["peer"] = peer_cases()
+        results["peer"] = peer_cases(work)
         results["bare_axum_healthz"] = bare_ceiling()
         results["metrics_cost"] = metrics_cost(work)
         results["raw_signing"] = sign_rate()
@@ -580,7 +661,11 @@ def print_table(results):
         row = [fmt(backends[n].get(key)) for n in names]
         p = peer.get(key)
         said = []
+        if p and p.get("vs_unbound"):
+            said.append(f"peer: {p['vs_unbound']} of its unbound")
         for n in names:
+            if key not in backends[n]:
+                continue
             g = backends[n][key]["rps"]
             parts = []
             if p:
@@ -591,6 +676,9 @@ def print_table(results):
                 parts.append(f"{ratio(g, base)} of {'bare axum' if ref == 'bare' else '/healthz'}")
             if key == "cc_jwt_rs256":
                 parts.append(f"{ratios[n]['cc_jwt_rs256_vs_raw_signing']} of raw signing")
+            vs = backends[n][key].get("vs_unbound")
+            if vs:
+                parts.append(f"{vs} of unbound")
             if key in ("cc_jwt_es256", "cc_jwt_eddsa"):
                 parts.append(f"{ratios[n][key + '_vs_peer_rs256']}x peer RS256")
             if parts:
@@ -628,6 +716,34 @@ if __name__ == "__main__":
         # Only the flood case (needs target/release/gatehouse).
         with tempfile.TemporaryDirectory() as work:
             print_flood(flood_case(work))
+        sys.exit(0)
+    if sys.argv[1:] == ["--dpop"]:
+        # Only the DPoP-bound and device-polling cases with their unbound references, on SQLite
+        # and at the peer (needs target/release/gatehouse).
+        with tempfile.TemporaryDirectory() as work:
+            proc, base, log = start_gatehouse("sqlite://" + os.path.join(work, "bench.db"),
+                                              "sqlite", work, DPOP_TYPES)
+            try:
+                cc = "grant_type=client_credentials&scope=api"
+                out = {}
+                for tt in DPOP_TYPES:
+                    url = f"{base}/oauth2/token/bench-{tt}"
+                    out[f"cc_{tt}"] = measure(url, proc.pid, method="POST", body=cc, auth=BASIC)
+                    out[f"cc_{tt}_dpop"] = dpop_case(url, proc.pid, work, tt, cc,
+                                                     out[f"cc_{tt}"]["rps"])
+                out["device_poll"] = device_poll(base, proc.pid, f"{base}/oauth2/device/bench-device",
+                                                 f"{base}/oauth2/token/bench-device", work, "sqlite")
+            finally:
+                proc.terminate()
+                proc.wait(timeout=30)
+                log.close()
+            peer = peer_cases(work)
+            for key, label in CASES:
+                if key in out or key in peer:
+                    print(f"{label}: Gatehouse {fmt(out.get(key))}"
+                          f"{' (' + str(out[key].get('vs_unbound')) + ' of unbound)' if out.get(key, {}).get('vs_unbound') else ''}"
+                          f" | peer {fmt(peer.get(key))}"
+                          f"{' (' + str(peer[key].get('vs_unbound')) + ' of unbound)' if peer.get(key, {}).get('vs_unbound') else ''}")
         sys.exit(0)
     if sys.argv[1:] == ["--import"]:
         # Only the import at scale (needs target/release/gatehouse).

@@ -1,6 +1,6 @@
 // The peer of `make bench`: node-oidc-provider (the OpenID-certified reference implementation)
 // configured like a Gatehouse app — client credentials with client_secret_basic, opaque and JWT
-// (RS256, RSA-2048) access tokens, introspection. It keeps tokens in memory (its default
+// (RS256, RSA-2048) access tokens, introspection, DPoP-bound tokens and device-code polling. It keeps tokens in memory (its default
 // adapter); Gatehouse persists every token in its database.
 //   node server.mjs PORT
 import { generateKeyPairSync } from 'node:crypto';
@@ -14,7 +14,7 @@ const provider = new Provider(`http://127.0.0.1:${port}`, {
   clients: [{
     client_id: 'bench-client',
     client_secret: 'bench-client-secret-123',
-    grant_types: ['client_credentials'],
+    grant_types: ['client_credentials', 'urn:ietf:params:oauth:grant-type:device_code'],
     redirect_uris: [],
     response_types: [],
     token_endpoint_auth_method: 'client_secret_basic',
@@ -24,6 +24,9 @@ const provider = new Provider(`http://127.0.0.1:${port}`, {
   features: {
     devInteractions: { enabled: false },
     clientCredentials: { enabled: true },
+    // DPoP (RFC 9449) and the device flow (RFC 8628), for the cases Gatehouse has too.
+    dpop: { enabled: true },
+    deviceFlow: { enabled: true },
     introspection: { enabled: true },
     resourceIndicators: {
       enabled: true,
