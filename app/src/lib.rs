@@ -56,6 +56,10 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=login::RootRedirect ssr=SsrMode::Async/>
                 <Route path=path!("/login") view=login::LoginPage ssr=SsrMode::Async/>
                 <Route path=path!("/login/second") view=security::SecondStepPage ssr=SsrMode::Async/>
+                <Route path=path!("/login/forgot") view=selfservice::ForgotPage ssr=SsrMode::Async/>
+                <Route path=path!("/login/reset") view=selfservice::ResetPage ssr=SsrMode::Async/>
+                <Route path=path!("/signup") view=selfservice::SignUpPage ssr=SsrMode::Async/>
+                <Route path=path!("/signup/verify") view=selfservice::VerifyPage ssr=SsrMode::Async/>
                 <Route path=path!("/account/security") view=security::SecurityPage ssr=SsrMode::Async/>
                 <Route path=path!("/device") view=device::DevicePage ssr=SsrMode::Async/>
                 // Rendered by the authorize endpoint when it asks for consent.

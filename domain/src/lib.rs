@@ -17,6 +17,7 @@ pub mod error;
 pub mod housekeeping;
 pub mod jwks;
 pub mod keys;
+pub mod mail;
 pub mod names;
 pub mod net;
 pub mod oauth;
@@ -92,6 +93,9 @@ pub struct ServicesInner {
     pub(crate) client_records: registration::ClientRecords,
     /// The WebAuthn relying party (passkeys), from the public URL.
     pub(crate) relying_party: signin::passkeys::RelyingParty,
+    /// Password reset and sign-up by e-mail (set at start).
+    pub(crate) self_service: std::sync::OnceLock<signin::selfservice::SelfService>,
+    pub(crate) self_service_limit: signin::selfservice::AddressLimit,
 }
 
 impl Services {
@@ -130,6 +134,8 @@ impl Services {
             documents: Default::default(),
             client_records: Default::default(),
             relying_party: Default::default(),
+            self_service: Default::default(),
+            self_service_limit: Default::default(),
         }))
     }
 

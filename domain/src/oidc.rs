@@ -79,7 +79,8 @@ pub struct PersonClaims {
     pub preferred_username: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub email: Option<String>,
-    /// Gatehouse does not verify addresses (an administrator types them), so this is false.
+    /// True once the person proved the address (a verification or password-reset link); an
+    /// address an administrator typed is not verified.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub email_verified: Option<bool>,
 }
@@ -98,7 +99,7 @@ impl PersonClaims {
         }
         if has(scopes, "email") && !user.email.is_empty() {
             c.email = Some(user.email.clone());
-            c.email_verified = Some(false);
+            c.email_verified = Some(user.email_verified);
         }
         c
     }
@@ -455,6 +456,7 @@ mod tests {
             enabled: true,
             created_at: String::new(),
             jwks: None,
+            email_verified: false,
         };
         let none = PersonClaims::of(&user, &["openid".into()]);
         assert_eq!(none, PersonClaims::default());
@@ -466,5 +468,11 @@ mod tests {
         assert_eq!(e.email.as_deref(), Some("ada@example.com"));
         assert_eq!(e.email_verified, Some(false));
         assert_eq!(e.name, None);
+        let verified = User {
+            email_verified: true,
+            ..user
+        };
+        let e = PersonClaims::of(&verified, &["email".into()]);
+        assert_eq!(e.email_verified, Some(true));
     }
 }

@@ -78,7 +78,7 @@ pub struct UserRow {
     pub jwks: Option<String>,
 }
 
-pub(crate) const USER_COLS: &str = "id, login_name, email, display_name, password_hash, is_oauth_confidential_client, enabled, secret_version, created_at, jwks";
+pub(crate) const USER_COLS: &str = "id, login_name, email, display_name, password_hash, is_oauth_confidential_client, enabled, secret_version, created_at, jwks, email_verified";
 
 pub(crate) fn user_row(row: &AnyRow) -> Result<UserRow, sqlx::Error> {
     let jwks: Option<String> = row.try_get("jwks")?;
@@ -96,6 +96,7 @@ pub(crate) fn user_row(row: &AnyRow) -> Result<UserRow, sqlx::Error> {
             enabled: get_bool(row, "enabled")?,
             created_at: rfc3339(row.try_get("created_at")?),
             jwks: parsed,
+            email_verified: get_bool(row, "email_verified")?,
         },
         password_hash: row.try_get("password_hash")?,
         secret_version: row.try_get("secret_version")?,
@@ -569,6 +570,7 @@ pub(crate) async fn insert_users_in(
                 enabled: p.enabled,
                 created_at: rfc3339(t),
                 jwks: p.jwks.as_deref().and_then(|t| serde_json::from_str(t).ok()),
+                email_verified: false,
             })
             .collect();
         let entries: Vec<Entry<'_>> = chunk
@@ -612,6 +614,10 @@ pub(crate) async fn update_user_in(
     }
     if let Some(e) = &patch.email {
         u.email = Email::parse(e)?.into_inner();
+        // Another address is not proven until its owner follows a link sent to it.
+        if !u.email.eq_ignore_ascii_case(&current.user.email) {
+            u.email_verified = false;
+        }
     }
     if let Some(d) = &patch.display_name {
         u.display_name = display_or_login(d, &LoginName::parse(&u.login_name)?)?;
@@ -645,7 +651,7 @@ pub(crate) async fn update_user_in(
     let lower = u.login_name.to_lowercase();
     let update = sqlx::query(
         "UPDATE users SET login_name = $1, login_name_lower = $2, email = $3, display_name = $4, password_hash = $5, \
-         is_oauth_confidential_client = $6, enabled = $7, secret_version = $8, updated_at = $9, jwks = $11 WHERE id = $10",
+         is_oauth_confidential_client = $6, enabled = $7, secret_version = $8, updated_at = $9, jwks = $11, email_verified = $12 WHERE id = $10",
     )
     .bind(&u.login_name)
     .bind(&lower)
@@ -657,7 +663,8 @@ pub(crate) async fn update_user_in(
     .bind(version)
     .bind(now())
     .bind(id)
-    .bind(jwks);
+    .bind(jwks)
+    .bind(u.email_verified as i64);
     let duplicate = on_unique("login_name", "a user with this Login Name already exists");
     let entry = Entry::new("user.update", "user", id)
         .named(&u.login_name)

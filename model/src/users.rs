@@ -17,4 +17,7 @@ pub struct User {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub jwks: Option<serde_json::Value>,
+    /// The person proved the address is theirs (a verification or password-reset link).
+    #[serde(default)]
+    pub email_verified: bool,
 }

@@ -68,6 +68,24 @@ pub struct Config {
     /// 5 minutes and every instance accepts any instance's.
     #[arg(long, env = "GATEHOUSE_DPOP_NONCE", default_value_t = false)]
     pub dpop_nonce: bool,
+    /// The SMTP server mail goes out through: `smtps://user:pass@host:465` (TLS),
+    /// `smtp://user:pass@host:587?tls=required` (STARTTLS), `smtp://host:25` (a local relay,
+    /// unencrypted). Unset: no password reset by e-mail and no sign-up.
+    #[arg(long, env = "GATEHOUSE_SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// The sender of Gatehouse's mail (`Name <address>` or an address); needed with an SMTP URL.
+    #[arg(long, env = "GATEHOUSE_MAIL_FROM")]
+    pub mail_from: Option<String>,
+    /// Self-registration: `open` lets people sign up with a verified e-mail address (needs
+    /// mail), `off` (default) does not.
+    #[arg(long = "registration", env = "GATEHOUSE_REGISTRATION", value_enum, default_value_t = SignUp::Off)]
+    pub sign_up: SignUp,
+    /// E-mail domains sign-up takes (comma-separated); none: any.
+    #[arg(long, env = "GATEHOUSE_REGISTRATION_DOMAINS", value_delimiter = ',')]
+    pub registration_domains: Vec<String>,
+    /// The role people who signed up join once their address is verified (a role name).
+    #[arg(long, env = "GATEHOUSE_REGISTRATION_ROLE")]
+    pub registration_role: Option<String>,
     /// Hosts whose client ID metadata documents may be fetched from private, loopback or
     /// link-local addresses (comma-separated host names). Default: none — documents come
     /// only from public addresses.
@@ -132,6 +150,14 @@ pub struct Config {
 }
 
 /// How log lines are written.
+/// `GATEHOUSE_REGISTRATION`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum SignUp {
+    Open,
+    #[default]
+    Off,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
     Text,
@@ -155,6 +181,11 @@ impl std::fmt::Debug for Config {
             .field("cimd_allow_hosts", &self.cimd_allow_hosts)
             .field("admin_require_mfa", &self.admin_require_mfa)
             .field("dpop_nonce", &self.dpop_nonce)
+            .field("smtp_url", &self.smtp_url.as_ref().map(|_| "(set)"))
+            .field("mail_from", &self.mail_from)
+            .field("sign_up", &self.sign_up)
+            .field("registration_domains", &self.registration_domains)
+            .field("registration_role", &self.registration_role)
             .field("outbound_ca_file", &self.outbound_ca_file)
             .field("session_idle_timeout", &self.session_idle_timeout)
             .field("session_absolute_timeout", &self.session_absolute_timeout)

@@ -90,10 +90,41 @@ pub enum StartError {
     Secret(String),
     #[error("GATEHOUSE_OUTBOUND_CA_FILE: {0}")]
     OutboundCa(String),
+    #[error("{0}")]
+    Mail(String),
     #[error("cannot prepare the signing keys: {0}")]
     Keys(domain::DomainError),
     #[error("GATEHOUSE_ADMIN_USER / GATEHOUSE_ADMIN_PASSWORD: cannot create the first administrator: {0}")]
     Bootstrap(domain::DomainError),
+}
+
+/// Password reset and sign-up by e-mail, as configured: SMTP needs a sender, sign-up needs SMTP.
+fn self_service(config: &Config) -> Result<domain::signin::selfservice::SelfService, String> {
+    let mailer = match (&config.smtp_url, &config.mail_from) {
+        (Some(url), Some(from)) => Some(std::sync::Arc::new(domain::mail::Mailer::new(url, from)?)),
+        (Some(_), None) => {
+            return Err("GATEHOUSE_MAIL_FROM is needed with GATEHOUSE_SMTP_URL".into())
+        }
+        (None, _) => None,
+    };
+    let open = config.sign_up == config::SignUp::Open;
+    if open && mailer.is_none() {
+        return Err("GATEHOUSE_REGISTRATION=open needs mail: set GATEHOUSE_SMTP_URL and GATEHOUSE_MAIL_FROM".into());
+    }
+    Ok(domain::signin::selfservice::SelfService {
+        mailer,
+        registration_open: open,
+        allowed_domains: config
+            .registration_domains
+            .iter()
+            .map(|d| d.trim().trim_start_matches('@').to_lowercase())
+            .filter(|d| !d.is_empty())
+            .collect(),
+        default_role: config
+            .registration_role
+            .clone()
+            .filter(|r| !r.trim().is_empty()),
+    })
 }
 
 /// Binds, opens the database (migrating it), creates the first administrator on an empty
@@ -136,6 +167,7 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
     services
         .dpop_nonce
         .store(config.dpop_nonce, std::sync::atomic::Ordering::Relaxed);
+    services.set_self_service(self_service(&config).map_err(StartError::Mail)?);
     if let Some(path) = &config.outbound_ca_file {
         let pem = std::fs::read(path)
             .map_err(|e| format!("{}: {e}", path.display()))

@@ -9,6 +9,7 @@ pub mod device;
 pub mod operations;
 pub mod roles;
 pub mod security;
+pub mod selfservice;
 pub mod users;
 
 use serde::{Deserialize, Serialize};

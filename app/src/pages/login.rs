@@ -18,6 +18,10 @@ pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
     let action = ServerAction::<Login>::new();
     let passkeys = Resource::new(|| (), |_| crate::api::security::passkeys_available());
+    let offers = Resource::new(|| (), |_| crate::api::selfservice::self_service_offers());
+    // News from a self-service page (a password changed, an address confirmed), by code.
+    let done =
+        move || crate::api::selfservice::Said::from_code(query.read().get("done").as_deref());
     let login_name = move || query.read().get("login_name").unwrap_or_default();
     let return_to =
         move || crate::api::safe_return_to(&query.read().get("return_to").unwrap_or_default());
@@ -42,6 +46,7 @@ pub fn LoginPage() -> impl IntoView {
             <section class="login-card" aria-labelledby="login-title">
                 <h1 id="login-title">"Sign in"</h1>
                 <p class="muted">"Gatehouse"</p>
+                {move || done().filter(|d| !d.is_error()).map(|d| view! { <p class="status ok" role="status" id="login-done">{d.text()}</p> })}
                 <ActionForm action=action>
                     <input type="hidden" name="return_to" value=return_to/>
                     <div class="field">
@@ -63,6 +68,18 @@ pub fn LoginPage() -> impl IntoView {
                                 <p class="status" role="status" data-passkey-status=""></p>
                             </div>
                             <script src="/passkeys.js" defer></script>
+                        })
+                    })}
+                </Suspense>
+                <Suspense>
+                    {move || Suspend::new(async move {
+                        let o = offers.await.unwrap_or_default();
+                        (o.reset || o.sign_up).then(|| view! {
+                            <p class="login-links">
+                                {o.reset.then(|| view! { <a href="/login/forgot">"Forgot your password?"</a> })}
+                                {(o.reset && o.sign_up).then_some(" · ")}
+                                {o.sign_up.then(|| view! { <a href="/signup">"Create an account"</a> })}
+                            </p>
                         })
                     })}
                 </Suspense>

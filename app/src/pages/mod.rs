@@ -10,4 +10,5 @@ pub mod login;
 pub mod notice;
 pub mod roles;
 pub mod security;
+pub mod selfservice;
 pub mod users;

@@ -5,6 +5,7 @@
 pub mod factors;
 pub mod passkeys;
 pub mod passwords;
+pub mod selfservice;
 pub mod single_flight;
 pub mod throttle;
 

@@ -22,4 +22,6 @@ mod par;
 mod portal_forms;
 mod registration;
 mod resources;
+mod selfservice;
+mod smtp;
 mod token;
