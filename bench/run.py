@@ -718,6 +718,7 @@ if __name__ == "__main__":
             print_flood(flood_case(work))
         sys.exit(0)
     if sys.argv[1:] == ["--dpop"]:
+        sys.stdout.reconfigure(line_buffering=True)
         # Only the DPoP-bound and device-polling cases with their unbound references, on SQLite
         # and at the peer (needs target/release/gatehouse).
         with tempfile.TemporaryDirectory() as work:
@@ -737,6 +738,7 @@ if __name__ == "__main__":
                 proc.terminate()
                 proc.wait(timeout=30)
                 log.close()
+            print("Gatehouse (SQLite):", json.dumps(out))
             peer = peer_cases(work)
             for key, label in CASES:
                 if key in out or key in peer:

@@ -25,7 +25,7 @@ const provider = new Provider(`http://127.0.0.1:${port}`, {
     devInteractions: { enabled: false },
     clientCredentials: { enabled: true },
     // DPoP (RFC 9449) and the device flow (RFC 8628), for the cases Gatehouse has too.
-    dpop: { enabled: true },
+    dPoP: { enabled: true },
     deviceFlow: { enabled: true },
     introspection: { enabled: true },
     resourceIndicators: {

@@ -444,3 +444,60 @@ async fn the_app_form_switches_client_id_metadata_documents() {
         "{html}"
     );
 }
+
+/// The app form's switches for how tokens are asked for (DPoP, PAR) and who may sign in
+/// (a second factor): checked in a plain post, stored, shown checked again, and off when a
+/// browser sends nothing for them.
+#[tokio::test]
+async fn the_app_form_switches_dpop_par_and_second_factors() {
+    let app = spawn_app().await;
+    let base = [
+        ("app_id", "strict"),
+        ("name", "Strict"),
+        ("client_id_type", "confidential"),
+        ("token_type", "jwt_es256"),
+        ("auth_methods", "authorization_code"),
+        ("token_lifetime", "1"),
+        ("token_lifetime_unit", "hours"),
+        ("refresh_lifetime", "30"),
+        ("refresh_lifetime_unit", "days"),
+        ("user_access_roles", "Everybody"),
+    ];
+    const SWITCHES: [&str; 3] = ["require_dpop", "require_par", "require_mfa"];
+    let mut form = vec![("is_new", "true")];
+    form.extend_from_slice(&base);
+    form.extend(SWITCHES.iter().map(|s| (*s, "on")));
+    form.push(("op", "save"));
+    let res = post_form(&app, "/admin/apps/new", &form).await;
+    assert_eq!(res.status(), 303);
+    let (_, a) = app.api(Method::GET, "/api/v1/apps/strict", None).await;
+    for s in SWITCHES {
+        assert_eq!(a[s], true, "{s}: {a}");
+    }
+    let html = app
+        .admin
+        .get(format!("{}/admin/apps/strict", app.url))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    for s in SWITCHES {
+        let input = html
+            .split("<input")
+            .find(|i| i.contains(&format!("name=\"{s}\"")))
+            .unwrap_or_default();
+        assert!(input.contains("checked"), "{s}: {input}");
+    }
+    assert!(html.contains("Require DPoP-bound tokens"));
+    let mut form = vec![("is_new", "false")];
+    form.extend_from_slice(&base);
+    form.push(("op", "save"));
+    let res = post_form(&app, "/admin/apps/strict", &form).await;
+    assert_eq!(res.status(), 303);
+    let (_, a) = app.api(Method::GET, "/api/v1/apps/strict", None).await;
+    for s in SWITCHES {
+        assert_eq!(a[s], false, "{s}: {a}");
+    }
+}
