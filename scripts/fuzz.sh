@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # HTTP-level fuzz of a real server: schemathesis (from PyPI, in tools/fuzz-venv) drives the admin
 # API from its own OpenAPI document with every check, and scripts/fuzz_http.py throws hostile
-# input at the OAuth2 endpoints, the pages and the server functions. Passes when nothing answered
-# 5xx, the log has no panic and the server is healthy afterwards.
+# input at the OAuth2 endpoints, the pages and the server functions (with the venv's python: its
+# DPoP proofs are signed with the `cryptography` package from PyPI). Passes when nothing answered
+# 5xx, no answer was wrong, the log has no panic and the server is healthy afterwards.
 #   FUZZ_SECONDS  how long the hostile-input part runs (make fuzz: 600; make test: 45)
 #   FUZZ_EXAMPLES schemathesis examples per operation (make fuzz: 500; make test: 25)
 #   FUZZ_EXCLUDE  schemathesis checks left out (none by default; every check is on, see
@@ -23,6 +24,9 @@ if [ ! -x "$venv/bin/schemathesis" ]; then
   fi
   "$venv/bin/pip" install -q 'schemathesis>=4,<5'
 fi
+# fuzz_http.py signs DPoP proofs (ES256, EdDSA, RS256) with `cryptography` (a venv made before it
+# needed it gets it now).
+"$venv/bin/python" -c 'import cryptography' 2>/dev/null || "$venv/bin/pip" install -q 'cryptography>=41'
 cargo build -q -p gatehouse --bin gatehouse
 dir=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -53,7 +57,7 @@ tail -12 "$dir/schemathesis.log"
 
 echo "== fuzz: OAuth2 endpoints, pages and server functions (${secs}s of hostile input)"
 py_status=0
-FUZZ_ADMIN_PASSWORD="$password" python3 scripts/fuzz_http.py "$url" "$secs" || py_status=$?
+FUZZ_ADMIN_PASSWORD="$password" "$venv/bin/python" scripts/fuzz_http.py "$url" "$secs" || py_status=$?
 
 echo "== fuzz: the server afterwards"
 health=$(curl -s -o /dev/null -w '%{http_code}' "$url/healthz")

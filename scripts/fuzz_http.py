@@ -2,8 +2,8 @@
 introspection, revocation, authorize, consent, logout, userinfo, keys and metadata endpoints,
 device authorization and pushed authorization requests, the pages (/device, the security page
 and the second step among them), the passkey calls, the server functions and (lightly) the
-admin API, with random form and JSON bodies, headers, queries and paths. Fails on any 5xx or a
-dropped connection.
+admin API, with random form and JSON bodies, headers, queries and paths. Fails on any 5xx, a
+dropped connection or a wrong answer (DPoP's, below).
 
 Usage: fuzz_http.py URL SECONDS [SEED]   (or FUZZ_SEED=N; default: a random seed, printed)
 
@@ -46,6 +46,24 @@ https client ids on hosts refused without a connection or failing at once (CIMD_
 server has no network beyond loopback), and malformed ones; any other https client_id a request
 to such an app would carry is rewritten onto those hosts.
 
+DPoP (RFC 9449, SPEC §3c): the fuzz holds a few keys of its own (ES256, EdDSA, RS256; made at
+start-up with the `cryptography` package, which scripts/fuzz.sh installs into tools/fuzz-venv)
+and signs real proofs with them. fz-dpop requires a proof with every token request
+(require_dpop, switched on through the admin API in setup; no other door needs a token from it,
+and the administrator's password grant there is how the DPoP doors reach the admin API with
+rights, with tokens that work only with a proof). Token requests (client credentials at the
+confidential apps, password, code and refresh grants) go out with a valid proof about half of
+the time, else with none, two, or one broken in one of many ways (replayed, another request's
+method or URL, an old iat, a private key in its jwk, another typ or alg, another key's jwk,
+garbage); the bound tokens they get (and the keys that bound them) are used on the admin API and
+at UserInfo with a proof by their key, as Bearer tokens, without a proof, with a broken proof or
+another key's, and unbound tokens with the DPoP scheme. Beyond 5xx, a wrong answer fails the run:
+a token issued for a proof that cannot be valid (or at fz-dpop without one), a bound token
+accepted without a valid proof by its key (as a Bearer token, with another key's proof, a
+replayed one, ...), an unbound one accepted with the DPoP scheme, a bound refresh token of a
+public client refreshed without its key, a bound token answered with the wrong token_type or
+cnf.jkt (the token's own claims, introspection).
+
 Every random choice goes through one Random seeded with the printed seed: the same seed sends
 the same sequence of requests (modulo what the server answers: codes and tokens it issues).
 The administrator's own user, its roles, the apps and the registered clients set up here are
@@ -78,6 +96,15 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections import Counter, defaultdict
+
+try:
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+    from cryptography.hazmat.primitives.asymmetric import utils as asym_utils
+except ImportError:
+    print("fuzz_http: the DPoP proofs need the `cryptography` package (scripts/fuzz.sh installs it into "
+          "tools/fuzz-venv: tools/fuzz-venv/bin/pip install cryptography)", file=sys.stderr)
+    sys.exit(2)
 
 
 def usage(msg):
@@ -194,9 +221,19 @@ APP_SPECS = [
      "issue_refresh_tokens": True, "require_par": True,
      "redirect_uris": ["https://par.fuzz.example/cb", "http://127.0.0.1:5556/cb"],
      "scopes": [{"name": "par.read", "description": "Read"}], "user_access_roles": ["fuzz-users"]},
+    # DPoP required (RFC 9449; require_dpop is PATCHed on in setup): every token it issues is
+    # bound. The administrator may use it (the password grant), so the DPoP doors reach the
+    # admin API with rights; they only read with it (GET and HEAD).
+    {"app_id": "fz-dpop", "name": "Fuzz DPoP required", "client_id_type": "confidential",
+     "auth_methods": ["client_credentials", "password"], "token_type": "jwt_eddsa",
+     "scopes": [{"name": "admin.read", "description": "Read the directory",
+                 "rest_regexes": ["api/v1/(apps|users|roles)(/.*)?"]},
+                {"name": "audit", "description": "Read the audit log", "rest_regexes": ["api/v1/audit"]}],
+     "user_access_roles": ["fuzz-users", "System Administrator"]},
 ]
 DEVICE_APP = "fz-device"
 CIMD_APPS = ["fz-mcp"]  # PATCHed to take client ID metadata documents once set up
+DPOP_APPS = ["fz-dpop"]  # PATCHed to require a DPoP proof with every token request once set up
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 REQUEST_URI_PREFIX = "urn:ietf:params:oauth:request_uri:"
 USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
@@ -313,9 +350,13 @@ class Answer:
         return None
 
 
-def send(method, path, data=None, headers=None, source=None):
-    """One request; raises for a dropped connection, ValueError for one urllib will not send."""
+def send(method, path, data=None, headers=None, source=None, extra=()):
+    """One request; raises for a dropped connection, ValueError for one urllib will not send.
+    `extra` headers go out besides `headers`, under the same name as one of them too (urllib
+    would fold them into one: such a request goes through http.client itself)."""
     url = URL + urllib.parse.quote(path, safe="/?=&%.:+,;@!$'()*~")
+    if extra and url.startswith("http://"):
+        return send_raw(method, url, data, headers or {}, source, extra)
     req = urllib.request.Request(url, data=data, method=method)
     for k, v in (headers or {}).items():
         req.add_header(k, v)
@@ -329,6 +370,25 @@ def send(method, path, data=None, headers=None, source=None):
         finally:
             e.close()
         return Answer(e.code, e.headers, body)
+
+
+def send_raw(method, url, data, headers, source, extra):
+    split = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(split.hostname, split.port or 80, timeout=TIMEOUT,
+                                      source_address=(source, 0) if source else None)
+    try:
+        named = {k.lower() for k, _ in list(headers.items()) + list(extra)}
+        conn.putrequest(method, split.path + ("?" + split.query if split.query else ""),
+                        skip_host="host" in named, skip_accept_encoding=True)
+        for k, v in list(headers.items()) + list(extra) + [("Connection", "close")]:
+            conn.putheader(k, v)
+        if data is not None:
+            conn.putheader("Content-Length", str(len(data)))
+        conn.endheaders(data)
+        res = conn.getresponse()
+        return Answer(res.status, res.headers, res.read())
+    finally:
+        conn.close()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -385,6 +445,14 @@ class Targets:
         self.factor_relogin_after = 0.0
         self.factor = {"secret": None, "totp_on": False, "last_step": 0, "recovery": [], "misses": 0,
                        "confirming": False}
+        # DPoP (RFC 9449): the fuzz's keys (DpopKey, made once in setup), the bound access tokens
+        # it got (dicts: app, token, scope, key, who), bound refresh tokens (dicts: app, client_id,
+        # refresh, key, public: whether the server binds it too), proofs sent (to replay: dicts
+        # with proof, htm, htu, ok once the server took it), and the hashes of every bound access
+        # token seen (the other tokens in `access` are unbound).
+        self.dpop_keys = []
+        self.dpop, self.dpop_refresh, self.dpop_sent = [], [], []
+        self.dpop_bound = set()
 
     def api(self, method, path, body=None, ok=(200, 201, 204)):
         headers = {"Cookie": f"gatehouse_session={self.admin_cookie}", "Origin": URL,
@@ -526,8 +594,12 @@ class Targets:
         for app_id in CIMD_APPS:  # client ID metadata documents: switched on through the admin API
             self.api("PATCH", f"/api/v1/apps/{app_id}", {"client_id_metadata_documents": True})
             self.counts["apps taking client ID metadata documents"] += 1
+        for app_id in DPOP_APPS:  # DPoP required: switched on through the admin API
+            self.api("PATCH", f"/api/v1/apps/{app_id}", {"require_dpop": True})
+            self.counts["apps requiring DPoP"] += 1
         self.setup_clients()
         self.setup_devices()
+        self.setup_dpop()
         self.protected_ids = ({v.lower() for v in self.ids.values()} | {a["id"].lower() for a in self.apps}
                               | {c["client_id"].lower() for c in self.reg_setup})
         self.protected_names = {n.lower() for n in (ADMIN_USER, PERSON[0], DECOY[0], CLIENT[0], OUTSIDER[0],
@@ -606,6 +678,54 @@ class Targets:
                           "verifier": "p" * 50, "client": None, "resources": [], "spent": False,
                           "request_uri": body["request_uri"], "at": time.time()})
         self.counts["pushed requests stored in setup"] += 1
+
+    def setup_dpop(self):
+        """The fuzz's DPoP keys, and one bound token each for a client (client credentials at
+        fz-cc) and the administrator (the password grant at fz-dpop), to know the doors work:
+        the token's cnf.jkt and introspection name the key, the admin API takes it with a proof
+        by the key and refuses it as a Bearer token, and fz-dpop refuses a request without a proof."""
+        self.dpop_keys = dpop_keys()
+        key = self.dpop_keys[0]
+        basic = {"Authorization": "Basic " + base64.b64encode(f"{CLIENT[0]}:{CLIENT[1]}".encode()).decode()}
+        for app_id, form, who in (("fz-cc", {"grant_type": "client_credentials"}, "client"),
+                                  (DPOP_APPS[0], {"grant_type": "password", "username": ADMIN_USER,
+                                                  "password": ADMIN_PASSWORD, "scope": "admin.read audit openid"},
+                                   "admin")):
+            path = f"/oauth2/token/{app_id}"
+            headers = dict(basic, **{"Content-Type": "application/x-www-form-urlencoded",
+                                     "Accept": "application/json"})
+            data = urllib.parse.urlencode(form).encode()
+            if app_id in DPOP_APPS:
+                a = send("POST", path, data, headers)
+                if a.status != 400 or (a.json() or {}).get("error") != "invalid_dpop_proof":
+                    raise SetupError(f"POST {path} without a proof answered {a.status}: {a.body[:300]!r}")
+            headers["DPoP"] = dpop_proof(key, "POST", URL + path)
+            a = send("POST", path, data, headers)
+            body = a.json()
+            if a.status != 200 or not isinstance(body, dict) or body.get("token_type") != "DPoP":
+                raise SetupError(f"POST {path} with a DPoP proof answered {a.status}: {a.body[:300]!r}")
+            problem = bound_token_problem(body["access_token"], key)
+            if problem:
+                raise SetupError(f"POST {path} with a DPoP proof: {problem}")
+            self.keep(self.dpop, {"app": app_id, "token": body["access_token"], "scope": str(body.get("scope", "")),
+                                  "key": key, "who": who})
+            self.dpop_bound.add(token_hash(body["access_token"]))
+            self.counts["DPoP-bound tokens obtained in setup"] += 1
+        tok = self.dpop[-1]["token"]
+        a = send("POST", "/oauth2/introspect/fz-cc", urllib.parse.urlencode({"token": self.dpop[0]["token"]}).encode(),
+                 dict(basic, **{"Content-Type": "application/x-www-form-urlencoded"}))
+        j = a.json() if a.status == 200 else None
+        if not isinstance(j, dict) or j.get("token_type") != "DPoP" or (j.get("cnf") or {}).get("jkt") != key.jkt:
+            raise SetupError(f"introspection of a bound token answered {a.status}: {a.body[:300]!r}")
+        a = send("GET", "/api/v1/apps", headers={"Authorization": "DPoP " + tok, "Accept": "application/json",
+                                                 "DPoP": dpop_proof(key, "GET", URL + "/api/v1/apps", tok)})
+        if a.status != 200:
+            raise SetupError(f"GET /api/v1/apps with the administrator's bound token and a proof answered "
+                             f"{a.status}: {a.body[:300]!r}")
+        a = send("GET", "/api/v1/apps", headers={"Authorization": "Bearer " + tok, "Accept": "application/json"})
+        if a.status != 401 or not a.headers.get("WWW-Authenticate", "").startswith("DPoP "):
+            raise SetupError(f"GET /api/v1/apps with a bound token as a Bearer token answered {a.status} "
+                             f"({a.headers.get('WWW-Authenticate')!r}): {a.body[:300]!r}")
 
     def setup_clients_changed(self):
         """The setup's registered clients that are gone or changed (through the admin API):
@@ -1011,6 +1131,8 @@ class Req:
         self.live = False  # it carries a live value the server issued (a device or user code, a
         #                    request URI) or a right second-factor code (for the summary)
         self.unsent = False  # it would name a client id on a host outside CIMD_HOSTS: not sent
+        self.extra = []  # (name, value) headers sent besides `headers` (a second DPoP header)
+        self.check = None  # a function of the answer: what is wrong with it (a failure), or None
 
     def query(self, ps):
         self.path += ("&" if "?" in self.path else "?") + urllib.parse.urlencode(ps)
@@ -2579,6 +2701,671 @@ def door_cimd():
     return r
 
 
+# ---------------------------------------------------------------------------------------------
+# DPoP (RFC 9449): proofs signed with the fuzz's own keys at the token endpoint, and the bound
+# tokens they got on the admin API and at UserInfo, with and without a proof by their key. The
+# keys (and so the signatures) are not drawn from the seed; everything else is.
+
+def int_b64(n, size=None):
+    return b64url(n.to_bytes(size or (n.bit_length() + 7) // 8, "big"))
+
+
+class DpopKey:
+    """A key pair for DPoP proofs: ES256 (P-256), EdDSA (Ed25519) or RS256 (`bits`; the server
+    refuses one under 2048). `jwk` is its public JWK, `private` the members only the private
+    key has, `jkt` its RFC 7638 thumbprint (what a token bound to it names in cnf.jkt)."""
+
+    def __init__(self, alg, bits=2048):
+        self.alg, self.short = alg, bits < 2048
+        if alg == "ES256":
+            self.priv = ec.generate_private_key(ec.SECP256R1())
+            pub = self.priv.public_key().public_numbers()
+            self.jwk = {"kty": "EC", "crv": "P-256", "x": int_b64(pub.x, 32), "y": int_b64(pub.y, 32)}
+            self.private = {"d": int_b64(self.priv.private_numbers().private_value, 32)}
+            members = ("crv", "kty", "x", "y")
+        elif alg == "EdDSA":
+            self.priv = ed25519.Ed25519PrivateKey.generate()
+            raw = serialization.Encoding.Raw
+            self.jwk = {"kty": "OKP", "crv": "Ed25519",
+                        "x": b64url(self.priv.public_key().public_bytes(raw, serialization.PublicFormat.Raw))}
+            self.private = {"d": b64url(self.priv.private_bytes(raw, serialization.PrivateFormat.Raw,
+                                                                serialization.NoEncryption()))}
+            members = ("crv", "kty", "x")
+        else:
+            self.priv = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+            nums = self.priv.private_numbers()
+            self.jwk = {"kty": "RSA", "n": int_b64(nums.public_numbers.n), "e": int_b64(nums.public_numbers.e)}
+            self.private = {"d": int_b64(nums.d), "p": int_b64(nums.p), "q": int_b64(nums.q),
+                            "dp": int_b64(nums.dmp1), "dq": int_b64(nums.dmq1), "qi": int_b64(nums.iqmp)}
+            members = ("e", "kty", "n")
+        canonical = json.dumps({k: self.jwk[k] for k in members}, separators=(",", ":"), sort_keys=True)
+        self.jkt = b64url(hashlib.sha256(canonical.encode()).digest())
+
+    def sign(self, data):
+        if self.alg == "ES256":  # JWS wants r || s, 32 bytes each, not DER
+            r, s = asym_utils.decode_dss_signature(self.priv.sign(data, ec.ECDSA(hashes.SHA256())))
+            return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+        if self.alg == "EdDSA":
+            return self.priv.sign(data)
+        return self.priv.sign(data, padding.PKCS1v15(), hashes.SHA256())
+
+
+def dpop_keys():
+    """The fuzz's keys, made once: two of each kind the server takes, and a short RSA key."""
+    return [DpopKey("ES256"), DpopKey("EdDSA"), DpopKey("RS256"), DpopKey("ES256"), DpopKey("EdDSA"),
+            DpopKey("RS256"), DpopKey("RS256", bits=1024)]
+
+
+def good_keys():
+    return [k for k in T.dpop_keys if not k.short]
+
+
+def other_key(key):
+    """A good key other than `key` (of the same kind half of the time)."""
+    others = [k for k in good_keys() if k is not key]
+    same = [k for k in others if k.alg == key.alg]
+    return rnd.choice(same if same and rnd.random() < 0.5 else others)
+
+
+def jws(header, claims, key, sig=None, ascii_only=True):
+    """A compact JWS of `header` and `claims` (dicts, or JSON text sent as it is) signed by
+    `key`, or carrying the signature bytes `sig`."""
+    def enc(v):
+        return b64url((v if isinstance(v, str) else json.dumps(v, ensure_ascii=ascii_only)).encode())
+    signing_input = enc(header) + "." + enc(claims)
+    return signing_input + "." + b64url(key.sign(signing_input.encode()) if sig is None else sig)
+
+
+def ath_of(access_token):
+    return b64url(hashlib.sha256(access_token.encode()).digest())
+
+
+def proof_parts(key, htm, htu, access_token=None, nonce=None):
+    """The header and claims of a valid proof: a fresh iat (now, or a few seconds either way:
+    the server takes 60), a random jti, the token's hash as ath."""
+    header = {"typ": "dpop+jwt", "alg": key.alg, "jwk": key.jwk}
+    claims = {"jti": token(rnd.choice([16, 22, 43])), "htm": htm, "htu": htu,
+              "iat": int(time.time()) + rnd.choice([0] * 8 + [-20, -3, 2, 15])}
+    if access_token is not None:
+        claims["ath"] = ath_of(access_token)
+    if nonce is not None:
+        claims["nonce"] = nonce
+    if rnd.random() < 0.3:  # the members in another order
+        claims = dict(rnd.sample(list(claims.items()), len(claims)))
+    return header, claims
+
+
+def dpop_proof(key, htm, htu, access_token=None, nonce=None):
+    """A valid proof by `key` for the request `htm htu` (for a token: with its ath)."""
+    return jws(*proof_parts(key, htm, htu, access_token, nonce), key)
+
+
+# How a proof is broken → whether the server must refuse it (False: it may well take it; None:
+# it depends, see broken_proof).
+DPOP_BREAKS = {
+    "replay": None, "htm": True, "htu": True, "htu spelled otherwise": False, "old iat": True,
+    "future iat": True, "iat as a float": False, "iat as a string": True, "huge iat": True,
+    "private key in jwk": True, "typ": True, "typ in another case": False, "alg none": True, "alg HS256": True,
+    "another alg": True, "garbage": True, "very long": True, "long": False, "non-ASCII claim": False,
+    "non-ASCII header": True, "wrong JSON type": True, "missing claim": True, "missing header member": True,
+    "kty not fitting alg": True, "jwk member not base64url": True, "x of the wrong length": True,
+    "another key's jwk": True, "bad signature": True, "DER signature": True, "short RSA key": True,
+    "bad jti": True, "longest jti": False, "ath": None, "padded base64": True, "parts": True,
+    "extra members": False, "duplicate member": False, "claims not an object": True,
+}
+
+
+def broken_proof(key, htm, htu, access_token=None):
+    """A proof by `key` for `htm htu` broken in one way: (the header value, how, whether the
+    server must refuse it, the key a token would be bound to if it took it)."""
+    how = rnd.choice(list(DPOP_BREAKS))
+    sure = DPOP_BREAKS[how]
+    header, claims = proof_parts(key, htm, htu, access_token)
+    now = int(time.time())
+    signer, sig, ascii_only = key, None, True
+    if how == "replay":
+        old = rnd.choice(T.dpop_sent) if T.dpop_sent else None
+        if old:
+            # Surely refused when the server took it before (its jti is spent), or it names
+            # another request, token or key.
+            want_ath = ath_of(access_token) if access_token is not None else old["ath"]
+            return old["proof"], how, bool(old["ok"] or old["htm"] != htm or old["htu"] != htu
+                                           or old["ath"] != want_ath), old["key"]
+        how, sure = "garbage", True
+    if how == "htm":
+        claims["htm"] = rnd.choice([m for m in ("GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", htm.lower(),
+                                                htm + " ", "", "*") if m != htm])
+    elif how == "htu":
+        split = urllib.parse.urlsplit(htu)
+        other = rnd.choice([a["id"] for a in T.apps if not htu.endswith("/" + a["id"])])
+        claims["htu"] = rnd.choice([
+            f"{URL}/oauth2/token/{other}", f"{URL}/oauth2/userinfo/{other}", htu + "/", htu + "x", htu[:-1],
+            htu.replace("http://", "https://", 1), htu.replace(split.netloc, f"{split.hostname}:{(split.port or 80) + 1}", 1),
+            htu.replace(split.netloc, "evil.example", 1), split.path, "", URL, URL + "/api/v1", f"{URL}/api/v1/apps/x",
+            "urn:x:" + htu, "http://", htu.replace("/oauth2/", "/oauth3/").replace("/api/v1/", "/api/v2/")])
+        if claims["htu"] == htu:
+            claims["htu"] = htu + "/x"
+    elif how == "htu spelled otherwise":  # the same URL after normalisation, or very nearly
+        split = urllib.parse.urlsplit(htu)
+        claims["htu"] = rnd.choice([
+            htu + "?a=1", htu + "#frag", htu + "?", "HTTP://" + htu[len("http://"):], htu.replace(split.netloc, split.netloc.upper(), 1),
+            htu.replace(split.path, "/x/.." + split.path, 1), htu.replace(split.path, "/." + split.path, 1),
+            htu.replace(split.path, split.path.replace("/", "//", 1), 1), htu.replace("/v1/", "/%76%31/").replace("/oauth2/", "/%6Fauth2/"),
+            htu.replace("/fz-", "/%66z-")])
+    elif how == "old iat":
+        claims["iat"] = now - rnd.choice([75, 120, 600, 3600, 86400 * 400])
+    elif how == "future iat":
+        claims["iat"] = now + rnd.choice([75, 120, 3600, 10 ** 6])
+    elif how == "iat as a float":
+        claims["iat"] = now + rnd.choice([0.5, -0.25, 0.999, 1e-9])
+    elif how == "iat as a string":
+        claims["iat"] = rnd.choice([str(now), f"{now}.0", "now", "", f"{now}Z"])
+    elif how == "huge iat":
+        claims["iat"] = rnd.choice([10 ** 30, -10 ** 30, 1e300, -1e300, 2 ** 63, 2 ** 64, -2 ** 63, 0, 1, now * 1000])
+    elif how == "private key in jwk":
+        if rnd.random() < 0.7:
+            header["jwk"] = dict(key.jwk, **key.private)
+        else:
+            header["jwk"] = dict(key.jwk, **{rnd.choice(["d", "p", "q", "dp", "dq", "qi", "oth", "k"]):
+                                             b64url(bytes(rnd.getrandbits(8) for _ in range(32)))})
+    elif how == "typ":
+        v = rnd.choice(["JWT", "dpop", "dpop+jwt ", " dpop+jwt", "at+jwt", "", None, 5, ["dpop+jwt"],
+                        "application/dpop+jwt", "dpop+jwt\x00", "DROP"])
+        if rnd.random() < 0.2:
+            del header["typ"]
+        else:
+            header["typ"] = v
+    elif how == "typ in another case":
+        header["typ"] = rnd.choice(["DPoP+JWT", "DPOP+JWT", "dpop+JWT"])
+    elif how == "alg none":
+        header["alg"], sig = rnd.choice(["none", "None", "NONE"]), b""
+    elif how == "alg HS256":
+        header["alg"] = "HS256"
+        secret = json.dumps(key.jwk).encode() if rnd.random() < 0.5 else key.jwk.get("x", key.jwk.get("n", "")).encode()
+        sig = b""  # filled in below, over the signing input
+    elif how == "another alg":
+        header["alg"] = rnd.choice([a for a in ("ES384", "ES512", "RS384", "RS512", "PS256", "Ed25519", "ES256K",
+                                                "es256", "eddsa", "RS256 ", "", None, 5, "ES256", "EdDSA", "RS256")
+                                    if a != key.alg])
+    elif how == "garbage":
+        return rnd.choice([text(), b64url(bytes(rnd.getrandbits(8) for _ in range(rnd.randint(1, 300)))), "a.b.c",
+                           "e30.e30.", "e30.e30.e30", "..", ".", "", "Bearer x", "eyJ" * 100, "null", "{}",
+                           dpop_proof(key, htm, htu, access_token).replace(".", "")]), how, True, key
+    elif how == "very long":
+        claims["pad"] = "a" * rnd.choice([9000, 20000])
+    elif how == "long":
+        claims["pad"] = "a" * rnd.choice([1000, 4000])
+    elif how == "non-ASCII claim":
+        claims[rnd.choice(["jti", "nonce", "pad"])] = rnd.choice(["jé☃-", "ｊｔｉ", "\u202e", "😀"]) + token(8)
+        ascii_only = rnd.random() < 0.5
+    elif how == "non-ASCII header":
+        p = jws(header, claims, key)
+        i = rnd.randrange(len(p))
+        return rnd.choice([p + "é", p[:i] + "é" + p[i:], (p + "☃").encode(), ("☃" + p).encode()]), how, True, key
+    elif how == "wrong JSON type":
+        field = rnd.choice(["jti", "htm", "htu", "iat", "nonce"] + (["ath"] if access_token is not None else []))
+        claims[field] = rnd.choice(["123", [], {}, True, None, [now]] if field == "iat" else
+                                   [5, 1.5, [], {}, True, [claims.get(field, "x")]])
+    elif how == "missing claim":
+        del claims[rnd.choice(["jti", "htm", "htu", "iat"] + (["ath"] if access_token is not None else []))]
+    elif how == "missing header member":
+        k = rnd.choice(["typ", "alg", "jwk", "jwk"])
+        if rnd.random() < 0.7:
+            del header[k]
+        else:
+            header[k] = rnd.choice([{}, "jwk", None, [key.jwk]]) if k == "jwk" else None
+    elif how == "kty not fitting alg":
+        misfit = [k.jwk for k in good_keys() if k.alg != key.alg]
+        header["jwk"] = rnd.choice([rnd.choice(misfit), dict(key.jwk, kty=rnd.choice(["EC", "OKP", "RSA", "oct", "", "ec"])),
+                                    dict(key.jwk, crv=rnd.choice(["P-384", "P-521", "secp256k1", "X25519", "Ed448", "p-256"]))
+                                    if key.alg != "RS256" else dict(key.jwk, kty="EC")])  # an RSA key has no crv
+        if header["jwk"] == key.jwk:
+            header["jwk"] = dict(key.jwk, kty="oct")
+    elif how == "jwk member not base64url":
+        name = rnd.choice([m for m in ("x", "y", "n", "e") if m in key.jwk])
+        v = key.jwk[name]
+        header["jwk"] = dict(key.jwk, **{name: rnd.choice([v + "=", v.replace("-", "+").replace("_", "/") + "+",
+                                                           v[:10] + " " + v[10:], v + "\x00", 5, "", None, [v], "+" + v[1:]])})
+    elif how == "x of the wrong length":
+        name = "n" if key.alg == "RS256" else rnd.choice(["x", "y"] if key.alg == "ES256" else ["x"])
+        raw = base64.urlsafe_b64decode(key.jwk[name] + "=" * (-len(key.jwk[name]) % 4))
+        header["jwk"] = dict(key.jwk, **{name: b64url(rnd.choice([raw[:-1], raw + b"\x01", raw[1:], b"\x00" + raw[:-1],
+                                                                  raw * 2, b""]))})
+    elif how == "another key's jwk":
+        header["jwk"] = other_key(key).jwk
+    elif how == "bad signature":
+        good = jws(header, claims, key).rsplit(".", 1)[1]
+        i = len(good) // 2
+        return jws(header, claims, key).rsplit(".", 1)[0] + "." + rnd.choice([
+            good[:i] + ("A" if good[i] != "A" else "B") + good[i + 1:], good[:i], good[::-1], "", good + good,
+            jws(header, claims, other_key(key)).rsplit(".", 1)[1]]), how, True, key
+    elif how == "DER signature":
+        if key.alg == "ES256":
+            sig = b""  # filled in below
+        else:  # another signing input: the header alone
+            sig = key.sign(b64url(json.dumps(header).encode()).encode())
+    elif how == "short RSA key":
+        signer = next((k for k in T.dpop_keys if k.short), key)
+        header = dict(header, alg=signer.alg, jwk=signer.jwk)
+    elif how == "bad jti":
+        claims["jti"] = rnd.choice(["", token(257), "a" * 1000])
+    elif how == "longest jti":
+        claims["jti"] = token(256)
+    elif how == "ath":
+        if access_token is None:
+            claims["ath"] = rnd.choice([token(43), "", 5])  # ignored at the token endpoint... but 5 is a wrong type
+            sure = claims["ath"] == 5
+        else:
+            right = ath_of(access_token)
+            others = [d["token"] for d in T.dpop if d["token"] != access_token]
+            claims["ath"] = rnd.choice([ath_of(rnd.choice(others)) if others else right + "x", ath_of(access_token + "x"),
+                                        access_token, right + "=", right.upper(), "", b64url(hashlib.sha256(
+                                            access_token.encode()).hexdigest().encode())])
+            sure = claims["ath"] != right
+    elif how == "padded base64":
+        p = jws(header, claims, key)
+        h, c, s = p.split(".")
+        which = rnd.randrange(3)
+        parts = [h, c, s]
+        parts[which] += rnd.choice(["=", "==", "==="])
+        return ".".join(parts), how, True, key
+    elif how == "parts":
+        p = jws(header, claims, key)
+        h, c, s = p.split(".")
+        return rnd.choice([p + ".x", p + ".", f"{h}.{c}", f"{h}..{s}", f".{c}.{s}", f"{h}.{c}.{s}.{s}", h]), how, True, key
+    elif how == "extra members":
+        header.update(rnd.choice([{"kid": token(8)}, {"jku": "https://evil.example/jwks"}, {"x5c": ["AAAA"]}, {"cty": "JWT"},
+                                  {"crit": []}]))
+        claims.update(rnd.choice([{"exp": now + 60}, {"sub": PERSON[0]}, {"cnf": {"jkt": key.jkt}}, {"aud": URL},
+                                  {"extra": deep(3)}]))
+    elif how == "duplicate member":
+        name = rnd.choice(["htm", "htu", "jti", "iat"])
+        claims = json.dumps(claims)[:-1] + f', "{name}": ' + json.dumps(rnd.choice(["x", 1, None, claims[name]])) + "}"
+    elif how == "claims not an object":
+        claims = rnd.choice(["[]", "null", '"x"', "5", "[" + json.dumps(claims) + "]", ""])
+    if how == "alg HS256":
+        signing_input = jws(header, claims, key).rsplit(".", 1)[0]
+        sig = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
+    elif how == "DER signature" and key.alg == "ES256":
+        signing_input = jws(header, claims, key).rsplit(".", 1)[0]
+        sig = key.priv.sign(signing_input.encode(), ec.ECDSA(hashes.SHA256()))
+    return jws(header, claims, signer, sig, ascii_only), how, sure, signer
+
+
+def dpop_header(r, key, htm, htu, access_token=None, valid=0.5, none=0.08, twice=0.04):
+    """The DPoP header(s) of a request by `key` for `htm htu`: a valid proof (`valid` of the
+    time), none, two valid ones (never taken), or one broken. Returns what was sent: kind
+    (valid, none, twice, broken), how it was broken, whether the server must refuse it, the
+    key it would bind, and the record of a valid one among the proofs sent (to replay)."""
+    x = rnd.random()
+    sent = {"kind": "valid", "how": None, "refuse": False, "signer": key, "entry": None}
+    if x < valid:
+        proof = dpop_proof(key, htm, htu, access_token, nonce=token(22) if rnd.random() < 0.05 else None)
+        sent["entry"] = {"proof": proof, "htm": htm, "htu": htu, "key": key, "ok": False,
+                         "ath": ath_of(access_token) if access_token is not None else None}
+        T.keep(T.dpop_sent, sent["entry"], cap=30)
+    elif x < valid + none:
+        sent["kind"] = "none"
+        return sent
+    elif x < valid + none + twice and URL.startswith("http://"):
+        sent.update(kind="twice", refuse=True)
+        proof = dpop_proof(key, htm, htu, access_token)
+        r.extra.append(("DPoP", dpop_proof(key, htm, htu, access_token) if rnd.random() < 0.7 else text()))
+    else:
+        proof, how, refuse, signer = broken_proof(key, htm, htu, access_token)
+        sent.update(kind="broken", how=how, refuse=refuse, signer=signer)
+    r.headers["DPoP"] = proof
+    return sent
+
+
+def jwt_claims(tok):
+    """The claims of a JWT (unverified), or None for anything else (an opaque token)."""
+    parts = tok.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, RecursionError):
+        return None
+    return claims if isinstance(claims, dict) else None
+
+
+def bound_token_problem(tok, key):
+    """What is wrong with a token bound to `key`: a JWT must name its thumbprint in cnf.jkt."""
+    claims = jwt_claims(tok)
+    if claims is None:
+        return None  # opaque: its binding shows in introspection and on the API
+    cnf = claims.get("cnf")
+    if not isinstance(cnf, dict) or cnf.get("jkt") != key.jkt:
+        return f"the bound token's cnf is {cnf!r}, not the key's thumbprint {key.jkt!r}"
+    return None
+
+
+def token_hash(tok):
+    return hashlib.sha256(tok.encode()).hexdigest()
+
+
+def right_client_auth(ps, headers):
+    """The confidential client's right credentials, in the Authorization header or the body."""
+    if rnd.random() < 0.6:
+        headers["Authorization"] = "Basic " + base64.b64encode(f"{CLIENT[0]}:{CLIENT[1]}".encode()).decode()
+    else:
+        ps += [("client_id", CLIENT[0]), ("client_secret", CLIENT[1])]
+
+
+def door_dpop_token():
+    """POST /oauth2/token/{app} with a DPoP header (a valid proof about half of the time, else
+    none, two or a broken one): client credentials at the confidential apps that take them
+    (fz-dpop among them) and as registered clients, the password grant (the administrator's at
+    fz-dpop now and then), codes the authorize doors got, refresh tokens (bound ones with their
+    key, another key or none). The client authenticates rightly (mostly), else as door_token's
+    clients do. A token for a proof that cannot be valid, one from fz-dpop without a proof, a
+    public client's bound refresh token refreshed without its key and a bound token with the
+    wrong token_type or cnf.jkt are wrong answers."""
+    x = rnd.random()
+    dpop_app = app_by_id(DPOP_APPS[0])
+    cc_apps = [a for a in T.apps if a["kind"] == "confidential" and "client_credentials" in a["methods"]]
+    reg_cc = [c for c in T.reg_setup + T.reg_pool if "client_credentials" in c["grants"] and c["secret"]]
+    ps, who, bound_rt, c, key = [], "client", None, None, rnd.choice(good_keys())
+    if T.codes and x < 0.15:
+        code = T.codes.pop()  # the newest (codes live 60 s and are single use)
+        app, grant, who = app_by_id(code["app"]), "authorization_code", "person"
+        ps = [("grant_type", grant), ("code", code["code"]), ("redirect_uri", code["redirect_uri"]),
+              ("code_verifier", code["verifier"])]
+        if app and app["kind"] != "confidential":
+            ps.append(("client_id", code["client_id"]))
+    elif T.dpop_refresh and x < 0.27:
+        bound_rt = T.dpop_refresh[-1] if rnd.random() < 0.5 else rnd.choice(T.dpop_refresh)
+        app, grant, who = app_by_id(bound_rt["app"]), "refresh_token", "person"
+        ps = [("grant_type", grant), ("refresh_token", bound_rt["refresh"])]
+        if app and app["kind"] != "confidential" and bound_rt["client_id"]:
+            ps.append(("client_id", bound_rt["client_id"]))
+        key = bound_rt["key"] if rnd.random() < 0.8 else other_key(bound_rt["key"])
+    elif T.refresh and x < 0.32:  # an unbound refresh token: the new tokens are bound
+        app_id, rt, _ = rnd.choice(T.refresh)
+        app, grant, who = app_by_id(app_id), "refresh_token", "person"
+        ps = [("grant_type", grant), ("refresh_token", rt)]
+    elif x < 0.5:
+        pw_apps = [a for a in cc_apps if "password" in a["methods"]]
+        app, grant = (dpop_app if rnd.random() < 0.7 else rnd.choice(pw_apps)), "password"
+        y = rnd.random()
+        login, pw = ((ADMIN_USER, ADMIN_PASSWORD) if y < 0.5 and app is dpop_app else PERSON if y < 0.88
+                     else (DECOY[0], text()))
+        who = "admin" if login == ADMIN_USER else "person"
+        ps = [("grant_type", grant), ("username", login), ("password", pw)]
+    elif x < 0.58 and reg_cc:
+        c = rnd.choice(reg_cc)
+        app, grant = app_by_id(c["app"]), "client_credentials"
+        ps = [("grant_type", grant)]
+    else:
+        app, grant = (dpop_app if rnd.random() < 0.35 else rnd.choice(cc_apps)), "client_credentials"
+        ps = [("grant_type", grant)]
+    app = app or dpop_app
+    r = Req("POST /oauth2/token/{app} (DPoP)", "POST", f"/oauth2/token/{app['id']}", app)
+    r.fixed_share = 0.05  # mostly not from the address other doors' wrong secrets throttle
+    if app["scopes"] and grant != "refresh_token" and rnd.random() < 0.5:
+        pool = app["scopes"] + (["openid", "profile"] if grant != "client_credentials" else [])
+        ps.append(("scope", " ".join(rnd.sample(pool, rnd.randint(1, min(3, len(pool)))))))
+    if c:
+        r.reg = c
+        reg_client_auth(c, ps, r.headers, wrong=0.05)
+    elif app["kind"] == "confidential":
+        if rnd.random() < 0.8:
+            right_client_auth(ps, r.headers)
+        else:
+            client_auth(app, ps, r.headers)
+    elif app["kind"] != "registered" and not any(k == "client_id" for k, _ in ps) and app["client_ids"]:
+        ps.append(("client_id", rnd.choice(app["client_ids"])))
+    htu = f"{URL}/oauth2/token/{app['id']}"
+    h = dpop_header(r, key, "POST", htu, valid=0.75 if bound_rt else 0.5)
+    sent = keep_person_unlocked(mutate(ps, calm=0.85) if rnd.random() < 0.95 else garbage_pairs())
+    r.form(sent, kinds=(0.9, 0.97))
+    r.info = {"grant": grant}
+    public = app["kind"] in ("anything", "list") or bool(c and c["auth"] == "none")
+
+    def issued(a):
+        body = a.json() if a.status == 200 else None
+        return body if isinstance(body, dict) and isinstance(body.get("access_token"), str) else None
+
+    def check(a):
+        body = issued(a)
+        if not body:
+            return None
+        if h["refuse"]:
+            return f"a token for a DPoP proof the server must refuse ({h['kind']}{': ' + h['how'] if h['how'] else ''})"
+        if h["kind"] == "none" and app["id"] in DPOP_APPS:
+            return "a token without a DPoP proof from an app that requires one"
+        if (bound_rt and bound_rt["public"] and sent_param(r, "refresh_token") == bound_rt["refresh"]
+                and (h["kind"] == "none" or h["signer"].jkt != bound_rt["key"].jkt)):
+            return "a public client's bound refresh token refreshed without a proof by its key"
+        want = "Bearer" if h["kind"] == "none" else "DPoP"
+        if body.get("token_type") != want:
+            return f"token_type {body.get('token_type')!r} for a request {'without' if want == 'Bearer' else 'with'} a proof"
+        return bound_token_problem(body["access_token"], h["signer"]) if want == "DPoP" else None
+    r.check = check
+
+    def after(a):
+        body = issued(a)
+        err = (a.json() or {}).get("error") if a.status == 400 and isinstance(a.json(), dict) else None
+        if h["entry"]:
+            h["entry"]["ok"] = a.status == 200
+        if err == "invalid_dpop_proof":
+            T.counts["DPoP token requests refused with invalid_dpop_proof"] += 1
+        if bound_rt and (body or err == "invalid_grant" and "DPoP" not in str(a.json().get("error_description"))):
+            if bound_rt in T.dpop_refresh:
+                T.dpop_refresh.remove(bound_rt)  # spent (rotated), or dead
+        if not body or body.get("token_type") != "DPoP":
+            return
+        # Whose token it is, as sent (a mutation may have changed the user or the grant).
+        by = "admin" if sent_param(r, "username") == ADMIN_USER else "person" if who == "admin" else who
+        T.keep(T.dpop, {"app": app["id"], "token": body["access_token"], "scope": str(body.get("scope", "")),
+                        "key": h["signer"], "who": by})
+        T.dpop_bound.add(token_hash(body["access_token"]))
+        if len(T.dpop_bound) > 20000:
+            T.dpop_bound = {token_hash(d["token"]) for d in T.dpop}
+        T.counts[f"DPoP-bound tokens obtained ({sent_grant(r)})"] += 1
+        if by == "admin":
+            T.counts["DPoP-bound tokens obtained by the administrator"] += 1
+        if bound_rt:
+            T.counts["bound refresh tokens refreshed with their key"] += 1
+        if h["kind"] == "broken":
+            T.counts[f"DPoP proofs taken though changed ({h['how']})"] += 1
+        if isinstance(body.get("refresh_token"), str):
+            T.keep(T.dpop_refresh, {"app": app["id"], "refresh": body["refresh_token"], "key": h["signer"],
+                                    "client_id": sent_client_id(r) or "", "public": public}, cap=20)
+    r.after = after
+    return r
+
+
+DPOP_API_PATHS = ["/api/v1/apps", "/api/v1/users", "/api/v1/roles", "/api/v1/audit", "/api/v1/apps/{app}",
+                  "/api/v1/apps/{app}/changelog", "/api/v1/apps/{app}/clients", "/api/v1/users/{id}",
+                  "/api/v1/users/{id}/factors", "/api/v1/roles/{id}", "/api/v1/export"]
+DPOP_MODES = {"valid": 45, "bearer": 9, "no proof": 6, "broken": 17, "another key": 7, "replay": 5,
+              "another request": 6, "twice": 3}
+
+
+def door_dpop_use():
+    """A DPoP-bound token (mostly) on the admin API (GET or HEAD of a path its scope may or may
+    not allow), at UserInfo (GET or POST) or at introspection: with the DPoP scheme and a valid
+    proof by its key (its ath, for this method and URL), as a Bearer token, with no proof, a
+    broken proof, another key's, one for another request, two; an earlier call taken with a
+    valid proof sent again as it was (a replay); or an unbound token with the DPoP scheme. Only a
+    valid proof by its key may get a bound token past the binding (anything else is 401, with
+    DPoP's challenge when the binding refused it), an unbound one only as a Bearer token;
+    introspection names the key (cnf.jkt) of a bound token only."""
+    mode = rnd.choices(list(DPOP_MODES), list(DPOP_MODES.values()))[0]
+    taken = [e for e in T.dpop_sent if e["ok"] and e.get("call")]
+    if mode == "replay" and taken:
+        return dpop_replay(rnd.choice(taken))
+    where = rnd.choices(["api", "userinfo", "introspect"], [60, 30, 10])[0]
+    # Mostly a token that can get somewhere: the administrator's on the API, one with openid at
+    # UserInfo.
+    fit = [e for e in T.dpop if (e["who"] == "admin" if where == "api" else "openid" in e["scope"].split())]
+    pool = fit if fit and rnd.random() < (0.5 if where == "api" else 0.6 if where == "userinfo" else 0) else T.dpop
+    d = pool[-1] if pool and rnd.random() < 0.3 else rnd.choice(pool) if pool else None
+    unbound = [t for t in T.access if token_hash(t[1]) not in T.dpop_bound]
+    if d and (rnd.random() < 0.85 or not unbound):
+        tok, key, app = d["token"], d["key"], app_by_id(d["app"])
+    else:
+        d = None
+        app_id, tok, _ = rnd.choice(unbound) if unbound else (None, token(54), "")
+        key, app = rnd.choice(good_keys()), app_by_id(app_id)
+    if where == "introspect":
+        return dpop_introspect(d, tok, app)
+    if where == "userinfo":
+        method = rnd.choice(["GET", "GET", "POST"])
+        target = app if app and rnd.random() < 0.9 else pick_app()
+        path = f"/oauth2/userinfo/{app_segment(target)}"
+        r = Req(f"{method} /oauth2/userinfo/{{app}} (DPoP)", method, path, target)
+        base = path
+    else:
+        method = "GET" if rnd.random() < 0.9 else "HEAD"
+        tmpl = rnd.choice(DPOP_API_PATHS)
+        path = tmpl.replace("{app}", rnd.choice([a["id"] for a in T.apps] + ["fzx-1"])).replace(
+            "{id}", rnd.choice(list(T.ids.values()) + ["00000000-0000-0000-0000-000000000000"]))
+        r = Req(f"{method} {tmpl} (DPoP)", method, path)
+        base = path
+        if rnd.random() < 0.3:
+            r.query([(k, rnd.choice(["0", "1", "5", "500"])) for k in rnd.sample(["limit", "offset"], rnd.randint(1, 2))])
+    # The proof names the URL without its query, now and then with it (the server drops it).
+    htu = URL + (r.path if rnd.random() < 0.1 else base)
+    if mode == "replay":  # nothing taken yet to replay
+        mode = "broken"
+    scheme = rnd.choice(["DPoP "] * 8 + ["dpop ", "DPOP "]) if mode != "bearer" else rnd.choice(["Bearer "] * 4 + ["bearer "])
+    r.headers["Authorization"] = scheme + tok
+    # A bound token gets past the binding only with a valid proof by its key, an unbound one
+    # only as a Bearer token.
+    how, refuse, entry = None, mode != "valid" if d else mode != "bearer", None
+    if mode == "valid":
+        r.headers["DPoP"] = dpop_proof(key, method, htu, tok, nonce=token(22) if rnd.random() < 0.05 else None)
+        entry = {"proof": r.headers["DPoP"], "htm": method, "htu": htu, "key": key, "ok": False, "ath": ath_of(tok)}
+        T.keep(T.dpop_sent, entry, cap=30)
+    elif mode == "bearer":
+        if rnd.random() < 0.5:
+            r.headers["DPoP"] = dpop_proof(key, method, htu, tok)
+    elif mode == "broken":
+        r.headers["DPoP"], how, sure, signer = broken_proof(key, method, htu, tok)
+        refuse = bool(sure or signer.jkt != key.jkt) if d else True
+    elif mode == "another key":
+        r.headers["DPoP"] = dpop_proof(other_key(key), method, htu, tok)
+    elif mode == "another request":
+        other_path = rnd.choice([p for p in ("/api/v1/apps", "/api/v1/users", f"/oauth2/userinfo/{app_segment(app)}",
+                                             f"/oauth2/token/{app_segment(app)}") if p != base])
+        if rnd.random() < 0.5:
+            how = "another URL"
+            r.headers["DPoP"] = dpop_proof(key, method, URL + other_path, tok)
+        else:
+            how = "another method"
+            r.headers["DPoP"] = dpop_proof(key, rnd.choice([m for m in ("GET", "POST", "PUT", "DELETE", "HEAD") if m != method]),
+                                           htu, tok)
+    elif mode == "twice" and URL.startswith("http://"):
+        r.headers["DPoP"] = dpop_proof(key, method, htu, tok)
+        r.extra.append(("DPoP", dpop_proof(key, method, htu, tok)))
+    elif mode == "twice":
+        mode, refuse = "no proof", True
+    userinfo = where == "userinfo"
+    api = "the admin API" if not userinfo else "UserInfo"
+
+    r.check = lambda a: refusal_problem(a, refuse, d, not userinfo, mode + (f" ({how})" if how else ""))
+
+    def after(a):
+        if entry:
+            entry["ok"] = past_binding(a, not userinfo)
+            entry["call"] = (where, method, r.path, d)  # to replay as it was
+        if refuse:
+            T.counts[f"DPoP presentations refused on {api}"] += a.status == 401
+            return
+        if mode != "valid" or not d:
+            return
+        if past_binding(a, not userinfo):
+            T.counts[f"DPoP calls accepted on {api}"] += 1
+            T.counts[f"DPoP calls accepted on {api} ({a.status})"] += 1
+        elif a.status == 401:
+            T.counts[f"DPoP calls with a valid proof refused on {api} ({challenge_of(a)[1][:60].replace(',', '')})"] += 1
+    r.after = after
+    return r
+
+
+def dpop_replay(e):
+    """An earlier call on the admin API or at UserInfo that got past the binding with a valid
+    proof, sent again as it was: the proof's jti is spent, so it must be refused."""
+    where, method, path, d = e["call"]
+    userinfo = where == "userinfo"
+    tmpl = re.sub(r"/api/v1/(apps|users|roles)/[^/?]+", lambda m: f"/api/v1/{m.group(1)}/{{{'app' if m.group(1) == 'apps' else 'id'}}}",
+                  path.split("?")[0])
+    door = f"{method} /oauth2/userinfo/{{app}} (DPoP)" if userinfo else f"{method} {tmpl} (DPoP)"
+    r = Req(door, method, path, app_by_id(path.rsplit("/", 1)[1]) if userinfo else None)
+    r.headers["Authorization"] = "DPoP " + (d["token"] if d else "")
+    r.headers["DPoP"] = e["proof"]
+    r.check = lambda a: refusal_problem(a, True, d, not userinfo, "replay (the same call again)")
+    r.after = lambda a: T.counts.update([f"DPoP replays refused on {'UserInfo' if userinfo else 'the admin API'}"]
+                                        if a.status == 401 else [])
+    return r
+
+
+def challenge_of(a):
+    """The scheme of an answer's WWW-Authenticate and its error_description."""
+    ch = (a.headers.get("WWW-Authenticate") if a.headers else None) or ""
+    m = re.search(r'error_description="([^"]*)"', ch)
+    return ch.split(" ", 1)[0], (m.group(1) if m else "")
+
+
+def refusal_problem(a, refuse, d, api, what):
+    """What is wrong with the answer to a presentation the server must refuse (`refuse`): a
+    bound token (`d`) or an unbound one past the binding; a bound one refused for its binding
+    (invalid_dpop_proof, or a proof needed) with Bearer's challenge rather than DPoP's."""
+    if not refuse:
+        return None
+    if past_binding(a, api):
+        return (f"{'a bound' if d else 'an unbound'} token ({d['who'] + ', ' + d['app'] if d else 'with the DPoP scheme'}) "
+                f"not refused on {'the admin API' if api else 'UserInfo'}: {what}")
+    scheme, why = challenge_of(a)
+    binding = "invalid_dpop_proof" in (a.headers.get("WWW-Authenticate", "") if a.headers else "") or "DPoP-bound: send" in why
+    if d and a.status == 401 and binding and scheme != "DPoP":
+        return f"a bound token refused for its binding with {scheme or 'no'} challenge: {what}"
+    return None
+
+
+def past_binding(a, api):
+    """Whether an answer on the admin API (`api`) or at UserInfo came from past the token's
+    binding: a success, a refusal for scope or rights (403), an API object not found (a 404 with
+    an error body; the paths the DPoP door names all have a route). The binding's refusals are
+    401; a 400 without a body is the server refusing a mangled header before any of that."""
+    if a.status < 400 or a.status == 403:
+        return True
+    return api and a.status == 404 and isinstance(a.json(), dict)
+
+
+def dpop_introspect(d, tok, app):
+    """POST /oauth2/introspect/{app} of a bound (or unbound) token by the confidential client:
+    an active bound token is token_type DPoP with cnf.jkt its key's thumbprint; an unbound one
+    Bearer without cnf."""
+    app = app if app and rnd.random() < 0.9 else pick_app()
+    r = Req("POST /oauth2/introspect/{app} (DPoP-bound token)" if d else "POST /oauth2/introspect/{app} (unbound token)",
+            "POST", f"/oauth2/introspect/{app_segment(app)}", app)
+    r.fixed_share = 0.05
+    ps = [("token", tok)]
+    if rnd.random() < 0.2:
+        ps.append(("token_type_hint", "access_token"))
+    right_client_auth(ps, r.headers)
+    r.form(ps, kinds=(1.0, 1.0))
+
+    def check(a):
+        j = a.json() if a.status == 200 else None
+        if not isinstance(j, dict) or j.get("active") is not True:
+            return None
+        cnf = j.get("cnf")
+        if d and (j.get("token_type") != "DPoP" or not isinstance(cnf, dict) or cnf.get("jkt") != d["key"].jkt):
+            return f"introspection of a bound token: token_type {j.get('token_type')!r}, cnf {cnf!r} (key {d['key'].jkt})"
+        if not d and (j.get("token_type") != "Bearer" or cnf is not None):
+            return f"introspection of an unbound token: token_type {j.get('token_type')!r}, cnf {cnf!r}"
+        return None
+    r.check = check
+    r.after = lambda a: T.counts.update(["bound tokens introspected (active)"] if d and a.status == 200 and (
+        a.json() or {}).get("active") is True else [])
+    return r
+
+
 DOORS = [(16, door_authorize), (8, door_consent), (18, door_token), (8, door_introspect_revoke),
          (5, door_userinfo), (5, door_public), (6, door_logout), (3, door_withdraw), (8, door_page),
          (3, door_app_form), (10, door_sfn), (7, door_admin_api), (2, door_odd_method),
@@ -2586,7 +3373,9 @@ DOORS = [(16, door_authorize), (8, door_consent), (18, door_token), (8, door_int
          # The newer doors: about a fifth of the requests together.
          (3, door_device), (3, door_device_token), (3, door_device_page), (4, door_par),
          (3, door_par_authorize), (3, door_security_page), (2, door_security_form), (3, door_second_step),
-         (2, door_passkeys), (1, door_admin_factors), (3, door_cimd)]
+         (2, door_passkeys), (1, door_admin_factors), (3, door_cimd),
+         # DPoP (RFC 9449): token requests with proofs, and the bound tokens they got in use.
+         (3, door_dpop_token), (3, door_dpop_use)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -2747,7 +3536,8 @@ def shorten(b, n=200):
 
 def describe(r, seq, source):
     hdrs = ", ".join(f"{k}: {v[:60]!r}" for k, v in r.headers.items()
-                     if k in ("Content-Type", "Origin", "Referer", "Authorization", "Accept"))
+                     if k in ("Content-Type", "Origin", "Referer", "Authorization", "Accept", "DPoP"))
+    hdrs += "".join(f", {k} (again): {v[:60]!r}" for k, v in r.extra)
     who = ("admin session" if r.cookie == T.admin_cookie else "second-factor person's session"
            if r.cookie in T.factor_cookies else "person session") if r.cookie else "no session"
     if "Cookie" in r.headers and not r.plain_cookie:
@@ -2760,7 +3550,8 @@ RESOURCE_PARAM = re.compile(rb'[?&]resource=|"resource"\s*:')
 
 
 def main():
-    print(f"fuzz_http: seed {SEED} (replay: FUZZ_SEED={SEED} python3 scripts/fuzz_http.py {URL} {SECONDS:g})",
+    print(f"fuzz_http: seed {SEED} (replay: FUZZ_SEED={SEED} tools/fuzz-venv/bin/python scripts/fuzz_http.py "
+          f"{URL} {SECONDS:g})",
           flush=True)
     started = time.time()
     try:
@@ -2795,7 +3586,7 @@ def main():
             continue
         LAST_REQUEST[0] = f"request #{seq}: {r.method} {r.path[:80]!r}"
         try:
-            a = send(r.method, r.path, r.data, r.headers, source)
+            a = send(r.method, r.path, r.data, r.headers, source, r.extra)
         except ValueError:
             refused += 1  # a URL or header urllib itself refuses to send
             continue
@@ -2831,6 +3622,13 @@ def main():
             r.after(a)
         if a.status >= 500:
             msg = f"FAIL {describe(r, seq, source)}\n      → {a.status}: {shorten(a.body, 300)}"
+            print(msg, flush=True)
+            bad.append(msg)
+        wrong = r.check(a) if r.check and a.status < 500 else None
+        if wrong:
+            challenge = a.headers.get("WWW-Authenticate") if a.headers else None
+            msg = (f"FAIL {describe(r, seq, source)}\n      → wrong answer ({wrong}): {a.status}"
+                   f"{f' [WWW-Authenticate: {challenge[:160]!r}]' if challenge else ''}: {shorten(a.body, 300)}")
             print(msg, flush=True)
             bad.append(msg)
     try:

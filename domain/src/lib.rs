@@ -34,6 +34,7 @@ pub mod users;
 
 pub use error::{DomainError, Result};
 pub use model::factors;
+pub use model::providers;
 pub use rights::{Principal, Right};
 pub use signin::{passwords, throttle};
 pub use store::Store;
@@ -96,6 +97,8 @@ pub struct ServicesInner {
     /// Password reset and sign-up by e-mail (set at start).
     pub(crate) self_service: std::sync::OnceLock<signin::selfservice::SelfService>,
     pub(crate) self_service_limit: signin::selfservice::AddressLimit,
+    /// Upstream OpenID providers' discovery and the client that reaches them.
+    pub(crate) upstreams: signin::upstream::Upstreams,
 }
 
 impl Services {
@@ -136,6 +139,7 @@ impl Services {
             relying_party: Default::default(),
             self_service: Default::default(),
             self_service_limit: Default::default(),
+            upstreams: Default::default(),
         }))
     }
 

@@ -114,7 +114,12 @@ fn user_diff(old: Option<&User>, new: &User) -> Vec<crate::audit::FieldChange> {
         .and_then(|o| serde_json::to_value(o).ok())
         .unwrap_or_default();
     let n = serde_json::to_value(new).unwrap_or_default();
-    crate::audit::json_diff(&o, &n, &["id", "created_at"])
+    // A new user's address is unverified: not worth a line in its record.
+    let skip: &[&str] = match old {
+        None => &["id", "created_at", "email_verified"],
+        Some(_) => &["id", "created_at"],
+    };
+    crate::audit::json_diff(&o, &n, skip)
 }
 
 fn display_or_login(display: &str, login: &LoginName) -> Result<String> {

@@ -95,6 +95,8 @@ pub mod amr {
     pub const OTP: &str = "otp";
     pub const HARDWARE_KEY: &str = "hwk";
     pub const MULTI_FACTOR: &str = "mfa";
+    /// Signed in at an upstream OpenID provider (RFC 8176 `fed`).
+    pub const FEDERATED: &str = "fed";
 
     /// `acr` of a sign-in with one factor and with two (Keycloak's levels of assurance).
     pub const ACR_ONE_FACTOR: &str = "1";

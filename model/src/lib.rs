@@ -7,6 +7,7 @@ pub mod apps;
 pub mod factors;
 pub mod names;
 pub mod operations;
+pub mod providers;
 pub mod rights;
 pub mod roles;
 pub mod scopes;

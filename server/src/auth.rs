@@ -66,7 +66,11 @@ pub fn presented<'a>(
     let mut proofs = headers.get_all("dpop").iter();
     let proof = match (proofs.next(), proofs.next()) {
         (_, Some(_)) => return Some(Err("more than one DPoP header")),
-        (p, None) => p.and_then(|v| v.to_str().ok()).map(str::trim),
+        (None, None) => None,
+        (Some(v), None) => match v.to_str() {
+            Ok(p) => Some(p.trim()),
+            Err(_) => return Some(Err("the DPoP header is not a JWT")),
+        },
     };
     Some(Ok(Presented {
         token,

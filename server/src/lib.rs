@@ -8,6 +8,7 @@ pub mod auth;
 pub mod cli;
 pub mod client_addr;
 pub mod config;
+pub mod federation;
 pub mod http;
 pub mod metrics;
 pub mod oauth;
@@ -425,6 +426,7 @@ pub fn router(
         .merge(api::router())
         .merge(oauth::browser_router())
         .merge(signin::router())
+        .merge(federation::router())
         .route(
             "/admin/apps/{app_id}",
             axum::routing::post(portal::app_form),

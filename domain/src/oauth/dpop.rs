@@ -85,7 +85,38 @@ pub fn normal_htu(u: &str) -> Option<String> {
     let mut url = url::Url::parse(u).ok()?;
     url.set_query(None);
     url.set_fragment(None);
+    // RFC 3986 §6.2.2.2: percent-encoded unreserved characters are the characters themselves.
+    let path = decode_unreserved(url.path());
+    url.set_path(&path);
     Some(url.into())
+}
+
+/// `%41` → `A` for the unreserved characters (ALPHA, DIGIT, `-._~`); every other escape stays,
+/// with its hex digits in upper case (RFC 3986 §6.2.2.1).
+fn decode_unreserved(path: &str) -> String {
+    let b = path.as_bytes();
+    let mut out = String::with_capacity(path.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                let c = (h * 16 + l) as u8;
+                if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~') {
+                    out.push(c as char);
+                } else {
+                    out.push('%');
+                    out.push((b[i + 1] as char).to_ascii_uppercase());
+                    out.push((b[i + 2] as char).to_ascii_uppercase());
+                }
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i] as char);
+        i += 1;
+    }
+    out
 }
 
 fn is_b64url(s: &str) -> bool {
@@ -559,6 +590,16 @@ mod tests {
             json!("HTTPS://ID.example:443/oauth2/token/app?x=1#f"),
         ));
         assert!(check(&loose, "POST", HTU, None, t).is_ok());
+        let escaped = ok(with(
+            "htu",
+            json!("https://id.example/%6Fauth2/token/%61pp"),
+        ));
+        assert!(check(&escaped, "POST", HTU, None, t).is_ok());
+        let other = ok(with("htu", json!("https://id.example/oauth2%2Ftoken/app")));
+        assert!(
+            check(&other, "POST", HTU, None, t).is_err(),
+            "an escaped / is not a /"
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod passwords;
 pub mod selfservice;
 pub mod single_flight;
 pub mod throttle;
+pub mod upstream;
 
 /// The key a sign-in attempt is shared under: who, with what secret, from where (SHA-256, so
 /// the secret is not kept in memory as such).

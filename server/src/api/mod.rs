@@ -9,6 +9,7 @@ mod keys;
 pub mod openapi;
 mod operations;
 pub mod protected_resource;
+mod providers;
 mod roles;
 mod users;
 
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .merge(users::router())
         .merge(roles::router())
         .merge(operations::router())
+        .merge(providers::router())
         .merge(docs())
 }
 

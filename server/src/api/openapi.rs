@@ -34,6 +34,8 @@ Authenticate with the portal's session cookie (unsafe methods need an Origin equ
         super::roles::list, super::roles::create, super::roles::read, super::roles::update, super::roles::delete,
         super::roles::add_member, super::roles::remove_member, super::keys::rotate,
         super::operations::audit, super::operations::export, super::operations::import,
+        super::providers::list, super::providers::create, super::providers::read, super::providers::update, super::providers::remove,
+        super::providers::links, super::providers::unlink,
     ),
     components(schemas(ErrorBody, KeyRotated)),
     modifiers(&Security, &ErrorResponses),
