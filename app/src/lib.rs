@@ -76,6 +76,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("roles") view=roles::RolesPage/>
                     <Route path=path!("roles/:id") view=roles::RolePage/>
                     <Route path=path!("audit") view=audit::AuditPage/>
+                    <Route path=path!("identity-providers") view=providers::ProvidersPage/>
+                    <Route path=path!("identity-providers/:id") view=providers::ProviderPage/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -164,7 +164,7 @@ async fn callback(
             .await
             .map_err(|e| domain::DomainError::Internal(e.to_string()))?
         {
-            hold_for_second_step(&session, &user.id, done.credential).await?;
+            hold_for_second_step(&session, &user.id, done.credential, amr::FEDERATED).await?;
             return Ok::<_, domain::DomainError>(format!(
                 "/login/second?return_to={}",
                 app::api::encode_query(&done.return_to)

@@ -133,11 +133,24 @@ async fn complete(
             s.audit_session("session.sign_in", &user.login_name, Some(&user.id), addr)
                 .await
                 .map_err(|e| e.to_string())?;
+            // The first step's method in place of the password's (an upstream provider's `fed`).
+            let first = p.first.as_deref().unwrap_or(amr::PASSWORD);
+            let amr: Vec<String> = factor
+                .amr_after_password()
+                .into_iter()
+                .map(|m| {
+                    if m == amr::PASSWORD {
+                        first.to_string()
+                    } else {
+                        m
+                    }
+                })
+                .collect();
             start_session(
                 session,
                 &user.id,
                 p.credential,
-                &factor.amr_after_password(),
+                &amr,
                 state.policy.absolute_secs,
             )
             .await

@@ -39,9 +39,14 @@ pub async fn login(
                 .await
                 .map_err(map_err)?
             {
-                hold_for_second_step(&session, &user.id, credential)
-                    .await
-                    .map_err(map_err)?;
+                hold_for_second_step(
+                    &session,
+                    &user.id,
+                    credential,
+                    model::factors::amr::PASSWORD,
+                )
+                .await
+                .map_err(map_err)?;
                 let next = format!("/login/second?return_to={}", super::encode_query(&target));
                 if is_plain_form_post().await {
                     leptos_axum::redirect(&next);

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod clients;
 pub mod device;
 pub mod operations;
+pub mod providers;
 pub mod roles;
 pub mod security;
 pub mod selfservice;
@@ -73,6 +74,9 @@ pub mod ssr {
         pub credential: i64,
         /// Unix time after which the password must be given again.
         pub until: i64,
+        /// How the first step was made (`amr`: `pwd`, or `fed` at an upstream provider).
+        #[serde(default)]
+        pub first: Option<String>,
     }
 
     /// How long the second step may wait for the person.
@@ -125,6 +129,7 @@ pub mod ssr {
         session: &tower_sessions::Session,
         user_id: &str,
         credential: i64,
+        first: &str,
     ) -> Result<(), DomainError> {
         let store = |e: tower_sessions::session::Error| {
             DomainError::Internal(format!("session store: {e}"))
@@ -146,6 +151,7 @@ pub mod ssr {
                     user_id: user_id.to_string(),
                     credential,
                     until: unix_now() + PENDING_SECS,
+                    first: Some(first.to_string()),
                 },
             )
             .await

@@ -21,6 +21,13 @@ pub async fn self_service_offers() -> Result<Offers, ServerFnError> {
     })
 }
 
+/// The login page's buttons for upstream providers.
+#[server(prefix = "/sfn", endpoint = "self/providers")]
+pub async fn provider_buttons() -> Result<Vec<model::providers::ProviderButton>, ServerFnError> {
+    use super::ssr::*;
+    services()?.provider_buttons().await.map_err(map_err)
+}
+
 /// What a self-service form may say: a fixed set, chosen by a code (`?m=…`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Said {

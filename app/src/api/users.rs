@@ -23,6 +23,9 @@ pub struct UserDetail {
     /// The person's second factors (SPEC §6a).
     #[serde(default)]
     pub factors: model::factors::Factors,
+    /// Their accounts at upstream providers they sign in through (SPEC §6b).
+    #[serde(default)]
+    pub links: Vec<model::providers::UserLink>,
 }
 
 pub const PAGE_SIZE: i64 = 50;
@@ -53,12 +56,14 @@ pub async fn get_user(id: String) -> Result<UserDetail, ServerFnError> {
     let all_roles = s.assignable_roles(&p).await.map_err(map_err)?;
     let editable = s.may_change_user(&p, &id).await.map_err(map_err)?;
     let factors = s.user_factors(&p, &id).await.map_err(map_err)?;
+    let links = s.user_links(&p, &id).await.map_err(map_err)?.items;
     Ok(UserDetail {
         user,
         roles,
         all_roles,
         editable,
         factors,
+        links,
     })
 }
 
@@ -190,6 +195,17 @@ pub async fn reset_user_factors(id: String) -> Result<FormResult, ServerFnError>
             None,
         )
     })
+}
+
+/// Removes the user's link to an upstream provider: their next sign-in there is a first one.
+#[server(prefix = "/sfn", endpoint = "users/unlink")]
+pub async fn unlink_user(id: String, provider_id: String) -> Result<FormResult, ServerFnError> {
+    use super::ssr::*;
+    let p = principal().await?;
+    form_result(
+        services()?.remove_user_link(&p, &id, &provider_id).await,
+        |_| FormResult::saved("Link removed.", None),
+    )
 }
 
 #[server(prefix = "/sfn", endpoint = "users/delete")]

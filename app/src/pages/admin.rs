@@ -42,6 +42,7 @@ pub fn AdminShell() -> impl IntoView {
                                 {has(Right::Users).then(|| view! { <li><A href="/admin/users">"Users"</A></li> })}
                                 {has(Right::Roles).then(|| view! { <li><A href="/admin/roles">"Roles"</A></li> })}
                                 {me.as_ref().is_some_and(|m| m.sysadmin).then(|| view! { <li><A href="/admin/audit">"Audit"</A></li> })}
+                                {me.as_ref().is_some_and(|m| m.sysadmin).then(|| view! { <li><A href="/admin/identity-providers">"Sign-in providers"</A></li> })}
                             }
                         })}
                     </Suspense>

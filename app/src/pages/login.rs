@@ -19,6 +19,7 @@ pub fn LoginPage() -> impl IntoView {
     let action = ServerAction::<Login>::new();
     let passkeys = Resource::new(|| (), |_| crate::api::security::passkeys_available());
     let offers = Resource::new(|| (), |_| crate::api::selfservice::self_service_offers());
+    let providers = Resource::new(|| (), |_| crate::api::selfservice::provider_buttons());
     // News from a self-service page (a password changed, an address confirmed), by code.
     let done =
         move || crate::api::selfservice::Said::from_code(query.read().get("done").as_deref());
@@ -68,6 +69,23 @@ pub fn LoginPage() -> impl IntoView {
                                 <p class="status" role="status" data-passkey-status=""></p>
                             </div>
                             <script src="/passkeys.js" defer></script>
+                        })
+                    })}
+                </Suspense>
+                <Suspense>
+                    {move || Suspend::new(async move {
+                        let buttons = providers.await.unwrap_or_default();
+                        (!buttons.is_empty()).then(|| view! {
+                            <ul class="providers" aria-label="Other ways to sign in">
+                                {buttons.into_iter().map(|b| view! {
+                                    // A server route, not a page of the portal: rel=external makes the
+                                    // client router leave it to the browser.
+                                    <li><a class="button" rel="external"
+                                        href=format!("/login/federated/{}?return_to={}", b.id, crate::api::encode_query(&return_to()))>
+                                        {format!("Sign in with {}", b.label)}
+                                    </a></li>
+                                }).collect_view()}
+                            </ul>
                         })
                     })}
                 </Suspense>

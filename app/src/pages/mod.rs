@@ -8,6 +8,7 @@ pub mod clients;
 pub mod device;
 pub mod login;
 pub mod notice;
+pub mod providers;
 pub mod roles;
 pub mod security;
 pub mod selfservice;

@@ -109,6 +109,7 @@ pub fn EditUserPage() -> impl IntoView {
     let remove = ServerAction::<RemoveMember>::new();
     let delete = ServerAction::<DeleteUser>::new();
     let reset = ServerAction::<crate::api::users::ResetUserFactors>::new();
+    let unlink = ServerAction::<crate::api::users::UnlinkUser>::new();
     let detail = Resource::new(
         move || {
             (
@@ -116,11 +117,13 @@ pub fn EditUserPage() -> impl IntoView {
                 add.version().get(),
                 remove.version().get(),
                 reset.version().get(),
+                unlink.version().get(),
             )
         },
-        |(id, _, _, _)| get_user(id),
+        |(id, _, _, _, _)| get_user(id),
     );
     let reset_outcome: crate::components::Outcome = reset.value().into();
+    let unlink_outcome: crate::components::Outcome = unlink.value().into();
     let outcome: crate::components::Outcome = save.value().into();
     let add_outcome: crate::components::Outcome = add.value().into();
     let remove_outcome: crate::components::Outcome = remove.value().into();
@@ -155,6 +158,23 @@ pub fn EditUserPage() -> impl IntoView {
                         }).collect_view();
                         let (uid_save, uid_add, uid_del) = (uid.clone(), uid.clone(), uid.clone());
                         let uid_reset = uid.clone();
+                        let link_items = d.links.clone().into_iter().map(|l| {
+                            let uid = uid.clone();
+                            let name = l.provider_name.clone();
+                            view! {
+                                <li>
+                                    {l.provider_name.clone()}" — "<code>{l.subject.clone()}</code>
+                                    {editable.then(|| view! {
+                                        <ActionForm action=unlink attr:class="inline">
+                                            <input type="hidden" name="id" value=uid/>
+                                            <input type="hidden" name="provider_id" value=l.provider_id.clone()/>
+                                            <button type="submit" class="link" aria-label=format!("Remove the link to {name}")>"Remove"</button>
+                                        </ActionForm>
+                                    })}
+                                </li>
+                            }
+                        }).collect_view();
+                        let no_links = d.links.is_empty();
                         let f = d.factors.clone();
                         let factor_text = {
                             let mut parts = Vec::new();
@@ -224,6 +244,15 @@ pub fn EditUserPage() -> impl IntoView {
                                     </ActionForm>
                                 })}
                                 <SaveStatus outcome=reset_outcome/>
+                            </section>
+                            <section aria-labelledby="user-links">
+                                <h2 id="user-links">"Sign-in providers"</h2>
+                                {if no_links {
+                                    view! { <p>"None: this person signs in here only."</p> }.into_any()
+                                } else {
+                                    view! { <ul class="members" id="links">{link_items}</ul> }.into_any()
+                                }}
+                                <SaveStatus outcome=unlink_outcome/>
                             </section>
                             <section class="danger" aria-labelledby="delete-user" hidden=!editable>
                                 <h2 id="delete-user">"Delete user"</h2>

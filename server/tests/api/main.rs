@@ -20,6 +20,7 @@ mod oidc;
 mod operations;
 mod par;
 mod portal_forms;
+mod providers;
 mod registration;
 mod resources;
 mod selfservice;
