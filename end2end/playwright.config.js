@@ -3,6 +3,8 @@
 const { defineConfig } = require("@playwright/test");
 
 const port = process.env.E2E_PORT || "3100";
+// Where serve.sh's SMTP sink writes the mail it receives (the tests read it from here).
+process.env.E2E_MAIL_DIR ||= require("node:path").join(require("node:os").tmpdir(), `gatehouse-e2e-mail-${port}`);
 
 module.exports = defineConfig({
   testDir: "./tests",

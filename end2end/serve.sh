@@ -7,6 +7,17 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 dir=$(mktemp -d)
 cleanup() { [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"; }
 trap cleanup EXIT INT TERM
+# Mail goes to an SMTP sink on loopback, into E2E_MAIL_DIR (the tests read it): password reset
+# and sign-up are on.
+mailport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+maildir=${E2E_MAIL_DIR:-$dir/mail}
+node "$root/end2end/smtp-sink.js" "$mailport" "$maildir" &
+sink=$!
+cleanup() { [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; kill "$sink" 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"; }
+trap cleanup EXIT INT TERM
+GATEHOUSE_SMTP_URL="smtp://127.0.0.1:$mailport" \
+GATEHOUSE_MAIL_FROM="Gatehouse <gatehouse@e2e.example>" \
+GATEHOUSE_REGISTRATION=open \
 DATABASE_URL="sqlite://$dir/gatehouse.db" \
 GATEHOUSE_BIND="127.0.0.1:$port" \
 GATEHOUSE_ADMIN_USER=admin \

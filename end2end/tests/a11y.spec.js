@@ -192,6 +192,26 @@ test.describe("the login page", () => {
   });
 });
 
+test.describe("self-service and sign-in providers", () => {
+  for (const [path, heading] of [
+    ["/login/forgot", "Forgot your password?"],
+    ["/login/forgot?m=sent", "Forgot your password?"],
+    ["/login/reset?token=not-a-link", "Choose a new password"],
+    ["/signup", "Create an account"],
+    ["/signup?field=email&login_name=x&email=x%40example.com", "Create an account"],
+    ["/signup/verify?token=not-a-link", "Confirm your address"],
+    ["/login?done=changed", "Sign in"],
+  ]) {
+    test(path, async ({ page }) => {
+      await checkPage(page, path, { heading });
+    });
+  }
+  test("/admin/identity-providers and its form", async ({ page }) => {
+    await checkPage(page, "/admin/identity-providers", { cookies: made.admin, heading: "Sign-in providers" });
+    await checkPage(page, "/admin/identity-providers/new", { cookies: made.admin, heading: "Add a sign-in provider" });
+  });
+});
+
 test.describe("the admin portal", () => {
   // [what the test is called, the path (known once setup has run), the page's heading]
   const pages = [
