@@ -111,3 +111,22 @@ pub fn error_text(e: &ServerFnError) -> String {
         other => other.to_string(),
     }
 }
+
+/// The product's branding as the server rendered the page with it: read from the services on
+/// the server, read back from the page while hydrating (call once, in `App`; pages take it from
+/// the context).
+pub fn shared_branding() -> model::branding::Branding {
+    SharedValue::new(|| {
+        #[cfg(feature = "ssr")]
+        {
+            use_context::<domain::Services>()
+                .map(|s| (*s.branding()).clone())
+                .unwrap_or_default()
+        }
+        #[cfg(not(feature = "ssr"))]
+        {
+            model::branding::Branding::default()
+        }
+    })
+    .into_inner()
+}

@@ -19,6 +19,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <HashedStylesheet id="leptos" options=options.clone()/>
+                // The accent colour an administrator chose (empty for the default).
+                <link rel="stylesheet" href="/branding.css"/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -39,10 +41,22 @@ pub fn App() -> impl IntoView {
             let _ = body.set_attribute("data-hydrated", "true");
         }
     });
+    // The product's name, colour and logo (the same value on the server and in the browser).
+    let brand = components::shared_branding();
+    provide_context(brand.clone());
+    let name = brand.product_name.clone();
+    let title = move |t: String| {
+        if t.is_empty() || t == name {
+            name.clone()
+        } else {
+            format!("{t} · {name}")
+        }
+    };
     // An endpoint that answered with a notice (an error, a confirmation) draws only that.
     if let Some(n) = notice::current() {
         return view! {
             <Link rel="icon" href="data:,"/>
+            <Title formatter=title/>
             <notice::NoticePage n/>
         }
         .into_any();
@@ -50,7 +64,7 @@ pub fn App() -> impl IntoView {
     // Async SSR everywhere: every page is complete HTML, so it works without JavaScript.
     view! {
         <Link rel="icon" href="data:,"/>
-        <Title text="Gatehouse"/>
+        <Title formatter=title text=brand.product_name.clone()/>
         <Router>
             <Routes fallback=|| view! { <main class="center"><h1>"Page not found"</h1></main> }>
                 <Route path=path!("/") view=login::RootRedirect ssr=SsrMode::Async/>
@@ -77,6 +91,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("roles/:id") view=roles::RolePage/>
                     <Route path=path!("audit") view=audit::AuditPage/>
                     <Route path=path!("identity-providers") view=providers::ProvidersPage/>
+                    <Route path=path!("settings") view=settings::SettingsPage/>
                     <Route path=path!("identity-providers/:id") view=providers::ProviderPage/>
                 </ParentRoute>
             </Routes>

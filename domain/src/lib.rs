@@ -7,6 +7,7 @@ pub mod apps;
 pub mod audit;
 pub mod authorize;
 pub mod bearer;
+pub mod branding;
 pub mod changes;
 pub mod clients;
 pub mod clock;
@@ -33,6 +34,7 @@ pub mod tokens;
 pub mod users;
 
 pub use error::{DomainError, Result};
+pub use model::branding as brand;
 pub use model::factors;
 pub use model::providers;
 pub use rights::{Principal, Right};
@@ -99,6 +101,8 @@ pub struct ServicesInner {
     pub(crate) self_service_limit: signin::selfservice::AddressLimit,
     /// Upstream OpenID providers' discovery and the client that reaches them.
     pub(crate) upstreams: signin::upstream::Upstreams,
+    /// The hosted pages' product name, colour and logo, as last read.
+    pub(crate) branding: branding::BrandingCache,
 }
 
 impl Services {
@@ -140,6 +144,7 @@ impl Services {
             self_service: Default::default(),
             self_service_limit: Default::default(),
             upstreams: Default::default(),
+            branding: Default::default(),
         }))
     }
 

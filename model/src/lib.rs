@@ -4,6 +4,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod apps;
+pub mod branding;
 pub mod factors;
 pub mod names;
 pub mod operations;

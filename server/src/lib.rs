@@ -5,6 +5,7 @@
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod branding;
 pub mod cli;
 pub mod client_addr;
 pub mod config;
@@ -195,6 +196,22 @@ pub async fn prepare(config: Config) -> Result<Prepared, StartError> {
         );
     }
     services.activity.set_enabled(config.metrics);
+    // The branding every page reads; read again now and then (changes on other instances).
+    services
+        .load_branding()
+        .await
+        .map_err(StartError::Bootstrap)?;
+    {
+        let services = services.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(domain::branding::REFRESH).await;
+                if let Err(e) = services.load_branding().await {
+                    tracing::warn!(error = %e, "could not read the branding again");
+                }
+            }
+        });
+    }
     if services.store.backend == domain::store::Backend::Postgres {
         services.seen.set_enabled(false);
         tokio::spawn(hear_announcements(
@@ -405,6 +422,7 @@ pub fn router(
         .route("/healthz", get(http::healthz))
         .route("/readyz", get(http::readyz))
         .merge(oauth::machine_router())
+        .merge(branding::router())
         .merge(
             Router::new()
                 .route("/metrics", get(metrics::on_main))
@@ -427,6 +445,7 @@ pub fn router(
         .merge(oauth::browser_router())
         .merge(signin::router())
         .merge(federation::router())
+        .merge(branding::portal_router())
         .route(
             "/admin/apps/{app_id}",
             axum::routing::post(portal::app_form),

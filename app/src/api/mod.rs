@@ -11,6 +11,7 @@ pub mod providers;
 pub mod roles;
 pub mod security;
 pub mod selfservice;
+pub mod settings;
 pub mod users;
 
 use serde::{Deserialize, Serialize};

@@ -19,7 +19,7 @@ pub fn ConsentPage() -> impl IntoView {
                     match data.await {
                         Ok(v) => view! { <ConsentForm v=v/> }.into_any(),
                         Err(e) => view! {
-                            <Title text="Authorization error · Gatehouse"/>
+                            <Title text="Authorization error"/>
                             <h1>"This sign-in request cannot be completed"</h1>
                             <p role="alert">{error_text(&e)}</p>
                         }.into_any(),
@@ -42,7 +42,7 @@ fn ConsentForm(v: ConsentRequest) -> impl IntoView {
         csrf,
     } = v;
     view! {
-        <Title text=format!("Authorize {app_name} · Gatehouse")/>
+        <Title text=format!("Authorize {app_name}")/>
         <h1>{format!("Allow {app_name} to access your account?")}</h1>
         {client.map(|c| view! { <p class="client">"Requested by " <strong>{c}</strong></p> })}
         {administrative.then(|| view! {
@@ -83,7 +83,7 @@ fn ConsentForm(v: ConsentRequest) -> impl IntoView {
 pub fn ConnectedAppsPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| connected_apps());
     view! {
-        <Title text="Connected apps · Gatehouse"/>
+        <Title text="Connected apps"/>
         <main class="center">
             <h1>"Connected apps"</h1>
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>

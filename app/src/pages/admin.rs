@@ -16,10 +16,10 @@ pub fn AdminShell() -> impl IntoView {
     let me = Resource::new(|| (), |_| current_user());
     let logout = ServerAction::<Logout>::new();
     view! {
-        <Title text="Admin · Gatehouse"/>
+        <Title text="Admin"/>
         <div class="layout">
             <header class="topbar">
-                <a class="brand" href="/admin">"Gatehouse"</a>
+                <a class="brand" href="/admin">{use_context::<model::branding::Branding>().unwrap_or_default().product_name}</a>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         me.await.ok().flatten().map(|me| view! {
@@ -43,6 +43,7 @@ pub fn AdminShell() -> impl IntoView {
                                 {has(Right::Roles).then(|| view! { <li><A href="/admin/roles">"Roles"</A></li> })}
                                 {me.as_ref().is_some_and(|m| m.sysadmin).then(|| view! { <li><A href="/admin/audit">"Audit"</A></li> })}
                                 {me.as_ref().is_some_and(|m| m.sysadmin).then(|| view! { <li><A href="/admin/identity-providers">"Sign-in providers"</A></li> })}
+                                {me.as_ref().is_some_and(|m| m.sysadmin).then(|| view! { <li><A href="/admin/settings">"Settings"</A></li> })}
                             }
                         })}
                     </Suspense>

@@ -42,7 +42,7 @@ pub fn AppsPage() -> impl IntoView {
         |(q, c, o)| list_apps(q, c, o),
     );
     view! {
-        <Title text="Apps · Gatehouse"/>
+        <Title text="Apps"/>
         <div class="page-head">
             <h1>"Apps"</h1>
             <a class="button primary" href="/admin/apps/new">"Add app"</a>
@@ -120,7 +120,7 @@ pub fn AppEditPage() -> impl IntoView {
         saves,
     };
     view! {
-        <Title text="App · Gatehouse"/>
+        <Title text="App"/>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {

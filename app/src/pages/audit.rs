@@ -49,7 +49,7 @@ pub fn AuditPage() -> impl IntoView {
     );
     let action_now = get("action");
     view! {
-        <Title text="Audit · Gatehouse"/>
+        <Title text="Audit"/>
         <h1>"Audit"</h1>
         <p>"Every change to apps, users, roles and keys, every sign-in and sign-out, every consent given or withdrawn. Times are UTC."</p>
         <Form method="GET" action="">

@@ -15,7 +15,7 @@ pub fn AppClientsPage() -> impl IntoView {
     let app_id = move || params.read().get("app_id").unwrap_or_default();
     let data = Resource::new(app_id, load_clients);
     view! {
-        <Title text="Clients · Gatehouse"/>
+        <Title text="Clients"/>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {

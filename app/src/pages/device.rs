@@ -15,7 +15,7 @@ pub fn DevicePage() -> impl IntoView {
     let data = Resource::new(code, device_view);
     let done = move || done_message(query.read().get("done").as_deref());
     view! {
-        <Title text="Connect a device · Gatehouse"/>
+        <Title text="Connect a device"/>
         <main class="center">
             <h1>"Connect a device"</h1>
             {move || done().map(|(m, error)| if error {

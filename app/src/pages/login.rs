@@ -42,11 +42,18 @@ pub fn LoginPage() -> impl IntoView {
         }
     });
     view! {
-        <Title text="Sign in · Gatehouse"/>
+        <Title text="Sign in"/>
         <main class="login-page">
             <section class="login-card" aria-labelledby="login-title">
                 <h1 id="login-title">"Sign in"</h1>
-                <p class="muted">"Gatehouse"</p>
+                {
+                    let b = use_context::<model::branding::Branding>().unwrap_or_default();
+                    let name = b.product_name.clone();
+                    view! {
+                        {b.logo_url.clone().map(|src| view! { <img class="logo" src=src alt=format!("{name} logo") height="48"/> })}
+                        <p class="muted">{b.product_name.clone()}</p>
+                    }
+                }
                 {move || done().filter(|d| !d.is_error()).map(|d| view! { <p class="status ok" role="status" id="login-done">{d.text()}</p> })}
                 <ActionForm action=action>
                     <input type="hidden" name="return_to" value=return_to/>

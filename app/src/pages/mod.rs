@@ -12,4 +12,5 @@ pub mod providers;
 pub mod roles;
 pub mod security;
 pub mod selfservice;
+pub mod settings;
 pub mod users;

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 /// What a notice page says. Built with [`Notice::new`] and its `with_…` steps.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Notice {
-    /// The window title, before " · Gatehouse".
+    /// The window title, before " · {product name}".
     pub title: String,
     pub heading: String,
     /// The paragraph that says what happened; announced to screen readers when `alert`.
@@ -95,7 +95,7 @@ pub fn NoticePage(n: Notice) -> impl IntoView {
         form,
     } = n;
     view! {
-        <Title text=format!("{title} · Gatehouse")/>
+        <Title text=title.clone()/>
         <main class="center">
             <h1>{heading}</h1>
             <p role=alert.then_some("alert")>{message}</p>

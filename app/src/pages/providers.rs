@@ -15,7 +15,7 @@ use crate::components::{error_text, field_error, Outcome, SaveStatus, Switch, Te
 pub fn ProvidersPage() -> impl IntoView {
     let list = Resource::new(|| (), |_| list_identity_providers());
     view! {
-        <Title text="Sign-in providers · Gatehouse"/>
+        <Title text="Sign-in providers"/>
         <div class="page-head"><h1>"Sign-in providers"</h1><a href="/admin/identity-providers/new">"Add a provider"</a></div>
         <p class="muted">"People may sign in through these OpenID providers: a button on the login page for each enabled one."</p>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
@@ -66,7 +66,7 @@ pub fn ProviderPage() -> impl IntoView {
     let delete_outcome: Outcome = delete.value().into();
     let saved = move || query.read().get("saved").is_some();
     view! {
-        <Title text="Sign-in provider · Gatehouse"/>
+        <Title text="Sign-in provider"/>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {

@@ -31,7 +31,7 @@ pub fn RolesPage() -> impl IntoView {
     let roles = Resource::new(move || create.version().get(), |_| list_roles());
     let outcome: Outcome = create.value().into();
     view! {
-        <Title text="Roles · Gatehouse"/>
+        <Title text="Roles"/>
         <h1>"Roles"</h1>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -93,7 +93,7 @@ pub fn RolePage() -> impl IntoView {
     let delete_outcome: Outcome = delete.value().into();
     let created = use_query_map().read_untracked().get("saved").is_some();
     view! {
-        <Title text="Role · Gatehouse"/>
+        <Title text="Role"/>
         {created.then(|| view! { <p class="status ok" role="status">"Role created."</p> })}
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {

@@ -44,7 +44,7 @@ pub fn SecondStepPage() -> impl IntoView {
     let data = Resource::new(return_to, second_step_view);
     let message = move || second_step_message(query.read().get("error").as_deref());
     view! {
-        <Title text="Second step · Gatehouse"/>
+        <Title text="Second step"/>
         <main class="login-page">
             <section class="login-card" aria-labelledby="second-title">
                 <h1 id="second-title">"Confirm it is you"</h1>
@@ -256,7 +256,7 @@ pub fn SecurityPage() -> impl IntoView {
     let return_to = move || query.read().get("return_to");
     let data = Resource::new(return_to, security_view);
     view! {
-        <Title text="Security · Gatehouse"/>
+        <Title text="Security"/>
         <main class="center">
             <h1>"Security"</h1>
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>

@@ -62,7 +62,7 @@ pub fn ForgotPage() -> impl IntoView {
     let offers = Resource::new(|| (), |_| self_service_offers());
     let from_url = move || Said::from_code(query.read().get("m").as_deref());
     view! {
-        <Title text="Forgot your password? · Gatehouse"/>
+        <Title text="Forgot your password?"/>
         <main class="login-page">
             <section class="login-card" aria-labelledby="forgot-title">
                 <h1 id="forgot-title">"Forgot your password?"</h1>
@@ -105,7 +105,7 @@ pub fn ResetPage() -> impl IntoView {
         _ => weak().then(|| field_hint("password").to_string()),
     };
     view! {
-        <Title text="Choose a new password · Gatehouse"/>
+        <Title text="Choose a new password"/>
         <main class="login-page">
             <section class="login-card" aria-labelledby="reset-title">
                 <h1 id="reset-title">"Choose a new password"</h1>
@@ -173,7 +173,7 @@ pub fn SignUpPage() -> impl IntoView {
         }
     };
     view! {
-        <Title text="Create an account · Gatehouse"/>
+        <Title text="Create an account"/>
         <main class="login-page">
             <section class="login-card" aria-labelledby="signup-title">
                 <h1 id="signup-title">"Create an account"</h1>
@@ -233,7 +233,7 @@ pub fn VerifyPage() -> impl IntoView {
     follow(move || action.value().get());
     let from_url = move || Said::from_code(query.read().get("m").as_deref());
     view! {
-        <Title text="Confirm your address · Gatehouse"/>
+        <Title text="Confirm your address"/>
         <main class="login-page">
             <section class="login-card" aria-labelledby="verify-title">
                 <h1 id="verify-title">"Confirm your address"</h1>

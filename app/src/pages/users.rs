@@ -23,7 +23,7 @@ pub fn UsersPage() -> impl IntoView {
     };
     let users = Resource::new(move || (q(), offset()), |(q, o)| list_users(q, o));
     view! {
-        <Title text="Users · Gatehouse"/>
+        <Title text="Users"/>
         <div class="page-head">
             <h1>"Users"</h1>
             <a class="button primary" href="/admin/users/new">"New user"</a>
@@ -81,7 +81,7 @@ pub fn NewUserPage() -> impl IntoView {
     let action = ServerAction::<CreateUser>::new();
     let outcome: crate::components::Outcome = action.value().into();
     view! {
-        <Title text="New user · Gatehouse"/>
+        <Title text="New user"/>
         <h1>"New user"</h1>
         <ActionForm action=action attr:class="form">
             <input type="hidden" name="return_to" value=return_to/>
@@ -130,7 +130,7 @@ pub fn EditUserPage() -> impl IntoView {
     let delete_outcome: crate::components::Outcome = delete.value().into();
     let created = query.read_untracked().get("saved").is_some();
     view! {
-        <Title text="User · Gatehouse"/>
+        <Title text="User"/>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {

@@ -11,6 +11,7 @@ mod operations;
 pub mod protected_resource;
 mod providers;
 mod roles;
+mod settings;
 mod users;
 
 use axum::routing::get;
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .merge(roles::router())
         .merge(operations::router())
         .merge(providers::router())
+        .merge(settings::router())
         .merge(docs())
 }
 

@@ -36,6 +36,7 @@ Authenticate with the portal's session cookie (unsafe methods need an Origin equ
         super::operations::audit, super::operations::export, super::operations::import,
         super::providers::list, super::providers::create, super::providers::read, super::providers::update, super::providers::remove,
         super::providers::links, super::providers::unlink,
+        super::settings::read, super::settings::update, super::settings::set_logo, super::settings::remove_logo,
     ),
     components(schemas(ErrorBody, KeyRotated)),
     modifiers(&Security, &ErrorResponses),

@@ -3,6 +3,7 @@
 
 mod apps;
 mod authorize;
+mod branding;
 mod cli;
 mod delegation;
 mod device;
