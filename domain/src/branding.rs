@@ -239,7 +239,7 @@ impl Services {
         if bytes.len() > MAX_LOGO {
             return Err(DomainError::invalid(
                 "logo",
-                &format!("at most {} KB", MAX_LOGO / 1024),
+                format!("at most {} KB", MAX_LOGO / 1024),
             ));
         }
         let content_type = image_type(bytes)

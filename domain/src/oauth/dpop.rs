@@ -275,7 +275,7 @@ impl Services {
                 .secrets
                 .keyed_hashes("dpop-nonce", &window.to_string())
                 .iter()
-                .any(|m| subtle::ConstantTimeEq::ct_eq(m[..32].as_bytes(), mac.as_bytes()).into())
+                .any(|m| subtle::ConstantTimeEq::ct_eq(&m.as_bytes()[..32], mac.as_bytes()).into())
     }
 
     /// A proof for the token request `htm htu`: checked, with the server's nonce when one is
@@ -382,6 +382,7 @@ impl Services {
 }
 
 #[cfg(any(test, feature = "testing"))]
+#[allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 pub mod testing {
     //! Proofs signed the way a client signs them, for tests (feature `testing`).
     use super::*;

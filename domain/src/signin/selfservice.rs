@@ -342,7 +342,7 @@ impl Services {
             .self_service()
             .map(|s| s.allowed_domains.clone())
             .unwrap_or_default();
-        if !allowed.is_empty() && !allowed.iter().any(|d| *d == domain) {
+        if !allowed.is_empty() && !allowed.contains(&domain) {
             return Err(SignUpError::Invalid(
                 "email".into(),
                 "addresses of this domain cannot sign up here".into(),

@@ -163,7 +163,7 @@ fn text_field(field: &str, v: &str, max: usize) -> Result<String> {
     if v.is_empty() || v.chars().count() > max {
         return Err(DomainError::invalid(
             field,
-            &format!("between 1 and {max} characters"),
+            format!("between 1 and {max} characters"),
         ));
     }
     Ok(v)
@@ -278,7 +278,7 @@ impl Services {
                         .all(|b| (0x21..=0x7e).contains(&b) && b != b'"' && b != b'\\');
                 if !ok {
                     return Err(DomainError::invalid(
-                        &format!("scopes[{i}]"),
+                        format!("scopes[{i}]"),
                         "a scope is printable ASCII without spaces, quotes or backslashes",
                     ));
                 }
