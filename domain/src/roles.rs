@@ -646,6 +646,27 @@ pub(crate) async fn delete_role_in(conn: &mut AnyConnection, who: Who<'_>, id: &
 }
 
 /// Adds `user_id` to role `role_id` on `conn` (Everybody contains everyone already).
+/// Adds `user_id` to the role named `name` (case-insensitively) as the system does it (a new
+/// user's configured role: sign-up, an upstream provider). A role that no longer exists is
+/// logged and skipped: the person is still made.
+pub(crate) async fn add_to_role_named_in(
+    conn: &mut AnyConnection,
+    name: &str,
+    user_id: &str,
+) -> Result<()> {
+    let id: Option<String> = sqlx::query_scalar("SELECT id FROM roles WHERE LOWER(name) = $1")
+        .bind(name.to_lowercase())
+        .fetch_optional(&mut *conn)
+        .await?;
+    match id {
+        Some(role_id) => add_role_member_in(conn, Who::System, &role_id, user_id).await,
+        None => {
+            tracing::warn!(role = %name, "the role for new users does not exist");
+            Ok(())
+        }
+    }
+}
+
 pub(crate) async fn add_role_member_in(
     conn: &mut AnyConnection,
     who: Who<'_>,

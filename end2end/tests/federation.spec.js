@@ -23,6 +23,9 @@ const NONCE = unique("fed-nonce");
 // A local user whose address is the upstream's for KNOWN: found by e-mail, not created.
 const KNOWN = unique("fed-known");
 const LOCAL = { login: unique("fed-local"), password: "fed-local-password-1" };
+// A local administrator (an admin right) whose address is the upstream's for BOSS: never linked.
+const BOSS = unique("fed-boss");
+const ADMIN_LOCAL = { login: unique("fed-admin"), password: "fed-admin-password-1" };
 
 let adminCtx;
 let api;
@@ -48,6 +51,11 @@ test.beforeAll(async ({ browser }) => {
   await api("POST", "/api/v1/users", {
     login_name: LOCAL.login, email: upstreams.account(KNOWN).email, password: LOCAL.password,
   });
+  const admins = await api("POST", "/api/v1/roles", { name: unique("Fed Admins"), admin_rights: ["users"] });
+  const boss = await api("POST", "/api/v1/users", {
+    login_name: ADMIN_LOCAL.login, email: upstreams.account(BOSS).email, password: ADMIN_LOCAL.password,
+  });
+  await api("PUT", `/api/v1/roles/${admins.id}/members/${boss.id}`);
   // The port, hence the issuer, is known before the upstream's client is made: the provider is
   // registered in Gatehouse in between, and its callback is the client's redirect URI.
   upstream = await upstreams.start({
@@ -237,4 +245,15 @@ test("a local user with the upstream's verified address is found by e-mail, not 
   expect(await userNamed(KNOWN)).toBeNull();
   const links = await api("GET", `/api/v1/users/${local.id}/links`);
   expect(links.items).toEqual([expect.objectContaining({ provider_id: idp.id, subject: KNOWN })]);
+});
+
+test("an administrator's account is never linked by a matching verified address", async ({ page }) => {
+  await followUpstreamLink(page);
+  const callback = callbackResponse(page);
+  await upstreams.signInUpstream(page, upstream, BOSS);
+  await expectRefused(page, callback);
+  await expect(page.getByText("not linked")).toBeVisible();
+  const local = await userNamed(ADMIN_LOCAL.login);
+  expect((await api("GET", `/api/v1/users/${local.id}/links`)).items).toEqual([]);
+  expect(await userNamed(BOSS)).toBeNull();
 });

@@ -1,6 +1,7 @@
 //! How a person or a client proves who it is: passwords and secrets (Argon2id, bounded),
 //! throttling of failed attempts, and sharing one verification among identical concurrent
-//! attempts. (Second factors, passkeys, upstream providers and reset will live here too.)
+//! attempts; second factors and passkeys; sign-in through upstream OpenID providers; password
+//! reset and sign-up by e-mail.
 
 pub mod factors;
 pub mod passkeys;

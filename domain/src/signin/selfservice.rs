@@ -430,18 +430,7 @@ impl Services {
         .await?;
         let role = self.self_service().and_then(|s| s.default_role.clone());
         if let Some(role) = role {
-            let id: Option<String> =
-                sqlx::query_scalar("SELECT id FROM roles WHERE LOWER(name) = $1")
-                    .bind(role.to_lowercase())
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            match id {
-                Some(role_id) => {
-                    crate::roles::add_role_member_in(&mut tx, Who::System, &role_id, &user_id)
-                        .await?
-                }
-                None => tracing::warn!(role = %role, "the sign-up role does not exist"),
-            }
+            crate::roles::add_to_role_named_in(&mut tx, &role, &user_id).await?;
         }
         tx.commit().await?;
         self.after_user_update(&user_id, false).await?;

@@ -367,30 +367,8 @@ impl Services {
         let sealed = self
             .secrets
             .seal(&secret.unwrap_or_default(), &format!("idp:{id}"))?;
-        let t = now();
-        let mut tx = self.store.begin_write().await?;
-        sqlx::query("INSERT INTO identity_providers (id, name, issuer, client_id, client_secret, scopes, button_label, match_by, create_users, default_role, enabled, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)")
-            .bind(&p.id)
-            .bind(&p.name)
-            .bind(&p.issuer)
-            .bind(&p.client_id)
-            .bind(&sealed)
-            .bind(p.scopes.join(" "))
-            .bind(&p.button_label)
-            .bind(p.match_by.as_str())
-            .bind(p.create_users as i64)
-            .bind(&p.default_role)
-            .bind(p.enabled as i64)
-            .bind(t)
-            .execute(&mut *tx)
+        self.store_provider(actor, &p, &sealed, "idp.create")
             .await?;
-        crate::audit::write(
-            &mut tx,
-            Who::Principal(actor),
-            &Entry::new("idp.create", "idp", &p.id).named(&p.name),
-        )
-        .await?;
-        tx.commit().await?;
         Ok(p)
     }
 
@@ -412,31 +390,49 @@ impl Services {
             Some(s) => self.secrets.seal(&s, &format!("idp:{id}"))?,
             None => current.sealed_secret,
         };
-        let mut tx = self.store.begin_write().await?;
-        sqlx::query("UPDATE identity_providers SET name = $1, issuer = $2, client_id = $3, client_secret = $4, scopes = $5, button_label = $6, match_by = $7, create_users = $8, default_role = $9, enabled = $10, updated_at = $11 WHERE id = $12")
-            .bind(&p.name)
-            .bind(&p.issuer)
-            .bind(&p.client_id)
-            .bind(&sealed)
-            .bind(p.scopes.join(" "))
-            .bind(&p.button_label)
-            .bind(p.match_by.as_str())
-            .bind(p.create_users as i64)
-            .bind(&p.default_role)
-            .bind(p.enabled as i64)
-            .bind(now())
-            .bind(id)
-            .execute(&mut *tx)
+        self.store_provider(actor, &p, &sealed, "idp.update")
             .await?;
+        self.upstreams.discovered.invalidate(id);
+        Ok(p)
+    }
+
+    /// Writes a provider (new or changed) and its audit record in one transaction.
+    async fn store_provider(
+        &self,
+        actor: &Principal,
+        p: &IdentityProvider,
+        sealed: &str,
+        action: &'static str,
+    ) -> Result<()> {
+        let mut tx = self.store.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO identity_providers (id, name, issuer, client_id, client_secret, scopes, button_label, match_by, create_users, default_role, enabled, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) \
+             ON CONFLICT (id) DO UPDATE SET name = $2, issuer = $3, client_id = $4, client_secret = $5, scopes = $6, \
+             button_label = $7, match_by = $8, create_users = $9, default_role = $10, enabled = $11, updated_at = $12",
+        )
+        .bind(&p.id)
+        .bind(&p.name)
+        .bind(&p.issuer)
+        .bind(&p.client_id)
+        .bind(sealed)
+        .bind(p.scopes.join(" "))
+        .bind(&p.button_label)
+        .bind(p.match_by.as_str())
+        .bind(p.create_users as i64)
+        .bind(&p.default_role)
+        .bind(p.enabled as i64)
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
         crate::audit::write(
             &mut tx,
             Who::Principal(actor),
-            &Entry::new("idp.update", "idp", id).named(&p.name),
+            &Entry::new(action, "idp", &p.id).named(&p.name),
         )
         .await?;
         tx.commit().await?;
-        self.upstreams.discovered.invalidate(id);
-        Ok(p)
+        Ok(())
     }
 
     /// Deletes a provider and its links (System Administrators; audited `idp.delete`).
@@ -820,6 +816,16 @@ impl Services {
         };
         let (user_id, login, created) = match matched {
             Some(id) => {
+                // An administrator's account is never linked by a matching address or login
+                // name: that would hand its rights to whoever controls the upstream account.
+                if let Some(who) = self.principal(&id).await? {
+                    if who.sysadmin || !who.rights.is_empty() {
+                        return Err(FederationError::Refused(format!(
+                            "an administrator's account here is not linked to {} automatically",
+                            p.name
+                        )));
+                    }
+                }
                 let login = self.user_row_by_id(&id).await?.map(|r| r.user.login_name).unwrap_or_default();
                 (id, login, false)
             }
@@ -920,15 +926,7 @@ impl Services {
                     .await?;
             }
             if let Some(role) = &p.default_role {
-                let role_id: Option<String> =
-                    sqlx::query_scalar("SELECT id FROM roles WHERE LOWER(name) = $1")
-                        .bind(role.to_lowercase())
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                if let Some(role_id) = role_id {
-                    crate::roles::add_role_member_in(&mut tx, Who::System, &role_id, &user.id)
-                        .await?;
-                }
+                crate::roles::add_to_role_named_in(&mut tx, role, &user.id).await?;
             }
             tx.commit().await?;
             return Ok(user);

@@ -47,6 +47,19 @@ async fn the_hosted_pages_carry_the_name_colour_and_logo_an_administrator_set() 
     .await;
     assert_eq!(s, 403, "System Administrators only");
 
+    // A body that is not an object is refused (serde would take an array for the struct).
+    let (s, e) = app
+        .api(
+            Method::PATCH,
+            "/api/v1/settings/branding",
+            Some(json!([null, null])),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"].as_str()),
+        (422, Some("validation_failed")),
+        "{e}"
+    );
     // A colour too light for white button text or for links on the page is refused.
     for bad in ["#ffcc00", "#767676", "blue"] {
         let (s, e) = app
