@@ -58,8 +58,7 @@ pub struct BrandingPatch {
     pub accent_color: Option<Option<String>>,
     /// Read-only; ignored.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
-    pub logo_url: Option<serde_json::Value>,
+    pub logo_url: Option<String>,
 }
 
 fn some_option<'de, D: serde::Deserializer<'de>>(

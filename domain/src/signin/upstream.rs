@@ -60,17 +60,13 @@ pub struct ProviderFields {
     pub enabled: Option<bool>,
     /// Read-only fields a client may echo back from a read; ignored.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
-    pub id: Option<serde_json::Value>,
+    pub id: Option<String>,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<bool>))]
-    pub client_secret_set: Option<serde_json::Value>,
+    pub client_secret_set: Option<bool>,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
-    pub redirect_uri: Option<serde_json::Value>,
+    pub redirect_uri: Option<String>,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
-    pub created_at: Option<serde_json::Value>,
+    pub created_at: Option<String>,
 }
 
 /// `Some(None)` for an explicit `null`, `None` when absent.

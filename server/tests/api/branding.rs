@@ -60,6 +60,15 @@ async fn the_hosted_pages_carry_the_name_colour_and_logo_an_administrator_set() 
         (422, Some("validation_failed")),
         "{e}"
     );
+    // A read-only member echoed back must still have its type.
+    let (s, e) = app
+        .api(
+            Method::PATCH,
+            "/api/v1/settings/branding",
+            Some(json!({"logo_url": {}})),
+        )
+        .await;
+    assert_eq!((s, e["field"].as_str()), (422, Some("logo_url")), "{e}");
     // A colour too light for white button text or for links on the page is refused.
     for bad in ["#ffcc00", "#767676", "blue"] {
         let (s, e) = app
