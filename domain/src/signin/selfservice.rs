@@ -438,8 +438,8 @@ impl Services {
         Ok(Some(login))
     }
 
-    /// The product's name in mails and on the hosted pages.
+    /// The product's name in mails: the branding's.
     pub fn product_name(&self) -> String {
-        "Gatehouse".to_string()
+        self.branding().product_name.clone()
     }
 }
