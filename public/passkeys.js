@@ -6,12 +6,21 @@
 //   second   — "Use a passkey" as the second step after a password.
 // The server keeps each ceremony's state (POST …/begin, then …/finish); this file only moves
 // bytes between it and navigator.credentials, as base64url.
+// What it says comes in the page's language from the element's `data-words` (JSON), with the
+// English words as the fallback.
 (function () {
   "use strict";
+  const words = (el, key, fallback) => {
+    try {
+      return JSON.parse(el.dataset.words || "{}")[key] || fallback;
+    } catch (_) {
+      return fallback;
+    }
+  };
   if (!window.PublicKeyCredential) {
     for (const el of document.querySelectorAll("[data-passkey]")) {
       const s = el.querySelector("[data-passkey-status]");
-      if (s) s.textContent = "This browser cannot use passkeys.";
+      if (s) s.textContent = words(el, "unsupported", "This browser cannot use passkeys.");
       for (const b of el.querySelectorAll("button")) b.disabled = true;
     }
     return;
@@ -99,7 +108,7 @@
     const cred = await navigator.credentials.get(
       requestOptions(begun.options, mediation, controller && controller.signal),
     );
-    say(el, "Checking…");
+    say(el, words(el, "checking", "Checking…"));
     const done = await post("/login/passkey/finish", {
       ceremony: begun.ceremony,
       credential: credentialJson(cred),
@@ -111,10 +120,10 @@
   function failed(el, e) {
     if (e && e.name === "AbortError") return;
     if (e && e.name === "NotAllowedError") {
-      say(el, "The passkey request was cancelled or timed out.");
+      say(el, words(el, "cancelled", "The passkey request was cancelled or timed out."));
       return;
     }
-    say(el, (e && e.message) || "The passkey was not accepted.");
+    say(el, (e && e.message) || words(el, "refused", "The passkey was not accepted."));
   }
 
   for (const el of document.querySelectorAll("[data-passkey]")) {
@@ -124,10 +133,10 @@
         ev.preventDefault();
         const name = (new FormData(el).get("name") || "").toString().trim();
         try {
-          say(el, "Follow your browser's prompt…");
+          say(el, words(el, "prompt", "Follow your browser's prompt…"));
           const begun = await post("/account/passkeys/begin", {});
           const cred = await navigator.credentials.create(creationOptions(begun.options));
-          say(el, "Saving…");
+          say(el, words(el, "saving", "Saving…"));
           await post("/account/passkeys/finish", {
             ceremony: begun.ceremony,
             name,
@@ -147,7 +156,7 @@
           autofill = null;
         }
         try {
-          say(el, "Follow your browser's prompt…");
+          say(el, words(el, "prompt", "Follow your browser's prompt…"));
           await signIn(el, mode, null);
         } catch (e) {
           failed(el, e);

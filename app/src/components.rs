@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use crate::api::FormResult;
+use crate::i18n::use_lang;
 
 /// The result of the last save of a form, as a signal of `Option<Result<FormResult, _>>`.
 pub type Outcome = Signal<Option<Result<FormResult, ServerFnError>>>;
@@ -24,9 +25,10 @@ pub fn JwksField(
     #[prop(into, optional)] value: String,
     error: Signal<Option<String>>,
 ) -> impl IntoView {
+    let l = use_lang();
     view! {
         <div class="field" class:has-error=move || error.get().is_some()>
-            <label for="f-jwks">"Public keys (JWK Set, for private_key_jwt)"</label>
+            <label for="f-jwks">{l.t("field-jwks")}</label>
             <textarea id="f-jwks" name="jwks" rows="4" spellcheck="false" placeholder="{\"keys\": [ … ]}"
                 aria-invalid=move || if error.get().is_some() { "true" } else { "false" } aria-describedby="f-jwks-error">{value}</textarea>
             <p class="field-error" id="f-jwks-error" role="alert">{move || error.get().unwrap_or_default()}</p>
@@ -36,7 +38,7 @@ pub fn JwksField(
 
 #[component]
 pub fn TextField(
-    label: &'static str,
+    #[prop(into)] label: String,
     name: &'static str,
     #[prop(into, optional)] value: String,
     #[prop(optional)] kind: Option<&'static str>,
@@ -69,7 +71,7 @@ pub fn TextField(
 /// A checkbox shown as a switch, with its label.
 #[component]
 pub fn Switch(
-    label: &'static str,
+    #[prop(into)] label: String,
     name: &'static str,
     checked: bool,
     #[prop(optional)] id_prefix: Option<&'static str>,
@@ -86,6 +88,7 @@ pub fn Switch(
 /// "Saved." or the error that is not tied to a field.
 #[component]
 pub fn SaveStatus(outcome: Outcome) -> impl IntoView {
+    let l = use_lang();
     move || match outcome.get() {
         Some(Ok(f)) if f.ok => {
             view! { <p class="status ok" role="status">{f.message}</p> }.into_any()
@@ -94,7 +97,7 @@ pub fn SaveStatus(outcome: Outcome) -> impl IntoView {
             view! { <p class="status error" role="alert">{f.message}</p> }.into_any()
         }
         Some(Ok(_)) => {
-            view! { <p class="status error" role="alert">"Please correct the errors above."</p> }
+            view! { <p class="status error" role="alert">{l.t("form-correct-errors")}</p> }
                 .into_any()
         }
         Some(Err(e)) => {

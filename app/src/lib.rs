@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod components;
+pub mod i18n;
 pub mod pages;
 
 use leptos::prelude::*;
@@ -12,9 +13,14 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // The shell is drawn only on the server.
+    #[cfg(feature = "ssr")]
+    let lang = i18n::request_lang();
+    #[cfg(not(feature = "ssr"))]
+    let lang = i18n::Lang::default();
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=lang.tag()>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
@@ -44,6 +50,9 @@ pub fn App() -> impl IntoView {
     // The product's name, colour and logo (the same value on the server and in the browser).
     let brand = components::shared_branding();
     provide_context(brand.clone());
+    // The page's language (the same on the server and in the browser).
+    let lang = i18n::shared_lang();
+    provide_context(lang);
     let name = brand.product_name.clone();
     let title = move |t: String| {
         if t.is_empty() || t == name {
@@ -66,7 +75,7 @@ pub fn App() -> impl IntoView {
         <Link rel="icon" href="data:,"/>
         <Title formatter=title text=brand.product_name.clone()/>
         <Router>
-            <Routes fallback=|| view! { <main class="center"><h1>"Page not found"</h1></main> }>
+            <Routes fallback=move || view! { <main class="center"><h1>{lang.t("page-not-found")}</h1></main> }>
                 <Route path=path!("/") view=login::RootRedirect ssr=SsrMode::Async/>
                 <Route path=path!("/login") view=login::LoginPage ssr=SsrMode::Async/>
                 <Route path=path!("/login/second") view=security::SecondStepPage ssr=SsrMode::Async/>

@@ -29,6 +29,8 @@ pub const REFRESH: Duration = Duration::from_secs(10);
 struct Stored {
     product_name: Option<String>,
     accent_color: Option<String>,
+    #[serde(default)]
+    default_language: Option<model::i18n::Lang>,
 }
 
 /// The stored logo.
@@ -59,6 +61,9 @@ pub struct BrandingPatch {
     /// Read-only; ignored.
     #[serde(default)]
     pub logo_url: Option<String>,
+    /// The pages' language when neither `ui_locales` nor `Accept-Language` names one Gatehouse
+    /// speaks: `en` or `de`.
+    pub default_language: Option<model::i18n::Lang>,
 }
 
 fn some_option<'de, D: serde::Deserializer<'de>>(
@@ -150,6 +155,7 @@ impl Services {
                 .unwrap_or_else(|| Branding::default().product_name),
             accent_color: stored.accent_color,
             logo_url: logo.as_ref().map(|l| format!("/branding/logo/{}", l.hash)),
+            default_language: stored.default_language.unwrap_or_default(),
         };
         if let Ok(mut c) = self.branding.current.write() {
             *c = Arc::new(b);
@@ -205,7 +211,11 @@ impl Services {
         let mut stored = Stored {
             product_name: Some(current.product_name.clone()),
             accent_color: current.accent_color.clone(),
+            default_language: Some(current.default_language),
         };
+        if let Some(lang) = patch.default_language {
+            stored.default_language = Some(lang);
+        }
         if let Some(name) = patch.product_name {
             let name = crate::names::normal_form(&name);
             if name.is_empty() || name.chars().count() > 60 {

@@ -11,6 +11,8 @@
 use askama::Template;
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use model::i18n::Lang;
+use model::tr;
 
 /// Where mail goes out, and from whom.
 pub struct Mailer {
@@ -76,30 +78,29 @@ pub struct Mail {
     pub html: String,
 }
 
-/// What a link message says: who it is for, what it does, the link and how long it works.
-#[derive(Template)]
-#[template(path = "mail/link.txt")]
-struct LinkText<'a> {
+/// What a link message says: who it is for, what it does, the link and how long it works, in
+/// the person's language (every sentence from the catalogues).
+struct LinkWords<'a> {
+    lang: &'static str,
     product: &'a str,
-    name: &'a str,
-    intro: &'a str,
-    action: &'a str,
+    hello: String,
+    intro: String,
+    action: String,
+    copy: String,
     link: &'a str,
-    minutes: i64,
-    not_you: &'a str,
+    once: String,
+    not_you: String,
 }
 
+/// The plain-text part (askama needs a type per template; both read the same words).
+#[derive(Template)]
+#[template(path = "mail/link.txt")]
+struct LinkText<'a>(&'a LinkWords<'a>);
+
+/// The HTML part.
 #[derive(Template)]
 #[template(path = "mail/link.html")]
-struct LinkHtml<'a> {
-    product: &'a str,
-    name: &'a str,
-    intro: &'a str,
-    action: &'a str,
-    link: &'a str,
-    minutes: i64,
-    not_you: &'a str,
-}
+struct LinkHtml<'a>(&'a LinkWords<'a>);
 
 /// The kinds of link Gatehouse mails.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,50 +111,43 @@ pub enum LinkKind {
     VerifyAddress,
 }
 
-/// The message with `link` for `name`, from `product`, valid `minutes`.
+/// The message with `link` for `name`, from `product`, valid `minutes`, in `lang`.
 pub fn link_mail(
+    lang: Lang,
     kind: LinkKind,
     product: &str,
     name: &str,
     link: &str,
     minutes: i64,
 ) -> Result<Mail, String> {
+    let l = lang;
     let (subject, intro, action, not_you) = match kind {
         LinkKind::PasswordReset => (
-            format!("Reset your {product} password"),
-            "Someone asked to reset the password of your account. To choose a new password, open this link:",
-            "Choose a new password",
-            "If it was not you, ignore this message: your password stays as it is.",
+            tr!(l, "mail-reset-subject", product = product),
+            l.t("mail-reset-intro"),
+            l.t("mail-reset-action"),
+            l.t("mail-reset-not-you"),
         ),
         LinkKind::VerifyAddress => (
-            format!("Confirm your address for {product}"),
-            "Thank you for signing up. To confirm that this address is yours and finish, open this link:",
-            "Confirm my address",
-            "If you did not sign up, ignore this message: no account is made without the link.",
+            tr!(l, "mail-verify-subject", product = product),
+            l.t("mail-verify-intro"),
+            l.t("mail-verify-action"),
+            l.t("mail-verify-not-you"),
         ),
     };
-    let text = LinkText {
+    let words = LinkWords {
+        lang: l.tag(),
         product,
-        name,
+        hello: tr!(l, "mail-hello", name = name),
         intro,
         action,
+        copy: l.t("mail-copy"),
         link,
-        minutes,
+        once: tr!(l, "mail-once", minutes = minutes),
         not_you,
-    }
-    .render()
-    .map_err(|e| e.to_string())?;
-    let html = LinkHtml {
-        product,
-        name,
-        intro,
-        action,
-        link,
-        minutes,
-        not_you,
-    }
-    .render()
-    .map_err(|e| e.to_string())?;
+    };
+    let text = LinkText(&words).render().map_err(|e| e.to_string())?;
+    let html = LinkHtml(&words).render().map_err(|e| e.to_string())?;
     Ok(Mail {
         subject,
         text,
@@ -168,6 +162,7 @@ mod tests {
     #[test]
     fn the_html_part_escapes_what_it_is_given_and_both_parts_carry_the_link() {
         let m = link_mail(
+            Lang::En,
             LinkKind::PasswordReset,
             "Acme <ID>",
             "Bob \"<script>\"",

@@ -13,6 +13,10 @@ pub struct Branding {
     pub accent_color: Option<String>,
     /// Where the logo is served (its content hash in the path); none: no logo.
     pub logo_url: Option<String>,
+    /// The language of the pages when neither the client (`ui_locales`) nor the browser
+    /// (`Accept-Language`) asks for one Gatehouse speaks.
+    #[serde(default)]
+    pub default_language: crate::i18n::Lang,
 }
 
 impl Default for Branding {
@@ -21,6 +25,7 @@ impl Default for Branding {
             product_name: "Gatehouse".into(),
             accent_color: None,
             logo_url: None,
+            default_language: crate::i18n::Lang::En,
         }
     }
 }

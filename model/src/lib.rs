@@ -6,6 +6,7 @@
 pub mod apps;
 pub mod branding;
 pub mod factors;
+pub mod i18n;
 pub mod names;
 pub mod operations;
 pub mod providers;

@@ -48,36 +48,32 @@ fn see_other(to: &str) -> Response {
 /// What a failed federated sign-in shows: refused (400), the provider unreachable (502), no such
 /// provider (404), or an unexpected failure (500, logged in full here).
 async fn failed(state: &AppState, e: FederationError) -> Response {
+    let l = crate::lang::current();
     let (status, message) = match e {
-        FederationError::NotFound => (
-            StatusCode::NOT_FOUND,
-            "There is no such sign-in provider here.".to_string(),
-        ),
+        FederationError::NotFound => (StatusCode::NOT_FOUND, l.t("federation-no-provider")),
         FederationError::Refused(why) => {
             tracing::info!(reason = %why, "a federated sign-in was refused");
             (
                 StatusCode::BAD_REQUEST,
-                format!("The sign-in was refused: {why}."),
+                model::tr!(l, "federation-refused", detail = why.to_string()),
             )
         }
         FederationError::Upstream(why) => {
             tracing::warn!(error = %why, "a sign-in provider could not be reached");
-            (
-                StatusCode::BAD_GATEWAY,
-                "The sign-in provider could not be reached. Try again later.".to_string(),
-            )
+            (StatusCode::BAD_GATEWAY, l.t("federation-unreachable"))
         }
         FederationError::Domain(e) => {
             tracing::error!(error = %e, "internal error in a federated sign-in");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong on our side.".to_string(),
+                l.t("federation-our-side"),
             )
         }
     };
-    let mut n = Notice::new("Sign-in failed", "Sign-in failed", &message);
-    n.alert = true;
-    n.link = Some(("/login".into(), "Back to sign in".into()));
+    let failed = l.t("notice-sign-in-failed");
+    let n = Notice::new(&failed, &failed, &message)
+        .alert()
+        .with_link("/login", &l.t("back-to-sign-in"));
     crate::portal::notice(state, status, n).await
 }
 

@@ -467,8 +467,13 @@ pub async fn admin_guard(State(st): State<HttpState>, req: Request, next: Next) 
                 Err(e) => {
                     // A failed read is not "signed out": no login redirect on an outage.
                     tracing::error!(error = %e, "cannot read the signed-in user");
-                    let n = Notice::new("Error", "Something went wrong", "Try again in a moment.")
-                        .alert();
+                    let l = crate::lang::current();
+                    let n = Notice::new(
+                        &l.t("notice-error-title"),
+                        &l.t("notice-error-heading"),
+                        &l.t("notice-error-message"),
+                    )
+                    .alert();
                     return crate::portal::notice(&st.app, StatusCode::INTERNAL_SERVER_ERROR, n)
                         .await;
                 }
@@ -513,9 +518,13 @@ pub async fn admin_guard(State(st): State<HttpState>, req: Request, next: Next) 
                     Ok(false) => "/account/security",
                     Err(e) => {
                         tracing::error!(error = %e, "cannot read the administrator's factors");
-                        let n =
-                            Notice::new("Error", "Something went wrong", "Try again in a moment.")
-                                .alert();
+                        let l = crate::lang::current();
+                        let n = Notice::new(
+                            &l.t("notice-error-title"),
+                            &l.t("notice-error-heading"),
+                            &l.t("notice-error-message"),
+                        )
+                        .alert();
                         return crate::portal::notice(
                             &st.app,
                             StatusCode::INTERNAL_SERVER_ERROR,
@@ -535,20 +544,29 @@ pub async fn admin_guard(State(st): State<HttpState>, req: Request, next: Next) 
             }
             Err(e) => {
                 tracing::error!(error = %e, "cannot read the session's sign-in");
-                let n =
-                    Notice::new("Error", "Something went wrong", "Try again in a moment.").alert();
+                let l = crate::lang::current();
+                let n = Notice::new(
+                    &l.t("notice-error-title"),
+                    &l.t("notice-error-heading"),
+                    &l.t("notice-error-message"),
+                )
+                .alert();
                 return crate::portal::notice(&st.app, StatusCode::INTERNAL_SERVER_ERROR, n).await;
             }
         }
     }
     if !allowed {
-        let what = needed.map(|r| r.as_str()).unwrap_or("any admin");
+        let l = crate::lang::current();
+        let message = match needed {
+            Some(r) => model::tr!(l, "notice-forbidden-message", right = r.as_str()),
+            None => l.t("notice-forbidden-any-message"),
+        };
         let n = Notice::new(
-            "Forbidden",
-            "Access denied",
-            &format!("You need the {what} right to open this page."),
+            &l.t("notice-forbidden-title"),
+            &l.t("notice-forbidden-heading"),
+            &message,
         )
-        .with_link("/admin", "Back to the portal");
+        .with_link("/admin", &l.t("notice-back-to-portal"));
         return crate::portal::notice(&st.app, StatusCode::FORBIDDEN, n).await;
     }
     next.run(req).await

@@ -11,6 +11,7 @@ pub mod client_addr;
 pub mod config;
 pub mod federation;
 pub mod http;
+pub mod lang;
 pub mod metrics;
 pub mod oauth;
 pub mod portal;
@@ -484,10 +485,11 @@ pub fn router(
                 // No file has a name longer than the file system allows: such a path is not
                 // looked up (the file server would log the OS's refusal as an error).
                 if path.split('/').any(|segment| segment.len() > 255) {
+                    let l = lang::current();
                     let n = app::pages::notice::Notice::new(
-                        "Not found",
-                        "Page not found",
-                        "There is no page at this address.",
+                        &l.t("notice-not-found-title"),
+                        &l.t("notice-page-not-found"),
+                        &l.t("notice-no-page"),
                     );
                     return portal::notice(&state, axum::http::StatusCode::NOT_FOUND, n).await;
                 }
@@ -500,6 +502,11 @@ pub fn router(
             http::admin_guard,
         ))
         .layer(session_layer)
+        // The language of pages, server functions and notices (not of the machine routes).
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            lang::negotiate,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             http_state,
             http::origin_check,

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use leptos::prelude::provide_context;
 
 use app::api::apps::{editor_data, save, AppForm, FormOp, PostedEditor};
+use app::i18n::{tr, Lang};
 use app::pages::notice::Notice;
 use domain::authorize::encode;
 
@@ -64,10 +65,7 @@ pub async fn app_form(State(state): State<AppState>, req: Request) -> Response {
             Ok(r) => Some(r),
             // Saving an app that is not there (deleted meanwhile, or a made-up address).
             Err(domain::DomainError::NotFound(_)) => {
-                let n = Notice::new("Not found", "App not found", "There is no such app.")
-                    .alert()
-                    .with_link("/admin/apps", "Back to the apps");
-                return notice(&state, StatusCode::NOT_FOUND, n).await;
+                return notice(&state, StatusCode::NOT_FOUND, no_such_app()).await;
             }
             Err(e) => return failure(e),
         },
@@ -92,6 +90,18 @@ pub async fn app_form(State(state): State<AppState>, req: Request) -> Response {
     res
 }
 
+/// The notice for an app that is not there (deleted meanwhile, or a made-up address).
+fn no_such_app() -> Notice {
+    let l = crate::lang::current();
+    Notice::new(
+        &l.t("clients-notice-not-found-title"),
+        &l.t("clients-notice-app-not-found"),
+        &l.t("clients-notice-no-such-app"),
+    )
+    .alert()
+    .with_link("/admin/apps", &l.t("clients-notice-back-to-apps"))
+}
+
 /// Renders the Leptos app at the request's URL with `context` provided (beside the services and
 /// options every page has): how an axum handler answers with a page built around what it
 /// decided. Pages read it through a server function, so hydration sees the same data.
@@ -102,10 +112,13 @@ pub async fn render_with<T: Clone + Send + Sync + 'static>(
 ) -> Response {
     let services = state.services.clone();
     let options = (*state.leptos_options).clone();
+    // The request's language, for a notice drawn without the request's parts.
+    let lang = crate::lang::current();
     let render = leptos_axum::render_app_async_with_context(
         {
             let options = options.clone();
             move || {
+                provide_context(lang);
                 provide_context(services.clone());
                 provide_context(options.clone());
                 provide_context(context.clone());
@@ -167,6 +180,7 @@ pub async fn clients_form(State(state): State<AppState>, req: Request) -> Respon
             .map(|(_, v)| v.trim().to_string())
     };
     let s = &state.services;
+    let l = crate::lang::current();
     let client_id = get("client_id").unwrap_or_default();
     let outcome: Result<(String, Option<(String, String)>), domain::DomainError> = match get("op")
         .as_deref()
@@ -176,7 +190,7 @@ pub async fn clients_form(State(state): State<AppState>, req: Request) -> Respon
                 .unwrap_or_default()
                 .lines()
                 .map(str::trim)
-                .filter(|l| !l.is_empty())
+                .filter(|line| !line.is_empty())
                 .map(str::to_string)
                 .collect();
             let grants: Vec<&String> = pairs
@@ -194,27 +208,20 @@ pub async fn clients_form(State(state): State<AppState>, req: Request) -> Respon
             }
             s.create_client(&principal, &app_id, &body)
                 .await
-                .map(|(c, secret)| {
-                    (
-                        "Client added.".to_string(),
-                        secret.map(|x| (c.client_id, x)),
-                    )
-                })
+                .map(|(c, secret)| (l.t("clients-added"), secret.map(|x| (c.client_id, x))))
         }
         Some("rotate") => s
             .rotate_client_secret(&principal, &app_id, &client_id)
             .await
-            .map(|x| {
-                (
-                    "New secret made; the old one no longer works.".into(),
-                    Some((client_id.clone(), x)),
-                )
-            }),
+            .map(|x| (l.t("clients-secret-rotated"), Some((client_id.clone(), x)))),
         Some("delete") => s
             .delete_client(&principal, &app_id, &client_id)
             .await
-            .map(|()| ("Client deleted; its tokens no longer work.".into(), None)),
-        _ => Err(domain::DomainError::invalid("op", "unknown form action")),
+            .map(|()| (l.t("clients-deleted"), None)),
+        _ => Err(domain::DomainError::invalid(
+            "op",
+            l.t("clients-unknown-form-action"),
+        )),
     };
     let (message, secret, refused) = match outcome {
         Ok((m, secret)) => (m, secret, false),
@@ -222,15 +229,12 @@ pub async fn clients_form(State(state): State<AppState>, req: Request) -> Respon
         Err(domain::DomainError::Forbidden(m)) => {
             return (StatusCode::FORBIDDEN, m).into_response();
         }
-        Err(e) => (refusal_text(e), None, true),
+        Err(e) => (refusal_text(e, l), None, true),
     };
     let mut data = match app::api::clients::clients_data(s, &principal, &app_id).await {
         Ok(d) => d,
         Err(domain::DomainError::NotFound(_)) => {
-            let n = Notice::new("Not found", "App not found", "There is no such app.")
-                .alert()
-                .with_link("/admin/apps", "Back to the apps");
-            return notice(&state, StatusCode::NOT_FOUND, n).await;
+            return notice(&state, StatusCode::NOT_FOUND, no_such_app()).await;
         }
         Err(domain::DomainError::Forbidden(m)) => {
             return (StatusCode::FORBIDDEN, m).into_response()
@@ -252,13 +256,15 @@ pub async fn clients_form(State(state): State<AppState>, req: Request) -> Respon
 }
 
 /// A refusal as the page says it.
-fn refusal_text(e: domain::DomainError) -> String {
+fn refusal_text(e: domain::DomainError, l: Lang) -> String {
     match e {
         domain::DomainError::Validation { message, .. }
         | domain::DomainError::Duplicate { message, .. }
         | domain::DomainError::Unknown { message, .. } => message,
         domain::DomainError::Conflict(m) | domain::DomainError::Forbidden(m) => m,
-        domain::DomainError::NotFound(what) => format!("{what} not found"),
+        domain::DomainError::NotFound("client") => l.t("clients-refusal-client-not-found"),
+        domain::DomainError::NotFound("app") => l.t("clients-refusal-app-not-found"),
+        domain::DomainError::NotFound(what) => tr!(l, "clients-refusal-not-found", what = what),
         domain::DomainError::Internal(m) => m,
     }
 }

@@ -65,7 +65,7 @@ fn json_failure(cause: impl std::fmt::Display) -> Response {
     json_error(
         StatusCode::INTERNAL_SERVER_ERROR,
         "server_error",
-        "Something went wrong on the server.",
+        &crate::lang::current().t("error-server"),
     )
 }
 
@@ -247,7 +247,7 @@ async fn passkey_begin(State(state): State<AppState>, session: Session, body: By
                 return json_error(
                     StatusCode::UNAUTHORIZED,
                     "sign_in_required",
-                    "Give your password first.",
+                    &crate::lang::current().t("passkey-give-password"),
                 )
             }
             Err(e) => return json_failure(e),
@@ -285,7 +285,7 @@ async fn passkey_finish(
         json_error(
             StatusCode::UNAUTHORIZED,
             "invalid_credentials",
-            "The passkey was not accepted.",
+            &crate::lang::current().t("second-passkey-refused"),
         )
     };
     let (user, credential) = match s
@@ -307,7 +307,7 @@ async fn passkey_finish(
             return json_error(
                 StatusCode::TOO_MANY_REQUESTS,
                 "throttled",
-                "Too many failed attempts. Try again later.",
+                &crate::lang::current().t("second-throttled"),
             );
         }
         // Passkeys do not work at this public URL (an address, not a host name).
@@ -486,7 +486,7 @@ async fn passkey_add_begin(State(state): State<AppState>, session: Session) -> R
             return json_error(
                 StatusCode::UNAUTHORIZED,
                 "sign_in_required",
-                "Sign in first.",
+                &crate::lang::current().t("error-sign-in-first"),
             )
         }
         Err(e) => return json_failure(e),
@@ -514,7 +514,7 @@ async fn passkey_add_finish(
             return json_error(
                 StatusCode::UNAUTHORIZED,
                 "sign_in_required",
-                "Sign in first.",
+                &crate::lang::current().t("error-sign-in-first"),
             )
         }
         Err(e) => return json_failure(e),

@@ -36,7 +36,7 @@ pub async fn consent_view() -> Result<ConsentRequest, ServerFnError> {
     use_context::<ConsentRequest>().ok_or_else(|| {
         fail(
             http::StatusCode::BAD_REQUEST,
-            "Start the sign-in again from the application.",
+            &crate::i18n::request_lang().t("consent-start-again"),
         )
     })
 }
@@ -54,7 +54,9 @@ pub async fn connected_apps() -> Result<ApprovedApps, ServerFnError> {
                 http::HeaderValue::from_static("/login?return_to=%2Faccount%2Fapps"),
             );
         }
-        return Err(ServerFnError::new("You are not signed in."));
+        return Err(ServerFnError::new(
+            crate::i18n::request_lang().t("error-not-signed-in"),
+        ));
     };
     let apps = s.connected_apps(&p.user_id).await.map_err(map_err)?;
     Ok(ApprovedApps {

@@ -9,6 +9,7 @@ pub use model::apps::{App, AuthMethod, Change, ClientIdType, ClientRegistration,
 pub use model::scopes::Scope;
 
 use super::FormResult;
+use crate::i18n::Lang;
 
 /// Apps per page in the portal's list.
 pub const APPS_PAGE: i64 = 50;
@@ -281,25 +282,23 @@ impl AppForm {
     }
 
     /// The app to save: lifetimes in seconds, rows left empty dropped. A lifetime that is not a
-    /// whole number is the error of its field.
-    pub fn to_app(&self) -> Result<App, FormResult> {
-        let bad = |field: &str, message: &str| FormResult {
+    /// whole number is the error of its field, said in `l`.
+    pub fn to_app(&self, l: Lang) -> Result<App, FormResult> {
+        let bad = |field: &str, message: String| FormResult {
             ok: false,
-            message: message.into(),
+            message,
             field: Some(field.into()),
             id: None,
         };
         let mut a = self.app.clone();
-        a.token_lifetime_secs = self.token_lifetime.secs().ok_or_else(|| {
-            bad(
-                "token_lifetime_secs",
-                "Token Lifetime must be a whole number",
-            )
-        })?;
+        a.token_lifetime_secs = self
+            .token_lifetime
+            .secs()
+            .ok_or_else(|| bad("token_lifetime_secs", l.t("apps-token-lifetime-whole")))?;
         a.refresh_token_lifetime_secs = self.refresh_lifetime.secs().ok_or_else(|| {
             bad(
                 "refresh_token_lifetime_secs",
-                "Refresh token lifetime must be a whole number",
+                l.t("apps-refresh-lifetime-whole"),
             )
         })?;
         a.app_id = a.app_id.trim().to_string();
@@ -342,7 +341,15 @@ pub async fn list_apps(q: String, category: String, offset: i64) -> Result<AppLi
 #[server(prefix = "/sfn", endpoint = "apps/editor")]
 pub async fn load_editor(app_id: Option<String>) -> Result<EditorData, ServerFnError> {
     use super::ssr::*;
-    if let Some(PostedEditor(data)) = use_context::<PostedEditor>() {
+    if let Some(PostedEditor(mut data)) = use_context::<PostedEditor>() {
+        // The plain post was saved outside this render, where the request's language is not at
+        // hand: a lifetime error it found (the form's own check, run first) is said again here
+        // in the page's language.
+        if data.outcome.as_ref().is_some_and(|o| !o.ok) {
+            if let Err(f) = data.form.to_app(crate::i18n::request_lang()) {
+                data.outcome = Some(f);
+            }
+        }
         return Ok(data);
     }
     let p = principal().await?;
@@ -377,8 +384,9 @@ pub async fn app_changelog(app_id: String) -> Result<Vec<Change>, ServerFnError>
 pub async fn delete_app(app_id: String) -> Result<FormResult, ServerFnError> {
     use super::ssr::*;
     let p = principal().await?;
+    let l = crate::i18n::request_lang();
     let r = form_result(services()?.delete_app(&p, &app_id).await, |_| {
-        FormResult::saved("App deleted.", None)
+        FormResult::saved(&l.t("apps-deleted"), None)
     })?;
     if r.ok {
         leptos_axum::redirect("/admin/apps");
@@ -420,7 +428,10 @@ mod ssr {
         p: &Principal,
         form: &AppForm,
     ) -> Result<FormResult, DomainError> {
-        let app = match form.to_app() {
+        // The request's language in a server function; outside a render (the plain post's
+        // handler) the default, and `load_editor` says a lifetime error again in the page's.
+        let l = crate::i18n::request_lang();
+        let app = match form.to_app(l) {
             Ok(a) => a,
             Err(f) => return Ok(f),
         };
@@ -429,11 +440,11 @@ mod ssr {
         let r = if form.is_new {
             s.create_app(p, fields)
                 .await
-                .map(|a| FormResult::saved("App created.", Some(a.app_id)))
+                .map(|a| FormResult::saved(&l.t("apps-created"), Some(a.app_id)))
         } else {
             s.update_app(p, &id, fields)
                 .await
-                .map(|a| FormResult::saved("Saved.", Some(a.app_id)))
+                .map(|a| FormResult::saved(&l.t("saved"), Some(a.app_id)))
         };
         match r {
             Ok(f) => Ok(f),
@@ -500,7 +511,7 @@ mod tests {
         assert_eq!(form.app.scopes[0].rest_regexes, vec!["api/.*", "("]);
         assert_eq!(form.app.scopes[1].name, "write");
         assert_eq!(
-            form.to_app().err().and_then(|f| f.field),
+            form.to_app(Lang::En).err().and_then(|f| f.field),
             Some("token_lifetime_secs".into())
         );
     }

@@ -113,7 +113,9 @@ pub async fn login(
             super::encode_query(&target)
         ));
     }
-    Ok(LoginResult::Error(message.text()))
+    Ok(LoginResult::Error(
+        message.text(crate::i18n::request_lang()),
+    ))
 }
 
 /// What the login page may say after a failed sign-in: a fixed set, chosen in the URL by a
@@ -150,15 +152,13 @@ impl LoginMessage {
             LoginMessage::Busy => "error=busy".into(),
         }
     }
-    pub fn text(self) -> String {
+    pub fn text(self, l: crate::i18n::Lang) -> String {
         match self {
-            LoginMessage::Invalid => "Invalid login name or password.".into(),
+            LoginMessage::Invalid => l.t("login-invalid"),
             LoginMessage::Throttled { minutes } => {
-                format!("Too many failed attempts. Try again in {minutes} minute(s).")
+                crate::i18n::tr!(l, "login-locked", minutes = minutes)
             }
-            LoginMessage::Busy => {
-                "Gatehouse is busy with other sign-ins right now. Try again in a moment.".into()
-            }
+            LoginMessage::Busy => l.t("login-busy"),
         }
     }
 }

@@ -27,20 +27,15 @@ pub struct DevicePageData {
     pub csrf: String,
 }
 
-/// What the page says after a decision, chosen by a code in the URL.
+/// What the page says after a decision (a message key), chosen by a code in the URL.
 pub fn done_message(done: Option<&str>) -> Option<(&'static str, bool)> {
+    use model::i18n::msg;
     Some(match done? {
-        "approved" => (
-            "Done: the device is signed in. You can close this page.",
-            false,
-        ),
-        "denied" => ("The request was denied: the device gets no access.", false),
-        "gone" => (
-            "That code has expired or was used already. Start again on the device.",
-            true,
-        ),
-        "not_allowed" => ("You may not use this application.", true),
-        "expired" => ("This form has expired. Try again.", true),
+        "approved" => (msg("device-approved"), false),
+        "denied" => (msg("device-denied"), false),
+        "gone" => (msg("device-gone"), true),
+        "not_allowed" => (msg("device-not-allowed"), true),
+        "expired" => (msg("form-expired"), true),
         _ => return None,
     })
 }
@@ -66,7 +61,9 @@ pub async fn device_view(user_code: Option<String>) -> Result<DevicePageData, Se
                 res.insert_header(http::header::LOCATION, v);
             }
         }
-        return Err(ServerFnError::new("Sign in first."));
+        return Err(ServerFnError::new(
+            crate::i18n::request_lang().t("error-sign-in-first"),
+        ));
     };
     let (mut request, mut not_found, mut throttled) = (None, false, false);
     if !typed.is_empty() {

@@ -274,7 +274,7 @@ pub mod ssr {
         tracing::error!(error = %cause, "internal error in a server function");
         fail(
             http::StatusCode::INTERNAL_SERVER_ERROR,
-            "Something went wrong on the server.",
+            crate::i18n::request_lang().t("error-server"),
         )
     }
 
@@ -398,12 +398,20 @@ pub mod ssr {
         let mut p = session_principal(&session, &services)
             .await
             .map_err(map_err)?
-            .ok_or_else(|| fail(http::StatusCode::UNAUTHORIZED, "You are not signed in."))?;
+            .ok_or_else(|| {
+                fail(
+                    http::StatusCode::UNAUTHORIZED,
+                    crate::i18n::request_lang().t("error-not-signed-in"),
+                )
+            })?;
         if admin_second_factor_missing(&session, &services, &p)
             .await
             .map_err(map_err)?
         {
-            return Err(fail(http::StatusCode::FORBIDDEN, ADMIN_NEEDS_SECOND_FACTOR));
+            return Err(fail(
+                http::StatusCode::FORBIDDEN,
+                crate::i18n::request_lang().t("error-second-factor-required"),
+            ));
         }
         p.origin.address = Some(client_addr());
         Ok(p)

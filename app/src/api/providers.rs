@@ -38,6 +38,7 @@ pub async fn save_identity_provider(
 ) -> Result<FormResult, ServerFnError> {
     use super::ssr::*;
     use domain::signin::upstream::ProviderFields;
+    let l = crate::i18n::request_lang();
     let p = principal().await?;
     let s = services()?;
     let fields = ProviderFields {
@@ -56,10 +57,10 @@ pub async fn save_identity_provider(
     let id = id.filter(|i| !i.is_empty());
     let r = match &id {
         Some(id) => form_result(s.update_provider(&p, id, fields).await, |_| {
-            FormResult::saved("Provider saved.", None)
+            FormResult::saved(&l.t("providers-saved"), None)
         })?,
         None => form_result(s.create_provider(&p, fields).await, |p| {
-            FormResult::saved("Provider added.", Some(p.id))
+            FormResult::saved(&l.t("providers-added"), Some(p.id))
         })?,
     };
     if r.ok && is_plain_form_post().await {
@@ -72,9 +73,10 @@ pub async fn save_identity_provider(
 #[server(prefix = "/sfn", endpoint = "providers/delete")]
 pub async fn delete_identity_provider(id: String) -> Result<FormResult, ServerFnError> {
     use super::ssr::*;
+    let l = crate::i18n::request_lang();
     let p = principal().await?;
     let r = form_result(services()?.delete_provider(&p, &id).await, |_| {
-        FormResult::saved("Provider deleted.", None)
+        FormResult::saved(&l.t("providers-deleted"), None)
     })?;
     if r.ok {
         leptos_axum::redirect("/admin/identity-providers");

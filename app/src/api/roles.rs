@@ -65,6 +65,7 @@ pub async fn create_role(
     right_roles: Option<String>,
 ) -> Result<FormResult, ServerFnError> {
     use super::ssr::*;
+    let l = crate::i18n::request_lang();
     let p = principal().await?;
     let new = domain::roles::NewRole {
         name,
@@ -72,7 +73,7 @@ pub async fn create_role(
         admin_rights: rights_from_form(&right_apps, &right_users, &right_roles),
     };
     let r = form_result(services()?.create_role(&p, new).await, |r| {
-        FormResult::saved("Role created.", Some(r.id))
+        FormResult::saved(&l.t("roles-created"), Some(r.id))
     })?;
     if let (true, Some(id)) = (r.ok, &r.id) {
         leptos_axum::redirect(&format!("/admin/roles/{id}?saved=created"));
@@ -90,6 +91,7 @@ pub async fn update_role(
     right_roles: Option<String>,
 ) -> Result<FormResult, ServerFnError> {
     use super::ssr::*;
+    let l = crate::i18n::request_lang();
     let p = principal().await?;
     let patch = domain::roles::RolePatch {
         name: Some(name),
@@ -97,16 +99,17 @@ pub async fn update_role(
         admin_rights: Some(rights_from_form(&right_apps, &right_users, &right_roles)),
     };
     form_result(services()?.update_role(&p, &id, patch).await, |r| {
-        FormResult::saved("Saved.", Some(r.id))
+        FormResult::saved(&l.t("saved"), Some(r.id))
     })
 }
 
 #[server(prefix = "/sfn", endpoint = "roles/delete")]
 pub async fn delete_role(id: String) -> Result<FormResult, ServerFnError> {
     use super::ssr::*;
+    let l = crate::i18n::request_lang();
     let p = principal().await?;
     let r = form_result(services()?.delete_role(&p, &id).await, |_| {
-        FormResult::saved("Role deleted.", None)
+        FormResult::saved(&l.t("roles-deleted"), None)
     })?;
     if r.ok {
         leptos_axum::redirect("/admin/roles");
@@ -122,6 +125,7 @@ pub async fn add_member(
     user_id: Option<String>,
 ) -> Result<FormResult, ServerFnError> {
     use super::ssr::*;
+    let l = crate::i18n::request_lang();
     let p = principal().await?;
     let s = services()?;
     let uid = match (user_id.filter(|s| !s.is_empty()), login_name) {
@@ -131,7 +135,7 @@ pub async fn add_member(
             None => {
                 return Ok(FormResult {
                     ok: false,
-                    message: "No user with this Login Name".into(),
+                    message: l.t("roles-no-such-login"),
                     field: Some("login_name".into()),
                     id: None,
                 })
@@ -140,23 +144,24 @@ pub async fn add_member(
         (None, None) => {
             return Ok(FormResult {
                 ok: false,
-                message: "Choose a user".into(),
+                message: l.t("roles-choose-user"),
                 field: Some("login_name".into()),
                 id: None,
             })
         }
     };
     form_result(s.add_role_member(&p, &role_id, &uid).await, |_| {
-        FormResult::saved("Member added.", None)
+        FormResult::saved(&l.t("roles-member-added"), None)
     })
 }
 
 #[server(prefix = "/sfn", endpoint = "roles/remove_member")]
 pub async fn remove_member(role_id: String, user_id: String) -> Result<FormResult, ServerFnError> {
     use super::ssr::*;
+    let l = crate::i18n::request_lang();
     let p = principal().await?;
     form_result(
         services()?.remove_role_member(&p, &role_id, &user_id).await,
-        |_| FormResult::saved("Member removed.", None),
+        |_| FormResult::saved(&l.t("roles-member-removed"), None),
     )
 }

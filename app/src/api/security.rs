@@ -53,21 +53,19 @@ pub enum SecurityNote {
 }
 
 impl SecurityNote {
-    pub fn text(self) -> &'static str {
+    /// The note's key in the catalogues.
+    pub fn key(self) -> &'static str {
+        use model::i18n::msg;
         match self {
-            SecurityNote::TotpOn => {
-                "Your authenticator app is on. Keep the recovery codes below somewhere safe."
-            }
-            SecurityNote::TotpOff => "Your authenticator app was removed.",
-            SecurityNote::WrongCode => {
-                "That code is not right. Check your authenticator app's clock and try again."
-            }
-            SecurityNote::Throttled => "Too many wrong codes. Try again later.",
-            SecurityNote::NoSetup => "Start the set-up again.",
-            SecurityNote::CodesMade => "New recovery codes were made; the old ones no longer work.",
-            SecurityNote::PasskeyAdded => "Your passkey was added.",
-            SecurityNote::PasskeyRemoved => "The passkey was removed.",
-            SecurityNote::Expired => "This form has expired. Try again.",
+            SecurityNote::TotpOn => msg("security-note-totp-on"),
+            SecurityNote::TotpOff => msg("security-note-totp-off"),
+            SecurityNote::WrongCode => msg("security-note-wrong-code"),
+            SecurityNote::Throttled => msg("security-note-throttled"),
+            SecurityNote::NoSetup => msg("security-note-no-setup"),
+            SecurityNote::CodesMade => msg("security-note-codes-made"),
+            SecurityNote::PasskeyAdded => msg("security-note-passkey-added"),
+            SecurityNote::PasskeyRemoved => msg("security-note-passkey-removed"),
+            SecurityNote::Expired => msg("form-expired"),
         }
     }
     pub fn is_error(self) -> bool {
@@ -81,12 +79,14 @@ impl SecurityNote {
     }
 }
 
-/// What the second step may say after a failed attempt, chosen in the URL by a code.
+/// What the second step may say after a failed attempt (a message key), chosen in the URL by
+/// a code.
 pub fn second_step_message(error: Option<&str>) -> Option<&'static str> {
+    use model::i18n::msg;
     match error? {
-        "invalid" => Some("That code is not right."),
-        "throttled" => Some("Too many failed attempts. Try again later."),
-        "passkey" => Some("The passkey was not accepted."),
+        "invalid" => Some(msg("second-invalid")),
+        "throttled" => Some(msg("second-throttled")),
+        "passkey" => Some(msg("second-passkey-refused")),
         _ => None,
     }
 }
@@ -101,7 +101,7 @@ fn go(to: &str) -> ServerFnError {
             res.insert_header(http::header::LOCATION, v);
         }
     }
-    ServerFnError::new("Sign in first.")
+    ServerFnError::new(crate::i18n::request_lang().t("error-sign-in-first"))
 }
 
 #[server(prefix = "/sfn", endpoint = "security/second")]
@@ -178,7 +178,7 @@ pub async fn security_view(return_to: Option<String>) -> Result<Security, Server
         factors,
         setup,
         new_codes,
-        note: note.map(|n| n.text().to_string()),
+        note: note.map(|n| crate::i18n::request_lang().t(n.key())),
         note_is_error: note.is_some_and(SecurityNote::is_error),
         passkeys_available: s.passkeys_available(),
         return_to: return_to

@@ -76,15 +76,17 @@ impl Said {
     pub fn is_error(self) -> bool {
         matches!(self, Said::BadLink | Said::Mismatch | Said::Throttled)
     }
-    pub fn text(self) -> &'static str {
+    /// The message's key in the catalogues.
+    pub fn key(self) -> &'static str {
+        use model::i18n::msg;
         match self {
-            Said::Sent => "If an account has that address or login name, we have sent a link to its e-mail address. It works once, for 30 minutes.",
-            Said::BadLink => "This link does not work any more: it was used, it expired, or it is not complete. Ask for a new one.",
-            Said::Mismatch => "The two passwords are not the same.",
-            Said::Changed => "Your password was changed, and you were signed out everywhere. Sign in with the new one.",
-            Said::SignedUp => "Almost done: we have sent a link to your e-mail address. Open it to confirm the address and finish.",
-            Said::Verified => "Your address is confirmed and your account is ready. Sign in.",
-            Said::Throttled => "Too many requests from here. Wait a minute and try again.",
+            Said::Sent => msg("self-sent"),
+            Said::BadLink => msg("self-bad-link"),
+            Said::Mismatch => msg("self-mismatch"),
+            Said::Changed => msg("self-changed"),
+            Said::SignedUp => msg("self-signed-up"),
+            Said::Verified => msg("self-verified"),
+            Said::Throttled => msg("self-throttled"),
         }
     }
 }
@@ -112,7 +114,7 @@ async fn answer(page: &str, said: Said) -> SelfServiceResult {
 pub async fn forgot_password(who: String) -> Result<SelfServiceResult, ServerFnError> {
     use super::ssr::*;
     services()?
-        .request_password_reset(&who, &client_addr())
+        .request_password_reset(&who, &client_addr(), crate::i18n::request_lang())
         .await
         .map_err(map_err)?;
     Ok(answer("/login/forgot", Said::Sent).await)
@@ -156,7 +158,11 @@ pub async fn reset_password(
             if is_plain_form_post().await {
                 leptos_axum::redirect(&format!("{back}&m=weak"));
             }
-            Ok(SelfServiceResult::Field(field, message))
+            let _ = message;
+            Ok(SelfServiceResult::Field(
+                field,
+                field_hint(crate::i18n::request_lang(), "password"),
+            ))
         }
         Err(e) => Err(map_err(e)),
     }
@@ -191,7 +197,8 @@ pub async fn sign_up(
         }
     };
     if password != confirm {
-        return Ok(field("confirm", Said::Mismatch.text()).await);
+        let l = crate::i18n::request_lang();
+        return Ok(field("confirm", &field_hint(l, "confirm")).await);
     }
     let new = domain::users::NewUser {
         login_name: login_name.clone(),
@@ -202,14 +209,16 @@ pub async fn sign_up(
         enabled: false,
         jwks: None,
     };
-    match services()?.sign_up(new, &client_addr()).await {
+    let l = crate::i18n::request_lang();
+    match services()?.sign_up(new, &client_addr(), l).await {
         Ok(()) => Ok(answer("/signup", Said::SignedUp).await),
         Err(SignUpError::Closed) => Err(fail(
             http::StatusCode::NOT_FOUND,
             "sign-up is not open here",
         )),
         Err(SignUpError::Throttled) => Ok(answer("/signup", Said::Throttled).await),
-        Err(SignUpError::Invalid(f, m)) => Ok(field(&f, &m).await),
+        // The field's rule in the page's language (the same words a plain post shows).
+        Err(SignUpError::Invalid(f, _)) => Ok(field(&f, &field_hint(l, &f)).await),
         Err(SignUpError::Domain(e)) => Err(map_err(e)),
     }
 }
@@ -241,14 +250,15 @@ pub async fn verify_address(token: String) -> Result<SelfServiceResult, ServerFn
 
 /// The message a sign-up field error shows after a plain post (`?field=`): the rules of that
 /// field, since the server's own wording does not travel in the URL.
-pub fn field_hint(field: &str) -> &'static str {
-    match field {
-        "login_name" => "That login name cannot be used: it is taken, or it has characters a login name may not have.",
-        "email" => "That e-mail address cannot sign up here.",
-        "password" => "Choose a longer password (at least 8 characters).",
-        "confirm" => "The two passwords are not the same.",
-        _ => "Check the form and try again.",
-    }
+pub fn field_hint(l: crate::i18n::Lang, field: &str) -> String {
+    use model::i18n::msg;
+    l.t(match field {
+        "login_name" => msg("self-hint-login-name"),
+        "email" => msg("self-hint-email"),
+        "password" => msg("self-hint-password"),
+        "confirm" => msg("self-mismatch"),
+        _ => msg("self-hint-form"),
+    })
 }
 
 #[cfg(test)]

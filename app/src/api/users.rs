@@ -70,7 +70,10 @@ pub async fn get_user(id: String) -> Result<UserDetail, ServerFnError> {
 /// Form checkboxes arrive as "on"/"true" when ticked and not at all otherwise.
 /// The form's JWK set text: empty is `null` (no keys), otherwise it must be JSON; what a key
 /// set must hold is the domain's rule.
-pub fn jwks_field(text: Option<String>) -> Result<Option<serde_json::Value>, FormResult> {
+pub fn jwks_field(
+    text: Option<String>,
+    l: crate::i18n::Lang,
+) -> Result<Option<serde_json::Value>, FormResult> {
     let text = text.unwrap_or_default();
     if text.trim().is_empty() {
         return Ok(Some(serde_json::Value::Null));
@@ -79,7 +82,7 @@ pub fn jwks_field(text: Option<String>) -> Result<Option<serde_json::Value>, For
         .map(Some)
         .map_err(|e| FormResult {
             ok: false,
-            message: format!("The public keys are not JSON: {e}"),
+            message: crate::i18n::tr!(l, "users-jwks-not-json", detail = e.to_string()),
             field: Some("jwks".into()),
             id: None,
         })
@@ -103,15 +106,16 @@ pub async fn create_user(
     jwks: Option<String>,
 ) -> Result<FormResult, ServerFnError> {
     use super::ssr::*;
+    let l = crate::i18n::request_lang();
     let p = principal().await?;
-    let jwks = match jwks_field(jwks) {
+    let jwks = match jwks_field(jwks, l) {
         Ok(j) => j,
         Err(r) => return Ok(r),
     };
     if password != confirm_password {
         return Ok(FormResult {
             ok: false,
-            message: "The passwords do not match".into(),
+            message: l.t("users-passwords-differ"),
             field: Some("confirm_password".into()),
             id: None,
         });
@@ -126,7 +130,7 @@ pub async fn create_user(
         jwks: jwks.filter(|j| !j.is_null()),
     };
     let r = form_result(services()?.create_user(&p, new).await, |u| {
-        FormResult::saved("User created.", Some(u.id))
+        FormResult::saved(&l.t("users-created"), Some(u.id))
     })?;
     if let (true, Some(id)) = (r.ok, &r.id) {
         match return_to.filter(|s| !s.is_empty()) {
@@ -151,8 +155,9 @@ pub async fn update_user(
     jwks: Option<String>,
 ) -> Result<FormResult, ServerFnError> {
     use super::ssr::*;
+    let l = crate::i18n::request_lang();
     let p = principal().await?;
-    let jwks = match jwks_field(jwks) {
+    let jwks = match jwks_field(jwks, l) {
         Ok(j) => j,
         Err(r) => return Ok(r),
     };
@@ -160,7 +165,7 @@ pub async fn update_user(
     if password.is_some() && password != confirm_password {
         return Ok(FormResult {
             ok: false,
-            message: "The passwords do not match".into(),
+            message: l.t("users-passwords-differ"),
             field: Some("confirm_password".into()),
             id: None,
         });
@@ -181,19 +186,17 @@ pub async fn update_user(
             .await
             .map_err(map_err)?;
     }
-    form_result(updated, |u| FormResult::saved("Saved.", Some(u.id)))
+    form_result(updated, |u| FormResult::saved(&l.t("saved"), Some(u.id)))
 }
 
 /// Removes every second factor of a person who lost theirs (audited).
 #[server(prefix = "/sfn", endpoint = "users/reset_factors")]
 pub async fn reset_user_factors(id: String) -> Result<FormResult, ServerFnError> {
     use super::ssr::*;
+    let l = crate::i18n::request_lang();
     let p = principal().await?;
     form_result(services()?.reset_factors(&p, &id).await, |_| {
-        FormResult::saved(
-            "Second factors removed: the password alone signs this person in until they set one up.",
-            None,
-        )
+        FormResult::saved(&l.t("users-factors-removed"), None)
     })
 }
 
@@ -201,19 +204,21 @@ pub async fn reset_user_factors(id: String) -> Result<FormResult, ServerFnError>
 #[server(prefix = "/sfn", endpoint = "users/unlink")]
 pub async fn unlink_user(id: String, provider_id: String) -> Result<FormResult, ServerFnError> {
     use super::ssr::*;
+    let l = crate::i18n::request_lang();
     let p = principal().await?;
     form_result(
         services()?.remove_user_link(&p, &id, &provider_id).await,
-        |_| FormResult::saved("Link removed.", None),
+        |_| FormResult::saved(&l.t("users-link-removed"), None),
     )
 }
 
 #[server(prefix = "/sfn", endpoint = "users/delete")]
 pub async fn delete_user(id: String) -> Result<FormResult, ServerFnError> {
     use super::ssr::*;
+    let l = crate::i18n::request_lang();
     let p = principal().await?;
     let r = form_result(services()?.delete_user(&p, &id).await, |_| {
-        FormResult::saved("User deleted.", None)
+        FormResult::saved(&l.t("users-deleted"), None)
     })?;
     if r.ok {
         leptos_axum::redirect("/admin/users");

@@ -8,19 +8,21 @@ use leptos_meta::Title;
 use crate::api::account::{connected_apps, consent_view, ApprovedApps, ConsentRequest};
 use crate::api::encode_query;
 use crate::components::error_text;
+use crate::i18n::{tr, use_lang};
 
 #[component]
 pub fn ConsentPage() -> impl IntoView {
+    let l = use_lang();
     let data = Resource::new(|| (), |_| consent_view());
     view! {
         <main class="center">
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            <Suspense fallback=move || view! { <p>{l.t("loading")}</p> }>
                 {move || Suspend::new(async move {
                     match data.await {
                         Ok(v) => view! { <ConsentForm v=v/> }.into_any(),
                         Err(e) => view! {
-                            <Title text="Authorization error"/>
-                            <h1>"This sign-in request cannot be completed"</h1>
+                            <Title text=l.t("consent-error-title")/>
+                            <h1>{l.t("consent-error-heading")}</h1>
                             <p role="alert">{error_text(&e)}</p>
                         }.into_any(),
                     }
@@ -32,6 +34,7 @@ pub fn ConsentPage() -> impl IntoView {
 
 #[component]
 fn ConsentForm(v: ConsentRequest) -> impl IntoView {
+    let l = use_lang();
     let ConsentRequest {
         app_id,
         app_name,
@@ -42,22 +45,20 @@ fn ConsentForm(v: ConsentRequest) -> impl IntoView {
         csrf,
     } = v;
     view! {
-        <Title text=format!("Authorize {app_name}")/>
-        <h1>{format!("Allow {app_name} to access your account?")}</h1>
-        {client.map(|c| view! { <p class="client">"Requested by " <strong>{c}</strong></p> })}
+        <Title text=tr!(l, "consent-title", app = app_name.clone())/>
+        <h1>{tr!(l, "consent-heading", app = app_name.clone())}</h1>
+        {client.map(|c| view! { <p class="client">{format!("{} ", l.t("consent-requested-by"))}<strong>{c}</strong></p> })}
         {administrative.then(|| view! {
             <p role="alert" class="warning">
-                <strong>"This grants administrative access to Gatehouse."</strong>
-                {format!(" {app_name} will be able to use Gatehouse's admin API as you: \
-                    change apps, users and roles with your admin rights. Approve only if you \
-                    set this application up yourself.")}
+                <strong>{l.t("consent-admin-warning")}</strong>
+                {format!(" {}", tr!(l, "consent-admin-detail", app = app_name.clone()))}
             </p>
         })}
         <form method="post" action=format!("/oauth2/consent/{}", encode_query(&app_id))>
             {hidden.into_iter().map(|(k, v)| view! { <input type="hidden" name=k value=v/> }).collect_view()}
             <input type="hidden" name="csrf" value=csrf/>
             <fieldset>
-                <legend>{format!("{app_name} asks for")}</legend>
+                <legend>{tr!(l, "consent-asks-for", app = app_name.clone())}</legend>
                 {scopes.into_iter().enumerate().map(|(i, (name, desc))| {
                     let id = format!("scope-{i}");
                     view! {
@@ -72,8 +73,8 @@ fn ConsentForm(v: ConsentRequest) -> impl IntoView {
                 }).collect_view()}
             </fieldset>
             <div class="actions">
-                <button type="submit" name="decision" value="approve" class="primary">"Approve"</button>
-                <button type="submit" name="decision" value="deny">"Deny"</button>
+                <button type="submit" name="decision" value="approve" class="primary">{l.t("approve")}</button>
+                <button type="submit" name="decision" value="deny">{l.t("deny")}</button>
             </div>
         </form>
     }
@@ -81,20 +82,21 @@ fn ConsentForm(v: ConsentRequest) -> impl IntoView {
 
 #[component]
 pub fn ConnectedAppsPage() -> impl IntoView {
+    let l = use_lang();
     let data = Resource::new(|| (), |_| connected_apps());
     view! {
-        <Title text="Connected apps"/>
+        <Title text=l.t("connected-title")/>
         <main class="center">
-            <h1>"Connected apps"</h1>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            <h1>{l.t("connected-title")}</h1>
+            <Suspense fallback=move || view! { <p>{l.t("loading")}</p> }>
                 {move || Suspend::new(async move {
                     match data.await {
                         Ok(ApprovedApps { apps, .. }) if apps.is_empty() => {
-                            view! { <p>"You have not approved any application."</p> }.into_any()
+                            view! { <p>{l.t("connected-none")}</p> }.into_any()
                         }
                         Ok(ApprovedApps { apps, csrf }) => view! {
                             <table class="grid">
-                                <thead><tr><th>"Application"</th><th>"Approved scopes"</th><th></th></tr></thead>
+                                <thead><tr><th>{l.t("connected-app")}</th><th>{l.t("connected-scopes")}</th><th></th></tr></thead>
                                 <tbody>
                                     {apps.into_iter().map(|(id, name, scopes)| {
                                         let csrf = csrf.clone();
@@ -105,7 +107,7 @@ pub fn ConnectedAppsPage() -> impl IntoView {
                                                 <td>
                                                     <form method="post" action=format!("/account/apps/{}/withdraw", encode_query(&id))>
                                                         <input type="hidden" name="csrf" value=csrf/>
-                                                        <button type="submit" aria-label=format!("Withdraw access of {name}")>"Withdraw"</button>
+                                                        <button type="submit" aria-label=tr!(l, "connected-withdraw-named", app = name.clone())>{l.t("connected-withdraw")}</button>
                                                     </form>
                                                 </td>
                                             </tr>

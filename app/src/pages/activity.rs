@@ -7,6 +7,8 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::operations::{load_activity, Activity, Window};
 use crate::components::error_text;
+use crate::i18n::{tr, use_lang, Lang};
+use model::i18n::{civil_from_days, msg};
 
 /// Bar colours, one per series (a colour-blind-safe palette).
 const PALETTE: [&str; 8] = [
@@ -24,6 +26,7 @@ pub fn activity_resource(
     app: impl Fn() -> Option<String> + Send + Sync + 'static,
     whole: bool,
 ) -> ActivityData {
+    let l = use_lang();
     let query = use_query_map();
     let window = Memo::new(move |_| {
         query
@@ -36,7 +39,7 @@ pub fn activity_resource(
         move || (app(), window.get()),
         move |(app, w)| async move {
             if app.is_none() && !whole {
-                return Err(ServerFnError::new("no app"));
+                return Err(ServerFnError::new(l.t("activity-no-app")));
             }
             load_activity(app, w.as_str().to_string()).await
         },
@@ -64,25 +67,26 @@ pub fn ActivityPanel(activity: ActivityData) -> impl IntoView {
         window,
         whole,
     } = activity;
+    let l = use_lang();
     view! {
         <section id="activity" aria-labelledby="h-activity" class="activity">
-            <h2 id="h-activity">"Activity"</h2>
-            <nav class="tabs" aria-label="Time window">
+            <h2 id="h-activity">{l.t("activity-title")}</h2>
+            <nav class="tabs" aria-label=l.t("activity-time-window")>
                 {Window::ALL.into_iter().map(|w| {
                     let current = move || window.get() == w;
                     view! {
                         <a href=format!("?window={}#activity", w.as_str())
-                            aria-current=move || if current() { "page" } else { "false" }>{w.label()}</a>
+                            aria-current=move || if current() { "page" } else { "false" }>{l.t(window_key(w))}</a>
                     }
                 }).collect_view()}
             </nav>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            <Suspense fallback=move || view! { <p>{l.t("loading")}</p> }>
                 {move || Suspend::new(async move {
                     match data.await {
                         Ok(a) => view! {
-                            <Chart activity=a.clone() kind="issued" title="Tokens issued" by="Grant type"/>
-                            <Chart activity=a.clone() kind="refused" title="Tokens refused" by="Error"/>
-                            {whole.then(|| view! { <Chart activity=a kind="sign_in" title="Sign-ins" by="Outcome"/> })}
+                            <Chart activity=a.clone() kind="issued" title=l.t("activity-tokens-issued") by=l.t("activity-grant-type")/>
+                            <Chart activity=a.clone() kind="refused" title=l.t("activity-tokens-refused") by=l.t("activity-error")/>
+                            {whole.then(|| view! { <Chart activity=a kind="sign_in" title=l.t("activity-sign-ins") by=l.t("activity-outcome")/> })}
                         }.into_any(),
                         Err(e) => view! { <p class="status error" role="alert">{error_text(&e)}</p> }.into_any(),
                     }
@@ -92,40 +96,39 @@ pub fn ActivityPanel(activity: ActivityData) -> impl IntoView {
     }
 }
 
-/// When a bucket starts, as the window shows it (UTC): minutes, hours or days.
-fn bucket_label(window: Window, start: i64) -> String {
+/// The message key of a window's tab ("Last hour").
+fn window_key(w: Window) -> &'static str {
+    match w {
+        Window::Hour => msg("activity-window-hour"),
+        Window::Day => msg("activity-window-day"),
+        Window::Month => msg("activity-window-month"),
+    }
+}
+
+/// The message key of a window as a caption names it ("last hour").
+fn window_caption_key(w: Window) -> &'static str {
+    match w {
+        Window::Hour => msg("activity-window-hour-lower"),
+        Window::Day => msg("activity-window-day-lower"),
+        Window::Month => msg("activity-window-month-lower"),
+    }
+}
+
+/// When a bucket starts, as the window shows it (UTC): minutes, hours or days (a day in the
+/// language's date style).
+fn bucket_label(l: Lang, window: Window, start: i64) -> String {
     let day = start.div_euclid(86_400);
     let secs = start.rem_euclid(86_400);
     match window {
-        Window::Month => {
-            let (y, m, d) = civil_from_days(day);
-            format!("{y:04}-{m:02}-{d:02}")
-        }
+        Window::Month => l.date(civil_from_days(day)),
         _ => format!("{:02}:{:02}", secs / 3600, secs % 3600 / 60),
     }
 }
 
-/// (year, month, day) of a day number since 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
 /// A stacked bar chart of one kind's series, with a legend of totals and the numbers per bucket.
 #[component]
-fn Chart(
-    activity: Activity,
-    kind: &'static str,
-    title: &'static str,
-    by: &'static str,
-) -> impl IntoView {
+fn Chart(activity: Activity, kind: &'static str, title: String, by: String) -> impl IntoView {
+    let l = use_lang();
     let series: Vec<_> = activity
         .series
         .iter()
@@ -139,9 +142,12 @@ fn Chart(
     let slot = WIDTH / n as f64;
     let bar = (slot * 0.8).max(1.0);
     let id = format!("chart-{kind}");
-    let caption = format!(
-        "{title}, {}: {total}",
-        activity.window.label().to_lowercase()
+    let caption = tr!(
+        l,
+        "activity-caption",
+        what = title.clone(),
+        when = l.t(window_caption_key(activity.window)),
+        total = total
     );
     let mut rects = Vec::new();
     for (i, start) in activity.starts.iter().enumerate() {
@@ -156,7 +162,7 @@ fn Chart(
             rects.push(view! {
                 <rect x=format!("{:.1}", i as f64 * slot) y=format!("{y:.1}") width=format!("{bar:.1}")
                     height=format!("{h:.1}") fill=PALETTE[k % PALETTE.len()]>
-                    <title>{format!("{} {}: {c}", bucket_label(activity.window, *start), s.detail)}</title>
+                    <title>{format!("{} {}: {}", bucket_label(l, activity.window, *start), s.detail, l.number(c))}</title>
                 </rect>
             });
         }
@@ -164,12 +170,12 @@ fn Chart(
     let first = activity
         .starts
         .first()
-        .map(|s| bucket_label(activity.window, *s))
+        .map(|s| bucket_label(l, activity.window, *s))
         .unwrap_or_default();
     let last = activity
         .starts
         .last()
-        .map(|s| bucket_label(activity.window, *s))
+        .map(|s| bucket_label(l, activity.window, *s))
         .unwrap_or_default();
     let rows: Vec<_> = activity
         .starts
@@ -179,9 +185,9 @@ fn Chart(
         .map(|(i, start)| {
             let cells: Vec<_> = series
                 .iter()
-                .map(|s| view! { <td>{s.counts.get(i).copied().unwrap_or(0)}</td> })
+                .map(|s| view! { <td>{l.number(s.counts.get(i).copied().unwrap_or(0))}</td> })
                 .collect();
-            view! { <tr><th scope="row">{bucket_label(activity.window, *start)}</th>{cells}<td>{totals[i]}</td></tr> }
+            view! { <tr><th scope="row">{bucket_label(l, activity.window, *start)}</th>{cells}<td>{l.number(totals[i])}</td></tr> }
         })
         .collect();
     let heads: Vec<_> = series
@@ -196,7 +202,7 @@ fn Chart(
             view! {
                 <tr>
                     <td><svg width="12" height="12" aria-hidden="true"><rect width="12" height="12" fill=PALETTE[k % PALETTE.len()]/></svg>" "{s.detail.clone()}</td>
-                    <td>{sum}</td>
+                    <td>{l.number(sum)}</td>
                 </tr>
             }
         })
@@ -211,17 +217,17 @@ fn Chart(
             </svg>
             <p class="axis"><span>{first}</span><span>{last}</span></p>
             {if empty {
-                view! { <p class="muted">"Nothing in this window."</p> }.into_any()
+                view! { <p class="muted">{l.t("activity-nothing")}</p> }.into_any()
             } else {
                 view! {
                     <table class="legend">
-                        <thead><tr><th scope="col">{by}</th><th scope="col">"Count"</th></tr></thead>
+                        <thead><tr><th scope="col">{by}</th><th scope="col">{l.t("activity-count")}</th></tr></thead>
                         <tbody>{legend}</tbody>
                     </table>
                     <details>
-                        <summary>{format!("{title}: the numbers")}</summary>
+                        <summary>{tr!(l, "activity-the-numbers", what = title)}</summary>
                         <table class="grid">
-                            <thead><tr><th scope="col">"From (UTC)"</th>{heads}<th scope="col">"Total"</th></tr></thead>
+                            <thead><tr><th scope="col">{l.t("activity-from-utc")}</th>{heads}<th scope="col">{l.t("activity-total")}</th></tr></thead>
                             <tbody>{rows}</tbody>
                         </table>
                     </details>
@@ -237,8 +243,16 @@ mod tests {
 
     #[test]
     fn buckets_are_labelled_in_utc() {
-        assert_eq!(bucket_label(Window::Hour, 1_767_225_660), "00:01");
-        assert_eq!(bucket_label(Window::Month, 1_767_225_600), "2026-01-01");
+        assert_eq!(bucket_label(Lang::En, Window::Hour, 1_767_225_660), "00:01");
+        assert_eq!(bucket_label(Lang::De, Window::Hour, 1_767_225_660), "00:01");
+        assert_eq!(
+            bucket_label(Lang::En, Window::Month, 1_767_225_600),
+            "Jan 1, 2026"
+        );
+        assert_eq!(
+            bucket_label(Lang::De, Window::Month, 1_767_225_600),
+            "1.1.2026"
+        );
         assert_eq!(civil_from_days(0), (1970, 1, 1));
         assert_eq!(civil_from_days(19_782), (2024, 2, 29));
     }

@@ -6,6 +6,7 @@ use leptos_meta::Title;
 use leptos_router::components::{Form, A};
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
+use model::i18n::msg;
 use model::scopes::RestRegex;
 
 use crate::api::apps::{
@@ -15,6 +16,7 @@ use crate::api::apps::{
 };
 use crate::api::{encode_query, FormResult};
 use crate::components::error_text;
+use crate::i18n::{tr, use_lang, Lang};
 
 fn page_link(q: &str, category: &str, offset: i64) -> String {
     format!(
@@ -24,8 +26,47 @@ fn page_link(q: &str, category: &str, offset: i64) -> String {
     )
 }
 
+/// The key of a client id type's name.
+fn client_id_type_key(v: ClientIdType) -> &'static str {
+    match v {
+        ClientIdType::Anything => msg("apps-client-id-anything"),
+        ClientIdType::List => msg("apps-client-id-list"),
+        ClientIdType::Confidential => msg("apps-client-id-confidential"),
+        ClientIdType::Registered => msg("apps-client-id-registered"),
+    }
+}
+
+/// The key of a client registration setting's name.
+fn registration_key(v: ClientRegistration) -> &'static str {
+    match v {
+        ClientRegistration::Off => msg("apps-registration-off"),
+        ClientRegistration::Token => msg("apps-registration-token"),
+        ClientRegistration::Open => msg("apps-registration-open"),
+    }
+}
+
+/// A grant's name: the OAuth names stay as they are, the words explaining some are translated.
+fn auth_method_label(l: Lang, m: AuthMethod) -> String {
+    match m {
+        AuthMethod::Password => l.t("apps-auth-method-password"),
+        AuthMethod::DeviceCode => l.t("apps-auth-method-device-code"),
+        other => other.label().to_string(),
+    }
+}
+
+/// The key of a lifetime unit's name (the option's value stays the English unit).
+fn unit_key(u: &str) -> &'static str {
+    match u {
+        "minutes" => msg("apps-unit-minutes"),
+        "hours" => msg("apps-unit-hours"),
+        "days" => msg("apps-unit-days"),
+        _ => msg("apps-unit-seconds"),
+    }
+}
+
 #[component]
 pub fn AppsPage() -> impl IntoView {
+    let l = use_lang();
     let query = use_query_map();
     let q = move || query.read().get("q").unwrap_or_default();
     let category = move || query.read().get("category").unwrap_or_default();
@@ -42,12 +83,12 @@ pub fn AppsPage() -> impl IntoView {
         |(q, c, o)| list_apps(q, c, o),
     );
     view! {
-        <Title text="Apps"/>
+        <Title text=l.t("apps-title")/>
         <div class="page-head">
-            <h1>"Apps"</h1>
-            <a class="button primary" href="/admin/apps/new">"Add app"</a>
+            <h1>{l.t("apps-title")}</h1>
+            <a class="button primary" href="/admin/apps/new">{l.t("apps-add")}</a>
         </div>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=move || view! { <p>{l.t("loading")}</p> }>
             {move || Suspend::new(async move {
                 match apps.await {
                     Err(e) => view! { <p class="status error" role="alert">{error_text(&e)}</p> }.into_any(),
@@ -58,20 +99,20 @@ pub fn AppsPage() -> impl IntoView {
                         view! {
                             <Form method="GET" action="">
                                 <div class="search">
-                                    <label for="app-search">"Search apps"</label>
+                                    <label for="app-search">{l.t("apps-search")}</label>
                                     <input id="app-search" type="search" name="q" value=q()/>
-                                    <label for="app-category">"Category"</label>
+                                    <label for="app-category">{l.t("apps-category")}</label>
                                     <select id="app-category" name="category">
-                                        <option value="" selected=current.is_empty()>"All categories"</option>
+                                        <option value="" selected=current.is_empty()>{l.t("apps-all-categories")}</option>
                                         {list.categories.iter().map(|c| view! {
                                             <option value=c.clone() selected=*c == current>{c.clone()}</option>
                                         }).collect_view()}
                                     </select>
-                                    <button type="submit">"Filter"</button>
+                                    <button type="submit">{l.t("apps-filter")}</button>
                                 </div>
                             </Form>
                             <table class="grid">
-                                <thead><tr><th>"Name"</th><th>"Application ID"</th><th>"Category"</th><th>"Token Type"</th><th>"Auth Methods"</th></tr></thead>
+                                <thead><tr><th>{l.t("apps-name")}</th><th>{l.t("apps-application-id")}</th><th>{l.t("apps-category")}</th><th>{l.t("apps-token-type")}</th><th>{l.t("apps-auth-methods")}</th></tr></thead>
                                 <tbody>
                                     {list.items.into_iter().map(|a| view! {
                                         <tr>
@@ -85,9 +126,9 @@ pub fn AppsPage() -> impl IntoView {
                                 </tbody>
                             </table>
                             <p class="pager">
-                                {format!("{} app(s)", list.total)}
-                                {prev.map(|h| view! { " " <a href=h>"Previous"</a> })}
-                                {next.map(|h| view! { " " <a href=h>"Next"</a> })}
+                                {tr!(l, "apps-count", count = list.total)}
+                                {prev.map(|h| view! { " " <a href=h>{l.t("apps-previous")}</a> })}
+                                {next.map(|h| view! { " " <a href=h>{l.t("apps-next")}</a> })}
                             </p>
                         }.into_any()
                     }
@@ -100,6 +141,7 @@ pub fn AppsPage() -> impl IntoView {
 /// `/admin/apps/new` and `/admin/apps/:app_id`.
 #[component]
 pub fn AppEditPage() -> impl IntoView {
+    let l = use_lang();
     let params = use_params_map();
     let app_id = move || params.read().get("app_id").filter(|a| a != "new");
     let data = Resource::new(app_id, load_editor);
@@ -120,8 +162,8 @@ pub fn AppEditPage() -> impl IntoView {
         saves,
     };
     view! {
-        <Title text="App"/>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Title text=l.t("apps-app-title")/>
+        <Suspense fallback=move || view! { <p>{l.t("loading")}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Err(e) => view! { <p class="status error" role="alert">{error_text(&e)}</p> }.into_any(),
@@ -192,10 +234,10 @@ fn position(rows: RwSignal<Vec<Row>>, key: u64) -> usize {
 /// own error, a button to remove it and one to add a row.
 #[component]
 fn UriList(
-    legend: &'static str,
+    legend: String,
     field: &'static str,
-    noun: &'static str,
-    add_label: &'static str,
+    noun: String,
+    add_label: String,
     id_prefix: &'static str,
     rows: RwSignal<Vec<Row>>,
     keys: Keys,
@@ -203,7 +245,9 @@ fn UriList(
     remove: fn(usize) -> FormOp,
     err: Callback<String, Option<String>>,
 ) -> impl IntoView {
+    let l = use_lang();
     let touch = use_context::<Touch>();
+    let noun = StoredValue::new(noun);
     view! {
         <fieldset>
             <legend>{legend}</legend>
@@ -211,21 +255,21 @@ fn UriList(
                 {
                     let k = row.key;
                     let idx = move || position(rows, k);
-                    let label = move || format!("{noun} {}", idx() + 1);
+                    let label = move || format!("{} {}", noun.get_value(), idx() + 1);
                     let id = format!("{id_prefix}-{k}");
                     let e = Signal::derive(move || err.run(format!("{field}[{}]", idx())));
                     view! {
                         <div class="row" on:input=move |_| { if let Some(t) = touch { t.0.run(format!("{field}[{}]", idx())) } }>
                             <label for=id.clone() class="sr-only">{label}</label>
                             <input id=id name=field value=row.value.get_untracked() bind:value=row.value aria-invalid=move || e.get().is_some().to_string()/>
-                            <RowButton op=Signal::derive(move || remove(idx())) label=Signal::derive(move || format!("Remove {}", label()))
+                            <RowButton op=Signal::derive(move || remove(idx())) label=Signal::derive(move || tr!(l, "apps-remove-named", name = label()))
                                 in_place=move || rows.update(|v| v.retain(|r| r.key != k))/>
                             <span class="field-error" role="alert">{move || e.get()}</span>
                         </div>
                     }
                 }
             </For>
-            <RowButton op=add label=add_label.to_string() in_place=move || rows.update(|v| v.push(keys.row("")))/>
+            <RowButton op=add label=add_label in_place=move || rows.update(|v| v.push(keys.row("")))/>
         </fieldset>
     }
 }
@@ -249,6 +293,7 @@ fn RowButton(
 
 #[component]
 fn AppEditor(data: EditorData, sections: Sections) -> impl IntoView {
+    let l = use_lang();
     let EditorData {
         form,
         outcome: first_outcome,
@@ -418,7 +463,7 @@ fn AppEditor(data: EditorData, sections: Sections) -> impl IntoView {
         cleared.set(Vec::new());
         let form = current();
         // The same check the server runs on a plain post, before anything is sent.
-        if let Err(f) = form.to_app() {
+        if let Err(f) = form.to_app(l) {
             local_error.set(Some(f));
             return;
         }
@@ -428,7 +473,7 @@ fn AppEditor(data: EditorData, sections: Sections) -> impl IntoView {
     let query = use_query_map();
     let saved = query.read_untracked().get("saved");
     let title = if is_new {
-        "Add app".to_string()
+        l.t("apps-add")
     } else {
         a.name.clone()
     };
@@ -443,34 +488,34 @@ fn AppEditor(data: EditorData, sections: Sections) -> impl IntoView {
     view! {
             <div class="page-head">
                 <h1>{title}</h1>
-                <a href="/admin/apps">"All apps"</a>
+                <a href="/admin/apps">{l.t("apps-all")}</a>
             </div>
-            {saved.map(|s| view! { <p class="status ok" role="status">{if s == "created" { "App created." } else { "Saved." }}</p> })}
-            <nav class="tabs" aria-label="App sections">
-                <a href="#description">"Description"</a>
-                <a href="#general-usage">"General Usage"</a>
-                <a href="#tokens">"Tokens"</a>
-                <a href="#scope">"Scope"</a>
-                <a href="#user-access">"User Access"</a>
-                {(!is_new).then(|| view! { <a href="#activity">"Activity"</a><a href="#changelog">"Changelog"</a> })}
+            {saved.map(|s| view! { <p class="status ok" role="status">{if s == "created" { l.t("apps-created") } else { l.t("saved") }}</p> })}
+            <nav class="tabs" aria-label=l.t("apps-sections")>
+                <a href="#description">{l.t("apps-description")}</a>
+                <a href="#general-usage">{l.t("apps-general-usage")}</a>
+                <a href="#tokens">{l.t("apps-tokens")}</a>
+                <a href="#scope">{l.t("apps-scope")}</a>
+                <a href="#user-access">{l.t("apps-user-access")}</a>
+                {(!is_new).then(|| view! { <a href="#activity">{l.t("apps-activity")}</a><a href="#changelog">{l.t("apps-changelog")}</a> })}
             </nav>
             <form class="app-form" method="post" action=action on:submit=on_save novalidate data-ready=move || ready.get().to_string()>
                 // Enter in a field saves: the first submit button of a form is its default.
-                <button type="submit" name="op" value="save" class="sr-only" tabindex="-1" aria-hidden="true">"Save"</button>
+                <button type="submit" name="op" value="save" class="sr-only" tabindex="-1" aria-hidden="true">{l.t("save")}</button>
                 <input type="hidden" name="is_new" value=is_new.to_string()/>
                 {view! {
                 <section id="description" aria-labelledby="h-description">
-                    <h2 id="h-description">"Description"</h2>
-                    <Field label="Application ID" id="app_id" error=Signal::derive(move || err("app_id".into()))>
+                    <h2 id="h-description">{l.t("apps-description")}</h2>
+                    <Field label=l.t("apps-application-id") id="app_id" error=Signal::derive(move || err("app_id".into()))>
                         <input id="app_id" name="app_id" value=app_id.get_untracked() bind:value=app_id readonly=!is_new aria-describedby="app_id-error" autocomplete="off"/>
                     </Field>
-                    <Field label="Application Name" id="name" error=Signal::derive(move || err("name".into()))>
+                    <Field label=l.t("apps-application-name") id="name" error=Signal::derive(move || err("name".into()))>
                         <input id="name" name="name" value=name.get_untracked() bind:value=name aria-describedby="name-error" autocomplete="off"/>
                     </Field>
-                    <Field label="Description" id="description_text" path="description" error=Signal::derive(move || err("description".into()))>
+                    <Field label=l.t("apps-description") id="description_text" path="description" error=Signal::derive(move || err("description".into()))>
                         <textarea id="description_text" name="description" aria-describedby="description_text-error" prop:value=move || description.get() on:input=move |ev| description.set(event_target_value(&ev))>{description.get_untracked()}</textarea>
                     </Field>
-                    <Field label="Category" id="category" error=Signal::derive(move || err("category".into()))>
+                    <Field label=l.t("apps-category") id="category" error=Signal::derive(move || err("category".into()))>
                         <input id="category" name="category" value=category.get_untracked() bind:value=category aria-describedby="category-error" autocomplete="off"/>
                     </Field>
                 </section>
@@ -478,71 +523,71 @@ fn AppEditor(data: EditorData, sections: Sections) -> impl IntoView {
 
                 {view! {
                 <section id="general-usage" aria-labelledby="h-general">
-                    <h2 id="h-general">"General Usage"</h2>
+                    <h2 id="h-general">{l.t("apps-general-usage")}</h2>
                     <fieldset>
-                        <legend>"Client ID Type"</legend>
+                        <legend>{l.t("apps-client-id-type")}</legend>
                         {ClientIdType::ALL.into_iter().map(|v| view! {
                             <label class="choice">
                                 <input type="radio" name="client_id_type" value=v.as_str()
                                     checked=client_id_type.get_untracked() == v
                                     prop:checked=move || client_id_type.get() == v
                                     on:change=move |_| client_id_type.set(v)/>
-                                {v.label()}
+                                {l.t(client_id_type_key(v))}
                             </label>
                         }).collect_view()}
                     </fieldset>
                     // Shown for "List" only, but always in the form so a plain post keeps it.
                     <div hidden=move || client_id_type.get() != ClientIdType::List>
-                        <Field label="Allowed clients (one client id per line)" id="allowed_clients" error=Signal::derive(move || outcome.get().and_then(|f| f.field.filter(|x| x.starts_with("allowed_clients")).map(|_| f.message)))>
+                        <Field label=l.t("apps-allowed-clients") id="allowed_clients" error=Signal::derive(move || outcome.get().and_then(|f| f.field.filter(|x| x.starts_with("allowed_clients")).map(|_| f.message)))>
                             <textarea id="allowed_clients" name="allowed_clients" prop:value=move || allowed.get() on:input=move |ev| allowed.set(event_target_value(&ev))>{allowed.get_untracked()}</textarea>
                         </Field>
                     </div>
                     // Shown for "Registered clients" only, but always in the form (as above).
                     <div hidden=move || client_id_type.get() != ClientIdType::Registered>
                         <fieldset>
-                            <legend>"Client registration (RFC 7591)"</legend>
+                            <legend>{l.t("apps-client-registration")}</legend>
                             {ClientRegistration::ALL.into_iter().map(|v| view! {
                                 <label class="choice">
                                     <input type="radio" name="client_registration" value=v.as_str()
                                         checked=registration.get_untracked() == v
                                         prop:checked=move || registration.get() == v
                                         on:change=move |_| registration.set(v)/>
-                                    {v.label()}
+                                    {l.t(registration_key(v))}
                                 </label>
                             }).collect_view()}
                         </fieldset>
-                        <p class="muted">"Clients such as MCP clients and AI tools register themselves at "<code>"/oauth2/register/{app}"</code>" and get their own client id, redirect URIs and grant types."</p>
-                        <label class="choice"><input type="checkbox" name="client_id_metadata_documents" value="on" aria-describedby="cimd-help" checked=documents.get_untracked() bind:checked=documents/>"Accept client ID metadata documents"</label>
-                        <p class="muted" id="cimd-help">"A client may use the https URL of a JSON document as its client id; Gatehouse fetches the document and takes the client's name and redirect URIs from it. The sign-in consent shows the document's host."</p>
+                        <p class="muted">{l.t("apps-registration-help-before")}" "<code>"/oauth2/register/{app}"</code>" "{l.t("apps-registration-help-after")}</p>
+                        <label class="choice"><input type="checkbox" name="client_id_metadata_documents" value="on" aria-describedby="cimd-help" checked=documents.get_untracked() bind:checked=documents/>{l.t("apps-cimd")}</label>
+                        <p class="muted" id="cimd-help">{l.t("apps-cimd-help")}</p>
                         <span class="field-error" role="alert">{move || err("client_id_metadata_documents".into())}</span>
-                        {(!is_new).then(|| view! { <p><a href=format!("/admin/apps/{}/clients", id_for_links)>"Clients of this app"</a></p> })}
+                        {(!is_new).then(|| view! { <p><a href=format!("/admin/apps/{}/clients", id_for_links)>{l.t("apps-clients-link")}</a></p> })}
                         <span class="field-error" role="alert">{move || err("client_registration".into())}</span>
                     </div>
                     <Show when=move || client_id_type.get() == ClientIdType::Confidential>
                         <p>
-                            "Confidential clients are users with the OAuth confidential client switch on. "
-                            <a href=format!("/admin/users/new?confidential=1&return_to=/admin/apps/{}", id_for_links)>"Create a confidential client user"</a>
+                            {l.t("apps-confidential-help")}" "
+                            <a href=format!("/admin/users/new?confidential=1&return_to=/admin/apps/{}", id_for_links)>{l.t("apps-create-confidential-user")}</a>
                         </p>
                     </Show>
-                    <Field label="Issuer" id="issuer" error=Signal::derive(move || err("issuer".into()))>
+                    <Field label=l.t("apps-issuer") id="issuer" error=Signal::derive(move || err("issuer".into()))>
                         <input id="issuer" name="issuer" value=issuer.get_untracked() bind:value=issuer placeholder=effective_issuer aria-describedby="issuer-error" autocomplete="off"/>
                     </Field>
-    <UriList legend="Allow Redirects" field="redirect_uris" noun="Redirect URI" add_label="Add redirect URI" id_prefix="redirect"
+    <UriList legend=l.t("apps-allow-redirects") field="redirect_uris" noun=l.t("apps-redirect-uri") add_label=l.t("apps-add-redirect-uri") id_prefix="redirect"
                         rows=redirects keys=keys add=FormOp::AddRedirect remove=FormOp::RemoveRedirect err=err_cb/>
-                    <UriList legend="Post-logout redirects" field="post_logout_redirect_uris" noun="Post-logout redirect URI" add_label="Add post-logout redirect URI" id_prefix="logout-redirect"
+                    <UriList legend=l.t("apps-post-logout-redirects") field="post_logout_redirect_uris" noun=l.t("apps-post-logout-redirect-uri") add_label=l.t("apps-add-post-logout-redirect-uri") id_prefix="logout-redirect"
                         rows=logout_redirects keys=keys add=FormOp::AddLogoutRedirect remove=FormOp::RemoveLogoutRedirect err=err_cb/>
-                    <UriList legend="Resources" field="resources" noun="Resource" add_label="Add resource" id_prefix="resource"
+                    <UriList legend=l.t("apps-resources") field="resources" noun=l.t("apps-resource") add_label=l.t("apps-add-resource") id_prefix="resource"
                         rows=resources keys=keys add=FormOp::AddResource remove=FormOp::RemoveResource err=err_cb/>
-                    <p class="muted">"Resources are the APIs (for example an MCP server's URL) a client may ask a token for with "<code>"resource"</code>" (RFC 8707); such a token's audience is the resource."</p>
+                    <p class="muted">{l.t("apps-resources-help-before")}" "<code>"resource"</code>" "{l.t("apps-resources-help-after")}</p>
                     {(!is_new).then(|| view! { <Endpoints public_url=public_url.clone() app_id=a.app_id.clone() scopes=a.scopes.iter().map(|s| s.name.clone()).collect()/> })}
                 </section>
                 }.into_any()}
 
                 {view! {
                 <section id="tokens" aria-labelledby="h-tokens">
-                    <h2 id="h-tokens">"Tokens"</h2>
+                    <h2 id="h-tokens">{l.t("apps-tokens")}</h2>
                     <fieldset>
-                        <legend>"Token Type"</legend>
+                        <legend>{l.t("apps-token-type")}</legend>
                         {TokenType::ALL.into_iter().map(|v| view! {
                             <label class="choice">
                                 <input type="radio" name="token_type" value=v.as_str()
@@ -553,7 +598,7 @@ fn AppEditor(data: EditorData, sections: Sections) -> impl IntoView {
                         }).collect_view()}
                     </fieldset>
                     <fieldset>
-                        <legend>"Auth Methods"</legend>
+                        <legend>{l.t("apps-auth-methods")}</legend>
                         {AuthMethod::ALL.into_iter().map(|v| view! {
                             <label class="choice">
                                 <input type="checkbox" name="auth_methods" value=v.as_str()
@@ -563,40 +608,40 @@ fn AppEditor(data: EditorData, sections: Sections) -> impl IntoView {
                                         let on = event_target_checked(&ev);
                                         methods.update(|m| { m.retain(|x| *x != v); if on { m.push(v); } });
                                     }/>
-                                {v.label()}
+                                {auth_method_label(l, v)}
                             </label>
                         }).collect_view()}
                         <p class="field-error" role="alert">{move || outcome.get().and_then(|f| f.field.filter(|x| x.starts_with("auth_methods")).map(|_| f.message))}</p>
                     </fieldset>
-                    <LifetimeField label="Token Lifetime" id="token_lifetime" value=lifetime unit=lifetime_unit error=Signal::derive(move || err("token_lifetime_secs".into()))/>
-                    <label class="choice"><input type="checkbox" name="require_dpop" value="on" aria-describedby="require-dpop-help" checked=require_dpop.get_untracked() bind:checked=require_dpop/>"Require DPoP-bound tokens"</label>
-                    <p class="muted" id="require-dpop-help">"Every token request carries a DPoP proof (RFC 9449) signed by a key the client holds; its tokens are bound to that key, so a stolen token is useless without it. Clients that send a proof get bound tokens whether or not this is on."</p>
-                    <label class="choice"><input type="checkbox" name="issue_refresh_tokens" value="on" checked=refresh.get_untracked() bind:checked=refresh/>"Issue refresh tokens"</label>
+                    <LifetimeField label=l.t("apps-token-lifetime") id="token_lifetime" value=lifetime unit=lifetime_unit error=Signal::derive(move || err("token_lifetime_secs".into()))/>
+                    <label class="choice"><input type="checkbox" name="require_dpop" value="on" aria-describedby="require-dpop-help" checked=require_dpop.get_untracked() bind:checked=require_dpop/>{l.t("apps-require-dpop")}</label>
+                    <p class="muted" id="require-dpop-help">{l.t("apps-require-dpop-help")}</p>
+                    <label class="choice"><input type="checkbox" name="issue_refresh_tokens" value="on" checked=refresh.get_untracked() bind:checked=refresh/>{l.t("apps-issue-refresh-tokens")}</label>
                     // Shown while refresh tokens are on; otherwise carried along so a plain post
                     // keeps it.
                     <Show when=move || refresh.get() fallback=move || view! {
                         <input type="hidden" name="refresh_lifetime" value=move || refresh_lifetime.get()/>
                         <input type="hidden" name="refresh_lifetime_unit" value=move || refresh_unit.get()/>
                     }>
-                        <LifetimeField label="Refresh token lifetime" id="refresh_lifetime" value=refresh_lifetime unit=refresh_unit error=Signal::derive(move || err("refresh_token_lifetime_secs".into()))/>
+                        <LifetimeField label=l.t("apps-refresh-token-lifetime") id="refresh_lifetime" value=refresh_lifetime unit=refresh_unit error=Signal::derive(move || err("refresh_token_lifetime_secs".into()))/>
                     </Show>
                 </section>
                 }.into_any()}
 
                 {view! {
                 <section id="scope" aria-labelledby="h-scope">
-                    <h2 id="h-scope">"Scope"</h2>
-                    <label class="choice"><input type="checkbox" name="user_must_confirm" value="on" checked=must_confirm.get_untracked() bind:checked=must_confirm/>"User must confirm authorization request"</label>
-                    <label class="choice"><input type="checkbox" name="require_mfa" value="on" aria-describedby="require-mfa-help" checked=require_mfa.get_untracked() bind:checked=require_mfa/>"Require a second factor"</label>
-                    <p class="muted" id="require-mfa-help">"People sign in with an authenticator app or a passkey as well as their password; one who has neither is led to set one up before continuing to the app. ID tokens say how they signed in (amr, acr)."</p>
-                    <label class="choice"><input type="checkbox" name="require_par" value="on" aria-describedby="require-par-help" checked=require_par.get_untracked() bind:checked=require_par/>"Require pushed authorization requests (PAR)"</label>
-                    <p class="muted" id="require-par-help">"Clients post their authorization parameters to /oauth2/par/{app} first (RFC 9126) and send the browser with only the request_uri they get back; plain authorization requests are refused. FAPI 2.0 asks for it."</p>
-                    <h3>"Scope Definitions"</h3>
+                    <h2 id="h-scope">{l.t("apps-scope")}</h2>
+                    <label class="choice"><input type="checkbox" name="user_must_confirm" value="on" checked=must_confirm.get_untracked() bind:checked=must_confirm/>{l.t("apps-user-must-confirm")}</label>
+                    <label class="choice"><input type="checkbox" name="require_mfa" value="on" aria-describedby="require-mfa-help" checked=require_mfa.get_untracked() bind:checked=require_mfa/>{l.t("apps-require-mfa")}</label>
+                    <p class="muted" id="require-mfa-help">{l.t("apps-require-mfa-help")}</p>
+                    <label class="choice"><input type="checkbox" name="require_par" value="on" aria-describedby="require-par-help" checked=require_par.get_untracked() bind:checked=require_par/>{l.t("apps-require-par")}</label>
+                    <p class="muted" id="require-par-help">{l.t("apps-require-par-help")}</p>
+                    <h3>{l.t("apps-scope-definitions")}</h3>
                     <For each=move || scopes.get() key=|s| s.key let:scope>
                         {
                             let k = scope.key;
                             let idx = move || scopes.with(|v| v.iter().position(|s| s.key == k).unwrap_or(0));
-                            let legend = move || format!("Scope {}", idx() + 1);
+                            let legend = move || tr!(l, "apps-scope-numbered", n = idx() + 1);
                             let name_id = format!("scope-{k}-name");
                             let desc_id = format!("scope-{k}-description");
                             let name_err = Signal::derive(move || err(format!("scopes[{}].name", idx())));
@@ -605,19 +650,19 @@ fn AppEditor(data: EditorData, sections: Sections) -> impl IntoView {
                                 <fieldset class="scope" aria-label=legend>
                                     <legend>{legend}</legend>
                                     <div class="field" class:has-error=move || name_err.get().is_some() on:input=move |_| touch(format!("scopes[{}].name", idx()))>
-                                        <label for=name_id.clone()>"Name"</label>
+                                        <label for=name_id.clone()>{l.t("apps-name")}</label>
                                         <input id=name_id name=move || format!("scopes[{}].name", idx()) value=scope.name.get_untracked() bind:value=scope.name autocomplete="off"/>
                                         <p class="field-error" role="alert">{move || name_err.get()}</p>
                                     </div>
                                     <div class="field">
-                                        <label for=desc_id.clone()>"Description"</label>
+                                        <label for=desc_id.clone()>{l.t("apps-description")}</label>
                                         <input id=desc_id name=move || format!("scopes[{}].description", idx()) value=scope.description.get_untracked() bind:value=scope.description autocomplete="off"/>
                                     </div>
                                     <For each=move || regexes.get() key=|r| r.key let:re>
                                         {
                                             let rk = re.key;
                                             let j = move || position(regexes, rk);
-                                            let label = move || format!("REST regex {}", j() + 1);
+                                            let label = move || tr!(l, "apps-rest-regex-numbered", n = j() + 1);
                                             let id = format!("regex-{rk}");
                                             // Checked as it is typed with the server's own rule, and again on save.
                                             let e = Signal::derive(move || {
@@ -631,22 +676,22 @@ fn AppEditor(data: EditorData, sections: Sections) -> impl IntoView {
                                                     <label for=id.clone()>{label}</label>
                                                     <input id=id name=move || format!("scopes[{}].rest_regexes", idx()) value=re.value.get_untracked() bind:value=re.value on:input=move |_| typed.set(true) autocomplete="off"
                                                         aria-invalid=move || (typed.get() && e.get().is_some()).to_string()/>
-                                                    <RowButton op=Signal::derive(move || FormOp::RemoveRegex(idx(), j())) label=Signal::derive(move || format!("Remove {}", label()))
+                                                    <RowButton op=Signal::derive(move || FormOp::RemoveRegex(idx(), j())) label=Signal::derive(move || tr!(l, "apps-remove-named", name = label()))
                                                         in_place=move || regexes.update(|v| v.retain(|r| r.key != rk))/>
                                                     <span class="field-error" role="alert">{move || if typed.get() || outcome.get().is_some() { e.get() } else { None }}</span>
                                                 </div>
                                             }
                                         }
                                     </For>
-                                    <RowButton op=Signal::derive(move || FormOp::AddRegex(idx())) label="Add REST regex".to_string() in_place=move || regexes.update(|v| v.push(keys.row("")))/>
+                                    <RowButton op=Signal::derive(move || FormOp::AddRegex(idx())) label=l.t("apps-add-rest-regex") in_place=move || regexes.update(|v| v.push(keys.row("")))/>
                                     " "
-                                    <RowButton op=Signal::derive(move || FormOp::RemoveScope(idx())) label=Signal::derive(move || format!("Remove {}", legend()))
+                                    <RowButton op=Signal::derive(move || FormOp::RemoveScope(idx())) label=Signal::derive(move || tr!(l, "apps-remove-named", name = legend()))
                                         in_place=move || scopes.update(|v| v.retain(|s| s.key != k))/>
                                 </fieldset>
                             }
                         }
                     </For>
-                    <RowButton op=FormOp::AddScope label="Add scope".to_string() in_place=move || scopes.update(|v| v.push(keys.scope(&Scope {
+                    <RowButton op=FormOp::AddScope label=l.t("apps-add-scope") in_place=move || scopes.update(|v| v.push(keys.scope(&Scope {
                         name: String::new(),
                         description: String::new(),
                         rest_regexes: vec![String::new()],
@@ -657,9 +702,9 @@ fn AppEditor(data: EditorData, sections: Sections) -> impl IntoView {
 
                 {view! {
                 <section id="user-access" aria-labelledby="h-access">
-                    <h2 id="h-access">"User Access"</h2>
+                    <h2 id="h-access">{l.t("apps-user-access")}</h2>
                     <fieldset>
-                        <legend>"Roles whose members may use this app"</legend>
+                        <legend>{l.t("apps-roles-legend")}</legend>
                         {all_roles.into_iter().map(|r| {
                             let r2 = r.clone();
                             let r3 = r.clone();
@@ -683,12 +728,12 @@ fn AppEditor(data: EditorData, sections: Sections) -> impl IntoView {
                 }.into_any()}
 
                 <div class="actions sticky">
-                    <button type="submit" name="op" value="save" class="primary" disabled=move || save.pending().get()>"Save"</button>
+                    <button type="submit" name="op" value="save" class="primary" disabled=move || save.pending().get()>{l.t("save")}</button>
                     {move || outcome.get().map(|f| {
                         if f.ok {
                             view! { <p class="status ok" role="status">{f.message}</p> }.into_any()
                         } else {
-                            view! { <p class="status error" role="alert">{if f.field.is_some() { "Please correct the errors above.".to_string() } else { f.message }}</p> }.into_any()
+                            view! { <p class="status error" role="alert">{if f.field.is_some() { l.t("form-correct-errors") } else { f.message }}</p> }.into_any()
                         }
                     })}
                     {move || save.value().get().and_then(|r| r.err()).map(|e| view! { <p class="status error" role="alert">{error_text(&e)}</p> })}
@@ -705,7 +750,7 @@ fn AppEditor(data: EditorData, sections: Sections) -> impl IntoView {
 /// A labelled field with its error below it.
 #[component]
 fn Field(
-    label: &'static str,
+    #[prop(into)] label: String,
     id: &'static str,
     #[prop(optional)] path: Option<&'static str>,
     error: Signal<Option<String>>,
@@ -725,21 +770,23 @@ fn Field(
 /// A lifetime as a number and a unit.
 #[component]
 fn LifetimeField(
-    label: &'static str,
+    #[prop(into)] label: String,
     id: &'static str,
     value: RwSignal<String>,
     unit: RwSignal<String>,
     error: Signal<Option<String>>,
 ) -> impl IntoView {
+    let l = use_lang();
     let unit_id = format!("{id}_unit");
+    let unit_label = tr!(l, "apps-lifetime-unit", label = &label);
     view! {
         <div class="field" class:has-error=move || error.get().is_some()>
             <label for=id>{label}</label>
             <div class="row">
                 <input id=id name=id type="number" min="1" value=value.get_untracked() bind:value=value aria-describedby=format!("{id}-error")/>
-                <label for=unit_id.clone() class="sr-only">{format!("{label} unit")}</label>
+                <label for=unit_id.clone() class="sr-only">{unit_label}</label>
                 <select id=unit_id.clone() name=unit_id prop:value=move || unit.get() on:change=move |ev| unit.set(event_target_value(&ev))>
-                    {UNITS.iter().map(|(u, _)| view! { <option value=*u selected=move || unit.get() == *u>{*u}</option> }).collect_view()}
+                    {UNITS.iter().map(|(u, _)| view! { <option value=*u selected=move || unit.get() == *u>{l.t(unit_key(u))}</option> }).collect_view()}
                 </select>
             </div>
             <p class="field-error" id=format!("{id}-error") role="alert">{move || error.get()}</p>
@@ -750,6 +797,7 @@ fn LifetimeField(
 /// The app's endpoint URLs and a ready-to-copy client-credentials request.
 #[component]
 fn Endpoints(public_url: String, app_id: String, scopes: Vec<String>) -> impl IntoView {
+    let l = use_lang();
     let u = |p: &str| format!("{public_url}/oauth2/{p}/{app_id}");
     let token = u("token");
     let scope_arg = if scopes.is_empty() {
@@ -761,35 +809,36 @@ fn Endpoints(public_url: String, app_id: String, scopes: Vec<String>) -> impl In
         "curl -X POST '{token}' \\\n  -u 'CLIENT_ID:CLIENT_SECRET' \\\n  -H 'Content-Type: application/x-www-form-urlencoded' \\\n  -d 'grant_type=client_credentials'{scope_arg}"
     );
     view! {
-        <h3>"Endpoints"</h3>
+        <h3>{l.t("apps-endpoints")}</h3>
         <dl class="endpoints">
-            <dt>"Token"</dt><dd><code>{token.clone()}</code></dd>
-            <dt>"Authorize"</dt><dd><code>{u("authorize")}</code></dd>
-            <dt>"Introspect"</dt><dd><code>{u("introspect")}</code></dd>
-            <dt>"Revoke"</dt><dd><code>{u("revoke")}</code></dd>
-            <dt>"Keys (JWKS)"</dt><dd><code>{u("keys")}</code></dd>
-            <dt>"Metadata"</dt><dd><code>{format!("{public_url}/oauth2/{app_id}/.well-known/oauth-authorization-server")}</code></dd>
+            <dt>{l.t("apps-endpoint-token")}</dt><dd><code>{token.clone()}</code></dd>
+            <dt>{l.t("apps-endpoint-authorize")}</dt><dd><code>{u("authorize")}</code></dd>
+            <dt>{l.t("apps-endpoint-introspect")}</dt><dd><code>{u("introspect")}</code></dd>
+            <dt>{l.t("apps-endpoint-revoke")}</dt><dd><code>{u("revoke")}</code></dd>
+            <dt>{l.t("apps-endpoint-keys")}</dt><dd><code>{u("keys")}</code></dd>
+            <dt>{l.t("apps-endpoint-metadata")}</dt><dd><code>{format!("{public_url}/oauth2/{app_id}/.well-known/oauth-authorization-server")}</code></dd>
         </dl>
-        <h3 id="h-curl">"Client credentials request"</h3>
+        <h3 id="h-curl">{l.t("apps-curl-title")}</h3>
         <figure class="example" aria-labelledby="h-curl"><pre><code>{curl}</code></pre></figure>
     }
 }
 
 #[component]
 fn Changelog(log: Resource<Result<Vec<Change>, ServerFnError>>) -> impl IntoView {
+    let l = use_lang();
     view! {
         <section id="changelog" aria-labelledby="h-changelog">
-            <h2 id="h-changelog">"Changelog"</h2>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            <h2 id="h-changelog">{l.t("apps-changelog")}</h2>
+            <Suspense fallback=move || view! { <p>{l.t("loading")}</p> }>
                 {move || Suspend::new(async move {
                     match log.await {
                         Err(e) => view! { <p class="status error">{error_text(&e)}</p> }.into_any(),
                         Ok(items) => view! {
                             <table class="grid">
-                                <thead><tr><th>"When"</th><th>"Who"</th><th>"Field"</th><th>"Old"</th><th>"New"</th></tr></thead>
+                                <thead><tr><th>{l.t("apps-changelog-when")}</th><th>{l.t("apps-changelog-who")}</th><th>{l.t("apps-changelog-field")}</th><th>{l.t("apps-changelog-old")}</th><th>{l.t("apps-changelog-new")}</th></tr></thead>
                                 <tbody>
                                     {items.into_iter().map(|c| view! {
-                                        <tr><td>{c.at}</td><td>{c.actor}</td><td>{c.field}</td><td>{c.old.unwrap_or_default()}</td><td>{c.new.unwrap_or_default()}</td></tr>
+                                        <tr><td>{l.rfc3339(&c.at)}</td><td>{c.actor}</td><td>{c.field}</td><td>{c.old.unwrap_or_default()}</td><td>{c.new.unwrap_or_default()}</td></tr>
                                     }).collect_view()}
                                 </tbody>
                             </table>
@@ -803,14 +852,15 @@ fn Changelog(log: Resource<Result<Vec<Change>, ServerFnError>>) -> impl IntoView
 
 #[component]
 fn DeleteAppSection(app_id: String) -> impl IntoView {
+    let l = use_lang();
     let delete = ServerAction::<DeleteApp>::new();
     view! {
         <section class="danger" aria-labelledby="h-delete-app">
-            <h2 id="h-delete-app">"Delete app"</h2>
-            <p>"Deleting the app removes its scopes and grants and revokes every token it issued."</p>
+            <h2 id="h-delete-app">{l.t("apps-delete")}</h2>
+            <p>{l.t("apps-delete-help")}</p>
             <ActionForm action=delete>
                 <input type="hidden" name="app_id" value=app_id/>
-                <button type="submit" class="danger">"Delete app"</button>
+                <button type="submit" class="danger">{l.t("apps-delete")}</button>
             </ActionForm>
             {move || delete.value().get().and_then(|r| r.ok()).filter(|f| !f.ok).map(|f| view! { <p class="status error" role="alert">{f.message}</p> })}
         </section>

@@ -7,6 +7,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::auth::{Login, LoginMessage, LoginResult};
 use crate::components::error_text;
+use crate::i18n::{tr, use_lang, LanguageLinks};
 
 #[component]
 pub fn RootRedirect() -> impl IntoView {
@@ -15,6 +16,7 @@ pub fn RootRedirect() -> impl IntoView {
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
+    let l = use_lang();
     let query = use_query_map();
     let action = ServerAction::<Login>::new();
     let passkeys = Resource::new(|| (), |_| crate::api::security::passkeys_available());
@@ -33,7 +35,7 @@ pub fn LoginPage() -> impl IntoView {
         None => {
             let q = query.read();
             LoginMessage::from_query(q.get("error").as_deref(), q.get("minutes").as_deref())
-                .map(LoginMessage::text)
+                .map(|m| m.text(l))
         }
     };
     Effect::new(move |_| {
@@ -42,37 +44,37 @@ pub fn LoginPage() -> impl IntoView {
         }
     });
     view! {
-        <Title text="Sign in"/>
+        <Title text=l.t("sign-in")/>
         <main class="login-page">
             <section class="login-card" aria-labelledby="login-title">
-                <h1 id="login-title">"Sign in"</h1>
+                <h1 id="login-title">{l.t("sign-in")}</h1>
                 {
                     let b = use_context::<model::branding::Branding>().unwrap_or_default();
                     let name = b.product_name.clone();
                     view! {
-                        {b.logo_url.clone().map(|src| view! { <img class="logo" src=src alt=format!("{name} logo") height="48"/> })}
+                        {b.logo_url.clone().map(|src| view! { <img class="logo" src=src alt=tr!(l, "logo-alt", name = name.clone()) height="48"/> })}
                         <p class="muted">{b.product_name.clone()}</p>
                     }
                 }
-                {move || done().filter(|d| !d.is_error()).map(|d| view! { <p class="status ok" role="status" id="login-done">{d.text()}</p> })}
+                {move || done().filter(|d| !d.is_error()).map(|d| view! { <p class="status ok" role="status" id="login-done">{l.t(d.key())}</p> })}
                 <ActionForm action=action>
                     <input type="hidden" name="return_to" value=return_to/>
                     <div class="field">
-                        <label for="login_name">"Login Name"</label>
+                        <label for="login_name">{l.t("login-name")}</label>
                         <input id="login_name" name="login_name" value=login_name autocomplete="username webauthn" required autofocus/>
                     </div>
                     <div class="field">
-                        <label for="password">"Password"</label>
+                        <label for="password">{l.t("password")}</label>
                         <input id="password" name="password" type="password" autocomplete="current-password" required/>
                     </div>
                     {move || message().map(|m| view! { <p class="status error" role="alert" id="login-error">{m}</p> })}
-                    <button type="submit" class="primary" disabled=move || action.pending().get()>"Sign in"</button>
+                    <button type="submit" class="primary" disabled=move || action.pending().get()>{l.t("sign-in")}</button>
                 </ActionForm>
                 <Suspense>
                     {move || Suspend::new(async move {
                         passkeys.await.unwrap_or(false).then(|| view! {
-                            <div class="passkey-step" data-passkey="signin" data-return-to=return_to>
-                                <button type="button" class="passkey-button">"Sign in with a passkey"</button>
+                            <div class="passkey-step" data-passkey="signin" data-words=crate::pages::security::passkey_words(l) data-return-to=return_to>
+                                <button type="button" class="passkey-button">{l.t("login-passkey")}</button>
                                 <p class="status" role="status" data-passkey-status=""></p>
                             </div>
                             <script src="/passkeys.js" defer></script>
@@ -83,13 +85,13 @@ pub fn LoginPage() -> impl IntoView {
                     {move || Suspend::new(async move {
                         let buttons = providers.await.unwrap_or_default();
                         (!buttons.is_empty()).then(|| view! {
-                            <ul class="providers" aria-label="Other ways to sign in">
+                            <ul class="providers" aria-label=l.t("login-other-ways")>
                                 {buttons.into_iter().map(|b| view! {
                                     // A server route, not a page of the portal: rel=external makes the
                                     // client router leave it to the browser.
                                     <li><a class="button" rel="external"
                                         href=format!("/login/federated/{}?return_to={}", b.id, crate::api::encode_query(&return_to()))>
-                                        {format!("Sign in with {}", b.label)}
+                                        {tr!(l, "login-with", provider = b.label.clone())}
                                     </a></li>
                                 }).collect_view()}
                             </ul>
@@ -101,13 +103,14 @@ pub fn LoginPage() -> impl IntoView {
                         let o = offers.await.unwrap_or_default();
                         (o.reset || o.sign_up).then(|| view! {
                             <p class="login-links">
-                                {o.reset.then(|| view! { <a href="/login/forgot">"Forgot your password?"</a> })}
+                                {o.reset.then(|| view! { <a href="/login/forgot">{l.t("forgot-title")}</a> })}
                                 {(o.reset && o.sign_up).then_some(" · ")}
-                                {o.sign_up.then(|| view! { <a href="/signup">"Create an account"</a> })}
+                                {o.sign_up.then(|| view! { <a href="/signup">{l.t("signup-title")}</a> })}
                             </p>
                         })
                     })}
                 </Suspense>
+                <LanguageLinks/>
             </section>
         </main>
     }

@@ -10,30 +10,42 @@ use crate::api::providers::{
     get_identity_provider, list_identity_providers, DeleteIdentityProvider, SaveIdentityProvider,
 };
 use crate::components::{error_text, field_error, Outcome, SaveStatus, Switch, TextField};
+use crate::i18n::{tr, use_lang};
+use model::i18n::msg;
+
+/// The message key of how a first sign-in finds its local person.
+fn match_by_key(m: MatchBy) -> &'static str {
+    match m {
+        MatchBy::Email => msg("providers-match-email"),
+        MatchBy::PreferredUsername => msg("providers-match-preferred-username"),
+        MatchBy::None => msg("providers-match-none"),
+    }
+}
 
 #[component]
 pub fn ProvidersPage() -> impl IntoView {
+    let l = use_lang();
     let list = Resource::new(|| (), |_| list_identity_providers());
     view! {
-        <Title text="Sign-in providers"/>
-        <div class="page-head"><h1>"Sign-in providers"</h1><a href="/admin/identity-providers/new">"Add a provider"</a></div>
-        <p class="muted">"People may sign in through these OpenID providers: a button on the login page for each enabled one."</p>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Title text=l.t("providers-title")/>
+        <div class="page-head"><h1>{l.t("providers-title")}</h1><a href="/admin/identity-providers/new">{l.t("providers-add")}</a></div>
+        <p class="muted">{l.t("providers-intro")}</p>
+        <Suspense fallback=move || view! { <p>{l.t("loading")}</p> }>
             {move || Suspend::new(async move {
                 match list.await {
                     Err(e) => view! { <p class="status error" role="alert">{error_text(&e)}</p> }.into_any(),
-                    Ok(items) if items.is_empty() => view! { <p>"None yet."</p> }.into_any(),
+                    Ok(items) if items.is_empty() => view! { <p>{l.t("providers-none")}</p> }.into_any(),
                     Ok(items) => view! {
                         <table>
-                            <caption class="visually-hidden">"Sign-in providers"</caption>
-                            <thead><tr><th scope="col">"Name"</th><th scope="col">"Issuer"</th><th scope="col">"Button"</th><th scope="col">"Enabled"</th></tr></thead>
+                            <caption class="visually-hidden">{l.t("providers-title")}</caption>
+                            <thead><tr><th scope="col">{l.t("providers-name")}</th><th scope="col">{l.t("providers-issuer")}</th><th scope="col">{l.t("providers-button")}</th><th scope="col">{l.t("providers-enabled")}</th></tr></thead>
                             <tbody>
                                 {items.into_iter().map(|p| view! {
                                     <tr>
                                         <td><a href=format!("/admin/identity-providers/{}", p.id)>{p.name.clone()}</a></td>
                                         <td><code>{p.issuer.clone()}</code></td>
-                                        <td>{format!("Sign in with {}", p.button_label)}</td>
-                                        <td>{if p.enabled { "Yes" } else { "No" }}</td>
+                                        <td>{tr!(l, "providers-sign-in-with", provider = p.button_label.clone())}</td>
+                                        <td>{if p.enabled { l.t("providers-yes") } else { l.t("providers-no") }}</td>
                                     </tr>
                                 }).collect_view()}
                             </tbody>
@@ -47,6 +59,7 @@ pub fn ProvidersPage() -> impl IntoView {
 
 #[component]
 pub fn ProviderPage() -> impl IntoView {
+    let l = use_lang();
     let params = use_params_map();
     let query = use_query_map();
     let id = move || params.read().get("id").unwrap_or_default();
@@ -66,8 +79,8 @@ pub fn ProviderPage() -> impl IntoView {
     let delete_outcome: Outcome = delete.value().into();
     let saved = move || query.read().get("saved").is_some();
     view! {
-        <Title text="Sign-in provider"/>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Title text=l.t("providers-title-one")/>
+        <Suspense fallback=move || view! { <p>{l.t("loading")}</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
                     Err(e) => view! { <p class="status error" role="alert">{error_text(&e)}</p> }.into_any(),
@@ -87,6 +100,7 @@ fn ProviderForm(
     delete_outcome: Outcome,
     saved: bool,
 ) -> impl IntoView {
+    let l = use_lang();
     let new = p.is_none();
     let p = p.unwrap_or_else(|| IdentityProvider {
         id: String::new(),
@@ -104,45 +118,45 @@ fn ProviderForm(
         created_at: String::new(),
     });
     let heading = if new {
-        "Add a sign-in provider".to_string()
+        l.t("providers-add-title")
     } else {
         p.name.clone()
     };
     let (id_save, id_del) = (p.id.clone(), p.id.clone());
     view! {
-        <div class="page-head"><h1>{heading}</h1><a href="/admin/identity-providers">"All providers"</a></div>
-        {saved.then(|| view! { <p class="status ok" role="status">"Provider saved."</p> })}
+        <div class="page-head"><h1>{heading}</h1><a href="/admin/identity-providers">{l.t("providers-all")}</a></div>
+        {saved.then(|| view! { <p class="status ok" role="status">{l.t("providers-saved")}</p> })}
         {(!new).then(|| view! {
-            <p>"Register this redirect URI with the provider: " <code id="redirect-uri">{p.redirect_uri.clone()}</code></p>
+            <p>{l.t("providers-register-redirect-uri")}": " <code id="redirect-uri">{p.redirect_uri.clone()}</code></p>
         })}
         <ActionForm action=save attr:class="form">
             <input type="hidden" name="id" value=id_save/>
-            <TextField label="Name" name="name" value=p.name.clone() required=true error=field_error(outcome, "name")/>
-            <TextField label="Issuer" name="issuer" kind="url" value=p.issuer.clone() required=true error=field_error(outcome, "issuer")/>
-            <TextField label="Client ID" name="client_id" value=p.client_id.clone() required=true error=field_error(outcome, "client_id")/>
-            <TextField label=if new { "Client secret" } else { "Client secret (leave empty to keep the stored one)" }
+            <TextField label=l.t("providers-name") name="name" value=p.name.clone() required=true error=field_error(outcome, "name")/>
+            <TextField label=l.t("providers-issuer") name="issuer" kind="url" value=p.issuer.clone() required=true error=field_error(outcome, "issuer")/>
+            <TextField label=l.t("providers-client-id") name="client_id" value=p.client_id.clone() required=true error=field_error(outcome, "client_id")/>
+            <TextField label=if new { l.t("providers-client-secret") } else { l.t("providers-client-secret-keep") }
                 name="client_secret" kind="password" autocomplete="off" required=new error=field_error(outcome, "client_secret")/>
-            <TextField label="Scopes (space-separated)" name="scopes" value=p.scopes.join(" ") error=field_error(outcome, "scopes")/>
-            <TextField label="Button label (Sign in with …)" name="button_label" value=p.button_label.clone() required=true error=field_error(outcome, "button_label")/>
+            <TextField label=l.t("providers-scopes") name="scopes" value=p.scopes.join(" ") error=field_error(outcome, "scopes")/>
+            <TextField label=l.t("providers-button-label") name="button_label" value=p.button_label.clone() required=true error=field_error(outcome, "button_label")/>
             <fieldset>
-                <legend>"A first sign-in is this local person"</legend>
+                <legend>{l.t("providers-match-by")}</legend>
                 {MatchBy::ALL.into_iter().map(|m| view! {
-                    <label class="choice"><input type="radio" name="match_by" value=m.as_str() checked=p.match_by == m/>{m.label()}</label>
+                    <label class="choice"><input type="radio" name="match_by" value=m.as_str() checked=p.match_by == m/>{l.t(match_by_key(m))}</label>
                 }).collect_view()}
             </fieldset>
-            <Switch label="Create a user for a person no local user matches" name="create_users" checked=p.create_users/>
-            <TextField label="Role of created users (a role name; empty: none)" name="default_role" value=p.default_role.clone().unwrap_or_default() error=field_error(outcome, "default_role")/>
-            <Switch label="Enabled" name="enabled" checked=p.enabled/>
+            <Switch label=l.t("providers-create-users") name="create_users" checked=p.create_users/>
+            <TextField label=l.t("providers-default-role") name="default_role" value=p.default_role.clone().unwrap_or_default() error=field_error(outcome, "default_role")/>
+            <Switch label=l.t("providers-enabled") name="enabled" checked=p.enabled/>
             <SaveStatus outcome=outcome/>
-            <div class="actions"><button type="submit" class="primary">"Save"</button></div>
+            <div class="actions"><button type="submit" class="primary">{l.t("save")}</button></div>
         </ActionForm>
         {(!new).then(|| view! {
             <section class="danger" aria-labelledby="delete-provider">
-                <h2 id="delete-provider">"Delete provider"</h2>
-                <p>"People linked to it can no longer sign in through it; their accounts here stay."</p>
+                <h2 id="delete-provider">{l.t("providers-delete")}</h2>
+                <p>{l.t("providers-delete-help")}</p>
                 <ActionForm action=delete>
                     <input type="hidden" name="id" value=id_del/>
-                    <button type="submit" class="danger">"Delete provider"</button>
+                    <button type="submit" class="danger">{l.t("providers-delete")}</button>
                 </ActionForm>
                 <SaveStatus outcome=delete_outcome/>
             </section>

@@ -4,48 +4,61 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
+use model::i18n::msg;
 use model::rights::Right;
 
 use crate::api::roles::{
     get_role, list_roles, AddMember, CreateRole, DeleteRole, RemoveMember, UpdateRole,
 };
 use crate::components::{error_text, field_error, Outcome, SaveStatus, TextField};
+use crate::i18n::{tr, use_lang};
+
+/// The key of an admin right's name as the pages show it.
+fn right_key(r: Right) -> &'static str {
+    match r {
+        Right::Apps => msg("roles-right-apps"),
+        Right::Users => msg("roles-right-users"),
+        Right::Roles => msg("roles-right-roles"),
+    }
+}
 
 /// The three admin-right checkboxes, ticked as `rights` says.
 #[component]
 fn RightsFields(rights: Vec<Right>) -> impl IntoView {
+    let l = use_lang();
     let has = move |r: &str| rights.iter().any(|x| x.as_str() == r);
     view! {
         <fieldset class="rights">
-            <legend>"Admin rights"</legend>
-            <div class="field switch"><input id="right-apps" type="checkbox" name="right_apps" value="on" checked=has("apps")/><label for="right-apps">"apps"</label></div>
-            <div class="field switch"><input id="right-users" type="checkbox" name="right_users" value="on" checked=has("users")/><label for="right-users">"users"</label></div>
-            <div class="field switch"><input id="right-roles" type="checkbox" name="right_roles" value="on" checked=has("roles")/><label for="right-roles">"roles"</label></div>
+            <legend>{l.t("roles-admin-rights")}</legend>
+            <div class="field switch"><input id="right-apps" type="checkbox" name="right_apps" value="on" checked=has("apps")/><label for="right-apps">{l.t(right_key(Right::Apps))}</label></div>
+            <div class="field switch"><input id="right-users" type="checkbox" name="right_users" value="on" checked=has("users")/><label for="right-users">{l.t(right_key(Right::Users))}</label></div>
+            <div class="field switch"><input id="right-roles" type="checkbox" name="right_roles" value="on" checked=has("roles")/><label for="right-roles">{l.t(right_key(Right::Roles))}</label></div>
         </fieldset>
     }
 }
 
 #[component]
 pub fn RolesPage() -> impl IntoView {
+    let l = use_lang();
     let create = ServerAction::<CreateRole>::new();
     let roles = Resource::new(move || create.version().get(), |_| list_roles());
     let outcome: Outcome = create.value().into();
     view! {
-        <Title text="Roles"/>
-        <h1>"Roles"</h1>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Title text=l.t("roles-title")/>
+        <h1>{l.t("roles-title")}</h1>
+        <Suspense fallback=move || view! { <p>{l.t("loading")}</p> }>
             {move || Suspend::new(async move {
                 match roles.await {
                     Ok(list) => view! {
                         <table class="grid">
-                            <thead><tr><th>"Name"</th><th>"Description"</th><th>"Admin rights"</th><th>"Members"</th></tr></thead>
+                            <thead><tr><th>{l.t("roles-name")}</th><th>{l.t("roles-description")}</th><th>{l.t("roles-admin-rights")}</th><th>{l.t("roles-members")}</th></tr></thead>
                             <tbody>
-                                {list.into_iter().map(|r| view! {
+                                {list.into_iter().map(move |r| view! {
                                     <tr>
                                         <td><A href=format!("/admin/roles/{}", r.id)>{r.name.clone()}</A></td>
                                         <td>{r.description}</td>
-                                        <td>{r.admin_rights.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")}</td>
-                                        <td>{if r.builtin.as_deref() == Some("everybody") { "every enabled user".to_string() } else { r.members.len().to_string() }}</td>
+                                        <td>{r.admin_rights.iter().map(|r| l.t(right_key(*r))).collect::<Vec<_>>().join(", ")}</td>
+                                        <td>{if r.builtin.as_deref() == Some("everybody") { l.t("roles-every-enabled-user") } else { l.number(r.members.len() as i64) }}</td>
                                     </tr>
                                 }).collect_view()}
                             </tbody>
@@ -56,13 +69,13 @@ pub fn RolesPage() -> impl IntoView {
             })}
         </Suspense>
         <section aria-labelledby="new-role">
-            <h2 id="new-role">"New role"</h2>
+            <h2 id="new-role">{l.t("roles-new")}</h2>
             <ActionForm action=create attr:class="form">
-                <TextField label="Name" name="name" required=true error=field_error(outcome, "name")/>
-                <TextField label="Description" name="description" error=field_error(outcome, "description")/>
+                <TextField label=l.t("roles-name") name="name" required=true error=field_error(outcome, "name")/>
+                <TextField label=l.t("roles-description") name="description" error=field_error(outcome, "description")/>
                 <RightsFields rights=vec![]/>
                 <SaveStatus outcome=outcome/>
-                <div class="actions"><button type="submit" class="primary">"Create role"</button></div>
+                <div class="actions"><button type="submit" class="primary">{l.t("roles-create")}</button></div>
             </ActionForm>
         </section>
     }
@@ -70,6 +83,7 @@ pub fn RolesPage() -> impl IntoView {
 
 #[component]
 pub fn RolePage() -> impl IntoView {
+    let l = use_lang();
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
     let save = ServerAction::<UpdateRole>::new();
@@ -93,9 +107,9 @@ pub fn RolePage() -> impl IntoView {
     let delete_outcome: Outcome = delete.value().into();
     let created = use_query_map().read_untracked().get("saved").is_some();
     view! {
-        <Title text="Role"/>
-        {created.then(|| view! { <p class="status ok" role="status">"Role created."</p> })}
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Title text=l.t("roles-role-title")/>
+        {created.then(|| view! { <p class="status ok" role="status">{l.t("roles-created")}</p> })}
+        <Suspense fallback=move || view! { <p>{l.t("loading")}</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
                     Err(e) => view! { <p class="status error" role="alert">{error_text(&e)}</p> }.into_any(),
@@ -106,7 +120,7 @@ pub fn RolePage() -> impl IntoView {
                         let builtin = r.builtin.is_some();
                         let editable = d.editable;
                         let members_view = if everybody {
-                            view! { <p>"Everybody contains every enabled user."</p> }.into_any()
+                            view! { <p>{l.t("roles-everybody-members")}</p> }.into_any()
                         } else {
                             let items = d.members.clone().into_iter().map(|(uid, login)| {
                                 let rid = rid.clone();
@@ -117,7 +131,7 @@ pub fn RolePage() -> impl IntoView {
                                             <ActionForm action=remove attr:class="inline">
                                                 <input type="hidden" name="role_id" value=rid/>
                                                 <input type="hidden" name="user_id" value=uid.clone()/>
-                                                <button type="submit" class="link" aria-label=format!("Remove {login}")>"Remove"</button>
+                                                <button type="submit" class="link" aria-label=tr!(l, "roles-remove-member", login = login.clone())>{l.t("remove")}</button>
                                             </ActionForm>
                                         })}
                                     </li>
@@ -130,8 +144,8 @@ pub fn RolePage() -> impl IntoView {
                                 {editable.then(|| view! {
                                     <ActionForm action=add attr:class="inline-form">
                                         <input type="hidden" name="role_id" value=rid/>
-                                        <TextField label="Add member by login name" name="login_name" id_prefix="add-" error=field_error(add_outcome, "login_name")/>
-                                        <button type="submit">"Add member"</button>
+                                        <TextField label=l.t("roles-add-member-label") name="login_name" id_prefix="add-" error=field_error(add_outcome, "login_name")/>
+                                        <button type="submit">{l.t("roles-add-member")}</button>
                                     </ActionForm>
                                 })}
                                 <SaveStatus outcome=add_outcome/>
@@ -141,32 +155,32 @@ pub fn RolePage() -> impl IntoView {
                             let rid = rid.clone();
                             view! {
                                 <section class="danger" aria-labelledby="delete-role">
-                                    <h2 id="delete-role">"Delete role"</h2>
+                                    <h2 id="delete-role">{l.t("roles-delete")}</h2>
                                     <ActionForm action=delete>
                                         <input type="hidden" name="id" value=rid/>
-                                        <button type="submit" class="danger">"Delete role"</button>
+                                        <button type="submit" class="danger">{l.t("roles-delete")}</button>
                                     </ActionForm>
                                     <SaveStatus outcome=delete_outcome/>
                                 </section>
                             }
                         });
                         view! {
-                            <div class="page-head"><h1>{r.name.clone()}</h1><a href="/admin/roles">"All roles"</a></div>
+                            <div class="page-head"><h1>{r.name.clone()}</h1><a href="/admin/roles">{l.t("roles-all")}</a></div>
                             {(!editable).then(|| view! {
-                                <p class="status" role="note">"Only an administrator holding every right of this role may change it or its members."</p>
+                                <p class="status" role="note">{l.t("roles-not-editable")}</p>
                             })}
                             <ActionForm action=save attr:class="form">
                                 <input type="hidden" name="id" value=rid.clone()/>
                                 <fieldset class="plain" disabled=!editable>
-                                <TextField label="Name" name="name" value=r.name.clone() required=true error=field_error(outcome, "name")/>
-                                <TextField label="Description" name="description" value=r.description.clone() error=field_error(outcome, "description")/>
+                                <TextField label=l.t("roles-name") name="name" value=r.name.clone() required=true error=field_error(outcome, "name")/>
+                                <TextField label=l.t("roles-description") name="description" value=r.description.clone() error=field_error(outcome, "description")/>
                                 <RightsFields rights=r.admin_rights.clone()/>
                                 <SaveStatus outcome=outcome/>
-                                <div class="actions"><button type="submit" class="primary">"Save"</button></div>
+                                <div class="actions"><button type="submit" class="primary">{l.t("save")}</button></div>
                                 </fieldset>
                             </ActionForm>
                             <section aria-labelledby="role-members">
-                                <h2 id="role-members">"Members"</h2>
+                                <h2 id="role-members">{l.t("roles-members")}</h2>
                                 {members_view}
                             </section>
                             {delete_view}

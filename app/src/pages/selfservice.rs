@@ -11,15 +11,17 @@ use crate::api::selfservice::{
     SelfServiceResult, SignUp, VerifyAddress,
 };
 use crate::components::error_text;
+use crate::i18n::{use_lang, Lang, LanguageLinks};
 
 /// The message of a plain post (`?m=`), or of the last answer with JavaScript.
-fn said_view(said: Option<Said>) -> impl IntoView {
+fn said_view(l: Lang, said: Option<Said>) -> impl IntoView {
     said.map(|s| {
         if s.is_error() {
-            view! { <p class="status error" role="alert" id="self-message">{s.text()}</p> }
+            view! { <p class="status error" role="alert" id="self-message">{l.t(s.key())}</p> }
                 .into_any()
         } else {
-            view! { <p class="status ok" role="status" id="self-message">{s.text()}</p> }.into_any()
+            view! { <p class="status ok" role="status" id="self-message">{l.t(s.key())}</p> }
+                .into_any()
         }
     })
 }
@@ -45,9 +47,9 @@ fn message(
     }
 }
 
-fn message_view(m: Option<Result<Said, String>>) -> impl IntoView {
+fn message_view(l: Lang, m: Option<Result<Said, String>>) -> impl IntoView {
     match m {
-        Some(Ok(s)) => said_view(Some(s)).into_any(),
+        Some(Ok(s)) => said_view(l, Some(s)).into_any(),
         Some(Err(e)) => {
             view! { <p class="status error" role="alert" id="self-message">{e}</p> }.into_any()
         }
@@ -57,35 +59,37 @@ fn message_view(m: Option<Result<Said, String>>) -> impl IntoView {
 
 #[component]
 pub fn ForgotPage() -> impl IntoView {
+    let l = use_lang();
     let query = use_query_map();
     let action = ServerAction::<ForgotPassword>::new();
     let offers = Resource::new(|| (), |_| self_service_offers());
     let from_url = move || Said::from_code(query.read().get("m").as_deref());
     view! {
-        <Title text="Forgot your password?"/>
+        <Title text=l.t("forgot-title")/>
         <main class="login-page">
             <section class="login-card" aria-labelledby="forgot-title">
-                <h1 id="forgot-title">"Forgot your password?"</h1>
-                <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                <h1 id="forgot-title">{l.t("forgot-title")}</h1>
+                <Suspense fallback=move || view! { <p>{l.t("loading")}</p> }>
                     {move || Suspend::new(async move {
                         match offers.await {
                             Ok(o) if o.reset => view! {
-                                <p class="muted">"Type your e-mail address or login name. We send a link to choose a new password to the address of the account."</p>
-                                {move || message_view(message(action.value().get(), from_url()))}
+                                <p class="muted">{l.t("forgot-intro")}</p>
+                                {move || message_view(l, message(action.value().get(), from_url()))}
                                 <ActionForm action=action>
                                     <div class="field">
-                                        <label for="who">"E-mail address or login name"</label>
+                                        <label for="who">{l.t("forgot-who")}</label>
                                         <input id="who" name="who" autocomplete="username" required autofocus/>
                                     </div>
-                                    <button type="submit" class="primary" disabled=move || action.pending().get()>"Send the link"</button>
+                                    <button type="submit" class="primary" disabled=move || action.pending().get()>{l.t("forgot-send")}</button>
                                 </ActionForm>
                             }.into_any(),
-                            Ok(_) => view! { <p class="status error" role="alert">"Password reset by e-mail is not set up here. Ask your administrator."</p> }.into_any(),
+                            Ok(_) => view! { <p class="status error" role="alert">{l.t("forgot-not-offered")}</p> }.into_any(),
                             Err(e) => view! { <p class="status error" role="alert">{error_text(&e)}</p> }.into_any(),
                         }
                     })}
                 </Suspense>
-                <p><a href="/login">"Back to sign in"</a></p>
+                <p><a href="/login">{l.t("back-to-sign-in")}</a></p>
+                <LanguageLinks/>
             </section>
         </main>
     }
@@ -93,6 +97,7 @@ pub fn ForgotPage() -> impl IntoView {
 
 #[component]
 pub fn ResetPage() -> impl IntoView {
+    let l = use_lang();
     let query = use_query_map();
     let token = move || query.read().get("token").unwrap_or_default();
     let valid = Resource::new(token, reset_link_valid);
@@ -102,43 +107,44 @@ pub fn ResetPage() -> impl IntoView {
     let weak = move || query.read().get("m").as_deref() == Some("weak");
     let field_error = move || match action.value().get() {
         Some(Ok(SelfServiceResult::Field(_, m))) => Some(m),
-        _ => weak().then(|| field_hint("password").to_string()),
+        _ => weak().then(|| field_hint(l, "password")),
     };
     view! {
-        <Title text="Choose a new password"/>
+        <Title text=l.t("reset-title")/>
         <main class="login-page">
             <section class="login-card" aria-labelledby="reset-title">
-                <h1 id="reset-title">"Choose a new password"</h1>
-                <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                <h1 id="reset-title">{l.t("reset-title")}</h1>
+                <Suspense fallback=move || view! { <p>{l.t("loading")}</p> }>
                     {move || Suspend::new(async move {
                         match valid.await {
                             Ok(true) => view! {
-                                {move || message_view(message(action.value().get(), from_url()))}
+                                {move || message_view(l, message(action.value().get(), from_url()))}
                                 <ActionForm action=action>
                                     <input type="hidden" name="token" value=token/>
                                     <div class="field">
-                                        <label for="password">"New password"</label>
+                                        <label for="password">{l.t("reset-new")}</label>
                                         <input id="password" name="password" type="password" autocomplete="new-password" required autofocus
                                             aria-describedby="password-help"/>
-                                        <p class="muted" id="password-help">"At least 8 characters. Every other sign-in of yours ends."</p>
+                                        <p class="muted" id="password-help">{l.t("reset-help")}</p>
                                         {move || field_error().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
                                     </div>
                                     <div class="field">
-                                        <label for="confirm">"New password again"</label>
+                                        <label for="confirm">{l.t("reset-again")}</label>
                                         <input id="confirm" name="confirm" type="password" autocomplete="new-password" required/>
                                     </div>
-                                    <button type="submit" class="primary" disabled=move || action.pending().get()>"Change password"</button>
+                                    <button type="submit" class="primary" disabled=move || action.pending().get()>{l.t("reset-change")}</button>
                                 </ActionForm>
                             }.into_any(),
                             Ok(false) => view! {
-                                {said_view(Some(Said::BadLink))}
-                                <p><a href="/login/forgot">"Ask for a new link"</a></p>
+                                {said_view(l, Some(Said::BadLink))}
+                                <p><a href="/login/forgot">{l.t("reset-ask-again")}</a></p>
                             }.into_any(),
                             Err(e) => view! { <p class="status error" role="alert">{error_text(&e)}</p> }.into_any(),
                         }
                     })}
                 </Suspense>
-                <p><a href="/login">"Back to sign in"</a></p>
+                <p><a href="/login">{l.t("back-to-sign-in")}</a></p>
+                <LanguageLinks/>
             </section>
         </main>
     }
@@ -146,6 +152,7 @@ pub fn ResetPage() -> impl IntoView {
 
 #[component]
 pub fn SignUpPage() -> impl IntoView {
+    let l = use_lang();
     let query = use_query_map();
     let action = ServerAction::<SignUp>::new();
     let offers = Resource::new(|| (), |_| self_service_offers());
@@ -155,9 +162,7 @@ pub fn SignUpPage() -> impl IntoView {
         move || match action.value().get() {
             Some(Ok(SelfServiceResult::Field(field, m))) if field == f => Some(m),
             Some(_) => None,
-            None => {
-                (query.read().get("field").as_deref() == Some(f)).then(|| field_hint(f).to_string())
-            }
+            None => (query.read().get("field").as_deref() == Some(f)).then(|| field_hint(l, f)),
         }
     };
     let described = move |f: &'static str| {
@@ -173,53 +178,54 @@ pub fn SignUpPage() -> impl IntoView {
         }
     };
     view! {
-        <Title text="Create an account"/>
+        <Title text=l.t("signup-title")/>
         <main class="login-page">
             <section class="login-card" aria-labelledby="signup-title">
-                <h1 id="signup-title">"Create an account"</h1>
-                <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                <h1 id="signup-title">{l.t("signup-title")}</h1>
+                <Suspense fallback=move || view! { <p>{l.t("loading")}</p> }>
                     {move || Suspend::new(async move {
                         match offers.await {
                             Ok(o) if o.sign_up => view! {
-                                {move || message_view(message(action.value().get(), from_url()))}
+                                {move || message_view(l, message(action.value().get(), from_url()))}
                                 <ActionForm action=action>
                                     <div class="field">
-                                        <label for="login_name">"Login Name"</label>
+                                        <label for="login_name">{l.t("login-name")}</label>
                                         <input id="login_name" name="login_name" value=move || q("login_name") autocomplete="username" required autofocus
                                             aria-describedby=described("login_name")/>
                                         {error_line("login_name")}
                                     </div>
                                     <div class="field">
-                                        <label for="email">"E-mail address"</label>
+                                        <label for="email">{l.t("signup-email")}</label>
                                         <input id="email" name="email" type="email" value=move || q("email") autocomplete="email" required
                                             aria-describedby=described("email")/>
                                         {error_line("email")}
                                     </div>
                                     <div class="field">
-                                        <label for="display_name">"Your name"</label>
+                                        <label for="display_name">{l.t("signup-display-name")}</label>
                                         <input id="display_name" name="display_name" value=move || q("display_name") autocomplete="name"/>
                                     </div>
                                     <div class="field">
-                                        <label for="password">"Password"</label>
+                                        <label for="password">{l.t("password")}</label>
                                         <input id="password" name="password" type="password" autocomplete="new-password" required
                                             aria-describedby=described("password")/>
                                         {error_line("password")}
                                     </div>
                                     <div class="field">
-                                        <label for="confirm">"Password again"</label>
+                                        <label for="confirm">{l.t("signup-password-again")}</label>
                                         <input id="confirm" name="confirm" type="password" autocomplete="new-password" required
                                             aria-describedby=described("confirm")/>
                                         {error_line("confirm")}
                                     </div>
-                                    <button type="submit" class="primary" disabled=move || action.pending().get()>"Create account"</button>
+                                    <button type="submit" class="primary" disabled=move || action.pending().get()>{l.t("signup-create")}</button>
                                 </ActionForm>
                             }.into_any(),
-                            Ok(_) => view! { <p class="status error" role="alert">"You cannot create an account here. Ask your administrator for one."</p> }.into_any(),
+                            Ok(_) => view! { <p class="status error" role="alert">{l.t("signup-not-offered")}</p> }.into_any(),
                             Err(e) => view! { <p class="status error" role="alert">{error_text(&e)}</p> }.into_any(),
                         }
                     })}
                 </Suspense>
-                <p><a href="/login">"Back to sign in"</a></p>
+                <p><a href="/login">{l.t("back-to-sign-in")}</a></p>
+                <LanguageLinks/>
             </section>
         </main>
     }
@@ -227,23 +233,25 @@ pub fn SignUpPage() -> impl IntoView {
 
 #[component]
 pub fn VerifyPage() -> impl IntoView {
+    let l = use_lang();
     let query = use_query_map();
     let token = move || query.read().get("token").unwrap_or_default();
     let action = ServerAction::<VerifyAddress>::new();
     follow(move || action.value().get());
     let from_url = move || Said::from_code(query.read().get("m").as_deref());
     view! {
-        <Title text="Confirm your address"/>
+        <Title text=l.t("verify-title")/>
         <main class="login-page">
             <section class="login-card" aria-labelledby="verify-title">
-                <h1 id="verify-title">"Confirm your address"</h1>
-                {move || message_view(message(action.value().get(), from_url()))}
+                <h1 id="verify-title">{l.t("verify-title")}</h1>
+                {move || message_view(l, message(action.value().get(), from_url()))}
                 <ActionForm action=action>
                     <input type="hidden" name="token" value=token/>
-                    <p>"Confirm that this e-mail address is yours to finish creating your account."</p>
-                    <button type="submit" class="primary" disabled=move || action.pending().get()>"Confirm my address"</button>
+                    <p>{l.t("verify-intro")}</p>
+                    <button type="submit" class="primary" disabled=move || action.pending().get()>{l.t("verify-confirm")}</button>
                 </ActionForm>
-                <p><a href="/login">"Back to sign in"</a></p>
+                <p><a href="/login">{l.t("back-to-sign-in")}</a></p>
+                <LanguageLinks/>
             </section>
         </main>
     }

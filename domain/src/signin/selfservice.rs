@@ -202,7 +202,13 @@ impl Services {
     /// "Forgot your password?" for `who` (an e-mail address or a login name) from `address`.
     /// Always `Ok(())` when mail is set up, whatever exists; a link goes out only to an enabled
     /// person with an address, within the limits.
-    pub async fn request_password_reset(&self, who: &str, address: &str) -> Result<()> {
+    /// The message is in `lang`, the language of the page it was asked from.
+    pub async fn request_password_reset(
+        &self,
+        who: &str,
+        address: &str,
+        lang: model::i18n::Lang,
+    ) -> Result<()> {
         if self.mailer().is_none() {
             return Err(DomainError::NotFound("password reset"));
         }
@@ -246,6 +252,7 @@ impl Services {
             let link = format!("{}/login/reset?token={token}", self.public_url);
             let name = if display.is_empty() { &login } else { &display };
             let mail = link_mail(
+                lang,
                 LinkKind::PasswordReset,
                 &self.product_name(),
                 name,
@@ -320,6 +327,7 @@ impl Services {
         &self,
         new: NewUser,
         address: &str,
+        lang: model::i18n::Lang,
     ) -> std::result::Result<(), SignUpError> {
         let open = self.offers().sign_up;
         if !open {
@@ -383,6 +391,7 @@ impl Services {
         tx.commit().await.map_err(DomainError::from)?;
         let link = format!("{}/signup/verify?token={token}", self.public_url);
         let mail = link_mail(
+            lang,
             LinkKind::VerifyAddress,
             &self.product_name(),
             &user.display_name,

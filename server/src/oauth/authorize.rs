@@ -166,24 +166,19 @@ async fn error_page(state: &AppState, message: &str) -> Response {
 /// An unexpected failure: logged here, once and in full; the person sees a bare 500 page.
 async fn failure_page(state: &AppState, cause: &str) -> Response {
     tracing::error!(error = %cause, "internal error in the authorize flow");
-    error_page_with(
-        state,
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "Something went wrong on our side. Try again in a moment.",
-    )
-    .await
+    let message = crate::lang::current().t("notice-our-side");
+    error_page_with(state, StatusCode::INTERNAL_SERVER_ERROR, &message).await
 }
 
 async fn error_page_with(state: &AppState, status: StatusCode, message: &str) -> Response {
+    let l = crate::lang::current();
     let n = Notice::new(
-        "Authorization error",
-        "This sign-in request cannot be completed",
+        &l.t("consent-error-title"),
+        &l.t("consent-error-heading"),
         message,
     )
     .alert()
-    .with_more(
-        "The application that sent you here may be misconfigured. You can close this window.",
-    );
+    .with_more(&l.t("notice-authorize-more"));
     crate::portal::notice(state, status, n).await
 }
 

@@ -221,10 +221,11 @@ async fn signed_out(state: &AppState, redirect: Option<String>) -> Response {
         )
             .into_response(),
         None => {
+            let l = crate::lang::current();
             let n = Notice::new(
-                "Signed out",
-                "You are signed out",
-                "You can close this window.",
+                &l.t("notice-signed-out-title"),
+                &l.t("notice-signed-out-heading"),
+                &l.t("notice-signed-out-message"),
             );
             crate::portal::notice(state, StatusCode::OK, n).await
         }
@@ -234,12 +235,9 @@ async fn signed_out(state: &AppState, redirect: Option<String>) -> Response {
 /// The session store failed: logged here, once; the person sees a bare 500 page.
 async fn session_failed(state: &AppState, e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "session store failed at logout");
-    let n = Notice::new(
-        "Sign-out failed",
-        "Sign-out failed",
-        "Something went wrong on our side. Try again in a moment.",
-    )
-    .alert();
+    let l = crate::lang::current();
+    let failed = l.t("notice-sign-out-failed");
+    let n = Notice::new(&failed, &failed, &l.t("notice-our-side")).alert();
     crate::portal::notice(state, StatusCode::INTERNAL_SERVER_ERROR, n).await
 }
 
@@ -291,9 +289,10 @@ async fn run_logout(
     match outcome {
         Err(e) => OAuthResponse(e).into_response(),
         Ok(LogoutOutcome::ErrorPage(m)) => {
+            let l = crate::lang::current();
             let n = Notice::new(
-                "Sign-out error",
-                "This sign-out request cannot be completed",
+                &l.t("notice-sign-out-error"),
+                &l.t("notice-sign-out-error-heading"),
                 &m,
             )
             .alert();
@@ -322,15 +321,16 @@ async fn run_logout(
                     .filter_map(|k| param(p, k).map(|v| (k.to_string(), v.to_string())))
                     .collect();
             hidden.push(("csrf".into(), csrf));
+            let l = crate::lang::current();
             let n = Notice::new(
-                "Sign out",
-                "Sign out of Gatehouse?",
-                &format!("{app_name} asks to end your Gatehouse sign-in."),
+                &l.t("notice-sign-out-title"),
+                &l.t("notice-sign-out-heading"),
+                &model::tr!(l, "notice-sign-out-asks", app = app_name),
             )
             .with_form(NoticeForm {
                 action: format!("/oauth2/logout/{}", domain::authorize::encode(app_id)),
                 hidden,
-                button: "Sign out".into(),
+                button: l.t("sign-out"),
             });
             crate::portal::notice(state, StatusCode::OK, n).await
         }
@@ -359,10 +359,11 @@ pub async fn logout_confirmed(
 ) -> Response {
     let p = logout_params(&body);
     if !app::api::ssr::csrf_ok(&session, param(&p, "csrf")).await {
+        let l = crate::lang::current();
         let n = Notice::new(
-            "Sign-out error",
-            "This form has expired",
-            "Start the sign-out again from the application.",
+            &l.t("notice-sign-out-error"),
+            &l.t("notice-sign-out-expired"),
+            &l.t("notice-sign-out-again"),
         )
         .alert();
         return crate::portal::notice(&state, StatusCode::BAD_REQUEST, n).await;

@@ -647,5 +647,5 @@ async fn the_login_page_shows_only_messages_chosen_by_a_code() {
     let invalid = page("error=invalid").await;
     assert!(invalid.contains("Invalid login name or password."));
     let throttled = page("error=throttled&minutes=3").await;
-    assert!(throttled.contains("Try again in 3 minute(s)."));
+    assert!(throttled.contains("Try again in 3 minutes."));
 }

@@ -17,6 +17,7 @@ mod foundation;
 mod hardening;
 mod helpers;
 mod instances;
+mod languages;
 mod oidc;
 mod operations;
 mod par;

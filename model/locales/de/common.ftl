@@ -1,0 +1,25 @@
+# Von allen Seiten geteilt. Schlüssel ohne Präfix eines Teils stehen hier.
+loading = Wird geladen …
+save = Speichern
+saved = Gespeichert.
+cancel = Abbrechen
+delete = Löschen
+remove = Entfernen
+add = Hinzufügen
+continue = Weiter
+approve = Erlauben
+deny = Ablehnen
+never = nie
+back-to-sign-in = Zurück zur Anmeldung
+sign-in = Anmelden
+sign-out = Abmelden
+signed-in-as = Angemeldet als
+page-not-found = Seite nicht gefunden
+language-links = Sprache
+form-correct-errors = Bitte korrigieren Sie die Fehler oben.
+field-jwks = Öffentliche Schlüssel (JWK Set, für private_key_jwt)
+error-server = Auf dem Server ist ein Fehler aufgetreten.
+error-not-signed-in = Sie sind nicht angemeldet.
+error-sign-in-first = Melden Sie sich zuerst an.
+error-second-factor-required = Administratoren brauchen einen zweiten Faktor: Richten Sie unter /account/security einen ein oder melden Sie sich damit an.
+logo-alt = Logo von { $name }

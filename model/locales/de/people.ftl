@@ -1,0 +1,119 @@
+# Die Personen-Seiten des Portals: Benutzer, Neuer Benutzer, Benutzer bearbeiten, Rollen, Rolle und die Clients einer App.
+
+## Benutzer
+users-title = Benutzer
+users-new = Neuer Benutzer
+users-search-label = Nach Anmeldename suchen
+users-search = Suchen
+users-login-name = Anmeldename
+users-display-name = Anzeigename
+users-email = E-Mail-Adresse
+users-password = Passwort
+users-confirm-password = Passwort bestätigen
+users-confidential-client = Vertraulicher Client
+users-is-confidential-client = Ist ein vertraulicher OAuth-Client
+users-enabled = Aktiviert
+users-yes = Ja
+users-no = Nein
+users-count = { $count } Benutzer
+users-previous = Zurück
+users-next = Weiter
+users-create = Benutzer anlegen
+users-user-title = Benutzer
+users-all = Alle Benutzer
+users-created = Benutzer angelegt.
+users-deleted = Benutzer gelöscht.
+users-not-editable = Dieser Benutzer hat Admin-Rechte, die Sie nicht haben: Nur ein Administrator mit diesen Rechten kann diesen Benutzer ändern.
+users-reset-password = Passwort zurücksetzen (leer lassen, um das aktuelle zu behalten)
+users-passwords-differ = Die Passwörter stimmen nicht überein
+users-jwks-not-json = Die öffentlichen Schlüssel sind kein JSON: { $detail }
+users-roles = Rollen
+users-add-to-role = Zu Rolle hinzufügen
+users-remove-from-role = Aus { $role } entfernen
+users-factors = Zweite Faktoren
+users-factors-none = Keine: Das Passwort allein meldet diese Person an.
+users-factor-totp = { $count ->
+        [one] Authenticator-App ({ $count } ungenutzter Wiederherstellungscode)
+       *[other] Authenticator-App ({ $count } ungenutzte Wiederherstellungscodes)
+    }
+users-factor-passkey = Passkey „{ $name }“
+users-factors-reset = Zweite Faktoren zurücksetzen
+users-factors-removed = Zweite Faktoren entfernt: Das Passwort allein meldet diese Person an, bis sie einen neuen einrichtet.
+users-links = Anmeldeanbieter
+users-links-none = Keine: Diese Person meldet sich nur hier an.
+users-remove-link = Verknüpfung mit { $provider } entfernen
+users-link-removed = Verknüpfung entfernt.
+users-delete = Benutzer löschen
+
+## Rollen
+roles-title = Rollen
+roles-role-title = Rolle
+roles-name = Name
+roles-description = Beschreibung
+roles-admin-rights = Admin-Rechte
+roles-right-apps = Apps
+roles-right-users = Benutzer
+roles-right-roles = Rollen
+roles-members = Mitglieder
+roles-every-enabled-user = jeder aktivierte Benutzer
+roles-everybody-members = Everybody umfasst jeden aktivierten Benutzer.
+roles-new = Neue Rolle
+roles-create = Rolle anlegen
+roles-created = Rolle angelegt.
+roles-deleted = Rolle gelöscht.
+roles-all = Alle Rollen
+roles-not-editable = Nur ein Administrator, der jedes Recht dieser Rolle hat, kann sie oder ihre Mitglieder ändern.
+roles-remove-member = { $login } entfernen
+roles-add-member-label = Mitglied per Anmeldename hinzufügen
+roles-add-member = Mitglied hinzufügen
+roles-member-added = Mitglied hinzugefügt.
+roles-member-removed = Mitglied entfernt.
+roles-no-such-login = Kein Benutzer mit diesem Anmeldenamen
+roles-choose-user = Wählen Sie einen Benutzer
+roles-delete = Rolle löschen
+
+## Die Clients einer App
+clients-title = Clients
+clients-heading = Clients von { $app }
+clients-secret-heading = Das Geheimnis des Clients
+clients-secret-once = Client { $id }. Kopieren Sie das Geheimnis jetzt: Es wird nicht noch einmal angezeigt.
+# Angezeigt als: <start> „<registered-clients>“: <end>
+clients-not-registered-start = Der Client-ID-Typ dieser App ist nicht
+clients-registered-clients = Registrierte Clients
+clients-not-registered-end = Stellen Sie ihn in der App-Ansicht (Allgemeine Verwendung) um, um hier Clients hinzuzufügen oder sie sich selbst registrieren zu lassen.
+clients-none = Noch keine Clients.
+clients-col-name = Name
+clients-col-client-id = Client-ID
+clients-col-authentication = Authentifizierung
+clients-col-grants = Grants
+clients-col-redirect-uris = Weiterleitungs-URIs
+clients-col-added = Hinzugefügt
+clients-col-last-used = Zuletzt verwendet
+clients-col-actions = Aktionen
+clients-registered-itself = hat sich selbst registriert
+clients-new-secret = Neues Geheimnis
+clients-new-secret-for = Neues Geheimnis für { $name }
+clients-delete-named = { $name } löschen
+clients-add-heading = Einen Client hinzufügen
+clients-name-label = Client-Name
+clients-redirect-uris-label = Weiterleitungs-URIs (eine pro Zeile; https, oder http auf 127.0.0.1, [::1] oder localhost)
+clients-auth-label = Authentifizierung am Token-Endpunkt
+clients-auth-none = Keine (ein öffentlicher Client mit PKCE)
+clients-auth-basic = Geheimnis im Basic-Header
+clients-auth-post = Geheimnis im Body
+clients-grant-types = Grant-Typen
+clients-grant-authorization-code = Autorisierungscode
+clients-grant-refresh-token = Refresh-Token
+clients-grant-client-credentials = Client-Credentials
+clients-add = Client hinzufügen
+clients-added = Client hinzugefügt.
+clients-secret-rotated = Neues Geheimnis erstellt; das alte funktioniert nicht mehr.
+clients-deleted = Client gelöscht; seine Tokens funktionieren nicht mehr.
+clients-unknown-form-action = unbekannte Formularaktion
+clients-refusal-client-not-found = Client nicht gefunden
+clients-refusal-app-not-found = App nicht gefunden
+clients-refusal-not-found = { $what } nicht gefunden
+clients-notice-not-found-title = Nicht gefunden
+clients-notice-app-not-found = App nicht gefunden
+clients-notice-no-such-app = Diese App gibt es nicht.
+clients-notice-back-to-apps = Zurück zu den Apps

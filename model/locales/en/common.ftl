@@ -1,0 +1,25 @@
+# Shared by every page. Keys without a part's prefix live here.
+loading = Loading…
+save = Save
+saved = Saved.
+cancel = Cancel
+delete = Delete
+remove = Remove
+add = Add
+continue = Continue
+approve = Approve
+deny = Deny
+never = never
+back-to-sign-in = Back to sign in
+sign-in = Sign in
+sign-out = Sign out
+signed-in-as = Signed in as
+page-not-found = Page not found
+language-links = Language
+form-correct-errors = Please correct the errors above.
+field-jwks = Public keys (JWK Set, for private_key_jwt)
+error-server = Something went wrong on the server.
+error-not-signed-in = You are not signed in.
+error-sign-in-first = Sign in first.
+error-second-factor-required = Administrators need a second factor: set one up at /account/security, or sign in with it.
+logo-alt = { $name } logo

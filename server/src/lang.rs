@@ -1,0 +1,72 @@
+//! The language of each page request (SPEC §6b, `model::i18n`): negotiated once here, for every
+//! route behind the session layer (pages, server functions, the authorize endpoint, notices),
+//! from `ui_locales` in the query, the `gatehouse_lang` cookie, `Accept-Language` and the
+//! deployment's default. The pages read it from the request's extensions; code that draws a page
+//! without the request at hand (a notice) reads it from the task-local [`current`].
+//!
+//! A `ui_locales` a client sends with its authorize request (or a person's pick on a language
+//! link, which is the same parameter) is remembered in a session cookie, so the login, second
+//! step and consent pages that follow speak it too.
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+use model::i18n::{self, Lang};
+use tower_sessions::cookie::Cookie;
+
+use crate::AppState;
+
+pub const COOKIE: &str = "gatehouse_lang";
+
+tokio::task_local! {
+    static LANG: Lang;
+}
+
+/// The language of the request being answered on this task (the default outside one).
+pub fn current() -> Lang {
+    LANG.try_with(|l| *l).unwrap_or_default()
+}
+
+fn query_param(query: Option<&str>, name: &str) -> Option<String> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query?)
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+}
+
+pub async fn negotiate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let asked = query_param(req.uri().query(), "ui_locales");
+    let asked = i18n::from_ui_locales(asked.as_deref());
+    let remembered = req
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == COOKIE)
+        .map(|c| c.value().to_string());
+    let accept = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    let default = state.services.branding().default_language;
+    let lang = i18n::negotiate(asked.map(Lang::tag), remembered.as_deref(), accept, default);
+    req.extensions_mut().insert(lang);
+    let mut res = LANG.scope(lang, next.run(req)).await;
+    if asked.is_some() && remembered.as_deref() != Some(lang.tag()) {
+        let secure = state.services.public_url.starts_with("https://");
+        let cookie = Cookie::build((COOKIE, lang.tag()))
+            .path("/")
+            .http_only(true)
+            .secure(secure)
+            .same_site(tower_sessions::cookie::SameSite::Lax)
+            .build();
+        if let Ok(v) = HeaderValue::from_str(&cookie.to_string()) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    res
+}

@@ -1,0 +1,204 @@
+//! Languages (SPEC §6b): the hosted pages, the portal, notices, server-function answers and mail
+//! speak the language negotiated for the request — `ui_locales` (remembered for the visit),
+//! then `Accept-Language`, then the deployment's default — in English or German.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::*;
+use crate::smtp::SmtpSink;
+
+/// A page fetched with `Accept-Language: accept` (none when empty) by `c`.
+async fn page_in(c: &reqwest::Client, url: &str, path: &str, accept: &str) -> (u16, String) {
+    let mut req = c.get(format!("{url}{path}"));
+    if !accept.is_empty() {
+        req = req.header("Accept-Language", accept);
+    }
+    let res = req.send().await.expect("page");
+    (res.status().as_u16(), res.text().await.expect("html"))
+}
+
+#[tokio::test]
+async fn pages_follow_accept_language_then_ui_locales_for_the_visit_then_the_default() {
+    let app = spawn_app().await;
+    let c = client();
+
+    // The browser's languages, by their weights.
+    let (s, de) = page_in(
+        &c,
+        &app.url,
+        "/login",
+        "fr-CH, fr;q=0.9, de;q=0.8, en;q=0.7",
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert!(de.contains("<html lang=\"de\""), "{de}");
+    assert!(de.contains("Anmeldename") && de.contains("<title>Anmelden · Gatehouse</title>"));
+    assert!(!de.contains("Login Name"));
+    let (_, en) = page_in(&c, &app.url, "/login", "en-GB,de;q=0.5").await;
+    assert!(en.contains("<html lang=\"en\"") && en.contains("Login Name"));
+    let (_, none) = page_in(&c, &app.url, "/login", "ja, zh").await;
+    assert!(
+        none.contains("Login Name"),
+        "nothing spoken: the default, English"
+    );
+    // Each page links to itself in the other language.
+    assert!(en.contains("hreflang=\"de\"") && en.contains("ui_locales=de"));
+
+    // ui_locales beats Accept-Language and is remembered for the visit (a session cookie).
+    let res = c
+        .get(format!("{}/login?ui_locales=fr%20de", app.url))
+        .header("Accept-Language", "en")
+        .send()
+        .await
+        .expect("login");
+    let cookie = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("gatehouse_lang="))
+        .expect("the language is remembered")
+        .to_string();
+    assert!(cookie.starts_with("gatehouse_lang=de") && cookie.contains("HttpOnly"));
+    assert!(
+        !cookie.to_ascii_lowercase().contains("max-age"),
+        "for the visit only: {cookie}"
+    );
+    assert!(res.text().await.expect("html").contains("Anmeldename"));
+    let (_, later) = page_in(&c, &app.url, "/login", "en").await;
+    assert!(
+        later.contains("Anmeldename"),
+        "the visit keeps the language"
+    );
+    // A language Gatehouse does not speak changes nothing.
+    let (_, still) = page_in(&c, &app.url, "/login?ui_locales=tlh", "en").await;
+    assert!(still.contains("Anmeldename"));
+
+    // An authorize request's ui_locales reaches the page it ends on (here: a refusal).
+    let fresh = client();
+    let (s, refused) = page_in(
+        &fresh,
+        &app.url,
+        "/oauth2/authorize/no-such-app?response_type=code&client_id=x&ui_locales=de",
+        "en",
+    )
+    .await;
+    assert!(s >= 400, "{s}");
+    assert!(refused.contains("<html lang=\"de\""), "{refused}");
+    assert!(refused.contains("Diese Anmeldeanfrage kann nicht abgeschlossen werden"));
+    let (_, login) = page_in(&fresh, &app.url, "/login", "en").await;
+    assert!(
+        login.contains("Anmeldename"),
+        "and the sign-in that follows"
+    );
+
+    // A page that is not there, and a server function's answer.
+    let (s, missing) = page_in(&client(), &app.url, "/no/such/page", "de").await;
+    assert_eq!(s, 404);
+    assert!(missing.contains("Seite nicht gefunden"), "{missing}");
+    let res = client()
+        .post(format!("{}/sfn/login", app.url))
+        .header("Origin", &app.url)
+        .header("Accept-Language", "de")
+        .form(&[
+            ("login_name", "admin"),
+            ("password", "wrong"),
+            ("return_to", "/admin"),
+        ])
+        .send()
+        .await
+        .expect("login");
+    let body = res.text().await.expect("body");
+    assert!(
+        body.contains("Anmeldename oder Passwort ist falsch."),
+        "{body}"
+    );
+
+    // The portal, signed in, in German: the navigation and a date.
+    let (_, portal) = page_in(&app.admin, &app.url, "/admin/users", "de").await;
+    assert!(portal.contains("<html lang=\"de\""));
+    assert!(
+        portal.contains("Benutzer") && portal.contains("Abmelden"),
+        "{portal}"
+    );
+}
+
+#[tokio::test]
+async fn the_default_language_is_a_setting_of_system_administrators() {
+    let app = spawn_app().await;
+    let (s, v) = app
+        .api(
+            Method::PATCH,
+            "/api/v1/settings/branding",
+            Some(json!({"default_language": "de"})),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["default_language"], "de");
+    let (_, v) = app
+        .api(Method::GET, "/api/v1/settings/branding", None)
+        .await;
+    assert_eq!(v["default_language"], "de");
+    // No language asked for, or none spoken: the default.
+    let (_, p) = page_in(&client(), &app.url, "/login", "").await;
+    assert!(p.contains("<html lang=\"de\"") && p.contains("Anmeldename"));
+    let (_, p) = page_in(&client(), &app.url, "/login", "ja").await;
+    assert!(p.contains("Anmeldename"));
+    // The browser's wish still wins.
+    let (_, p) = page_in(&client(), &app.url, "/login", "en-US").await;
+    assert!(p.contains("Login Name"));
+    // Only a language Gatehouse speaks.
+    let (s, e) = app
+        .api(
+            Method::PATCH,
+            "/api/v1/settings/branding",
+            Some(json!({"default_language": "tlh"})),
+        )
+        .await;
+    assert_eq!(s, 422, "{e}");
+    let (_, v) = app
+        .api(Method::GET, "/api/v1/settings/branding", None)
+        .await;
+    assert_eq!(v["default_language"], "de", "unchanged");
+}
+
+#[tokio::test]
+async fn mail_goes_out_in_the_language_of_the_page_it_was_asked_from() {
+    let sink = SmtpSink::start().await;
+    let smtp = sink.url.clone();
+    let app = spawn_app_with(move |cfg| {
+        cfg.smtp_url = Some(smtp);
+        cfg.mail_from = Some("Gatehouse <id@example.com>".into());
+    })
+    .await;
+    app.create_user("alice", "alice-password-1", false).await;
+    let (_, forgot) = page_in(&client(), &app.url, "/login/forgot", "de").await;
+    assert!(forgot.contains("Passwort vergessen?") && forgot.contains("Link senden"));
+    let res = client()
+        .post(format!("{}/sfn/self/forgot", app.url))
+        .header("Accept", "text/html")
+        .header("Origin", &app.url)
+        .header("Accept-Language", "de-AT")
+        .form(&[("who", "alice")])
+        .send()
+        .await
+        .expect("forgot");
+    assert!(res.status().is_redirection());
+    let mails = sink.wait_for(1).await;
+    assert_eq!(
+        mails[0].subject(),
+        "Ihr Passwort für Gatehouse zurücksetzen"
+    );
+    let text = mails[0].part("text/plain");
+    assert!(
+        text.contains("Hallo alice,") && text.contains("30 Minuten lang."),
+        "{text}"
+    );
+    let html = mails[0].part("text/html");
+    assert!(html.contains("<html lang=\"de\">") && html.contains("Neues Passwort festlegen"));
+    // The answer page, in German too.
+    let to = location(&res);
+    let (_, answer) = page_in(&client(), &app.url, &to, "de").await;
+    assert!(answer.contains("Wenn ein Konto diese Adresse"), "{answer}");
+}
