@@ -40,6 +40,9 @@ pub fn use_lang() -> Lang {
     use_context::<Lang>().unwrap_or_default()
 }
 
+/// The query parameters a language link keeps.
+const KEPT: [&str; 4] = ["return_to", "token", "user_code", "login_name"];
+
 /// Links to this same page in each other language Gatehouse speaks (they set `ui_locales`,
 /// which the server remembers for the rest of the visit).
 #[component]
@@ -51,7 +54,9 @@ pub fn LanguageLinks() -> impl IntoView {
         let mut pairs: Vec<(String, String)> = query
             .get()
             .into_iter()
-            .filter(|(k, _)| k != "ui_locales")
+            // What the page needs to be the same page (not its messages, not anything else
+            // the address carried).
+            .filter(|(k, _)| KEPT.contains(&k.as_ref()))
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         pairs.push(("ui_locales".into(), to.tag().into()));

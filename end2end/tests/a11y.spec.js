@@ -320,3 +320,122 @@ test.describe("notice pages", () => {
     await checkPage(page, "/no-such-page", { status: 404, heading: "Page not found" });
   });
 });
+
+// The same pages in German (SPEC §6b languages): the browser asks for German (Accept-Language
+// from the context's locale), every page answers in it (`<html lang="de">`, German headings),
+// axe finds nothing, and a screenshot of each is kept in the test artifacts.
+test.describe("in German", () => {
+  test.use({ locale: "de-DE" });
+
+  async function checkGerman(page, testInfo, path, opts) {
+    await checkPage(page, path, opts);
+    await expect(page.locator("html")).toHaveAttribute("lang", "de");
+    const name = path.replace(/[^a-z0-9]+/gi, "_").slice(0, 80);
+    await page.screenshot({ path: testInfo.outputPath(`de${name}.png`), fullPage: true });
+  }
+
+  const anonymous = [
+    ["/login", "Anmelden"],
+    ["/login?error=invalid", "Anmelden"],
+    ["/login/forgot", "Passwort vergessen?"],
+    ["/login/forgot?m=sent", "Passwort vergessen?"],
+    ["/login/reset?token=not-a-link", "Neues Passwort festlegen"],
+    ["/signup", "Konto erstellen"],
+    ["/signup?field=email&login_name=x&email=x%40example.com", "Konto erstellen"],
+    ["/signup/verify?token=not-a-link", "Adresse bestätigen"],
+  ];
+  for (const [path, heading] of anonymous) {
+    test(`${path} (de)`, async ({ page }, testInfo) => {
+      await checkGerman(page, testInfo, path, { heading });
+    });
+  }
+
+  test("the login page's words and its error (de)", async ({ page }) => {
+    await page.goto("/login?error=invalid");
+    await hydrated(page);
+    await expect(page.getByRole("alert")).toHaveText("Anmeldename oder Passwort ist falsch.");
+    await expect(page.getByLabel("Anmeldename")).toBeVisible();
+    // The link to English, and back: the choice is kept for the visit.
+    await page.getByRole("link", { name: "English" }).click();
+    await expect(page.getByRole("heading", { level: 1, name: "Sign in", exact: true })).toBeVisible();
+    await expect(page.locator("html")).toHaveAttribute("lang", "en");
+    await page.goto("/login/forgot");
+    await expect(page.getByRole("heading", { level: 1, name: "Forgot your password?", exact: true })).toBeVisible();
+    await page.getByRole("link", { name: "Deutsch" }).click();
+    await expect(page.getByRole("heading", { level: 1, name: "Passwort vergessen?", exact: true })).toBeVisible();
+  });
+
+  const portal = [
+    ["/admin", () => "/admin", "Verwaltung"],
+    ["/admin/apps", () => "/admin/apps", "Apps"],
+    ["/admin/apps/new", () => "/admin/apps/new", "App hinzufügen"],
+    ["/admin/apps/{app}", () => `/admin/apps/${CONSENT_APP}`, "A11y Consent App"],
+    ["/admin/users", () => "/admin/users", "Benutzer"],
+    ["/admin/users/new", () => "/admin/users/new", "Neuer Benutzer"],
+    ["/admin/users/{id}", () => `/admin/users/${made.userId}`, PERSON.login],
+    ["/admin/roles", () => "/admin/roles", "Rollen"],
+    ["/admin/roles/{id}", () => `/admin/roles/${made.roleId}`, ROLE],
+    ["/admin/audit", () => "/admin/audit", "Audit-Protokoll"],
+    ["/admin/apps/{app}/clients", () => `/admin/apps/${MCP_APP}/clients`, "Clients von A11y MCP App"],
+    ["/admin/identity-providers", () => "/admin/identity-providers", "Identitätsanbieter"],
+    ["/admin/settings", () => "/admin/settings", "Einstellungen"],
+  ];
+  for (const [name, path, heading] of portal) {
+    test(`${name} (de)`, async ({ page }, testInfo) => {
+      await checkGerman(page, testInfo, path(), { cookies: made.admin, heading });
+    });
+  }
+
+  test("the consent page (de)", async ({ page }, testInfo) => {
+    await checkGerman(page, testInfo, authorizeUrl(CONSENT_APP, { scope: "profile files" }), {
+      cookies: made.person, heading: "A11y Consent App Zugriff auf Ihr Konto erlauben?",
+    });
+    await expect(page.getByRole("button", { name: "Erlauben" })).toBeVisible();
+  });
+
+  test("the consent page in German by ui_locales, whatever the browser says", async ({ browser }) => {
+    const ctx = await browser.newContext({ locale: "en-US" });
+    await ctx.addCookies(made.person);
+    const page = await ctx.newPage();
+    await page.goto(authorizeUrl(CONSENT_APP, { scope: "profile", ui_locales: "de" }));
+    await hydrated(page);
+    await expect(page.locator("html")).toHaveAttribute("lang", "de");
+    await expect(page.getByRole("heading", { level: 1, name: "A11y Consent App Zugriff auf Ihr Konto erlauben?" })).toBeVisible();
+    await ctx.close();
+  });
+
+  test("/account/security (de)", async ({ page }, testInfo) => {
+    await checkGerman(page, testInfo, "/account/security", { cookies: made.person, heading: "Sicherheit" });
+    await expect(page.getByRole("button", { name: "Authenticator-App einrichten" })).toBeVisible();
+  });
+
+  test("/login/second (de)", async ({ page }, testInfo) => {
+    await page.goto("/login?return_to=%2Faccount%2Fapps");
+    await page.getByLabel("Anmeldename").fill(MFA_ON.login);
+    await page.getByLabel("Passwort").fill(MFA_ON.password);
+    await page.getByRole("button", { name: "Anmelden", exact: true }).click();
+    await expect(page).toHaveURL(/\/login\/second/);
+    await checkGerman(page, testInfo, "/login/second?return_to=%2Faccount%2Fapps&error=invalid", { heading: "Bestätigen Sie, dass Sie es sind" });
+    await expect(page.getByRole("alert")).toHaveText("Dieser Code ist nicht richtig.");
+  });
+
+  test("/device (de)", async ({ page }, testInfo) => {
+    await checkGerman(page, testInfo, "/device?user_code=BCDF-GHJK", { cookies: made.person, heading: "Gerät verbinden" });
+    await expect(page.getByRole("alert")).toContainText("Zu diesem Code wartet kein Gerät");
+  });
+
+  test("/account/apps (de)", async ({ page }, testInfo) => {
+    await checkGerman(page, testInfo, "/account/apps", { cookies: made.person, heading: "Verbundene Apps" });
+  });
+
+  test("notices (de)", async ({ page }, testInfo) => {
+    await checkGerman(page, testInfo, authorizeUrl(CONSENT_APP, { redirect_uri: "https://evil.example/cb" }), {
+      status: 400, heading: "Diese Anmeldeanfrage kann nicht abgeschlossen werden",
+    });
+    await checkGerman(page, testInfo, "/no-such-page", { status: 404, heading: "Seite nicht gefunden" });
+  });
+
+  test("the 403 page (de)", async ({ page }, testInfo) => {
+    await checkGerman(page, testInfo, "/admin/users", { cookies: made.rolesAdmin, status: 403, heading: "Zugriff verweigert" });
+  });
+});

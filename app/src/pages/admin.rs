@@ -7,7 +7,7 @@ use leptos_router::components::{Outlet, A};
 use model::rights::Right;
 
 use crate::api::auth::{current_user, Logout};
-use crate::i18n::use_lang;
+use crate::i18n::{use_lang, LanguageLinks};
 
 #[component]
 pub fn AdminShell() -> impl IntoView {
@@ -25,10 +25,11 @@ pub fn AdminShell() -> impl IntoView {
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         me.await.ok().flatten().map(|me| view! {
-                            <span class="whoami">{l.t("signed-in-as")}" " <strong>{me.login_name}</strong></span>
+                            <span class="whoami">{format!("{} ", l.t("signed-in-as"))}<strong>{me.login_name}</strong></span>
                         })
                     })}
                 </Suspense>
+                <LanguageLinks/>
                 <ActionForm action=logout>
                     <button type="submit" class="link">{l.t("sign-out")}</button>
                 </ActionForm>

@@ -7,7 +7,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::device::{device_view, done_message, DevicePageData};
 use crate::components::error_text;
-use crate::i18n::{tr, use_lang};
+use crate::i18n::{tr, use_lang, LanguageLinks};
 
 #[component]
 pub fn DevicePage() -> impl IntoView {
@@ -33,6 +33,7 @@ pub fn DevicePage() -> impl IntoView {
                     }
                 })}
             </Suspense>
+            <LanguageLinks/>
         </main>
     }
 }

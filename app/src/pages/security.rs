@@ -10,7 +10,7 @@ use model::factors::{QrCode, TotpSetup};
 
 use crate::api::security::{second_step_message, second_step_view, security_view, Security};
 use crate::components::error_text;
-use crate::i18n::{tr, use_lang};
+use crate::i18n::{tr, use_lang, LanguageLinks};
 
 /// What `/passkeys.js` says while it works, in the page's language (its `data-words`).
 pub fn passkey_words(l: crate::i18n::Lang) -> String {
@@ -70,6 +70,7 @@ pub fn SecondStepPage() -> impl IntoView {
                                     <PasskeyScript/>
                                 })}
                                 <p><a href="/login">{l.t("second-someone-else")}</a></p>
+                                <LanguageLinks/>
                             }.into_any(),
                             Err(e) => view! { <p class="status error" role="alert">{error_text(&e)}</p> }.into_any(),
                         }
