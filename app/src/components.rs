@@ -9,12 +9,15 @@ use crate::i18n::use_lang;
 pub type Outcome = Signal<Option<Result<FormResult, ServerFnError>>>;
 
 /// The error for `field` in the last outcome, if any.
+/// (The domain states its rules in English; they show in the page's language.)
 pub fn field_error(outcome: Outcome, field: &'static str) -> Signal<Option<String>> {
+    let l = use_lang();
     Signal::derive(move || {
         outcome
             .get()
             .and_then(|r| r.ok())
             .and_then(|f| f.error_for(field))
+            .map(|m| l.rule(&m))
     })
 }
 
@@ -94,7 +97,7 @@ pub fn SaveStatus(outcome: Outcome) -> impl IntoView {
             view! { <p class="status ok" role="status">{f.message}</p> }.into_any()
         }
         Some(Ok(f)) if f.field.is_none() => {
-            view! { <p class="status error" role="alert">{f.message}</p> }.into_any()
+            view! { <p class="status error" role="alert">{l.rule(&f.message)}</p> }.into_any()
         }
         Some(Ok(_)) => {
             view! { <p class="status error" role="alert">{l.t("form-correct-errors")}</p> }
@@ -107,10 +110,11 @@ pub fn SaveStatus(outcome: Outcome) -> impl IntoView {
     }
 }
 
-/// The message of a server function error, without the framework's prefix.
+/// The message of a server function error, without the framework's prefix, in the page's
+/// language.
 pub fn error_text(e: &ServerFnError) -> String {
     match e {
-        ServerFnError::ServerError(m) => m.clone(),
+        ServerFnError::ServerError(m) => use_lang().rule(m),
         other => other.to_string(),
     }
 }

@@ -153,6 +153,50 @@ mod tests {
         assert!(found.is_empty(), "words outside the catalogues: {found:#?}");
     }
 
+    /// Every English rule in `errors.ftl` is still stated by the code: each literal piece of its
+    /// pattern appears in the model's or the domain's sources (a reworded message would
+    /// otherwise silently lose its German).
+    #[test]
+    fn every_rule_pattern_is_still_stated_by_the_code() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut code = String::new();
+        for dir in ["../model/src", "../domain/src"] {
+            for f in rust_files(root.join(dir)) {
+                code.push_str(
+                    &std::fs::read_to_string(f)
+                        .expect("read")
+                        .replace("\\\"", "\""),
+                );
+            }
+        }
+        let mut stale = vec![];
+        for line in model::i18n::EN_FTL.iter().flat_map(|f| f.lines()) {
+            let Some((key, value)) = line.split_once(" = ") else {
+                continue;
+            };
+            if !key.starts_with("rule-") || key.starts_with("rule-arg-") {
+                continue;
+            }
+            let mut rest = value;
+            let mut pieces = vec![];
+            while let Some(i) = rest.find("{ $") {
+                pieces.push(&rest[..i]);
+                rest = rest[i..].split_once(" }").map(|(_, r)| r).unwrap_or("");
+            }
+            pieces.push(rest);
+            if pieces
+                .iter()
+                .any(|p| !p.trim().is_empty() && !code.contains(p))
+            {
+                stale.push(format!("{key} = {value}"));
+            }
+        }
+        assert!(
+            stale.is_empty(),
+            "errors.ftl names messages the code no longer states: {stale:#?}"
+        );
+    }
+
     fn rust_files(dir: std::path::PathBuf) -> Vec<std::path::PathBuf> {
         let mut out = vec![];
         for e in std::fs::read_dir(&dir).expect("dir").flatten() {

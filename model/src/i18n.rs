@@ -95,6 +95,7 @@ macro_rules! catalogue {
             include_str!(concat!("../locales/", $lang, "/people.ftl")),
             include_str!(concat!("../locales/", $lang, "/security.ftl")),
             include_str!(concat!("../locales/", $lang, "/settings.ftl")),
+            include_str!(concat!("../locales/", $lang, "/errors.ftl")),
         ]
     };
 }
@@ -333,6 +334,118 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// One rule message's English pattern: literal text and named arguments, in order.
+struct RulePattern {
+    key: String,
+    parts: Vec<Part>,
+    /// How much literal text it has (the more, the more specific).
+    literal: usize,
+}
+
+enum Part {
+    Text(String),
+    Arg(String),
+}
+
+/// The English rule messages (`errors.ftl`), most specific first.
+static RULES: LazyLock<Vec<RulePattern>> = LazyLock::new(|| {
+    let mut rules: Vec<RulePattern> = include_str!("../locales/en/errors.ftl")
+        .lines()
+        .filter(|l| l.starts_with("rule-") && !l.starts_with("rule-arg-"))
+        .filter_map(|l| {
+            let (key, value) = l.split_once(" = ")?;
+            let mut parts = vec![];
+            let mut rest = value;
+            while let Some(i) = rest.find("{ $") {
+                if i > 0 {
+                    parts.push(Part::Text(rest[..i].to_string()));
+                }
+                let end = rest[i..].find(" }")? + i;
+                parts.push(Part::Arg(rest[i + 3..end].to_string()));
+                rest = &rest[end + 2..];
+            }
+            if !rest.is_empty() {
+                parts.push(Part::Text(rest.to_string()));
+            }
+            let literal = parts
+                .iter()
+                .map(|p| match p {
+                    Part::Text(t) => t.len(),
+                    Part::Arg(_) => 0,
+                })
+                .sum();
+            Some(RulePattern {
+                key: key.trim().to_string(),
+                parts,
+                literal,
+            })
+        })
+        .collect();
+    rules.sort_by(|a, b| b.literal.cmp(&a.literal));
+    rules
+});
+
+/// The arguments that make `parts` read `text`, if any do (each argument at least one
+/// character, the shortest that lets the rest match).
+fn match_parts(parts: &[Part], text: &str, args: &mut Vec<(String, String)>) -> bool {
+    match parts.split_first() {
+        None => text.is_empty(),
+        Some((Part::Text(t), rest)) => {
+            text.starts_with(t.as_str()) && match_parts(rest, &text[t.len()..], args)
+        }
+        Some((Part::Arg(name), rest)) => {
+            for (i, _) in text.char_indices().skip(1).chain([(text.len(), ' ')]) {
+                args.push((name.clone(), text[..i].to_string()));
+                if match_parts(rest, &text[i..], args) {
+                    return true;
+                }
+                args.pop();
+            }
+            false
+        }
+    }
+}
+
+impl Lang {
+    /// A rule message of the domain (validation, conflicts, refusals), which it states in
+    /// English for the API, in this language: found by its English pattern in `errors.ftl`,
+    /// its arguments carried over (an English field label among them translated too). A
+    /// message no pattern reads stays as it is.
+    pub fn rule(self, english: &str) -> String {
+        if self == Lang::En {
+            return english.to_string();
+        }
+        for r in RULES.iter() {
+            let mut found = vec![];
+            if match_parts(&r.parts, english, &mut found) {
+                let args: Vec<(&str, Arg)> = found
+                    .iter()
+                    .map(|(name, value)| {
+                        let label = format!("rule-arg-{}", slug(value));
+                        let value = if self.has(&label) {
+                            self.t(&label)
+                        } else {
+                            value.clone()
+                        };
+                        (name.as_str(), Arg::Text(value))
+                    })
+                    .collect();
+                return self.f(&r.key, &args);
+            }
+        }
+        english.to_string()
+    }
+}
+
+/// Lower-case words joined by `-` (a label's key).
+fn slug(s: &str) -> String {
+    s.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
 /// The language for a request: the first language of `ui_locales` (space-separated, in order
 /// of preference) Gatehouse speaks, else the one `remembered` for this browser, else the best
 /// of `Accept-Language` (by its weights), else `default`.
@@ -435,6 +548,28 @@ pub mod tests {
         );
         assert!(tr!(Lang::De, "login-locked", minutes = 5).contains("5 Minuten"));
         assert_eq!(Lang::De.t("no-such-key"), "no-such-key");
+    }
+
+    #[test]
+    fn the_domains_english_rules_read_in_german_with_their_arguments() {
+        // Messages as the model's own checks state them.
+        let short = crate::names::check_password("password", "short")
+            .expect_err("too short")
+            .message;
+        assert_eq!(Lang::En.rule(&short), short);
+        let de = Lang::De.rule(&short);
+        assert_ne!(de, short, "{short}");
+        assert!(de.contains('8'), "{de}");
+        // A pattern with a label and numbers: the label is translated, the numbers kept.
+        let m = Lang::De.rule("Application Name must be 1-128 characters");
+        assert!(m.contains("App-Name") && m.contains("128"), "{m}");
+        let m = Lang::De.rule("the app billing has this Issuer already: each app needs its own");
+        assert!(m.contains("billing") && !m.contains("each app"), "{m}");
+        // Anything else stays as it is.
+        assert_eq!(
+            Lang::De.rule("Something nobody wrote"),
+            "Something nobody wrote"
+        );
     }
 
     #[test]

@@ -365,7 +365,10 @@ fn AppEditor(data: EditorData, sections: Sections) -> impl IntoView {
         if cleared.with(|c| c.contains(&field)) {
             return None;
         }
-        outcome.get().and_then(|f| f.error_for(&field))
+        outcome
+            .get()
+            .and_then(|f| f.error_for(&field))
+            .map(|m| l.rule(&m))
     };
     let touch = move |field: String| cleared.update(|c| c.push(field));
     let err_cb = Callback::new(move |field: String| err(field));
@@ -538,7 +541,7 @@ fn AppEditor(data: EditorData, sections: Sections) -> impl IntoView {
                     </fieldset>
                     // Shown for "List" only, but always in the form so a plain post keeps it.
                     <div hidden=move || client_id_type.get() != ClientIdType::List>
-                        <Field label=l.t("apps-allowed-clients") id="allowed_clients" error=Signal::derive(move || outcome.get().and_then(|f| f.field.filter(|x| x.starts_with("allowed_clients")).map(|_| f.message)))>
+                        <Field label=l.t("apps-allowed-clients") id="allowed_clients" error=Signal::derive(move || outcome.get().and_then(|f| f.field.filter(|x| x.starts_with("allowed_clients")).map(|_| l.rule(&f.message))))>
                             <textarea id="allowed_clients" name="allowed_clients" prop:value=move || allowed.get() on:input=move |ev| allowed.set(event_target_value(&ev))>{allowed.get_untracked()}</textarea>
                         </Field>
                     </div>
@@ -611,7 +614,7 @@ fn AppEditor(data: EditorData, sections: Sections) -> impl IntoView {
                                 {auth_method_label(l, v)}
                             </label>
                         }).collect_view()}
-                        <p class="field-error" role="alert">{move || outcome.get().and_then(|f| f.field.filter(|x| x.starts_with("auth_methods")).map(|_| f.message))}</p>
+                        <p class="field-error" role="alert">{move || outcome.get().and_then(|f| f.field.filter(|x| x.starts_with("auth_methods")).map(|_| l.rule(&f.message)))}</p>
                     </fieldset>
                     <LifetimeField label=l.t("apps-token-lifetime") id="token_lifetime" value=lifetime unit=lifetime_unit error=Signal::derive(move || err("token_lifetime_secs".into()))/>
                     <label class="choice"><input type="checkbox" name="require_dpop" value="on" aria-describedby="require-dpop-help" checked=require_dpop.get_untracked() bind:checked=require_dpop/>{l.t("apps-require-dpop")}</label>
@@ -667,7 +670,7 @@ fn AppEditor(data: EditorData, sections: Sections) -> impl IntoView {
                                             // Checked as it is typed with the server's own rule, and again on save.
                                             let e = Signal::derive(move || {
                                                 let v = re.value.get();
-                                                RestRegex::parse(v.trim()).err().map(|e| e.message)
+                                                RestRegex::parse(v.trim()).err().map(|e| l.rule(&e.message))
                                                     .or_else(|| err(format!("scopes[{}].rest_regexes[{}]", idx(), j())))
                                             });
                                             let typed = RwSignal::new(!re.value.get_untracked().is_empty());
@@ -696,7 +699,7 @@ fn AppEditor(data: EditorData, sections: Sections) -> impl IntoView {
                         description: String::new(),
                         rest_regexes: vec![String::new()],
                     })))/>
-                    <p class="field-error" role="alert">{move || outcome.get().and_then(|f| (f.field.as_deref() == Some("scopes")).then_some(f.message))}</p>
+                    <p class="field-error" role="alert">{move || outcome.get().and_then(|f| (f.field.as_deref() == Some("scopes")).then(|| l.rule(&f.message)))}</p>
                 </section>
                 }.into_any()}
 
@@ -722,7 +725,7 @@ fn AppEditor(data: EditorData, sections: Sections) -> impl IntoView {
                                 </label>
                             }
                         }).collect_view()}
-                        <p class="field-error" role="alert">{move || outcome.get().and_then(|f| f.field.filter(|x| x.starts_with("user_access_roles")).map(|_| f.message))}</p>
+                        <p class="field-error" role="alert">{move || outcome.get().and_then(|f| f.field.filter(|x| x.starts_with("user_access_roles")).map(|_| l.rule(&f.message)))}</p>
                     </fieldset>
                 </section>
                 }.into_any()}
@@ -733,7 +736,7 @@ fn AppEditor(data: EditorData, sections: Sections) -> impl IntoView {
                         if f.ok {
                             view! { <p class="status ok" role="status">{f.message}</p> }.into_any()
                         } else {
-                            view! { <p class="status error" role="alert">{if f.field.is_some() { l.t("form-correct-errors") } else { f.message }}</p> }.into_any()
+                            view! { <p class="status error" role="alert">{if f.field.is_some() { l.t("form-correct-errors") } else { l.rule(&f.message) }}</p> }.into_any()
                         }
                     })}
                     {move || save.value().get().and_then(|r| r.err()).map(|e| view! { <p class="status error" role="alert">{error_text(&e)}</p> })}
@@ -862,7 +865,7 @@ fn DeleteAppSection(app_id: String) -> impl IntoView {
                 <input type="hidden" name="app_id" value=app_id/>
                 <button type="submit" class="danger">{l.t("apps-delete")}</button>
             </ActionForm>
-            {move || delete.value().get().and_then(|r| r.ok()).filter(|f| !f.ok).map(|f| view! { <p class="status error" role="alert">{f.message}</p> })}
+            {move || delete.value().get().and_then(|r| r.ok()).filter(|f| !f.ok).map(|f| view! { <p class="status error" role="alert">{l.rule(&f.message)}</p> })}
         </section>
     }
 }
