@@ -234,7 +234,7 @@ impl Lang {
             out.push('-');
         }
         for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
                 out.push(sep);
             }
             out.push(c);
@@ -381,7 +381,7 @@ static RULES: LazyLock<Vec<RulePattern>> = LazyLock::new(|| {
             })
         })
         .collect();
-    rules.sort_by(|a, b| b.literal.cmp(&a.literal));
+    rules.sort_by_key(|r| std::cmp::Reverse(r.literal));
     rules
 });
 

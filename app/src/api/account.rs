@@ -36,7 +36,7 @@ pub async fn consent_view() -> Result<ConsentRequest, ServerFnError> {
     use_context::<ConsentRequest>().ok_or_else(|| {
         fail(
             http::StatusCode::BAD_REQUEST,
-            &crate::i18n::request_lang().t("consent-start-again"),
+            crate::i18n::request_lang().t("consent-start-again"),
         )
     })
 }
