@@ -444,6 +444,18 @@ pub async fn origin_check(State(st): State<HttpState>, req: Request, next: Next)
     next.run(req).await
 }
 
+/// "Something went wrong" (the cause is logged where it happened), in the request's language.
+async fn failed_page(app: &crate::AppState) -> Response {
+    let l = crate::lang::current();
+    let n = Notice::new(
+        &l.t("notice-error-title"),
+        &l.t("notice-error-heading"),
+        &l.t("notice-error-message"),
+    )
+    .alert();
+    crate::portal::notice(app, StatusCode::INTERNAL_SERVER_ERROR, n).await
+}
+
 /// The portal needs a signed-in person with an admin right; each area needs its own right.
 /// Anonymous visitors go to the login page, which brings them back afterwards.
 pub async fn admin_guard(State(st): State<HttpState>, req: Request, next: Next) -> Response {
@@ -467,15 +479,7 @@ pub async fn admin_guard(State(st): State<HttpState>, req: Request, next: Next) 
                 Err(e) => {
                     // A failed read is not "signed out": no login redirect on an outage.
                     tracing::error!(error = %e, "cannot read the signed-in user");
-                    let l = crate::lang::current();
-                    let n = Notice::new(
-                        &l.t("notice-error-title"),
-                        &l.t("notice-error-heading"),
-                        &l.t("notice-error-message"),
-                    )
-                    .alert();
-                    return crate::portal::notice(&st.app, StatusCode::INTERNAL_SERVER_ERROR, n)
-                        .await;
+                    return failed_page(&st.app).await;
                 }
             }
         }
@@ -518,19 +522,7 @@ pub async fn admin_guard(State(st): State<HttpState>, req: Request, next: Next) 
                     Ok(false) => "/account/security",
                     Err(e) => {
                         tracing::error!(error = %e, "cannot read the administrator's factors");
-                        let l = crate::lang::current();
-                        let n = Notice::new(
-                            &l.t("notice-error-title"),
-                            &l.t("notice-error-heading"),
-                            &l.t("notice-error-message"),
-                        )
-                        .alert();
-                        return crate::portal::notice(
-                            &st.app,
-                            StatusCode::INTERNAL_SERVER_ERROR,
-                            n,
-                        )
-                        .await;
+                        return failed_page(&st.app).await;
                     }
                 };
                 return Response::builder()
@@ -544,14 +536,7 @@ pub async fn admin_guard(State(st): State<HttpState>, req: Request, next: Next) 
             }
             Err(e) => {
                 tracing::error!(error = %e, "cannot read the session's sign-in");
-                let l = crate::lang::current();
-                let n = Notice::new(
-                    &l.t("notice-error-title"),
-                    &l.t("notice-error-heading"),
-                    &l.t("notice-error-message"),
-                )
-                .alert();
-                return crate::portal::notice(&st.app, StatusCode::INTERNAL_SERVER_ERROR, n).await;
+                return failed_page(&st.app).await;
             }
         }
     }
