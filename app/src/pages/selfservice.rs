@@ -7,11 +7,12 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::selfservice::{
-    field_hint, reset_link_valid, self_service_offers, ForgotPassword, ResetPassword, Said,
+    field_hint, reset_link_valid, self_service_offers, ForgotPassword, Offers, ResetPassword, Said,
     SelfServiceResult, SignUp, VerifyAddress,
 };
 use crate::components::error_text;
 use crate::i18n::{use_lang, Lang, LanguageLinks};
+use model::i18n::msg;
 
 /// The message of a plain post (`?m=`), or of the last answer with JavaScript.
 fn said_view(l: Lang, said: Option<Said>) -> impl IntoView {
@@ -57,41 +58,70 @@ fn message_view(l: Lang, m: Option<Result<Said, String>>) -> impl IntoView {
     }
 }
 
+/// The frame of a self-service page: its title, the card, the way back to sign in and the
+/// language links.
+#[component]
+fn Card(title: &'static str, id: &'static str, children: Children) -> impl IntoView {
+    let l = use_lang();
+    view! {
+        <Title text=l.t(title)/>
+        <main class="login-page">
+            <section class="login-card" aria-labelledby=id>
+                <h1 id=id>{l.t(title)}</h1>
+                {children()}
+                <p><a href="/login">{l.t("back-to-sign-in")}</a></p>
+                <LanguageLinks/>
+            </section>
+        </main>
+    }
+}
+
+/// `children` once the offers are known and `offered` says this one is; else that it is not
+/// set up here (the message `not_offered`).
+#[component]
+fn WhenOffered(
+    offered: fn(&Offers) -> bool,
+    not_offered: &'static str,
+    children: ChildrenFn,
+) -> impl IntoView {
+    let l = use_lang();
+    let offers = Resource::new(|| (), |_| self_service_offers());
+    view! {
+        <Suspense fallback=move || view! { <p>{l.t("loading")}</p> }>
+            {move || {
+                let children = children.clone();
+                Suspend::new(async move {
+                    match offers.await {
+                        Ok(o) if offered(&o) => children().into_any(),
+                        Ok(_) => view! { <p class="status error" role="alert">{l.t(not_offered)}</p> }.into_any(),
+                        Err(e) => view! { <p class="status error" role="alert">{error_text(&e)}</p> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
 #[component]
 pub fn ForgotPage() -> impl IntoView {
     let l = use_lang();
     let query = use_query_map();
     let action = ServerAction::<ForgotPassword>::new();
-    let offers = Resource::new(|| (), |_| self_service_offers());
     let from_url = move || Said::from_code(query.read().get("m").as_deref());
     view! {
-        <Title text=l.t("forgot-title")/>
-        <main class="login-page">
-            <section class="login-card" aria-labelledby="forgot-title">
-                <h1 id="forgot-title">{l.t("forgot-title")}</h1>
-                <Suspense fallback=move || view! { <p>{l.t("loading")}</p> }>
-                    {move || Suspend::new(async move {
-                        match offers.await {
-                            Ok(o) if o.reset => view! {
-                                <p class="muted">{l.t("forgot-intro")}</p>
-                                {move || message_view(l, message(action.value().get(), from_url()))}
-                                <ActionForm action=action>
-                                    <div class="field">
-                                        <label for="who">{l.t("forgot-who")}</label>
-                                        <input id="who" name="who" autocomplete="username" required autofocus/>
-                                    </div>
-                                    <button type="submit" class="primary" disabled=move || action.pending().get()>{l.t("forgot-send")}</button>
-                                </ActionForm>
-                            }.into_any(),
-                            Ok(_) => view! { <p class="status error" role="alert">{l.t("forgot-not-offered")}</p> }.into_any(),
-                            Err(e) => view! { <p class="status error" role="alert">{error_text(&e)}</p> }.into_any(),
-                        }
-                    })}
-                </Suspense>
-                <p><a href="/login">{l.t("back-to-sign-in")}</a></p>
-                <LanguageLinks/>
-            </section>
-        </main>
+        <Card title=msg("forgot-title") id="forgot-title">
+            <WhenOffered offered=|o| o.reset not_offered=msg("forgot-not-offered")>
+                <p class="muted">{l.t("forgot-intro")}</p>
+                {move || message_view(l, message(action.value().get(), from_url()))}
+                <ActionForm action=action>
+                    <div class="field">
+                        <label for="who">{l.t("forgot-who")}</label>
+                        <input id="who" name="who" autocomplete="username" required autofocus/>
+                    </div>
+                    <button type="submit" class="primary" disabled=move || action.pending().get()>{l.t("forgot-send")}</button>
+                </ActionForm>
+            </WhenOffered>
+        </Card>
     }
 }
 
@@ -110,43 +140,37 @@ pub fn ResetPage() -> impl IntoView {
         _ => weak().then(|| field_hint(l, "password")),
     };
     view! {
-        <Title text=l.t("reset-title")/>
-        <main class="login-page">
-            <section class="login-card" aria-labelledby="reset-title">
-                <h1 id="reset-title">{l.t("reset-title")}</h1>
-                <Suspense fallback=move || view! { <p>{l.t("loading")}</p> }>
-                    {move || Suspend::new(async move {
-                        match valid.await {
-                            Ok(true) => view! {
-                                {move || message_view(l, message(action.value().get(), from_url()))}
-                                <ActionForm action=action>
-                                    <input type="hidden" name="token" value=token/>
-                                    <div class="field">
-                                        <label for="password">{l.t("reset-new")}</label>
-                                        <input id="password" name="password" type="password" autocomplete="new-password" required autofocus
-                                            aria-describedby="password-help"/>
-                                        <p class="muted" id="password-help">{l.t("reset-help")}</p>
-                                        {move || field_error().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
-                                    </div>
-                                    <div class="field">
-                                        <label for="confirm">{l.t("reset-again")}</label>
-                                        <input id="confirm" name="confirm" type="password" autocomplete="new-password" required/>
-                                    </div>
-                                    <button type="submit" class="primary" disabled=move || action.pending().get()>{l.t("reset-change")}</button>
-                                </ActionForm>
-                            }.into_any(),
-                            Ok(false) => view! {
-                                {said_view(l, Some(Said::BadLink))}
-                                <p><a href="/login/forgot">{l.t("reset-ask-again")}</a></p>
-                            }.into_any(),
-                            Err(e) => view! { <p class="status error" role="alert">{error_text(&e)}</p> }.into_any(),
-                        }
-                    })}
-                </Suspense>
-                <p><a href="/login">{l.t("back-to-sign-in")}</a></p>
-                <LanguageLinks/>
-            </section>
-        </main>
+        <Card title=msg("reset-title") id="reset-title">
+            <Suspense fallback=move || view! { <p>{l.t("loading")}</p> }>
+                {move || Suspend::new(async move {
+                    match valid.await {
+                        Ok(true) => view! {
+                            {move || message_view(l, message(action.value().get(), from_url()))}
+                            <ActionForm action=action>
+                                <input type="hidden" name="token" value=token/>
+                                <div class="field">
+                                    <label for="password">{l.t("reset-new")}</label>
+                                    <input id="password" name="password" type="password" autocomplete="new-password" required autofocus
+                                        aria-describedby="password-help"/>
+                                    <p class="muted" id="password-help">{l.t("reset-help")}</p>
+                                    {move || field_error().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
+                                </div>
+                                <div class="field">
+                                    <label for="confirm">{l.t("reset-again")}</label>
+                                    <input id="confirm" name="confirm" type="password" autocomplete="new-password" required/>
+                                </div>
+                                <button type="submit" class="primary" disabled=move || action.pending().get()>{l.t("reset-change")}</button>
+                            </ActionForm>
+                        }.into_any(),
+                        Ok(false) => view! {
+                            {said_view(l, Some(Said::BadLink))}
+                            <p><a href="/login/forgot">{l.t("reset-ask-again")}</a></p>
+                        }.into_any(),
+                        Err(e) => view! { <p class="status error" role="alert">{error_text(&e)}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </Card>
     }
 }
 
@@ -155,7 +179,6 @@ pub fn SignUpPage() -> impl IntoView {
     let l = use_lang();
     let query = use_query_map();
     let action = ServerAction::<SignUp>::new();
-    let offers = Resource::new(|| (), |_| self_service_offers());
     let from_url = move || Said::from_code(query.read().get("m").as_deref());
     let q = move |k: &str| query.read().get(k).unwrap_or_default();
     let field_error = move |f: &'static str| {
@@ -178,56 +201,42 @@ pub fn SignUpPage() -> impl IntoView {
         }
     };
     view! {
-        <Title text=l.t("signup-title")/>
-        <main class="login-page">
-            <section class="login-card" aria-labelledby="signup-title">
-                <h1 id="signup-title">{l.t("signup-title")}</h1>
-                <Suspense fallback=move || view! { <p>{l.t("loading")}</p> }>
-                    {move || Suspend::new(async move {
-                        match offers.await {
-                            Ok(o) if o.sign_up => view! {
-                                {move || message_view(l, message(action.value().get(), from_url()))}
-                                <ActionForm action=action>
-                                    <div class="field">
-                                        <label for="login_name">{l.t("login-name")}</label>
-                                        <input id="login_name" name="login_name" value=move || q("login_name") autocomplete="username" required autofocus
-                                            aria-describedby=described("login_name")/>
-                                        {error_line("login_name")}
-                                    </div>
-                                    <div class="field">
-                                        <label for="email">{l.t("signup-email")}</label>
-                                        <input id="email" name="email" type="email" value=move || q("email") autocomplete="email" required
-                                            aria-describedby=described("email")/>
-                                        {error_line("email")}
-                                    </div>
-                                    <div class="field">
-                                        <label for="display_name">{l.t("signup-display-name")}</label>
-                                        <input id="display_name" name="display_name" value=move || q("display_name") autocomplete="name"/>
-                                    </div>
-                                    <div class="field">
-                                        <label for="password">{l.t("password")}</label>
-                                        <input id="password" name="password" type="password" autocomplete="new-password" required
-                                            aria-describedby=described("password")/>
-                                        {error_line("password")}
-                                    </div>
-                                    <div class="field">
-                                        <label for="confirm">{l.t("signup-password-again")}</label>
-                                        <input id="confirm" name="confirm" type="password" autocomplete="new-password" required
-                                            aria-describedby=described("confirm")/>
-                                        {error_line("confirm")}
-                                    </div>
-                                    <button type="submit" class="primary" disabled=move || action.pending().get()>{l.t("signup-create")}</button>
-                                </ActionForm>
-                            }.into_any(),
-                            Ok(_) => view! { <p class="status error" role="alert">{l.t("signup-not-offered")}</p> }.into_any(),
-                            Err(e) => view! { <p class="status error" role="alert">{error_text(&e)}</p> }.into_any(),
-                        }
-                    })}
-                </Suspense>
-                <p><a href="/login">{l.t("back-to-sign-in")}</a></p>
-                <LanguageLinks/>
-            </section>
-        </main>
+        <Card title=msg("signup-title") id="signup-title">
+            <WhenOffered offered=|o| o.sign_up not_offered=msg("signup-not-offered")>
+                {move || message_view(l, message(action.value().get(), from_url()))}
+                <ActionForm action=action>
+                    <div class="field">
+                        <label for="login_name">{l.t("login-name")}</label>
+                        <input id="login_name" name="login_name" value=move || q("login_name") autocomplete="username" required autofocus
+                            aria-describedby=described("login_name")/>
+                        {error_line("login_name")}
+                    </div>
+                    <div class="field">
+                        <label for="email">{l.t("signup-email")}</label>
+                        <input id="email" name="email" type="email" value=move || q("email") autocomplete="email" required
+                            aria-describedby=described("email")/>
+                        {error_line("email")}
+                    </div>
+                    <div class="field">
+                        <label for="display_name">{l.t("signup-display-name")}</label>
+                        <input id="display_name" name="display_name" value=move || q("display_name") autocomplete="name"/>
+                    </div>
+                    <div class="field">
+                        <label for="password">{l.t("password")}</label>
+                        <input id="password" name="password" type="password" autocomplete="new-password" required
+                            aria-describedby=described("password")/>
+                        {error_line("password")}
+                    </div>
+                    <div class="field">
+                        <label for="confirm">{l.t("signup-password-again")}</label>
+                        <input id="confirm" name="confirm" type="password" autocomplete="new-password" required
+                            aria-describedby=described("confirm")/>
+                        {error_line("confirm")}
+                    </div>
+                    <button type="submit" class="primary" disabled=move || action.pending().get()>{l.t("signup-create")}</button>
+                </ActionForm>
+            </WhenOffered>
+        </Card>
     }
 }
 
@@ -240,19 +249,13 @@ pub fn VerifyPage() -> impl IntoView {
     follow(move || action.value().get());
     let from_url = move || Said::from_code(query.read().get("m").as_deref());
     view! {
-        <Title text=l.t("verify-title")/>
-        <main class="login-page">
-            <section class="login-card" aria-labelledby="verify-title">
-                <h1 id="verify-title">{l.t("verify-title")}</h1>
-                {move || message_view(l, message(action.value().get(), from_url()))}
-                <ActionForm action=action>
-                    <input type="hidden" name="token" value=token/>
-                    <p>{l.t("verify-intro")}</p>
-                    <button type="submit" class="primary" disabled=move || action.pending().get()>{l.t("verify-confirm")}</button>
-                </ActionForm>
-                <p><a href="/login">{l.t("back-to-sign-in")}</a></p>
-                <LanguageLinks/>
-            </section>
-        </main>
+        <Card title=msg("verify-title") id="verify-title">
+            {move || message_view(l, message(action.value().get(), from_url()))}
+            <ActionForm action=action>
+                <input type="hidden" name="token" value=token/>
+                <p>{l.t("verify-intro")}</p>
+                <button type="submit" class="primary" disabled=move || action.pending().get()>{l.t("verify-confirm")}</button>
+            </ActionForm>
+        </Card>
     }
 }

@@ -130,8 +130,17 @@ pub struct Federated {
     pub provider_name: String,
 }
 
+/// Who the upstream says signed in: the ID token's claims a local user is found or made by.
+struct UpstreamPerson {
+    subject: String,
+    email: Option<String>,
+    email_verified: bool,
+    username: Option<String>,
+    name: Option<String>,
+}
+
 /// A provider's row, with its sealed secret.
-struct Row_ {
+struct StoredProvider {
     p: IdentityProvider,
     sealed_secret: String,
 }
@@ -171,12 +180,15 @@ impl Services {
         format!("{}/login/federated/{provider_id}/callback", self.public_url)
     }
 
-    fn provider_of(&self, row: &sqlx::any::AnyRow) -> std::result::Result<Row_, sqlx::Error> {
+    fn provider_of(
+        &self,
+        row: &sqlx::any::AnyRow,
+    ) -> std::result::Result<StoredProvider, sqlx::Error> {
         let id: String = row.try_get("id")?;
         let scopes: String = row.try_get("scopes")?;
         let match_by: String = row.try_get("match_by")?;
         let sealed_secret: String = row.try_get("client_secret")?;
-        Ok(Row_ {
+        Ok(StoredProvider {
             p: IdentityProvider {
                 redirect_uri: self.federation_callback(&id),
                 id,
@@ -200,7 +212,7 @@ impl Services {
         })
     }
 
-    async fn provider_row(&self, id: &str) -> Result<Option<Row_>> {
+    async fn provider_row(&self, id: &str) -> Result<Option<StoredProvider>> {
         let row = sqlx::query(&format!(
             "SELECT {COLS} FROM identity_providers WHERE id = $1"
         ))
@@ -572,7 +584,10 @@ impl Services {
         Ok(m)
     }
 
-    async fn enabled_provider(&self, id: &str) -> std::result::Result<Row_, FederationError> {
+    async fn enabled_provider(
+        &self,
+        id: &str,
+    ) -> std::result::Result<StoredProvider, FederationError> {
         match self.provider_row(id).await? {
             Some(r) if r.p.enabled => Ok(r),
             _ => Err(FederationError::NotFound),
@@ -581,7 +596,7 @@ impl Services {
 
     fn oidc_client(
         &self,
-        r: &Row_,
+        r: &StoredProvider,
         m: &CoreProviderMetadata,
     ) -> std::result::Result<
         CoreClient<
@@ -722,25 +737,18 @@ impl Services {
                 )))
             }
         };
-        let subject = claims.subject().to_string();
-        let email = claims.email().map(|e| e.to_string());
-        let email_verified = claims.email_verified().unwrap_or(false);
-        let username = claims.preferred_username().map(|u| u.to_string());
-        let name = claims
-            .name()
-            .and_then(|n| n.get(None))
-            .map(|n| n.to_string());
-        let (user_id, created) = self
-            .local_user(
-                &r.p,
-                &subject,
-                email.as_deref(),
-                email_verified,
-                username.as_deref(),
-                name.as_deref(),
-                address,
-            )
-            .await?;
+        let person = UpstreamPerson {
+            subject: claims.subject().to_string(),
+            email: claims.email().map(|e| e.to_string()),
+            email_verified: claims.email_verified().unwrap_or(false),
+            username: claims.preferred_username().map(|u| u.to_string()),
+            name: claims
+                .name()
+                .and_then(|n| n.get(None))
+                .map(|n| n.to_string()),
+        };
+        let subject = person.subject.clone();
+        let (user_id, created) = self.local_user(&r.p, &person, address).await?;
         let row = self
             .user_row_by_id(&user_id)
             .await?
@@ -765,18 +773,16 @@ impl Services {
         })
     }
 
-    /// The local user of the person `subject` at provider `p`: linked, matched or made.
-    #[allow(clippy::too_many_arguments)]
+    /// The local user of `person` at provider `p`: linked, matched or made.
     async fn local_user(
         &self,
         p: &IdentityProvider,
-        subject: &str,
-        email: Option<&str>,
-        email_verified: bool,
-        username: Option<&str>,
-        name: Option<&str>,
+        person: &UpstreamPerson,
         address: &str,
     ) -> std::result::Result<(String, bool), FederationError> {
+        let subject = person.subject.as_str();
+        let (email, email_verified) = (person.email.as_deref(), person.email_verified);
+        let username = person.username.as_deref();
         let linked: Option<String> =
             sqlx::query_scalar("SELECT user_id FROM user_links WHERE issuer = $1 AND subject = $2")
                 .bind(&p.issuer)
@@ -826,7 +832,7 @@ impl Services {
                 (id, login, false)
             }
             None if p.create_users => {
-                let user = self.create_federated_user(p, subject, email, email_verified, username, name, address).await?;
+                let user = self.create_federated_user(p, person, address).await?;
                 (user.id, user.login_name, true)
             }
             None => {
@@ -860,17 +866,20 @@ impl Services {
 
     /// A new person for a first sign-in at `p`: the login name from `preferred_username` (or the
     /// address), made unique; no password (they sign in through the provider); in its role.
-    #[allow(clippy::too_many_arguments)]
     async fn create_federated_user(
         &self,
         p: &IdentityProvider,
-        subject: &str,
-        email: Option<&str>,
-        email_verified: bool,
-        username: Option<&str>,
-        name: Option<&str>,
+        person: &UpstreamPerson,
         address: &str,
     ) -> std::result::Result<User, FederationError> {
+        let UpstreamPerson {
+            subject,
+            email,
+            email_verified,
+            username,
+            name,
+        } = person;
+        let (email, username, name) = (email.as_deref(), username.as_deref(), name.as_deref());
         let base = username
             .or_else(|| email.and_then(|e| e.split('@').next()))
             .map(str::to_string)
@@ -915,7 +924,7 @@ impl Services {
                 },
             )
             .await?;
-            if email_verified && !email.is_empty() {
+            if *email_verified && !email.is_empty() {
                 sqlx::query("UPDATE users SET email_verified = 1 WHERE id = $1")
                     .bind(&user.id)
                     .execute(&mut *tx)
