@@ -432,6 +432,7 @@ test.describe("in German", () => {
     await checkGerman(page, testInfo, authorizeUrl(CONSENT_APP, { redirect_uri: "https://evil.example/cb" }), {
       status: 400, heading: "Diese Anmeldeanfrage kann nicht abgeschlossen werden",
     });
+    await expect(page.getByRole("alert")).toContainText("Die redirect_uri ist für diese Anwendung nicht registriert.");
     await checkGerman(page, testInfo, "/no-such-page", { status: 404, heading: "Seite nicht gefunden" });
   });
 

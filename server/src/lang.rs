@@ -36,6 +36,25 @@ fn query_param(query: Option<&str>, name: &str) -> Option<String> {
         .map(|(_, v)| v)
 }
 
+/// Runs `fut` in `lang` (the pages and notices it draws speak it): for a request whose language
+/// is known only once its pushed parameters are read.
+pub async fn within<F: std::future::Future>(lang: Lang, fut: F) -> F::Output {
+    LANG.scope(lang, fut).await
+}
+
+/// Remembers `lang` for the rest of the visit (the `gatehouse_lang` session cookie).
+pub fn remember(res: &mut Response, lang: Lang, secure: bool) {
+    let cookie = Cookie::build((COOKIE, lang.tag()))
+        .path("/")
+        .http_only(true)
+        .secure(secure)
+        .same_site(tower_sessions::cookie::SameSite::Lax)
+        .build();
+    if let Ok(v) = HeaderValue::from_str(&cookie.to_string()) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
 pub async fn negotiate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let asked = query_param(req.uri().query(), "ui_locales");
     let asked = i18n::from_ui_locales(asked.as_deref());
@@ -57,16 +76,11 @@ pub async fn negotiate(State(state): State<AppState>, mut req: Request, next: Ne
     req.extensions_mut().insert(lang);
     let mut res = LANG.scope(lang, next.run(req)).await;
     if asked.is_some() && remembered.as_deref() != Some(lang.tag()) {
-        let secure = state.services.public_url.starts_with("https://");
-        let cookie = Cookie::build((COOKIE, lang.tag()))
-            .path("/")
-            .http_only(true)
-            .secure(secure)
-            .same_site(tower_sessions::cookie::SameSite::Lax)
-            .build();
-        if let Ok(v) = HeaderValue::from_str(&cookie.to_string()) {
-            res.headers_mut().append(header::SET_COOKIE, v);
-        }
+        remember(
+            &mut res,
+            lang,
+            state.services.public_url.starts_with("https://"),
+        );
     }
     res
 }

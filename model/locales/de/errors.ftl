@@ -2,6 +2,14 @@
 # sie zeigt. Jeder Wert übersetzt den genauen englischen Text, den der Rust-Code erzeugt, seine `{…}`-Teile
 # als Argumente: Das Portal findet die Meldung an diesem Muster und zeigt die deutsche (i18n::rule).
 # `rule-arg-*` sind die Feldbezeichnungen, die manche Regeln nennen, als Argumente übersetzt.
+rule-authorize-no-client-id = Der Anfrage fehlt die client_id.
+rule-authorize-client-id-invalid = Die client_id gilt nicht für diese Anwendung.
+rule-authorize-redirect-uri-unregistered = Die redirect_uri ist für diese Anwendung nicht registriert.
+rule-authorize-no-redirect-uri = Der Anfrage fehlt die redirect_uri.
+rule-logout-no-app = Diese Anwendung gibt es nicht.
+rule-logout-hint-not-ours = Der id_token_hint ist kein ID-Token dieser Anwendung.
+rule-logout-client-mismatch = Die client_id passt nicht zum id_token_hint.
+rule-logout-redirect-unregistered = Die post_logout_redirect_uri ist für diese Anwendung nicht registriert.
 rule-application-id-cannot-be-changed-after-creation = App-ID kann nach dem Anlegen nicht mehr geändert werden
 rule-application-id-is-required = App-ID ist erforderlich
 rule-application-id-may-contain-only-letters-digits-and = App-ID darf nur Buchstaben, Ziffern, '.', '_' und '-' enthalten

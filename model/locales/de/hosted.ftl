@@ -116,3 +116,9 @@ mail-verify-subject = Bestätigen Sie Ihre Adresse für { $product }
 mail-verify-intro = Danke für Ihre Registrierung. Um zu bestätigen, dass diese Adresse Ihnen gehört, und abzuschließen, öffnen Sie diesen Link:
 mail-verify-action = Meine Adresse bestätigen
 mail-verify-not-you = Wenn Sie sich nicht registriert haben, ignorieren Sie diese Nachricht: Ohne den Link wird kein Konto angelegt.
+
+authorize-no-app = Diese Anwendung gibt es nicht.
+authorize-malformed = Die Anfrage ist fehlerhaft.
+authorize-form-expired = Dieses Formular ist abgelaufen. Beginnen Sie die Anmeldung erneut in der Anwendung.
+authorize-signed-out = Sie sind nicht mehr angemeldet. Beginnen Sie die Anmeldung erneut in der Anwendung.
+authorize-request-uri-gone = Die request_uri ist unbekannt, abgelaufen oder schon benutzt: Beginnen Sie erneut in der Anwendung.

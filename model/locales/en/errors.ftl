@@ -2,6 +2,14 @@
 # them. Each value is the exact English text the Rust code produces, its `{…}` parts as
 # arguments: the portal finds the message by this pattern and shows the German one (i18n::rule).
 # `rule-arg-*` are the English field labels some rules name, translated as arguments.
+rule-authorize-no-client-id = The request has no client_id.
+rule-authorize-client-id-invalid = The client_id is not valid for this application.
+rule-authorize-redirect-uri-unregistered = The redirect_uri is not registered for this application.
+rule-authorize-no-redirect-uri = The request has no redirect_uri.
+rule-logout-no-app = There is no such application.
+rule-logout-hint-not-ours = The id_token_hint is not an ID token of this application.
+rule-logout-client-mismatch = The client_id does not match the id_token_hint.
+rule-logout-redirect-unregistered = The post_logout_redirect_uri is not registered for this application.
 rule-application-id-cannot-be-changed-after-creation = Application ID cannot be changed after creation
 rule-application-id-is-required = Application ID is required
 rule-application-id-may-contain-only-letters-digits-and = Application ID may contain only letters, digits, '.', '_' and '-'

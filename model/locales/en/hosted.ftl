@@ -116,3 +116,9 @@ mail-verify-subject = Confirm your address for { $product }
 mail-verify-intro = Thank you for signing up. To confirm that this address is yours and finish, open this link:
 mail-verify-action = Confirm my address
 mail-verify-not-you = If you did not sign up, ignore this message: no account is made without the link.
+
+authorize-no-app = There is no such application.
+authorize-malformed = The request is malformed.
+authorize-form-expired = This form has expired. Start the sign-in again from the application.
+authorize-signed-out = You are not signed in any more. Start the sign-in again from the application.
+authorize-request-uri-gone = The request_uri is unknown, expired or used already: start again from the application.

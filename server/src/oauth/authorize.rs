@@ -106,25 +106,45 @@ pub(super) fn authorize_request_of(pairs: &[(String, String)]) -> Result<Authori
     request_from(pairs)
 }
 
+/// What the browser's request expands to: the authorize request, the pushed request's URI, and
+/// the language a pushed `ui_locales` asks for (one in the URL is the language layer's).
+struct Expanded {
+    req: AuthorizeRequest,
+    pushed: Option<String>,
+    lang: Option<model::i18n::Lang>,
+}
+
 /// The request a browser brought: its own parameters, or (RFC 9126) the ones its client pushed,
 /// named by `request_uri` with the client's `client_id`. Also answers that request URI.
 async fn expand(
     s: &Services,
     app_id: &str,
     pairs: &[(String, String)],
-) -> Result<(AuthorizeRequest, Option<String>), String> {
+) -> Result<Expanded, String> {
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     let Some(uri) = get("request_uri").filter(|u| !u.is_empty()) else {
-        return Ok((request_from(pairs)?, None));
+        return Ok(Expanded {
+            req: request_from(pairs)?,
+            pushed: None,
+            lang: None,
+        });
     };
     let pushed = s
         .pushed_request(app_id, uri, get("client_id"))
         .await
         .map_err(|e| format!("\u{0}{e}"))?
-        .ok_or("The request_uri is unknown, expired or used already: start again from the application.")?;
+        .ok_or_else(|| crate::lang::current().t("authorize-request-uri-gone"))?;
     let mut req = request_from(&pushed)?;
     req.pushed = true;
-    Ok((req, Some(uri.to_string())))
+    let ui_locales = pushed
+        .iter()
+        .find(|(k, _)| k == "ui_locales")
+        .map(|(_, v)| v.as_str());
+    Ok(Expanded {
+        req,
+        pushed: Some(uri.to_string()),
+        lang: model::i18n::from_ui_locales(ui_locales),
+    })
 }
 
 /// An `expand` failure: a message for the error page, or (marked) a failure underneath.
@@ -172,10 +192,11 @@ async fn failure_page(state: &AppState, cause: &str) -> Response {
 
 async fn error_page_with(state: &AppState, status: StatusCode, message: &str) -> Response {
     let l = crate::lang::current();
+    // The domain's reasons are English; the known ones read in the page's language.
     let n = Notice::new(
         &l.t("consent-error-title"),
         &l.t("consent-error-heading"),
-        message,
+        &l.rule(message),
     )
     .alert()
     .with_more(&l.t("notice-authorize-more"));
@@ -207,12 +228,8 @@ async fn render(
     match outcome {
         AuthorizeOutcome::ErrorPage(m) => error_page(state, &m).await,
         AuthorizeOutcome::UnknownApp => {
-            error_page_with(
-                state,
-                StatusCode::NOT_FOUND,
-                "There is no such application.",
-            )
-            .await
+            let message = crate::lang::current().t("authorize-no-app");
+            error_page_with(state, StatusCode::NOT_FOUND, &message).await
         }
         AuthorizeOutcome::Failed(e) => {
             failure_page(state, e.cause.as_deref().unwrap_or(&e.description)).await
@@ -314,7 +331,7 @@ pub async fn authorize(State(state): State<AppState>, req: axum::extract::Reques
                 .into_owned()
         })
     else {
-        return error_page(&state, "The request is malformed.").await;
+        return error_page(&state, &crate::lang::current().t("authorize-malformed")).await;
     };
     let Some(session) = parts.extensions.get::<Session>().cloned() else {
         return failure_page(&state, "no session layer on the authorize endpoint").await;
@@ -325,7 +342,7 @@ pub async fn authorize(State(state): State<AppState>, req: axum::extract::Reques
         Ok(p) => p,
         Err(m) => return error_page(&state, &m).await,
     };
-    let (req, pushed) = match expand(s, &app_id, &given).await {
+    let Expanded { req, pushed, lang } = match expand(s, &app_id, &given).await {
         Ok(r) => r,
         Err(m) => return expand_failed(&state, &m).await,
     };
@@ -336,17 +353,38 @@ pub async fn authorize(State(state): State<AppState>, req: axum::extract::Reques
     let outcome = s.authorize(&app_id, &req, who.as_ref(), None).await;
     spend_if_done(s, &outcome, pushed.as_deref()).await;
     let back = format!("/oauth2/authorize/{}?{raw}", encode(&app_id));
-    render(
-        &state,
-        &app_id,
-        &req,
-        pushed.as_deref(),
-        outcome,
-        &session,
-        &back,
-        Some(parts),
+    let Some(lang) = lang else {
+        return render(
+            &state,
+            &app_id,
+            &req,
+            pushed.as_deref(),
+            outcome,
+            &session,
+            &back,
+            Some(parts),
+        )
+        .await;
+    };
+    // A pushed ui_locales: this answer speaks it, and the pages that follow too.
+    let mut parts = parts;
+    parts.extensions.insert(lang);
+    let mut res = crate::lang::within(
+        lang,
+        render(
+            &state,
+            &app_id,
+            &req,
+            pushed.as_deref(),
+            outcome,
+            &session,
+            &back,
+            Some(parts),
+        ),
     )
-    .await
+    .await;
+    crate::lang::remember(&mut res, lang, s.public_url.starts_with("https://"));
+    res
 }
 
 pub async fn consent(
@@ -361,14 +399,10 @@ pub async fn consent(
     };
     let csrf = p.iter().find(|(k, _)| k == CSRF).map(|(_, v)| v.clone());
     if !csrf_ok(&session, csrf.as_ref()).await {
-        return error_page(
-            &state,
-            "This form has expired. Start the sign-in again from the application.",
-        )
-        .await;
+        return error_page(&state, &crate::lang::current().t("authorize-form-expired")).await;
     }
     let s = &state.services;
-    let (req, pushed) = match expand(s, &app_id, &p).await {
+    let Expanded { req, pushed, .. } = match expand(s, &app_id, &p).await {
         Ok(r) => r,
         Err(m) => return expand_failed(&state, &m).await,
     };
@@ -376,11 +410,7 @@ pub async fn consent(
         Ok(u) => u,
         Err(cause) => return failure_page(&state, &cause).await,
     }) else {
-        return error_page(
-            &state,
-            "You are not signed in any more. Start the sign-in again from the application.",
-        )
-        .await;
+        return error_page(&state, &crate::lang::current().t("authorize-signed-out")).await;
     };
     let approve = p.iter().any(|(k, v)| k == "decision" && v == "approve");
     let outcome = if approve {

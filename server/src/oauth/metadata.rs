@@ -87,6 +87,7 @@ pub(super) fn document(base: &str, app: &App) -> Value {
             .collect::<Vec<_>>(),
         "authorization_response_iss_parameter_supported": true,
         "dpop_signing_alg_values_supported": domain::oauth::dpop::ALGORITHMS,
+        "ui_locales_supported": model::i18n::Lang::ALL.map(|l| l.tag()),
     });
     if app.allows(AuthMethod::AuthorizationCode) || app.allows(AuthMethod::Implicit) {
         doc["pushed_authorization_request_endpoint"] = json!(url("par"));

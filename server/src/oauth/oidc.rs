@@ -293,7 +293,7 @@ async fn run_logout(
             let n = Notice::new(
                 &l.t("notice-sign-out-error"),
                 &l.t("notice-sign-out-error-heading"),
-                &m,
+                &l.rule(&m),
             )
             .alert();
             crate::portal::notice(state, StatusCode::BAD_REQUEST, n).await

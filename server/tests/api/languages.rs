@@ -202,3 +202,77 @@ async fn mail_goes_out_in_the_language_of_the_page_it_was_asked_from() {
     let (_, answer) = page_in(&client(), &app.url, &to, "de").await;
     assert!(answer.contains("Wenn ein Konto diese Adresse"), "{answer}");
 }
+
+#[tokio::test]
+async fn a_pushed_ui_locales_reaches_the_sign_in_and_consent_pages_and_metadata_names_the_languages(
+) {
+    use crate::authorize::{alice, challenge, make_app, setup, CB, VERIFIER};
+    let app = spawn_app().await;
+    setup(&app).await;
+    make_app(&app, "web", json!({"user_must_confirm": true})).await;
+    let meta: serde_json::Value = client()
+        .get(format!(
+            "{}/.well-known/oauth-authorization-server/oauth2/web",
+            app.url
+        ))
+        .send()
+        .await
+        .expect("metadata")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(meta["ui_locales_supported"], json!(["en", "de"]));
+
+    // The client pushes ui_locales=de; the browser carries only the request_uri.
+    let ch = challenge(VERIFIER);
+    let pushed: serde_json::Value = client()
+        .post(format!("{}/oauth2/par/web", app.url))
+        .basic_auth("web-client", Some("web-secret-123"))
+        .form(&[
+            ("response_type", "code"),
+            ("redirect_uri", CB),
+            ("scope", "read"),
+            ("state", "s"),
+            ("code_challenge", ch.as_str()),
+            ("code_challenge_method", "S256"),
+            ("ui_locales", "de"),
+        ])
+        .send()
+        .await
+        .expect("par")
+        .json()
+        .await
+        .expect("json");
+    let uri = pushed["request_uri"]
+        .as_str()
+        .expect("request_uri")
+        .to_string();
+    let at = format!(
+        "/oauth2/authorize/web?client_id=web-client&request_uri={}",
+        uri.replace(':', "%3A")
+    );
+    // A stranger is sent to sign in: in German (the cookie), though the browser asks for English.
+    let stranger = client();
+    let res = stranger
+        .get(format!("{}{at}", app.url))
+        .header("Accept-Language", "en")
+        .send()
+        .await
+        .expect("authorize");
+    assert_eq!(res.status(), 303);
+    assert!(res.headers().get_all("set-cookie").iter().any(|v| v
+        .to_str()
+        .unwrap_or_default()
+        .starts_with("gatehouse_lang=de")));
+    let (_, login) = page_in(&stranger, &app.url, &location(&res), "en").await;
+    assert!(login.contains("Anmeldename"), "{login}");
+    // Signed in, the consent page itself speaks German.
+    let alice = alice(&app).await;
+    let (s, consent) = page_in(&alice, &app.url, &at, "en").await;
+    assert_eq!(s, 200, "{consent}");
+    assert!(consent.contains("<html lang=\"de\""));
+    assert!(
+        consent.contains("App web Zugriff auf Ihr Konto erlauben?"),
+        "{consent}"
+    );
+}
