@@ -353,38 +353,29 @@ pub async fn authorize(State(state): State<AppState>, req: axum::extract::Reques
     let outcome = s.authorize(&app_id, &req, who.as_ref(), None).await;
     spend_if_done(s, &outcome, pushed.as_deref()).await;
     let back = format!("/oauth2/authorize/{}?{raw}", encode(&app_id));
-    let Some(lang) = lang else {
-        return render(
-            &state,
-            &app_id,
-            &req,
-            pushed.as_deref(),
-            outcome,
-            &session,
-            &back,
-            Some(parts),
-        )
-        .await;
-    };
     // A pushed ui_locales: this answer speaks it, and the pages that follow too.
     let mut parts = parts;
-    parts.extensions.insert(lang);
-    let mut res = crate::lang::within(
-        lang,
-        render(
-            &state,
-            &app_id,
-            &req,
-            pushed.as_deref(),
-            outcome,
-            &session,
-            &back,
-            Some(parts),
-        ),
-    )
-    .await;
-    crate::lang::remember(&mut res, lang, s.public_url.starts_with("https://"));
-    res
+    if let Some(l) = lang {
+        parts.extensions.insert(l);
+    }
+    let answer = render(
+        &state,
+        &app_id,
+        &req,
+        pushed.as_deref(),
+        outcome,
+        &session,
+        &back,
+        Some(parts),
+    );
+    match lang {
+        None => answer.await,
+        Some(l) => {
+            let mut res = crate::lang::within(l, answer).await;
+            crate::lang::remember(&mut res, l, s.public_url.starts_with("https://"));
+            res
+        }
+    }
 }
 
 pub async fn consent(

@@ -78,17 +78,7 @@ async fn a_device_is_approved_by_a_person_and_polls_its_tokens() {
     let app = spawn_app().await;
     setup(&app).await;
     device_app(&app, "tv", json!({})).await;
-    let meta: Value = client()
-        .get(format!(
-            "{}/.well-known/oauth-authorization-server/oauth2/tv",
-            app.url
-        ))
-        .send()
-        .await
-        .expect("metadata")
-        .json()
-        .await
-        .expect("json");
+    let meta = as_metadata(&app.url, "tv").await;
     assert_eq!(
         meta["device_authorization_endpoint"],
         format!("{}/oauth2/device/tv", app.url)

@@ -280,17 +280,7 @@ async fn a_client_named_by_its_document_signs_a_person_in_and_refreshes() {
     let docs = DocServer::start().await;
     let app = gatehouse(&docs, true).await;
     documents_app(&app, "mcp", true).await;
-    let meta: Value = client()
-        .get(format!(
-            "{}/.well-known/oauth-authorization-server/oauth2/mcp",
-            app.url
-        ))
-        .send()
-        .await
-        .expect("metadata")
-        .json()
-        .await
-        .expect("json");
+    let meta = as_metadata(&app.url, "mcp").await;
     assert_eq!(meta["client_id_metadata_document_supported"], true);
     let client_id = docs.serve_document("/tools/client.json", "Doc <Tool>");
 
@@ -511,17 +501,7 @@ async fn only_apps_that_take_documents_fetch_them() {
     let (s, _) = app.api(Method::GET, "/api/v1/apps/web", None).await;
     assert_eq!(s, 404, "the refused app was not made");
     documents_app(&app, "mcp", false).await;
-    let meta: Value = client()
-        .get(format!(
-            "{}/.well-known/oauth-authorization-server/oauth2/mcp",
-            app.url
-        ))
-        .send()
-        .await
-        .expect("metadata")
-        .json()
-        .await
-        .expect("json");
+    let meta = as_metadata(&app.url, "mcp").await;
     assert_eq!(meta["client_id_metadata_document_supported"], false);
     let id = docs.serve_document("/client.json", "Tool");
     let c = alice(&app).await;

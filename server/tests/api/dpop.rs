@@ -65,17 +65,7 @@ async fn a_bound_token_works_on_the_api_only_with_a_proof_by_its_key() {
     for token_type in ["opaque", "jwt_es256"] {
         let id = format!("dpop-{}", token_type.replace('_', "-"));
         client_app(&app, &id, token_type).await;
-        let meta: Value = client()
-            .get(format!(
-                "{}/.well-known/oauth-authorization-server/oauth2/{id}",
-                app.url
-            ))
-            .send()
-            .await
-            .expect("metadata")
-            .json()
-            .await
-            .expect("json");
+        let meta = as_metadata(&app.url, &id).await;
         assert_eq!(
             meta["dpop_signing_alg_values_supported"],
             json!(["ES256", "EdDSA", "RS256"])

@@ -51,17 +51,7 @@ async fn a_client_exchanges_a_persons_token_for_a_narrower_one_that_names_it() {
         json!({"auth_methods": ["authorization_code", "token_exchange"]}),
     )
     .await;
-    let meta: Value = client()
-        .get(format!(
-            "{}/.well-known/oauth-authorization-server/oauth2/api",
-            app.url
-        ))
-        .send()
-        .await
-        .expect("metadata")
-        .json()
-        .await
-        .expect("json");
+    let meta = as_metadata(&app.url, "api").await;
     assert!(meta["grant_types_supported"]
         .as_array()
         .is_some_and(|g| g.contains(&json!(TE))));

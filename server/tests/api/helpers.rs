@@ -162,6 +162,20 @@ pub fn client() -> reqwest::Client {
         .expect("client")
 }
 
+/// An app's authorization server metadata (RFC 8414).
+pub async fn as_metadata(url: &str, app_id: &str) -> Value {
+    client()
+        .get(format!(
+            "{url}/.well-known/oauth-authorization-server/oauth2/{app_id}"
+        ))
+        .send()
+        .await
+        .expect("metadata")
+        .json()
+        .await
+        .expect("json")
+}
+
 /// Posts the login form the way a browser without JavaScript does.
 pub async fn sign_in(
     c: &reqwest::Client,

@@ -210,17 +210,7 @@ async fn a_pushed_ui_locales_reaches_the_sign_in_and_consent_pages_and_metadata_
     let app = spawn_app().await;
     setup(&app).await;
     make_app(&app, "web", json!({"user_must_confirm": true})).await;
-    let meta: serde_json::Value = client()
-        .get(format!(
-            "{}/.well-known/oauth-authorization-server/oauth2/web",
-            app.url
-        ))
-        .send()
-        .await
-        .expect("metadata")
-        .json()
-        .await
-        .expect("json");
+    let meta = as_metadata(&app.url, "web").await;
     assert_eq!(meta["ui_locales_supported"], json!(["en", "de"]));
 
     // The client pushes ui_locales=de; the browser carries only the request_uri.

@@ -49,17 +49,7 @@ async fn a_pushed_request_is_used_once_by_its_client_and_survives_the_sign_in() 
     let app = spawn_app().await;
     setup(&app).await;
     make_app(&app, "web", json!({})).await;
-    let meta: Value = client()
-        .get(format!(
-            "{}/.well-known/oauth-authorization-server/oauth2/web",
-            app.url
-        ))
-        .send()
-        .await
-        .expect("metadata")
-        .json()
-        .await
-        .expect("json");
+    let meta = as_metadata(&app.url, "web").await;
     assert_eq!(
         meta["pushed_authorization_request_endpoint"],
         format!("{}/oauth2/par/web", app.url)

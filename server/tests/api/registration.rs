@@ -68,17 +68,7 @@ async fn an_mcp_client_registers_signs_a_person_in_and_refreshes() {
     setup(&app).await;
     mcp_app(&app, "mcp", "open").await;
     mcp_app(&app, "other", "open").await;
-    let meta: Value = client()
-        .get(format!(
-            "{}/.well-known/oauth-authorization-server/oauth2/mcp",
-            app.url
-        ))
-        .send()
-        .await
-        .expect("metadata")
-        .json()
-        .await
-        .expect("json");
+    let meta = as_metadata(&app.url, "mcp").await;
     assert_eq!(
         meta["registration_endpoint"],
         format!("{}/oauth2/register/mcp", app.url)
