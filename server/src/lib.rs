@@ -310,6 +310,24 @@ async fn hear_announcements(services: Services, url: String) {
     }
 }
 
+/// The Leptos routes the portal serves, generated once per process. Generating them runs the app
+/// with resource loading suppressed by a process-wide flag (`leptos_server`'s
+/// `SuppressResourceLoad`): a page rendered meanwhile by another server in the same process would
+/// wait forever on its first resource (leptos issue #4773). Once, before any server answers, no
+/// render can overlap it; the integration tests start many servers in one process.
+fn page_routes() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES
+        .get_or_init(|| {
+            let mut routes = generate_route_list(app::App);
+            // The authorize endpoint is axum's; it renders the consent route itself when it asks.
+            routes.retain(|r| !r.path().starts_with("/oauth2/"));
+            routes
+        })
+        .clone()
+}
+
 pub fn router(
     config: &Config,
     addr: SocketAddr,
@@ -332,9 +350,7 @@ pub fn router(
             absolute_secs: config.session_absolute_timeout.max(1),
         },
     };
-    let mut routes = generate_route_list(app::App);
-    // The authorize endpoint is axum's; it renders the consent route itself when it asks.
-    routes.retain(|r| !r.path().starts_with("/oauth2/"));
+    let routes = page_routes();
     let session_store = sessions::DbSessionStore::new(services.store.pool.clone());
     let sweeper = session_store.clone();
     tokio::spawn(async move {

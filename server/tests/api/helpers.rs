@@ -105,6 +105,7 @@ pub async fn spawn_app() -> TestApp {
 
 /// `spawn_app` with settings changed by `edit`.
 pub async fn spawn_app_with(edit: impl FnOnce(&mut Config)) -> TestApp {
+    log_to_test_output();
     let (db, dir) = fresh_database().await;
     let mut cfg = config(&db);
     edit(&mut cfg);
@@ -119,6 +120,17 @@ pub async fn spawn_app_with(edit: impl FnOnce(&mut Config)) -> TestApp {
         services,
         db: db_url,
         _dir: dir,
+    }
+}
+
+/// With `RUST_LOG` set, the servers' logs go to the output of the test they belong to (shown
+/// for a failing test).
+fn log_to_test_output() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
     }
 }
 
@@ -151,7 +163,12 @@ pub fn plain_http() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .tls_built_in_root_certs(false)
         .pool_idle_timeout(std::time::Duration::from_secs(5))
+        .timeout(REQUEST_TIMEOUT)
 }
+
+/// No request of a test waits longer: a server that stops answering fails the test at the
+/// request that hung, instead of holding the whole suite until CI gives up.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(90);
 
 /// A client with a cookie jar that does not follow redirects.
 pub fn client() -> reqwest::Client {

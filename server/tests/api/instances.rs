@@ -321,3 +321,43 @@ async fn a_registered_clients_rotated_secret_reaches_the_instance_that_cached_it
     .await;
     assert_eq!(token_on(b_url.clone(), new).await, 200);
 }
+
+/// Servers started in one process (as these tests start many) never stall a page another one is
+/// drawing: Leptos suppresses resource loading process-wide while it generates a route list, and
+/// a resource first polled meanwhile waited forever (leptos issue #4773; a CI run hung on it). The
+/// route list is generated once per process; here servers keep starting on another thread while
+/// portal pages, whose resources read the signed-in person, are drawn and must each arrive.
+#[tokio::test]
+async fn pages_are_drawn_while_other_servers_start_in_the_same_process() {
+    let app = spawn_app().await;
+    let db = app.db.clone();
+    let starter = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            for _ in 0..30 {
+                start(config(&db)).await;
+            }
+        })
+    });
+    let mut drawn = 0;
+    while !starter.is_finished() || drawn < 10 {
+        let page = tokio::time::timeout(
+            std::time::Duration::from_secs(15),
+            app.admin.get(format!("{}/admin/apps", app.url)).send(),
+        )
+        .await
+        .expect("the page arrives while other servers start")
+        .expect("page");
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.expect("html");
+        assert!(
+            html.contains("Signed in as"),
+            "the signed-in person is shown"
+        );
+        drawn += 1;
+    }
+    starter.join().expect("the servers started");
+}
