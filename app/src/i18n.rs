@@ -90,13 +90,12 @@ mod tests {
     /// and `msg("key")` in tables of keys are found by their shapes.
     #[test]
     fn every_key_the_code_uses_is_in_the_catalogues() {
-        let re = regex_lite();
         let mut missing = vec![];
         let mut seen = 0;
         for dir in ["src", "../server/src", "../domain/src"] {
             for file in rust_files(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir)) {
                 let text = std::fs::read_to_string(&file).expect("read");
-                for key in re(&text) {
+                for key in keys_in(&text) {
                     seen += 1;
                     if !Lang::En.has(&key) || !Lang::De.has(&key) {
                         missing.push(format!("{}: {key}", file.display()));
@@ -212,33 +211,31 @@ mod tests {
 
     /// The keys in `.t("…")`, `tr!(x, "…"` and `msg("…")` (a key named in a table) whose literal looks
     /// like a key (lower-case words joined by dashes, at least one dash).
-    fn regex_lite() -> impl Fn(&str) -> Vec<String> {
-        |text: &str| {
-            let mut keys = vec![];
-            for marker in [".t(\"", "tr!(", "msg(\""] {
-                let mut rest = text;
-                while let Some(i) = rest.find(marker) {
-                    rest = &rest[i + marker.len()..];
-                    let lit = if marker == "tr!(" {
-                        match rest.find('"') {
-                            Some(q) if !rest[..q].contains(')') => &rest[q + 1..],
-                            _ => continue,
-                        }
-                    } else {
-                        rest
-                    };
-                    if let Some(end) = lit.find('"') {
-                        let k = &lit[..end];
-                        if k.contains('-')
-                            && k.chars()
-                                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-                        {
-                            keys.push(k.to_string());
-                        }
+    fn keys_in(text: &str) -> Vec<String> {
+        let mut keys = vec![];
+        for marker in [".t(\"", "tr!(", "msg(\""] {
+            let mut rest = text;
+            while let Some(i) = rest.find(marker) {
+                rest = &rest[i + marker.len()..];
+                let lit = if marker == "tr!(" {
+                    match rest.find('"') {
+                        Some(q) if !rest[..q].contains(')') => &rest[q + 1..],
+                        _ => continue,
+                    }
+                } else {
+                    rest
+                };
+                if let Some(end) = lit.find('"') {
+                    let k = &lit[..end];
+                    if k.contains('-')
+                        && k.chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    {
+                        keys.push(k.to_string());
                     }
                 }
             }
-            keys
         }
+        keys
     }
 }

@@ -120,30 +120,29 @@ pub fn link_mail(
     link: &str,
     minutes: i64,
 ) -> Result<Mail, String> {
-    let l = lang;
     let (subject, intro, action, not_you) = match kind {
         LinkKind::PasswordReset => (
-            tr!(l, "mail-reset-subject", product = product),
-            l.t("mail-reset-intro"),
-            l.t("mail-reset-action"),
-            l.t("mail-reset-not-you"),
+            tr!(lang, "mail-reset-subject", product = product),
+            lang.t("mail-reset-intro"),
+            lang.t("mail-reset-action"),
+            lang.t("mail-reset-not-you"),
         ),
         LinkKind::VerifyAddress => (
-            tr!(l, "mail-verify-subject", product = product),
-            l.t("mail-verify-intro"),
-            l.t("mail-verify-action"),
-            l.t("mail-verify-not-you"),
+            tr!(lang, "mail-verify-subject", product = product),
+            lang.t("mail-verify-intro"),
+            lang.t("mail-verify-action"),
+            lang.t("mail-verify-not-you"),
         ),
     };
     let words = LinkWords {
-        lang: l.tag(),
+        lang: lang.tag(),
         product,
-        hello: tr!(l, "mail-hello", name = name),
+        hello: tr!(lang, "mail-hello", name = name),
         intro,
         action,
-        copy: l.t("mail-copy"),
+        copy: lang.t("mail-copy"),
         link,
-        once: tr!(l, "mail-once", minutes = minutes),
+        once: tr!(lang, "mail-once", minutes = minutes),
         not_you,
     };
     let text = LinkText(&words).render().map_err(|e| e.to_string())?;

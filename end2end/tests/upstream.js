@@ -62,9 +62,9 @@ async function start({ clientId = "gatehouse", clientSecret = crypto.randomBytes
         email: ["email", "email_verified"],
         profile: ["name", "preferred_username"],
       },
-      // By default (true) a code flow's ID token carries only sub and the protocol claims; the
-      // scope's claims would be at UserInfo alone. Gatehouse reads them from the ID token.
-      conformIdTokenClaims: false,
+      // node-oidc-provider's default (conformIdTokenClaims: true): a code flow's ID token carries
+      // only sub and the protocol claims; the scopes' claims are at UserInfo alone, where
+      // Gatehouse reads what the ID token leaves out.
       features: { devInteractions: { enabled: true } },
       findAccount: async (_ctx, id) => ({
         accountId: id,

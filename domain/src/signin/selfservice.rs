@@ -254,7 +254,7 @@ impl Services {
             let mail = link_mail(
                 lang,
                 LinkKind::PasswordReset,
-                &self.product_name(),
+                &self.branding().product_name,
                 name,
                 &link,
                 RESET_MINUTES,
@@ -393,7 +393,7 @@ impl Services {
         let mail = link_mail(
             lang,
             LinkKind::VerifyAddress,
-            &self.product_name(),
+            &self.branding().product_name,
             &user.display_name,
             &link,
             VERIFY_MINUTES,
@@ -445,10 +445,5 @@ impl Services {
         self.after_user_update(&user_id, false).await?;
         self.on_roles_changed().await?;
         Ok(Some(login))
-    }
-
-    /// The product's name in mails: the branding's.
-    pub fn product_name(&self) -> String {
-        self.branding().product_name.clone()
     }
 }

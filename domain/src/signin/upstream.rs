@@ -9,6 +9,10 @@
 //!   (signature by the provider's JWKS, `iss`, `aud`, `exp`, `nonce`). The started sign-in lives
 //!   in the database for 10 minutes (state hashed, verifier sealed), used once, so any instance
 //!   finishes what another began.
+//! - The person's e-mail address, login name and name come from the ID token, and what it leaves
+//!   out from the provider's UserInfo endpoint (many providers, node-oidc-provider by default among
+//!   them, put the `email` and `profile` scopes' claims only there), whose `sub` must be the ID
+//!   token's.
 //! - The local user is the one a stored link (issuer + `sub`) names; else, the first time, one
 //!   found as the provider is set up (`match_by`: a verified e-mail address, or the login name);
 //!   else a new one when `create_users` is on, in the provider's default role; else none.
@@ -17,10 +21,12 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use model::providers::{IdentityProvider, MatchBy, ProviderButton, UserLink};
+use openidconnect::core::CoreUserInfoClaims;
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
 use openidconnect::{
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
+    AccessToken, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet,
+    EndpointNotSet, EndpointSet, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
+    PkceCodeVerifier, RedirectUrl, Scope, SubjectIdentifier, TokenResponse,
 };
 use serde::Deserialize;
 use sqlx::Row;
@@ -137,6 +143,39 @@ struct UpstreamPerson {
     email_verified: bool,
     username: Option<String>,
     name: Option<String>,
+}
+
+/// A client of a discovered provider: authorization and token endpoints set, UserInfo and JWKS
+/// as the provider publishes them.
+type UpstreamClient = CoreClient<
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
+
+impl UpstreamPerson {
+    /// Whether a claim the local user is found or made by is missing.
+    fn incomplete(&self) -> bool {
+        self.email.is_none() || self.username.is_none() || self.name.is_none()
+    }
+
+    /// Fills what is missing from the provider's UserInfo answer. The e-mail address and whether
+    /// it is verified come together, from the same answer.
+    fn complete_with(&mut self, info: &CoreUserInfoClaims) {
+        if self.email.is_none() {
+            self.email = info.email().map(|e| e.to_string());
+            self.email_verified = info.email_verified().unwrap_or(false);
+        }
+        if self.username.is_none() {
+            self.username = info.preferred_username().map(|u| u.to_string());
+        }
+        if self.name.is_none() {
+            self.name = info.name().and_then(|n| n.get(None)).map(|n| n.to_string());
+        }
+    }
 }
 
 /// A provider's row, with its sealed secret.
@@ -598,17 +637,7 @@ impl Services {
         &self,
         r: &StoredProvider,
         m: &CoreProviderMetadata,
-    ) -> std::result::Result<
-        CoreClient<
-            openidconnect::EndpointSet,
-            openidconnect::EndpointNotSet,
-            openidconnect::EndpointNotSet,
-            openidconnect::EndpointNotSet,
-            openidconnect::EndpointMaybeSet,
-            openidconnect::EndpointMaybeSet,
-        >,
-        FederationError,
-    > {
+    ) -> std::result::Result<UpstreamClient, FederationError> {
         let (secret, _) = self
             .secrets
             .open(&r.sealed_secret, &format!("idp:{}", r.p.id))
@@ -737,7 +766,7 @@ impl Services {
                 )))
             }
         };
-        let person = UpstreamPerson {
+        let mut person = UpstreamPerson {
             subject: claims.subject().to_string(),
             email: claims.email().map(|e| e.to_string()),
             email_verified: claims.email_verified().unwrap_or(false),
@@ -747,6 +776,10 @@ impl Services {
                 .and_then(|n| n.get(None))
                 .map(|n| n.to_string()),
         };
+        if person.incomplete() {
+            self.complete_from_userinfo(&client, tokens.access_token(), &mut person)
+                .await?;
+        }
         let subject = person.subject.clone();
         let (user_id, created) = self.local_user(&r.p, &person, address).await?;
         let row = self
@@ -771,6 +804,29 @@ impl Services {
             return_to,
             provider_name: r.p.name,
         })
+    }
+
+    /// Asks the provider's UserInfo endpoint, with the access token of this sign-in, for what the
+    /// ID token left out. The answer must be about the ID token's subject (openidconnect checks
+    /// `sub`); one that fails refuses the sign-in rather than matching on less. A provider with no
+    /// UserInfo endpoint has said all it will in the ID token.
+    async fn complete_from_userinfo(
+        &self,
+        client: &UpstreamClient,
+        access_token: &AccessToken,
+        person: &mut UpstreamPerson,
+    ) -> std::result::Result<(), FederationError> {
+        let Ok(request) = client.user_info(
+            access_token.clone(),
+            Some(SubjectIdentifier::new(person.subject.clone())),
+        ) else {
+            return Ok(());
+        };
+        let info: CoreUserInfoClaims = request.request_async(self.http()?).await.map_err(|e| {
+            FederationError::Refused(format!("the provider's UserInfo answer was refused: {e}"))
+        })?;
+        person.complete_with(&info);
+        Ok(())
     }
 
     /// The local user of `person` at provider `p`: linked, matched or made.
@@ -939,5 +995,101 @@ impl Services {
         Err(FederationError::Refused(
             "no free login name for you here: ask an administrator".into(),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn person(email: Option<&str>, verified: bool, username: Option<&str>) -> UpstreamPerson {
+        UpstreamPerson {
+            subject: "s-1".into(),
+            email: email.map(str::to_string),
+            email_verified: verified,
+            username: username.map(str::to_string),
+            name: None,
+        }
+    }
+
+    /// A UserInfo answer about `s-1`.
+    fn info(
+        email: Option<&str>,
+        verified: Option<bool>,
+        username: Option<&str>,
+        name: Option<&str>,
+    ) -> CoreUserInfoClaims {
+        use openidconnect::{
+            EmptyAdditionalClaims, EndUserEmail, EndUserName, EndUserUsername, LocalizedClaim,
+            StandardClaims, UserInfoClaims,
+        };
+        let mut names = LocalizedClaim::new();
+        if let Some(n) = name {
+            names.insert(None, EndUserName::new(n.into()));
+        }
+        UserInfoClaims::new(
+            StandardClaims::new(SubjectIdentifier::new("s-1".into()))
+                .set_email(email.map(|e| EndUserEmail::new(e.into())))
+                .set_email_verified(verified)
+                .set_preferred_username(username.map(|u| EndUserUsername::new(u.into())))
+                .set_name(name.map(|_| names)),
+            EmptyAdditionalClaims {},
+        )
+    }
+
+    #[test]
+    fn userinfo_fills_only_what_the_id_token_left_out() {
+        let answer = info(
+            Some("ada@upstream.example"),
+            Some(true),
+            Some("ada"),
+            Some("Ada L."),
+        );
+        // Nothing in the ID token: everything from UserInfo.
+        let mut p = person(None, false, None);
+        assert!(p.incomplete());
+        p.complete_with(&answer);
+        assert_eq!(
+            (
+                p.email.as_deref(),
+                p.email_verified,
+                p.username.as_deref(),
+                p.name.as_deref()
+            ),
+            (
+                Some("ada@upstream.example"),
+                true,
+                Some("ada"),
+                Some("Ada L.")
+            )
+        );
+        assert!(!p.incomplete());
+        // What the ID token said stays, and the address keeps its own (unverified) flag: a
+        // verified flag from UserInfo never vouches for another address.
+        let mut p = person(Some("other@upstream.example"), false, Some("other"));
+        p.complete_with(&answer);
+        assert_eq!(
+            (
+                p.email.as_deref(),
+                p.email_verified,
+                p.username.as_deref(),
+                p.name.as_deref()
+            ),
+            (
+                Some("other@upstream.example"),
+                false,
+                Some("other"),
+                Some("Ada L.")
+            )
+        );
+    }
+
+    #[test]
+    fn an_address_without_its_verified_flag_is_unverified() {
+        let mut p = person(None, false, None);
+        p.complete_with(&info(Some("ada@upstream.example"), None, None, None));
+        assert_eq!(p.email.as_deref(), Some("ada@upstream.example"));
+        assert!(!p.email_verified);
+        assert!(p.incomplete(), "no login name nor name yet");
     }
 }
