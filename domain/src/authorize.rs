@@ -50,8 +50,11 @@ pub enum AuthorizeOutcome {
     /// An unexpected failure (database, signing): a bare 500 error page. The cause is logged
     /// once where the outcome becomes a response.
     Failed(OAuthError),
-    /// Send the browser here (success, or an error for the client).
+    /// Send the browser here: the client's answer (a code or tokens).
     Redirect(String),
+    /// Send the browser here, to tell the client `error` (RFC 6749 §4.1.2.1): `to` carries it
+    /// with its description, the `state` and the issuer.
+    Refused { to: String, error: OAuthError },
     /// The person must sign in first (again, when `fresh`: `prompt=login` or `max_age`);
     /// `login_hint` pre-fills the login name.
     SignIn {
@@ -163,17 +166,20 @@ fn client_label(c: &crate::registration::RegisteredClient, redirect_uri: &str) -
 
 impl Checked {
     fn error(&self, code: OAuthErrorCode, description: &str) -> AuthorizeOutcome {
-        AuthorizeOutcome::Redirect(with_params(
-            &self.redirect_uri,
-            self.fragment,
-            &[
-                ("error", Some(code.as_str())),
-                ("error_description", Some(description)),
-                ("state", self.state.as_deref()),
-                // RFC 9207 §2: error responses name the issuer too.
-                ("iss", Some(&self.app.issuer)),
-            ],
-        ))
+        AuthorizeOutcome::Refused {
+            to: with_params(
+                &self.redirect_uri,
+                self.fragment,
+                &[
+                    ("error", Some(code.as_str())),
+                    ("error_description", Some(description)),
+                    ("state", self.state.as_deref()),
+                    // RFC 9207 §2: error responses name the issuer too.
+                    ("iss", Some(&self.app.issuer)),
+                ],
+            ),
+            error: OAuthError::new(code, description),
+        }
     }
 }
 
@@ -289,25 +295,13 @@ impl Services {
                 Err(OAuthError::new(OAuthErrorCode::InvalidRequest, m))
             }
             AuthorizeOutcome::Failed(e) => Err(e),
-            AuthorizeOutcome::Redirect(to) => {
-                // An error for the client, in the query or (implicit) the fragment.
-                let u = url::Url::parse(&to).map_err(OAuthError::internal)?;
-                let pairs: Vec<(String, String)> = match u.fragment() {
-                    Some(f) => url::form_urlencoded::parse(f.as_bytes())
-                        .into_owned()
-                        .collect(),
-                    None => u.query_pairs().into_owned().collect(),
-                };
-                let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-                match get("error").as_deref() {
-                    // Not signed in yet is what a pushed request is.
-                    Some("login_required") | None => Ok(()),
-                    Some(code) => Err(OAuthError::new(
-                        OAuthErrorCode::parse(code).unwrap_or(OAuthErrorCode::InvalidRequest),
-                        get("error_description").unwrap_or_default(),
-                    )),
-                }
+            // Not signed in yet is what a pushed request is.
+            AuthorizeOutcome::Refused { error, .. }
+                if error.code == OAuthErrorCode::LoginRequired =>
+            {
+                Ok(())
             }
+            AuthorizeOutcome::Refused { error, .. } => Err(error),
             _ => Ok(()),
         }
     }
@@ -605,7 +599,6 @@ impl Services {
         let mut params: Vec<(&str, Option<&str>)> = access.to_vec();
         params.push(("id_token", t.id_token.as_deref()));
         params.push(("state", c.state.as_deref()));
-        params.push(("iss", Some(&c.app.issuer)));
         params.push(("iss", Some(&c.app.issuer)));
         Ok(AuthorizeOutcome::Redirect(with_params(
             &c.redirect_uri,

@@ -157,7 +157,9 @@ async fn expand_failed(state: &AppState, m: &str) -> Response {
 
 /// A pushed request is spent when its authorization ends (a redirect to the client).
 async fn spend_if_done(s: &Services, outcome: &AuthorizeOutcome, uri: Option<&str>) {
-    if let (AuthorizeOutcome::Redirect(_), Some(uri)) = (outcome, uri) {
+    if let (AuthorizeOutcome::Redirect(_) | AuthorizeOutcome::Refused { .. }, Some(uri)) =
+        (outcome, uri)
+    {
         if let Err(e) = s.spend_pushed_request(uri).await {
             tracing::error!(error = %e, "cannot spend a pushed authorization request");
         }
@@ -234,7 +236,7 @@ async fn render(
         AuthorizeOutcome::Failed(e) => {
             failure_page(state, e.cause.as_deref().unwrap_or(&e.description)).await
         }
-        AuthorizeOutcome::Redirect(to) => see_other(&to),
+        AuthorizeOutcome::Redirect(to) | AuthorizeOutcome::Refused { to, .. } => see_other(&to),
         AuthorizeOutcome::SignIn { login_hint, fresh } => {
             // After a forced sign-in the request comes back without `prompt=login`, or it
             // would ask again for ever; `max_age` is met by the new sign-in's time.

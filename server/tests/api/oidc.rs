@@ -420,6 +420,7 @@ async fn implicit_id_tokens_need_a_nonce_and_come_in_the_fragment() {
             assert_eq!(res.status(), 303);
             let loc = location(&res);
             assert!(loc.starts_with(&format!("{CB}#")), "{loc}");
+            assert_eq!(loc.matches("&iss=").count(), 1, "the issuer once: {loc}");
             query_of(&loc)
         }
     };
