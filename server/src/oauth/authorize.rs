@@ -114,13 +114,27 @@ struct Expanded {
     lang: Option<model::i18n::Lang>,
 }
 
+/// Why a browser's request could not be expanded.
+enum NotExpanded {
+    /// The request is bad or its pushed request is gone: the error page says this.
+    Refused(String),
+    /// The pushed request could not be read (a failure underneath, logged where it is shown).
+    Failed(String),
+}
+
+impl From<String> for NotExpanded {
+    fn from(m: String) -> Self {
+        NotExpanded::Refused(m)
+    }
+}
+
 /// The request a browser brought: its own parameters, or (RFC 9126) the ones its client pushed,
 /// named by `request_uri` with the client's `client_id`. Also answers that request URI.
 async fn expand(
     s: &Services,
     app_id: &str,
     pairs: &[(String, String)],
-) -> Result<Expanded, String> {
+) -> Result<Expanded, NotExpanded> {
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     let Some(uri) = get("request_uri").filter(|u| !u.is_empty()) else {
         return Ok(Expanded {
@@ -132,7 +146,7 @@ async fn expand(
     let pushed = s
         .pushed_request(app_id, uri, get("client_id"))
         .await
-        .map_err(|e| format!("\u{0}{e}"))?
+        .map_err(|e| NotExpanded::Failed(e.to_string()))?
         .ok_or_else(|| crate::lang::current().t("authorize-request-uri-gone"))?;
     let mut req = request_from(&pushed)?;
     req.pushed = true;
@@ -147,11 +161,11 @@ async fn expand(
     })
 }
 
-/// An `expand` failure: a message for the error page, or (marked) a failure underneath.
-async fn expand_failed(state: &AppState, m: &str) -> Response {
-    match m.strip_prefix('\u{0}') {
-        Some(cause) => failure_page(state, cause).await,
-        None => error_page(state, m).await,
+/// An `expand` failure: the error page with its message, or the failure page.
+async fn expand_failed(state: &AppState, e: NotExpanded) -> Response {
+    match e {
+        NotExpanded::Failed(cause) => failure_page(state, &cause).await,
+        NotExpanded::Refused(m) => error_page(state, &m).await,
     }
 }
 
@@ -346,7 +360,7 @@ pub async fn authorize(State(state): State<AppState>, req: axum::extract::Reques
     };
     let Expanded { req, pushed, lang } = match expand(s, &app_id, &given).await {
         Ok(r) => r,
-        Err(m) => return expand_failed(&state, &m).await,
+        Err(e) => return expand_failed(&state, e).await,
     };
     let who = match signed_in(s, &session).await {
         Ok(u) => u,
@@ -397,7 +411,7 @@ pub async fn consent(
     let s = &state.services;
     let Expanded { req, pushed, .. } = match expand(s, &app_id, &p).await {
         Ok(r) => r,
-        Err(m) => return expand_failed(&state, &m).await,
+        Err(e) => return expand_failed(&state, e).await,
     };
     let Some(who) = (match signed_in(s, &session).await {
         Ok(u) => u,
