@@ -822,9 +822,24 @@ impl Services {
         ) else {
             return Ok(());
         };
-        let info: CoreUserInfoClaims = request.request_async(self.http()?).await.map_err(|e| {
-            FederationError::Refused(format!("the provider's UserInfo answer was refused: {e}"))
-        })?;
+        let info: CoreUserInfoClaims =
+            request
+                .request_async(self.http()?)
+                .await
+                .map_err(|e| match e {
+                    // Not reached, or no answer: the provider's trouble (502), not a refusal.
+                    openidconnect::UserInfoError::Request(e) => {
+                        FederationError::Upstream(format!("UserInfo: {e}"))
+                    }
+                    openidconnect::UserInfoError::ClaimsVerification(e) => {
+                        FederationError::Refused(format!(
+                            "the provider's UserInfo answer does not verify: {e}"
+                        ))
+                    }
+                    other => FederationError::Refused(format!(
+                        "the provider's UserInfo answer was refused: {other}"
+                    )),
+                })?;
         person.complete_with(&info);
         Ok(())
     }
