@@ -745,3 +745,34 @@ pub enum UserFilter<'a> {
 }
 
 pub use crate::error::AuthError;
+
+/// The language a person chose for the pages and mail they get (their own page, `/account/
+/// security`); none: the language their browser asks for.
+impl Services {
+    /// `user_id`'s chosen language. A stored tag this build does not speak counts as none.
+    pub async fn person_language(&self, user_id: &str) -> Result<Option<model::i18n::Lang>> {
+        let tag: Option<Option<String>> =
+            sqlx::query_scalar("SELECT language FROM users WHERE id = $1")
+                .bind(user_id)
+                .fetch_optional(&self.store.pool)
+                .await?;
+        Ok(tag.flatten().and_then(|t| model::i18n::Lang::from_tag(&t)))
+    }
+
+    /// Sets (or, with None, forgets) `user_id`'s language.
+    pub async fn set_person_language(
+        &self,
+        user_id: &str,
+        lang: Option<model::i18n::Lang>,
+    ) -> Result<()> {
+        let done = sqlx::query("UPDATE users SET language = $1 WHERE id = $2")
+            .bind(lang.map(|l| l.tag()))
+            .bind(user_id)
+            .execute(&self.store.writer)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(DomainError::NotFound("user"));
+        }
+        Ok(())
+    }
+}

@@ -168,6 +168,7 @@ async fn callback(
         }
         start_session(
             &session,
+            &state.services,
             &user.id,
             done.credential,
             &[amr::FEDERATED.to_string()],

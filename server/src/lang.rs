@@ -8,12 +8,14 @@
 //! link, which is the same parameter) is remembered in a session cookie, so the login, second
 //! step and consent pages that follow speak it too.
 
+use app::api::ssr::SESSION_LANG;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 use model::i18n::{self, Lang};
 use tower_sessions::cookie::Cookie;
+use tower_sessions::Session;
 
 use crate::AppState;
 
@@ -42,14 +44,18 @@ pub async fn within<F: std::future::Future>(lang: Lang, fut: F) -> F::Output {
     LANG.scope(lang, fut).await
 }
 
-/// Remembers `lang` for the rest of the visit (the `gatehouse_lang` session cookie).
-pub fn remember(res: &mut Response, lang: Lang, secure: bool) {
-    let cookie = Cookie::build((COOKIE, lang.tag()))
+/// Remembers `lang` for the rest of the visit (the `gatehouse_lang` session cookie); None
+/// forgets the visit's language (the cookie expires).
+pub fn remember(res: &mut Response, lang: Option<Lang>, secure: bool) {
+    let mut cookie = Cookie::build((COOKIE, lang.map_or("", Lang::tag)))
         .path("/")
         .http_only(true)
         .secure(secure)
         .same_site(tower_sessions::cookie::SameSite::Lax)
         .build();
+    if lang.is_none() {
+        cookie.make_removal();
+    }
     if let Ok(v) = HeaderValue::from_str(&cookie.to_string()) {
         res.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -71,6 +77,12 @@ pub async fn negotiate(State(state): State<AppState>, mut req: Request, next: Ne
         .headers()
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok());
+    // The signed-in person's own choice, when neither this request nor this visit chose.
+    let chosen = match (&asked, &remembered, req.extensions().get::<Session>()) {
+        (None, None, Some(session)) => session.get::<Lang>(SESSION_LANG).await.ok().flatten(),
+        _ => None,
+    };
+    let remembered = remembered.or(chosen.map(|l| l.tag().to_string()));
     let default = state.services.branding().default_language;
     let lang = i18n::negotiate(asked.map(Lang::tag), remembered.as_deref(), accept, default);
     req.extensions_mut().insert(lang);
@@ -78,7 +90,7 @@ pub async fn negotiate(State(state): State<AppState>, mut req: Request, next: Ne
     if asked.is_some() && remembered.as_deref() != Some(lang.tag()) {
         remember(
             &mut res,
-            lang,
+            Some(lang),
             state.services.public_url.starts_with("https://"),
         );
     }

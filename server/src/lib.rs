@@ -517,12 +517,13 @@ pub fn router(
             http_state.clone(),
             http::admin_guard,
         ))
-        .layer(session_layer)
-        // The language of pages, server functions and notices (not of the machine routes).
+        // The language of pages, server functions and notices (not of the machine routes),
+        // inside the session (a signed-in person's own choice is kept there).
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             lang::negotiate,
         ))
+        .layer(session_layer)
         .layer(axum::middleware::from_fn_with_state(
             http_state,
             http::origin_check,

@@ -6,7 +6,7 @@
 use app::api::security::SecurityNote;
 use app::api::ssr::{
     add_second_factor, csrf_ok, pending_sign_in, session_principal, start_session, PendingSignIn,
-    SESSION_NEW_CODES, SESSION_NOTE,
+    SESSION_LANG, SESSION_NEW_CODES, SESSION_NOTE,
 };
 use axum::body::Bytes;
 use axum::extract::State;
@@ -148,6 +148,7 @@ async fn complete(
                 .collect();
             start_session(
                 session,
+                &state.services,
                 &user.id,
                 p.credential,
                 &amr,
@@ -334,6 +335,7 @@ async fn passkey_finish(
             {
                 Ok(()) => start_session(
                     &session,
+                    &state.services,
                     &user.id,
                     credential,
                     &[amr::HARDWARE_KEY.into(), amr::MULTI_FACTOR.into()],
@@ -378,8 +380,9 @@ async fn note(session: &Session, n: SecurityNote) -> Result<(), String> {
 }
 
 /// `POST /account/security`: `op` = `totp_begin`, `totp_confirm` (`code`), `totp_remove`,
-/// `recovery_regenerate`, `passkey_remove` (`credential`); back to the page, which says what
-/// happened (and shows new recovery codes once).
+/// `recovery_regenerate`, `passkey_remove` (`credential`), `language` (`en`, `de`, or empty for
+/// the browser's); back to the page, which says what happened (and shows new recovery codes
+/// once).
 async fn security_form(
     State(state): State<AppState>,
     session: Session,
@@ -408,6 +411,8 @@ async fn security_form(
     }
     let s = &state.services;
     let addr = addr.to_string();
+    // A language just chosen (Some(None): the browser's), for this visit's cookie too.
+    let mut language = None;
     let done: Result<(), String> = async {
         match f.get("op").map(String::as_str) {
             Some("totp_begin") => match s.totp_setup(&user.id, &user.login_name).await {
@@ -459,6 +464,23 @@ async fn security_form(
                 }
                 Err(e) => Err(e.to_string()),
             },
+            Some("language") => {
+                let chosen = f
+                    .get("language")
+                    .and_then(|t| model::i18n::Lang::from_tag(t));
+                s.set_person_language(&user.id, chosen)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let store = |e: tower_sessions::session::Error| format!("session store: {e}");
+                match chosen {
+                    Some(l) => session.insert(SESSION_LANG, l).await.map_err(store)?,
+                    None => {
+                        session.remove_value(SESSION_LANG).await.map_err(store)?;
+                    }
+                }
+                language = Some(chosen);
+                note(&session, SecurityNote::LanguageSaved).await
+            }
             Some("passkey_remove") => {
                 let id = f.get("credential").map(String::as_str).unwrap_or("");
                 match s.remove_passkey(&user, id, &addr).await {
@@ -473,7 +495,15 @@ async fn security_form(
     }
     .await;
     match done {
-        Ok(()) => see_other(&page),
+        Ok(()) => {
+            let mut res = see_other(&page);
+            // The visit's language follows the choice at once (a language link's cookie would
+            // otherwise outrank it).
+            if let Some(chosen) = language {
+                crate::lang::remember(&mut res, chosen, s.public_url.starts_with("https://"));
+            }
+            res
+        }
         Err(e) => failure(e),
     }
 }

@@ -64,6 +64,7 @@ pub async fn login(
                 .unwrap_or(12 * 3600);
             start_session(
                 &session,
+                &services,
                 &user.id,
                 credential,
                 &[model::factors::amr::PASSWORD.to_string()],

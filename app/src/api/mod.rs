@@ -67,6 +67,9 @@ pub mod ssr {
     pub const SESSION_NEW_CODES: &str = "new_codes";
     /// What the security page says once after a change (`SecurityNote` code).
     pub const SESSION_NOTE: &str = "note";
+    /// The language the signed-in person chose (`model::i18n::Lang`), for the pages of this
+    /// session: set when the session starts and when they choose on their security page.
+    pub const SESSION_LANG: &str = "lang";
 
     /// A person who gave their password and must still give a second factor.
     #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -91,9 +94,11 @@ pub mod ssr {
     }
 
     /// Signs `user_id` in on `session` (a new session id against fixation): who, with which
-    /// credential version, until when, since when and how (`amr`). Any pending sign-in ends.
+    /// credential version, until when, since when and how (`amr`), and the language they chose.
+    /// Any pending sign-in ends.
     pub async fn start_session(
         session: &tower_sessions::Session,
+        s: &Services,
         user_id: &str,
         credential: i64,
         amr: &[String],
@@ -122,6 +127,9 @@ pub mod ssr {
             .await
             .map_err(store)?;
         session.insert(SESSION_AMR, amr).await.map_err(store)?;
+        if let Some(lang) = s.person_language(user_id).await? {
+            session.insert(SESSION_LANG, lang).await.map_err(store)?;
+        }
         Ok(())
     }
 

@@ -35,6 +35,8 @@ pub struct Security {
     /// An app or the portal requires a second factor: set one up, then continue here.
     pub return_to: Option<String>,
     pub csrf: String,
+    /// The language the person chose for their pages and mail; None: their browser's.
+    pub language: Option<model::i18n::Lang>,
 }
 
 /// What the security page may say after a change: a fixed set, chosen by a code the server
@@ -49,6 +51,7 @@ pub enum SecurityNote {
     CodesMade,
     PasskeyAdded,
     PasskeyRemoved,
+    LanguageSaved,
     Expired,
 }
 
@@ -65,6 +68,7 @@ impl SecurityNote {
             SecurityNote::CodesMade => msg("security-note-codes-made"),
             SecurityNote::PasskeyAdded => msg("security-note-passkey-added"),
             SecurityNote::PasskeyRemoved => msg("security-note-passkey-removed"),
+            SecurityNote::LanguageSaved => msg("security-note-language-saved"),
             SecurityNote::Expired => msg("form-expired"),
         }
     }
@@ -156,6 +160,7 @@ pub async fn security_view(return_to: Option<String>) -> Result<Security, Server
         return Err(go("/login"));
     };
     let factors = s.factors(&user.id).await.map_err(map_err)?;
+    let language = s.person_language(&user.id).await.map_err(map_err)?;
     let setup = if factors.totp {
         None
     } else {
@@ -185,6 +190,7 @@ pub async fn security_view(return_to: Option<String>) -> Result<Security, Server
             .filter(|r| !r.is_empty())
             .map(|r| super::safe_return_to(&r)),
         csrf: csrf_token(&session).await.map_err(map_err)?,
+        language,
     })
 }
 

@@ -251,6 +251,33 @@ fn PasskeySection(s: Security) -> impl IntoView {
     }
 }
 
+/// The language of the person's pages and mail: their browser's, or one they choose.
+#[component]
+fn LanguageSection(s: Security) -> impl IntoView {
+    let l = use_lang();
+    let option = |value: &'static str, label: String, chosen: bool| {
+        view! { <option value=value selected=chosen>{label}</option> }
+    };
+    view! {
+        <section aria-labelledby="h-language">
+            <h2 id="h-language">{l.t("security-language-heading")}</h2>
+            <p>{l.t("security-language-intro")}</p>
+            <SecurityForm op="language" csrf=s.csrf.clone() return_to=s.return_to.clone()>
+                <div class="field">
+                    <label for="language">{l.t("security-language-label")}</label>
+                    <select id="language" name="language">
+                        {option("", l.t("security-language-browser"), s.language.is_none())}
+                        {crate::i18n::Lang::ALL.into_iter().map(|lang| {
+                            option(lang.tag(), lang.name().to_string(), s.language == Some(lang))
+                        }).collect_view()}
+                    </select>
+                </div>
+                <button type="submit">{l.t("security-language-save")}</button>
+            </SecurityForm>
+        </section>
+    }
+}
+
 #[component]
 pub fn SecurityPage() -> impl IntoView {
     let l = use_lang();
@@ -282,7 +309,8 @@ pub fn SecurityPage() -> impl IntoView {
                                 {required}
                                 <TotpSection s=s.clone()/>
                                 <RecoverySection s=s.clone()/>
-                                <PasskeySection s/>
+                                <PasskeySection s=s.clone()/>
+                                <LanguageSection s/>
                             }.into_any()
                         }
                         Err(e) => view! { <p class="status error" role="alert">{error_text(&e)}</p> }.into_any(),

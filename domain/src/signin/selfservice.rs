@@ -202,7 +202,8 @@ impl Services {
     /// "Forgot your password?" for `who` (an e-mail address or a login name) from `address`.
     /// Always `Ok(())` when mail is set up, whatever exists; a link goes out only to an enabled
     /// person with an address, within the limits.
-    /// The message is in `lang`, the language of the page it was asked from.
+    /// The message is in the language the person chose, else `lang`, the language of the page it
+    /// was asked from.
     pub async fn request_password_reset(
         &self,
         who: &str,
@@ -214,8 +215,8 @@ impl Services {
         }
         let who = who.trim();
         let within = self.self_service_limit.allows(address);
-        let rows: Vec<(String, String, String, String)> = sqlx::query_as(
-            "SELECT id, login_name, email, display_name FROM users \
+        let rows: Vec<(String, String, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT id, login_name, email, display_name, language FROM users \
              WHERE (login_name_lower = $1 OR LOWER(email) = $1) AND enabled = 1 \
              AND is_oauth_confidential_client = 0 AND email <> '' ORDER BY login_name_lower LIMIT 5",
         )
@@ -225,7 +226,12 @@ impl Services {
         if !within || who.is_empty() {
             return Ok(());
         }
-        for (id, login, email, display) in rows {
+        for (id, login, email, display, chosen) in rows {
+            // In the language the person chose, else the one of the page it was asked from.
+            let lang = chosen
+                .as_deref()
+                .and_then(model::i18n::Lang::from_tag)
+                .unwrap_or(lang);
             let (recent,): (i64,) = sqlx::query_as(
                 "SELECT COUNT(*) FROM email_links WHERE user_id = $1 AND purpose = $2 AND created_at > $3",
             )

@@ -57,3 +57,11 @@ passkey-cancelled = Die Passkey-Anfrage wurde abgebrochen oder ist abgelaufen.
 passkey-follow-prompt = Folgen Sie der Aufforderung Ihres Browsers …
 passkey-saving = Wird gespeichert …
 passkey-give-password = Geben Sie zuerst Ihr Passwort ein.
+
+## Die Sprache der Person
+security-language-heading = Sprache
+security-language-intro = Die Sprache Ihrer Seiten und der E-Mails an Sie. Eine über den Sprachlink einer Seite gewählte Sprache gilt für diesen Besuch.
+security-language-label = Sprache
+security-language-browser = Die Sprache Ihres Browsers
+security-language-save = Sprache speichern
+security-note-language-saved = Ihre Sprache ist gespeichert.

@@ -54,3 +54,11 @@ passkey-cancelled = The passkey request was cancelled or timed out.
 passkey-follow-prompt = Follow your browser's prompt…
 passkey-saving = Saving…
 passkey-give-password = Give your password first.
+
+## The person's language
+security-language-heading = Language
+security-language-intro = The language of your pages and of the mail sent to you. A language chosen on a page's language link counts for that visit.
+security-language-label = Language
+security-language-browser = Your browser's language
+security-language-save = Save the language
+security-note-language-saved = Your language is saved.

@@ -388,7 +388,7 @@ pub async fn authorize(State(state): State<AppState>, req: axum::extract::Reques
         None => answer.await,
         Some(l) => {
             let mut res = crate::lang::within(l, answer).await;
-            crate::lang::remember(&mut res, l, s.public_url.starts_with("https://"));
+            crate::lang::remember(&mut res, Some(l), s.public_url.starts_with("https://"));
             res
         }
     }

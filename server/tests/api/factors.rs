@@ -10,15 +10,6 @@ use crate::authorize::{make_app, setup};
 use crate::helpers::*;
 use crate::oidc::{code_flow_as, segment};
 
-/// The value of the first `name="…" value="…"` input on `page`.
-fn input_value(page: &str, name: &str) -> String {
-    let at = page
-        .find(&format!("name=\"{name}\" value=\""))
-        .unwrap_or_else(|| panic!("no {name} input in {page}"));
-    let rest = &page[at + name.len() + 15..];
-    rest[..rest.find('"').unwrap_or(0)].to_string()
-}
-
 /// RFC 4648 base32 (no padding), as in an otpauth:// secret.
 fn base32(s: &str) -> Vec<u8> {
     let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";

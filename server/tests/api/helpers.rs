@@ -214,6 +214,15 @@ pub async fn sign_in(
         .expect("login request")
 }
 
+/// The value of the first `name="…" value="…"` input on `page`.
+pub fn input_value(page: &str, name: &str) -> String {
+    let at = page
+        .find(&format!("name=\"{name}\" value=\""))
+        .unwrap_or_else(|| panic!("no {name} input in {page}"));
+    let rest = &page[at + name.len() + 15..];
+    rest[..rest.find('"').unwrap_or(0)].to_string()
+}
+
 pub fn location(res: &reqwest::Response) -> String {
     res.headers()
         .get("location")

@@ -266,3 +266,129 @@ async fn a_pushed_ui_locales_reaches_the_sign_in_and_consent_pages_and_metadata_
         "{consent}"
     );
 }
+
+/// The `gatehouse_lang` cookie `res` sets, if it sets one.
+fn lang_cookie(res: &reqwest::Response) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("gatehouse_lang="))
+        .map(str::to_string)
+}
+
+/// Posts the language form of the security page: `tag`, or "" for the browser's language.
+async fn choose_language(c: &reqwest::Client, url: &str, tag: &str) -> reqwest::Response {
+    let (s, p) = page_in(c, url, "/account/security", "en").await;
+    assert_eq!(s, 200, "{p}");
+    let res = c
+        .post(format!("{url}/account/security"))
+        .header("Origin", url)
+        .form(&[
+            ("csrf", input_value(&p, "csrf").as_str()),
+            ("op", "language"),
+            ("language", tag),
+        ])
+        .send()
+        .await
+        .expect("language form");
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/account/security");
+    res
+}
+
+/// A person's own language (their security page): it beats their browser's from then on, in
+/// every later sign-in on any browser and in the mail sent to them, until they choose the
+/// browser's again; a language asked for by `ui_locales` still beats it for that visit.
+#[tokio::test]
+async fn a_person_chooses_their_language_for_their_pages_and_mail() {
+    let sink = SmtpSink::start().await;
+    let smtp = sink.url.clone();
+    let app = spawn_app_with(move |cfg| {
+        cfg.smtp_url = Some(smtp);
+        cfg.mail_from = Some("Gatehouse <id@example.com>".into());
+    })
+    .await;
+    app.create_user("alice", "alice-password-1", false).await;
+    let signed_in = || async {
+        let c = client();
+        let res = sign_in(
+            &c,
+            &app.url,
+            "alice",
+            "alice-password-1",
+            "/account/security",
+        )
+        .await;
+        assert_eq!(res.status(), 302);
+        c
+    };
+    let c = signed_in().await;
+    let (_, p) = page_in(&c, &app.url, "/account/security", "en").await;
+    assert!(
+        p.contains("<option value=\"\" selected")
+            && p.contains("Your browser's language")
+            && p.contains("<option value=\"de\">Deutsch</option>"),
+        "{p}"
+    );
+
+    // German, by the person's choice, though the browser asks for English.
+    let res = choose_language(&c, &app.url, "de").await;
+    let cookie = lang_cookie(&res).expect("the visit follows the choice");
+    assert!(cookie.starts_with("gatehouse_lang=de;"), "{cookie}");
+    let (_, p) = page_in(&c, &app.url, "/account/security", "en").await;
+    assert!(p.contains("<html lang=\"de\""), "{p}");
+    assert!(p.contains("Ihre Sprache ist gespeichert."), "{p}");
+    assert!(p.contains("<option value=\"de\" selected"), "{p}");
+
+    // Another browser (no cookie of this visit): German from the sign-in on.
+    let other = signed_in().await;
+    let (_, p) = page_in(&other, &app.url, "/account/security", "en").await;
+    assert!(
+        p.contains("<html lang=\"de\"") && p.contains("Sicherheit"),
+        "{p}"
+    );
+    let (_, portal) = page_in(&other, &app.url, "/", "en-US").await;
+    assert!(portal.contains("<html lang=\"de\""));
+    // A language a request asks for beats it, for that visit.
+    let (_, asked) = page_in(&other, &app.url, "/account/security?ui_locales=en", "de").await;
+    assert!(asked.contains("<html lang=\"en\"") && asked.contains("Security"));
+    // Signed out, the browser's language again.
+    let (_, login) = page_in(&client(), &app.url, "/login", "en").await;
+    assert!(login.contains("<html lang=\"en\""));
+
+    // The reset mail speaks the person's language, though asked for from an English page.
+    let res = client()
+        .post(format!("{}/sfn/self/forgot", app.url))
+        .header("Accept", "text/html")
+        .header("Origin", &app.url)
+        .header("Accept-Language", "en")
+        .form(&[("who", "alice")])
+        .send()
+        .await
+        .expect("forgot");
+    assert!(res.status().is_redirection());
+    let mails = sink.wait_for(1).await;
+    assert_eq!(
+        mails[0].subject(),
+        "Ihr Passwort für Gatehouse zurücksetzen"
+    );
+
+    // The browser's language again: the visit's cookie goes, and later sign-ins follow the
+    // browser.
+    let res = choose_language(&c, &app.url, "").await;
+    let cookie = lang_cookie(&res).expect("the visit's language is forgotten");
+    assert!(cookie.starts_with("gatehouse_lang=;"), "{cookie}");
+    let (_, p) = page_in(&c, &app.url, "/account/security", "en").await;
+    assert!(
+        p.contains("<html lang=\"en\"") && p.contains("Your language is saved."),
+        "{p}"
+    );
+    let again = signed_in().await;
+    let (_, p) = page_in(&again, &app.url, "/account/security", "en").await;
+    assert!(p.contains("<html lang=\"en\""), "{p}");
+    // A made-up language is the browser's.
+    choose_language(&again, &app.url, "tlh").await;
+    let (_, p) = page_in(&again, &app.url, "/account/security", "de").await;
+    assert!(p.contains("<option value=\"\" selected"), "{p}");
+}
