@@ -32,3 +32,46 @@ test("the portal in German: labels, the domain's rules, dates, and back to Engli
   await expect(page.locator("html")).toHaveAttribute("lang", "en");
   await expect(page.locator("td").filter({ hasText: /^[A-Z][a-z]{2} \d{1,2}, \d{4}, \d\d:\d\d UTC$/ }).first()).toBeVisible();
 });
+
+// A person's own language: chosen on their security page, it beats the browser's from then on,
+// in this browser and in the next sign-in elsewhere, until they choose the browser's again.
+test("a person chooses German on their security page and keeps it", async ({ page, browser }, testInfo) => {
+  const person = { login: unique("sprache"), password: "sprache-password-1" };
+  await signIn(page);
+  const origin = new URL(page.url()).origin;
+  const made = await page.request.post("/api/v1/users", {
+    data: { login_name: person.login, email: `${person.login}@example.com`, password: person.password },
+    headers: { Origin: origin },
+  });
+  expect(made.ok(), await made.text()).toBeTruthy();
+
+  const context = await browser.newContext({ locale: "en-US" });
+  const mine = await context.newPage();
+  await signIn(mine, person.login, person.password, "/account/security");
+  await hydrated(mine);
+  await expect(mine.getByRole("heading", { level: 1, name: "Security" })).toBeVisible();
+  await mine.getByRole("combobox", { name: "Language" }).selectOption("de");
+  await mine.getByRole("button", { name: "Save the language" }).click();
+  await expect(mine.getByRole("heading", { level: 1, name: "Sicherheit" })).toBeVisible();
+  await expect(mine.getByRole("status").filter({ hasText: "Ihre Sprache ist gespeichert." })).toBeVisible();
+  await expect(mine.locator("html")).toHaveAttribute("lang", "de");
+  await expect(mine.getByRole("combobox", { name: "Sprache" })).toHaveValue("de");
+  await mine.screenshot({ path: testInfo.outputPath("de-chosen-language.png"), fullPage: true });
+
+  // Another browser asking for English: German from the sign-in on.
+  const other = await browser.newContext({ locale: "en-US" });
+  const elsewhere = await other.newPage();
+  await elsewhere.goto("/account/security");
+  await elsewhere.getByLabel("Login Name").fill(person.login);
+  await elsewhere.getByLabel("Password").fill(person.password);
+  await elsewhere.getByRole("button", { name: "Sign in" }).click();
+  await expect(elsewhere.getByRole("heading", { level: 1, name: "Sicherheit" })).toBeVisible();
+
+  // The browser's language again.
+  await mine.getByRole("combobox", { name: "Sprache" }).selectOption("");
+  await mine.getByRole("button", { name: "Sprache speichern" }).click();
+  await expect(mine.getByRole("heading", { level: 1, name: "Security" })).toBeVisible();
+  await expect(mine.getByRole("combobox", { name: "Language" })).toHaveValue("");
+  await other.close();
+  await context.close();
+});
