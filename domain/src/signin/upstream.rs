@@ -1052,6 +1052,16 @@ mod tests {
         )
     }
 
+    /// What the person's claims say: e-mail, verified, login name, name.
+    fn claims(p: &UpstreamPerson) -> (Option<&str>, bool, Option<&str>, Option<&str>) {
+        (
+            p.email.as_deref(),
+            p.email_verified,
+            p.username.as_deref(),
+            p.name.as_deref(),
+        )
+    }
+
     #[test]
     fn userinfo_fills_only_what_the_id_token_left_out() {
         let answer = info(
@@ -1065,12 +1075,7 @@ mod tests {
         assert!(p.incomplete());
         p.complete_with(&answer);
         assert_eq!(
-            (
-                p.email.as_deref(),
-                p.email_verified,
-                p.username.as_deref(),
-                p.name.as_deref()
-            ),
+            claims(&p),
             (
                 Some("ada@upstream.example"),
                 true,
@@ -1084,12 +1089,7 @@ mod tests {
         let mut p = person(Some("other@upstream.example"), false, Some("other"));
         p.complete_with(&answer);
         assert_eq!(
-            (
-                p.email.as_deref(),
-                p.email_verified,
-                p.username.as_deref(),
-                p.name.as_deref()
-            ),
+            claims(&p),
             (
                 Some("other@upstream.example"),
                 false,

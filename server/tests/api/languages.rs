@@ -166,25 +166,11 @@ async fn the_default_language_is_a_setting_of_system_administrators() {
 #[tokio::test]
 async fn mail_goes_out_in_the_language_of_the_page_it_was_asked_from() {
     let sink = SmtpSink::start().await;
-    let smtp = sink.url.clone();
-    let app = spawn_app_with(move |cfg| {
-        cfg.smtp_url = Some(smtp);
-        cfg.mail_from = Some("Gatehouse <id@example.com>".into());
-    })
-    .await;
+    let app = spawn_app_with(|cfg| sink.receive_from(cfg)).await;
     app.create_user("alice", "alice-password-1", false).await;
     let (_, forgot) = page_in(&client(), &app.url, "/login/forgot", "de").await;
     assert!(forgot.contains("Passwort vergessen?") && forgot.contains("Link senden"));
-    let res = client()
-        .post(format!("{}/sfn/self/forgot", app.url))
-        .header("Accept", "text/html")
-        .header("Origin", &app.url)
-        .header("Accept-Language", "de-AT")
-        .form(&[("who", "alice")])
-        .send()
-        .await
-        .expect("forgot");
-    assert!(res.status().is_redirection());
+    let res = forgot_password(&app, "alice", "de-AT").await;
     let mails = sink.wait_for(1).await;
     assert_eq!(
         mails[0].subject(),
@@ -267,6 +253,21 @@ async fn a_pushed_ui_locales_reaches_the_sign_in_and_consent_pages_and_metadata_
     );
 }
 
+/// "Forgot your password?" for `who`, from a page in `accept`'s language (a plain form post).
+async fn forgot_password(app: &TestApp, who: &str, accept: &str) -> reqwest::Response {
+    let res = client()
+        .post(format!("{}/sfn/self/forgot", app.url))
+        .header("Accept", "text/html")
+        .header("Origin", &app.url)
+        .header("Accept-Language", accept)
+        .form(&[("who", who)])
+        .send()
+        .await
+        .expect("forgot");
+    assert!(res.status().is_redirection());
+    res
+}
+
 /// The `gatehouse_lang` cookie `res` sets, if it sets one.
 fn lang_cookie(res: &reqwest::Response) -> Option<String> {
     res.headers()
@@ -303,12 +304,7 @@ async fn choose_language(c: &reqwest::Client, url: &str, tag: &str) -> reqwest::
 #[tokio::test]
 async fn a_person_chooses_their_language_for_their_pages_and_mail() {
     let sink = SmtpSink::start().await;
-    let smtp = sink.url.clone();
-    let app = spawn_app_with(move |cfg| {
-        cfg.smtp_url = Some(smtp);
-        cfg.mail_from = Some("Gatehouse <id@example.com>".into());
-    })
-    .await;
+    let app = spawn_app_with(|cfg| sink.receive_from(cfg)).await;
     app.create_user("alice", "alice-password-1", false).await;
     let signed_in = || async {
         let c = client();
@@ -358,16 +354,7 @@ async fn a_person_chooses_their_language_for_their_pages_and_mail() {
     assert!(login.contains("<html lang=\"en\""));
 
     // The reset mail speaks the person's language, though asked for from an English page.
-    let res = client()
-        .post(format!("{}/sfn/self/forgot", app.url))
-        .header("Accept", "text/html")
-        .header("Origin", &app.url)
-        .header("Accept-Language", "en")
-        .form(&[("who", "alice")])
-        .send()
-        .await
-        .expect("forgot");
-    assert!(res.status().is_redirection());
+    forgot_password(&app, "alice", "en").await;
     let mails = sink.wait_for(1).await;
     assert_eq!(
         mails[0].subject(),

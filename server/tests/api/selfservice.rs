@@ -8,8 +8,6 @@ use serde_json::{json, Value};
 use crate::helpers::*;
 use crate::smtp::SmtpSink;
 
-const FROM: &str = "Gatehouse <id@example.com>";
-
 /// A plain form post to a self-service server function (no JavaScript): the redirect it answers.
 async fn post(c: &reqwest::Client, url: &str, endpoint: &str, form: &[(&str, &str)]) -> String {
     let res = c
@@ -66,12 +64,7 @@ async fn user(app: &TestApp, login: &str) -> Value {
 #[tokio::test]
 async fn a_forgotten_password_is_reset_once_by_the_mailed_link() {
     let sink = SmtpSink::start().await;
-    let smtp = sink.url.clone();
-    let app = spawn_app_with(move |cfg| {
-        cfg.smtp_url = Some(smtp);
-        cfg.mail_from = Some(FROM.into());
-    })
-    .await;
+    let app = spawn_app_with(|cfg| sink.receive_from(cfg)).await;
     let id = app.create_user("alice", "alice-password-1", false).await;
     assert!(page(&app.url, "/login")
         .await
@@ -215,10 +208,8 @@ async fn without_mail_there_is_no_reset_and_no_sign_up() {
 #[tokio::test]
 async fn sign_up_confirms_the_address_then_enables_the_account_in_its_role() {
     let sink = SmtpSink::start().await;
-    let smtp = sink.url.clone();
-    let app = spawn_app_with(move |cfg| {
-        cfg.smtp_url = Some(smtp);
-        cfg.mail_from = Some(FROM.into());
+    let app = spawn_app_with(|cfg| {
+        sink.receive_from(cfg);
         cfg.sign_up = gatehouse::config::SignUp::Open;
         cfg.registration_domains = vec!["example.org".into()];
         cfg.registration_role = Some("Members".into());

@@ -75,6 +75,12 @@ impl SmtpSink {
         }
     }
 
+    /// Has the server `cfg` sets up send its mail here, from `Gatehouse <id@example.com>`.
+    pub fn receive_from(&self, cfg: &mut gatehouse::Config) {
+        cfg.smtp_url = Some(self.url.clone());
+        cfg.mail_from = Some("Gatehouse <id@example.com>".into());
+    }
+
     /// Every message so far.
     pub fn messages(&self) -> Vec<Received> {
         self.got.lock().map(|g| g.clone()).unwrap_or_default()
