@@ -44,13 +44,14 @@ pub async fn within<F: std::future::Future>(lang: Lang, fut: F) -> F::Output {
     LANG.scope(lang, fut).await
 }
 
-/// Remembers `lang` for the rest of the visit (the `gatehouse_lang` session cookie); None
-/// forgets the visit's language (the cookie expires).
-pub fn remember(res: &mut Response, lang: Option<Lang>, secure: bool) {
+/// Remembers `lang` for the rest of the visit (the `gatehouse_lang` session cookie, `Secure`
+/// when the server's `public_url` is https); None forgets the visit's language (the cookie
+/// expires).
+pub fn remember(res: &mut Response, lang: Option<Lang>, public_url: &str) {
     let mut cookie = Cookie::build((COOKIE, lang.map_or("", Lang::tag)))
         .path("/")
         .http_only(true)
-        .secure(secure)
+        .secure(public_url.starts_with("https://"))
         .same_site(tower_sessions::cookie::SameSite::Lax)
         .build();
     if lang.is_none() {
@@ -88,11 +89,7 @@ pub async fn negotiate(State(state): State<AppState>, mut req: Request, next: Ne
     req.extensions_mut().insert(lang);
     let mut res = LANG.scope(lang, next.run(req)).await;
     if asked.is_some() && remembered.as_deref() != Some(lang.tag()) {
-        remember(
-            &mut res,
-            Some(lang),
-            state.services.public_url.starts_with("https://"),
-        );
+        remember(&mut res, Some(lang), &state.services.public_url);
     }
     res
 }

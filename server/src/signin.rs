@@ -411,8 +411,10 @@ async fn security_form(
     }
     let s = &state.services;
     let addr = addr.to_string();
-    // A language just chosen (Some(None): the browser's), for this visit's cookie too.
-    let mut language = None;
+    // The language form's choice (None: the browser's).
+    let chosen_language = f
+        .get("language")
+        .and_then(|t| model::i18n::Lang::from_tag(t));
     let done: Result<(), String> = async {
         match f.get("op").map(String::as_str) {
             Some("totp_begin") => match s.totp_setup(&user.id, &user.login_name).await {
@@ -465,20 +467,16 @@ async fn security_form(
                 Err(e) => Err(e.to_string()),
             },
             Some("language") => {
-                let chosen = f
-                    .get("language")
-                    .and_then(|t| model::i18n::Lang::from_tag(t));
-                s.set_person_language(&user.id, chosen)
+                s.set_person_language(&user.id, chosen_language)
                     .await
                     .map_err(|e| e.to_string())?;
                 let store = |e: tower_sessions::session::Error| format!("session store: {e}");
-                match chosen {
+                match chosen_language {
                     Some(l) => session.insert(SESSION_LANG, l).await.map_err(store)?,
                     None => {
                         session.remove_value(SESSION_LANG).await.map_err(store)?;
                     }
                 }
-                language = Some(chosen);
                 note(&session, SecurityNote::LanguageSaved).await
             }
             Some("passkey_remove") => {
@@ -499,8 +497,8 @@ async fn security_form(
             let mut res = see_other(&page);
             // The visit's language follows the choice at once (a language link's cookie would
             // otherwise outrank it).
-            if let Some(chosen) = language {
-                crate::lang::remember(&mut res, chosen, s.public_url.starts_with("https://"));
+            if f.get("op").map(String::as_str) == Some("language") {
+                crate::lang::remember(&mut res, chosen_language, &s.public_url);
             }
             res
         }

@@ -9,8 +9,8 @@
 //!   (signature by the provider's JWKS, `iss`, `aud`, `exp`, `nonce`). The started sign-in lives
 //!   in the database for 10 minutes (state hashed, verifier sealed), used once, so any instance
 //!   finishes what another began.
-//! - The person's e-mail address, login name and name come from the ID token, and what it leaves
-//!   out from the provider's UserInfo endpoint (many providers, node-oidc-provider by default among
+//! - A first sign-in's e-mail address, login name and name come from the ID token, and what it
+//!   leaves out from the provider's UserInfo endpoint (many providers, node-oidc-provider by default among
 //!   them, put the `email` and `profile` scopes' claims only there), whose `sub` must be the ID
 //!   token's.
 //! - The local user is the one a stored link (issuer + `sub`) names; else, the first time, one
@@ -776,12 +776,18 @@ impl Services {
                 .and_then(|n| n.get(None))
                 .map(|n| n.to_string()),
         };
-        if person.incomplete() {
-            self.complete_from_userinfo(&client, tokens.access_token(), &mut person)
-                .await?;
-        }
         let subject = person.subject.clone();
-        let (user_id, created) = self.local_user(&r.p, &person, address).await?;
+        let (user_id, created) = match self.linked_user(&r.p, &subject).await? {
+            Some(u) => (u, false),
+            None => {
+                // Only a first sign-in finds or makes its local person by these claims.
+                if person.incomplete() {
+                    self.complete_from_userinfo(&client, tokens.access_token(), &mut person)
+                        .await?;
+                }
+                self.local_user(&r.p, &person, address).await?
+            }
+        };
         let row = self
             .user_row_by_id(&user_id)
             .await?
@@ -844,7 +850,22 @@ impl Services {
         Ok(())
     }
 
-    /// The local user of `person` at provider `p`: linked, matched or made.
+    /// The local user a stored link names for `subject` at provider `p`.
+    async fn linked_user(
+        &self,
+        p: &IdentityProvider,
+        subject: &str,
+    ) -> std::result::Result<Option<String>, FederationError> {
+        Ok(
+            sqlx::query_scalar("SELECT user_id FROM user_links WHERE issuer = $1 AND subject = $2")
+                .bind(&p.issuer)
+                .bind(subject)
+                .fetch_optional(&self.store.pool)
+                .await?,
+        )
+    }
+
+    /// The local user of `person` at provider `p`, who has no link yet: matched or made.
     async fn local_user(
         &self,
         p: &IdentityProvider,
@@ -854,15 +875,6 @@ impl Services {
         let subject = person.subject.as_str();
         let (email, email_verified) = (person.email.as_deref(), person.email_verified);
         let username = person.username.as_deref();
-        let linked: Option<String> =
-            sqlx::query_scalar("SELECT user_id FROM user_links WHERE issuer = $1 AND subject = $2")
-                .bind(&p.issuer)
-                .bind(subject)
-                .fetch_optional(&self.store.pool)
-                .await?;
-        if let Some(u) = linked {
-            return Ok((u, false));
-        }
         let matched: Option<String> = match p.match_by {
             MatchBy::Email => match email.filter(|_| email_verified) {
                 Some(e) => {

@@ -161,11 +161,23 @@ async fn expand(
     })
 }
 
-/// An `expand` failure: the error page with its message, or the failure page.
-async fn expand_failed(state: &AppState, e: NotExpanded) -> Response {
-    match e {
-        NotExpanded::Failed(cause) => failure_page(state, &cause).await,
-        NotExpanded::Refused(m) => error_page(state, &m).await,
+/// The request a browser brought (`expand`) and who is signed in; or the page that says why not
+/// (the error page for a bad request, the failure page for a failure underneath).
+async fn expanded_and_who(
+    state: &AppState,
+    app_id: &str,
+    pairs: &[(String, String)],
+    session: &Session,
+) -> Result<(Expanded, Option<SignedIn>), Response> {
+    let s = &state.services;
+    let expanded = match expand(s, app_id, pairs).await {
+        Ok(r) => r,
+        Err(NotExpanded::Failed(cause)) => return Err(failure_page(state, &cause).await),
+        Err(NotExpanded::Refused(m)) => return Err(error_page(state, &m).await),
+    };
+    match signed_in(s, session).await {
+        Ok(who) => Ok((expanded, who)),
+        Err(cause) => Err(failure_page(state, &cause).await),
     }
 }
 
@@ -358,14 +370,11 @@ pub async fn authorize(State(state): State<AppState>, req: axum::extract::Reques
         Ok(p) => p,
         Err(m) => return error_page(&state, &m).await,
     };
-    let Expanded { req, pushed, lang } = match expand(s, &app_id, &given).await {
-        Ok(r) => r,
-        Err(e) => return expand_failed(&state, e).await,
-    };
-    let who = match signed_in(s, &session).await {
-        Ok(u) => u,
-        Err(cause) => return failure_page(&state, &cause).await,
-    };
+    let (Expanded { req, pushed, lang }, who) =
+        match expanded_and_who(&state, &app_id, &given, &session).await {
+            Ok(r) => r,
+            Err(page) => return page,
+        };
     let outcome = s.authorize(&app_id, &req, who.as_ref(), None).await;
     spend_if_done(s, &outcome, pushed.as_deref()).await;
     let back = format!("/oauth2/authorize/{}?{raw}", encode(&app_id));
@@ -388,7 +397,7 @@ pub async fn authorize(State(state): State<AppState>, req: axum::extract::Reques
         None => answer.await,
         Some(l) => {
             let mut res = crate::lang::within(l, answer).await;
-            crate::lang::remember(&mut res, Some(l), s.public_url.starts_with("https://"));
+            crate::lang::remember(&mut res, Some(l), &s.public_url);
             res
         }
     }
@@ -409,14 +418,12 @@ pub async fn consent(
         return error_page(&state, &crate::lang::current().t("authorize-form-expired")).await;
     }
     let s = &state.services;
-    let Expanded { req, pushed, .. } = match expand(s, &app_id, &p).await {
-        Ok(r) => r,
-        Err(e) => return expand_failed(&state, e).await,
-    };
-    let Some(who) = (match signed_in(s, &session).await {
-        Ok(u) => u,
-        Err(cause) => return failure_page(&state, &cause).await,
-    }) else {
+    let (Expanded { req, pushed, .. }, who) =
+        match expanded_and_who(&state, &app_id, &p, &session).await {
+            Ok(r) => r,
+            Err(page) => return page,
+        };
+    let Some(who) = who else {
         return error_page(&state, &crate::lang::current().t("authorize-signed-out")).await;
     };
     let approve = p.iter().any(|(k, v)| k == "decision" && v == "approve");
